@@ -1,0 +1,3 @@
+from qiloop.cli import run
+
+run()

@@ -1,0 +1,1 @@
+"""Benchmarks run by ``qiloop bench``; each prints its figures."""

@@ -1,0 +1,35 @@
+"""``qiloop bench NAME``: benchmarks that print their figures.
+
+Each benchmark is a module ``qiloop.bench.NAME`` exposing
+``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+BENCHMARKS: dict[str, str] = {
+    "synth": "generate a synthetic network (and import it); prints patients/s, rows, wall time, peak memory",
+    "spc": "XmR charts with Making Data Count rules over many series; prints series/s",
+    "measures": "the whole measure library over 60 monthly intervals; prints wall time, memory and ratios",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="run a benchmark and print its figures",
+        description="Run a benchmark and print its figures. Targets are stated in docs/benchmarks.md.",
+    )
+    inner = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    for name, help_text in BENCHMARKS.items():
+        try:
+            module = importlib.import_module(f"qiloop.bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"qiloop.bench.{name}":
+                continue
+            raise
+        sub = inner.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub)
+        sub.set_defaults(func=module.run)

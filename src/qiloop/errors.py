@@ -1,0 +1,32 @@
+"""User-facing errors.
+
+A :class:`QiloopError` is a mistake a user can fix (bad input, a missing
+file, an unknown measure). The CLI prints it without a traceback and exits
+with :data:`EXIT_BAD_INPUT`. Messages never contain patient-level values
+beyond the offending cell of an input file the user supplied.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+class QiloopError(Exception):
+    """A problem the user can fix. ``hint`` says what to do next."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class InputError(QiloopError):
+    """Bad input data: names the file, line and column where it can."""
