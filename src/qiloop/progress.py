@@ -29,4 +29,6 @@ def bar(total: float | None = None, desc: str = "", unit: str = "it") -> tqdm:
 
 
 def track(items: Iterable[T], desc: str = "", total: int | None = None, unit: str = "it") -> Iterator[T]:
-    yield from tqdm(items, desc=desc, total=total, unit=unit, disable=not progress_enabled(), file=sys.stderr, leave=False)
+    yield from tqdm(
+        items, desc=desc, total=total, unit=unit, disable=not progress_enabled(), file=sys.stderr, leave=False
+    )
