@@ -170,3 +170,7 @@ NHS_NUMBER_PSEUDONYM_COLUMN = "nhs_number_pseudonym"
 def table(name: str) -> Table:
     """The canonical table called ``name`` (KeyError if there is none)."""
     return TABLES_BY_NAME[name]
+
+
+# Version of the canonical schema, recorded in every store (qiloop.records.store).
+SCHEMA_VERSION = "1"

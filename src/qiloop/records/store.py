@@ -1,0 +1,118 @@
+"""The analytics store: a DuckDB file with one table per canonical table.
+
+A store is written whole or not at all: it is built in a private directory
+next to the target and moved over it with :func:`os.replace` only when
+everything has validated. The ``_qiloop_import`` table records, per table,
+the source file's name, SHA-256 and row count, and the schema version; it
+holds no key material and no timestamps, so the same extract always gives the
+same store contents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from qiloop import __version__
+from qiloop.errors import InputError
+from qiloop.records.schema import SCHEMA_VERSION, TABLES_BY_NAME
+from qiloop.records.sql import connect
+
+METADATA_TABLE = "_qiloop_import"
+BUILD_PREFIX = ".qiloop-import-"
+
+
+@dataclass(frozen=True)
+class StoredTable:
+    name: str
+    source_file: str
+    source_sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What a store holds, read from its metadata table."""
+
+    path: Path
+    schema_version: str
+    qiloop_version: str
+    tables: dict[str, StoredTable]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(t.rows for t in self.tables.values())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def building(store: Path) -> Iterator[Path]:
+    """A private build directory next to ``store``; removed afterwards whatever happens.
+
+    The caller writes ``<dir>/store.duckdb`` and calls :func:`publish` to move it into place.
+    """
+    parent = store.parent if str(store.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{parent}: the directory for the store does not exist", hint="create it first")
+    build_dir = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=parent))
+    try:
+        yield build_dir
+    finally:
+        shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def publish(built: Path, store: Path) -> None:
+    """Atomically put the built database file in place of ``store``."""
+    os.replace(built, store)
+
+
+def write_metadata(con: duckdb.DuckDBPyConnection, tables: list[StoredTable]) -> None:
+    con.execute(
+        f"CREATE TABLE {METADATA_TABLE} (table_name VARCHAR, source_file VARCHAR, source_sha256 VARCHAR, "
+        "rows BIGINT, schema_version VARCHAR, qiloop_version VARCHAR)"
+    )
+    for t in tables:
+        con.execute(
+            f"INSERT INTO {METADATA_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            [t.name, t.source_file, t.source_sha256, t.rows, SCHEMA_VERSION, __version__],
+        )
+
+
+def read_store_info(store: Path) -> StoreInfo:
+    """The metadata of an existing store; InputError if it is missing or not a qiloop store."""
+    store = Path(store)
+    if not store.is_file():
+        raise InputError(f"{store}: no such store", hint="create it with 'qiloop import SOURCE_DIR --store STORE'")
+    try:
+        con = connect(str(store), read_only=True)
+    except duckdb.Error:
+        raise InputError(f"{store}: not a DuckDB database", hint="import an extract into a new store") from None
+    try:
+        rows = con.execute(
+            f"SELECT table_name, source_file, source_sha256, rows, schema_version, qiloop_version FROM {METADATA_TABLE}"
+        ).fetchall()
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    except duckdb.Error:
+        raise InputError(f"{store}: not a qiloop store (it has no {METADATA_TABLE} table)") from None
+    finally:
+        con.close()
+    tables = {r[0]: StoredTable(r[0], r[1], r[2], int(r[3])) for r in rows}
+    missing = [name for name in tables if name not in present or name not in TABLES_BY_NAME]
+    if not rows or missing:
+        raise InputError(f"{store}: the store is incomplete or damaged", hint="import the extract again")
+    return StoreInfo(store, rows[0][4], rows[0][5], tables)

@@ -1,0 +1,132 @@
+"""Validate an extract's rows with DuckDB and word the problems for people.
+
+Each file is staged (a CSV as text, a Parquet file as it is), every cell rule
+of the file is evaluated in one scan, and only when something is wrong are the
+first offending rows fetched and their line numbers found. Problems are
+collected up to :data:`MAX_PROBLEMS` and reported together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from qiloop.records.column_checks import CellCheck, ColumnExpr, cell_checks, column_expr, nhs_number_check
+from qiloop.records.extract import SourceFile
+from qiloop.records.lines import malformed_lines, record_lines
+from qiloop.records.sql import ident
+
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one file; ``ordinal`` is the 0-based record, ``line`` a known physical line.
+
+    A message may mention another record as ``{ref}`` (``ref_ordinal``), worded as "line N" or "row N".
+    """
+
+    source: SourceFile
+    message: str
+    ordinal: int | None = None
+    line: int | None = None
+    ref_ordinal: int | None = None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A file staged in DuckDB as a relation called ``relation``, numbered by ``ordinal``."""
+
+    source: SourceFile
+    relation: str
+    ordinal: str
+    exprs: dict[str, ColumnExpr]
+    rows: int
+
+
+def stage(con: duckdb.DuckDBPyConnection, source: SourceFile) -> Staged | list[Problem]:
+    """Load ``source`` into DuckDB; a CSV that cannot be parsed gives its malformed lines instead."""
+    relation = f"stage_{source.table.name}"
+    if source.format == "csv":
+        header_names = source.header
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {ident(relation)} AS SELECT * FROM read_csv(?, auto_detect=false, "
+                "header=true, delim=',', quote='\"', escape='\"', columns=?, strict_mode=true, null_padding=false)",
+                [str(source.path), {name: "VARCHAR" for name in header_names}],
+            )
+        except duckdb.Error:
+            # DuckDB's message quotes the bad line, which may hold patient data: find it ourselves instead.
+            bad = malformed_lines(source.path, len(header_names), MAX_PROBLEMS)
+            if not bad:
+                return [Problem(source, "the file could not be read as CSV (check its quoting and encoding)", line=1)]
+            return [Problem(source, b.message, line=b.line) for b in bad]
+        ordinal = "rowid"
+    else:
+        try:
+            con.read_parquet(str(source.path), file_row_number=True).create_view(relation, replace=True)
+        except duckdb.Error:
+            return [Problem(source, "not a readable Parquet file; re-export the table or give it as CSV")]
+        ordinal = "file_row_number"
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {ident(relation)})").fetchall())
+    exprs = {
+        c.name: column_expr(c, source.columns.get(c.name), types.get(source.columns.get(c.name, "")))
+        for c in source.table.columns
+    }
+    row = con.execute(f"SELECT count(*) FROM {ident(relation)}").fetchone()
+    return Staged(source, relation, ordinal, exprs, int(row[0]) if row else 0)
+
+
+def cell_problems(con: duckdb.DuckDBPyConnection, staged: Staged, limit: int) -> list[Problem]:
+    """The first ``limit`` cells (in file order) that break a rule of their column."""
+    checks: list[CellCheck] = []
+    for name, expr in staged.exprs.items():
+        if name in staged.source.columns:
+            checks.extend(cell_checks(expr))
+    if staged.source.has_nhs_number:
+        checks.append(nhs_number_check())
+    if not checks:
+        return []
+    rel = ident(staged.relation)
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE {c.bad})" for c in checks)
+    counts = con.execute(f"SELECT {counts_sql} FROM {rel}").fetchone() or ()
+    found: list[tuple[int, str]] = []
+    for check, count in zip(checks, counts, strict=True):
+        if not count:
+            continue
+        rows = con.execute(
+            f"SELECT {staged.ordinal}, {check.text} FROM {rel} WHERE {check.bad} ORDER BY 1 LIMIT ?", [limit]
+        ).fetchall()
+        found.extend((int(ordinal), check.message(value)) for ordinal, value in rows)
+    found.sort(key=lambda item: item[0])
+    return [Problem(staged.source, message, ordinal=ordinal) for ordinal, message in found[:limit]]
+
+
+def located(problems: list[Problem]) -> list[str]:
+    """The problems as ``file:line: message`` (CSV) or ``file: row N: message`` (Parquet) lines."""
+    wanted: dict[str, set[int]] = {}
+    for p in problems:
+        if p.source.format == "csv":
+            wanted.setdefault(p.source.name, set()).update(o for o in (p.ordinal, p.ref_ordinal) if o is not None)
+    sources = {p.source.name: p.source for p in problems}
+    lines = {name: record_lines(sources[name].path, ordinals) for name, ordinals in wanted.items()}
+
+    def position(source: SourceFile, ordinal: int) -> int:
+        if source.format == "csv":
+            return lines[source.name].get(ordinal, ordinal + 2)
+        return ordinal + 1
+
+    out = []
+    for p in problems:
+        message = p.message
+        if p.ref_ordinal is not None:
+            unit = "line" if p.source.format == "csv" else "row"
+            message = message.replace("{ref}", f"{unit} {position(p.source, p.ref_ordinal)}")
+        if p.line is not None:
+            out.append(f"{p.source.where(p.line)}: {message}")
+        elif p.ordinal is None:
+            out.append(f"{p.source.name}: {message}")
+        else:
+            out.append(f"{p.source.where(position(p.source, p.ordinal))}: {message}")
+    return out
