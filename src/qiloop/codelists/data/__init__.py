@@ -1,0 +1,1 @@
+"""The built-in code lists: one ``<name>.csv`` (``code,term``) per list, described in ``manifest.json``."""
