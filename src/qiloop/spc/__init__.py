@@ -6,6 +6,8 @@ exclude=None, measure_name=None, **profile_overrides) -> SpcResult``); the resul
 type is in :mod:`qiloop.spc.result`. See docs/spc.md.
 """
 
+from qiloop.spc.engine import spc
+from qiloop.spc.profiles import PROFILES, RuleProfile, get_profile
 from qiloop.spc.result import PhaseSummary, SpcResult, SpcSummary
 
-__all__ = ["PhaseSummary", "SpcResult", "SpcSummary"]
+__all__ = ["PROFILES", "PhaseSummary", "RuleProfile", "SpcResult", "SpcSummary", "get_profile", "spc"]

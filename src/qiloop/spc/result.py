@@ -75,7 +75,8 @@ IMPROVEMENT_DIRECTIONS: tuple[str, ...] = ("up", "down", "neither")
 
 @dataclass(frozen=True)
 class PhaseSummary:
-    """Centre line and limits of one phase (the values at its first point when limits vary)."""
+    """Centre line and limits of one phase (the values at its first point when limits vary),
+    and the Anhøj runs analysis of the phase's included points."""
 
     phase: int
     start_x: Any
@@ -86,11 +87,22 @@ class PhaseSummary:
     lcl_2s: float | None = None
     ucl_2s: float | None = None
     baseline_points: int | None = None
+    n_useful: int = 0
+    longest_run: int = 0
+    longest_run_max: int = 0
+    n_crossings: int = 0
+    n_crossings_min: int = 0
+    runs_signal: bool = False
 
 
 @dataclass(frozen=True)
 class SpcSummary:
-    """Whole-chart figures: runs analysis, signals, icons and the plain-English sentence."""
+    """Whole-chart figures: runs analysis, signals, icons and the plain-English sentence.
+
+    ``longest_run``/``n_crossings`` and their critical values are those of the last
+    phase (per-phase values are in :attr:`phases`); ``runs_signal`` is true when any
+    phase has an Anhøj runs signal; ``n_useful`` is summed over phases.
+    """
 
     chart: str
     profile: str
