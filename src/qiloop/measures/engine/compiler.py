@@ -1,0 +1,244 @@
+"""The one compiler: measure model → Ibis expressions, for all intervals in one pass.
+
+How one pass works:
+
+1. an interval table holds every interval of the run (id, start, end =
+   reference date, and one column per window offset the measures use, e.g.
+   the date 3 months before the reference date — month arithmetic is done
+   once in Python, so every backend agrees);
+2. the population is practice_registrations range-joined to that table
+   (start ≤ reference date ≤ end), one registration per patient and interval,
+   joined to patients and filtered to the living: one row per patient per
+   interval, cached;
+3. each feature (event exists/count/first/last/latest value, register,
+   co-prescribing, appointment counts and continuity) is one grouped range
+   join of the code-filtered event rows to the interval table;
+4. features are left-joined to the population, the numerator and denominator
+   expressions are evaluated as columns, and a single GROUP BY interval,
+   practice and breakdowns gives every interval's counts at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from qiloop.measures import model as m
+from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
+from qiloop.measures.dates import Interval, Offset
+from qiloop.measures.engine.features import KEYS, FeatureBuilder
+from qiloop.measures.engine.store import Store
+
+_FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+def interval_table(intervals: list[Interval], offsets: Iterable[Offset]) -> ir.Table:
+    offsets = sorted(set(offsets) | {Offset()})
+    data: dict[str, list[Any]] = {
+        "interval_id": list(range(len(intervals))),
+        "interval_start": [i.start for i in intervals],
+        "interval_end": [i.end for i in intervals],
+    }
+    schema = {"interval_id": "int64", "interval_start": "date", "interval_end": "date"}
+    for offset in offsets:
+        data[offset.column] = [offset.apply(i.reference_date) for i in intervals]
+        schema[offset.column] = "date"
+    return ibis.memtable(pd.DataFrame(data), schema=schema)
+
+
+def _age(dob: ir.DateValue, ref: ir.DateValue) -> ir.IntegerValue:
+    months = (ref.year() - dob.year()) * 12 + (ref.month() - dob.month()) - (ref.day() < dob.day()).cast("int64")
+    return (months.cast("float64") / 12.0).floor().cast("int64")
+
+
+def _age_band(age: ir.IntegerValue) -> ir.StringValue:
+    case = ibis.cases(
+        *[(age >= lowest, ibis.literal(label)) for lowest, label in reversed(AGE_BANDS[1:])], else_=AGE_BANDS[0][1]
+    )
+    return case
+
+
+def population(store: Store, intervals: ir.Table) -> ir.Table:
+    """One row per patient registered and alive on each interval's reference date."""
+    regs = store.table("practice_registrations")
+    ref = intervals.interval_end
+    joined = regs.join(intervals, [regs.start_date <= ref, regs.end_date.isnull() | (regs.end_date >= ref)])
+    ranked = joined.mutate(
+        rank=ibis.row_number().over(
+            group_by=[joined.patient_id, joined.interval_id],
+            order_by=[
+                joined.start_date.desc(),
+                joined.end_date.fill_null(_FAR_FUTURE).desc(),
+                joined.practice_id.asc(),
+            ],
+        )
+    )
+    current = ranked.filter(ranked["rank"] == 0).drop("rank")
+    patients = store.table("patients")
+    both = current.join(patients, "patient_id")
+    alive = both.filter(both.date_of_death.isnull() | (both.date_of_death > both.interval_end))
+    age = _age(alive.date_of_birth, alive.interval_end)
+    offset_columns = [c for c in intervals.columns if c.startswith("ref_minus_")]
+    return alive.select(
+        "patient_id",
+        "interval_id",
+        "practice_id",
+        *offset_columns,
+        registration_start=alive.start_date,
+        age=age,
+        sex=alive.sex,
+        age_band=_age_band(age),
+        ethnicity=alive.ethnicity.fill_null(UNKNOWN),
+        imd_quintile=alive.imd_quintile.cast("string").fill_null(UNKNOWN),
+    )
+
+
+@dataclass
+class CompiledMeasure:
+    """A measure's per-patient frame: population rows with feature columns and the counting columns."""
+
+    frame: ir.Table
+    feature_columns: dict[m.Node, str]
+
+
+class Compiler:
+    def __init__(self, store: Store, intervals: list[Interval], measures: list[m.Measure]) -> None:
+        self.store = store
+        self.intervals = intervals
+        offsets: set[Offset] = set()
+        for measure in measures:
+            for node in measure.nodes():
+                offsets |= m.offsets_used(node)
+        self.interval_table = interval_table(intervals, offsets)
+        self.population = population(store, self.interval_table)
+        self.tables = self._relevant_rows(measures)
+        self.features = FeatureBuilder(self.tables, self.interval_table)
+
+    def cache_population(self) -> None:
+        self.population = self.population.cache()
+
+    def _relevant_rows(self, measures: list[m.Measure]) -> dict[str, ir.Table]:
+        """Event rows with any code some measure uses (one scan of each event table per run)."""
+        codes: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
+        need_appointments = False
+        for measure in measures:
+            for node in measure.nodes():
+                for n in m.walk(node):
+                    if isinstance(n, m.Aggregate):
+                        codes[n.query.table] |= n.query.codes.codes
+                    elif isinstance(n, m.Unresolved):
+                        codes["clinical_events"] |= n.diagnosis.codes | n.resolved.codes
+                    elif isinstance(n, m.CoPrescribed):
+                        codes["medications"] |= n.first.codes | n.second.codes
+                    elif isinstance(n, m.AppointmentAggregate):
+                        need_appointments = True
+        out: dict[str, ir.Table] = {}
+        for table, column in (("clinical_events", "snomedct_code"), ("medications", "dmd_code")):
+            if codes[table]:
+                t = self.store.table(table)
+                out[table] = t.filter(t[column].isin(sorted(codes[table])))
+        if need_appointments:
+            out["appointments"] = self.store.table("appointments")
+        return out
+
+    def cache_relevant_rows(self) -> None:
+        for name in list(self.tables):
+            if name != "appointments":
+                self.tables[name] = self.tables[name].cache()
+        self.features = FeatureBuilder(self.tables, self.interval_table)
+
+    def compile(self, measure: m.Measure) -> CompiledMeasure:
+        names: dict[m.Node, str] = {}
+        frame = self.population
+        for node in measure.nodes():
+            for feature in m.features(node):
+                if feature in names:
+                    continue
+                name = f"f{len(names)}"
+                names[feature] = name
+                table = self.features.build(feature, name)
+                joined = frame.left_join(table, KEYS)
+                frame = joined.select(*frame.columns, table[name])
+        expr = _Expressions(frame, names)
+        den = expr.value(measure.denominator)
+        num = expr.value(measure.numerator)
+        den_type, num_type = m.type_of(measure.denominator), m.type_of(measure.numerator)
+        in_den = den if den_type == "bool" else den > 0
+        if measure.exclusions is not None:
+            excluded = expr.value(measure.exclusions)
+            in_den = in_den & ~(excluded & ~num)
+        den_count = in_den.cast("int64") if den_type == "bool" else ibis.ifelse(in_den, den, 0)
+        num_count = (in_den & num).cast("int64") if num_type == "bool" else ibis.ifelse(in_den, num.fill_null(0), 0)
+        frame = frame.mutate(in_denominator=in_den, numerator_value=num_count, denominator_value=den_count)
+        return CompiledMeasure(frame, names)
+
+    def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
+        frame = compiled.frame.filter(compiled.frame.in_denominator)
+        return frame.group_by(["interval_id", "practice_id", *breakdowns]).aggregate(
+            numerator=frame.numerator_value.sum(), denominator=frame.denominator_value.sum()
+        )
+
+    def groups(self, breakdowns: tuple[str, ...]) -> ir.Table:
+        """Every (interval, practice, breakdown values) with someone in the population."""
+        return self.population.group_by(["interval_id", "practice_id", *breakdowns]).aggregate(
+            population=self.population.count()
+        )
+
+
+class _Expressions:
+    """Compiles series nodes to Ibis column expressions over a measure frame."""
+
+    def __init__(self, frame: ir.Table, features: dict[m.Node, str]) -> None:
+        self.frame = frame
+        self.features = features
+
+    def value(self, node: m.Node) -> Any:
+        f = self.frame
+        if isinstance(node, m.Constant):
+            if isinstance(node.value, dt.date):
+                return ibis.literal(node.value, type="date")
+            return ibis.literal(node.value)
+        if isinstance(node, m.ReferenceDate):
+            return f[node.offset.column]
+        if isinstance(node, m.Age):
+            return f.age
+        if isinstance(node, m.Sex):
+            return f.sex
+        if isinstance(node, m.RegistrationStart):
+            return f.registration_start
+        if node in self.features:
+            column = f[self.features[node]]
+            kind = m.type_of(node)
+            if kind == "bool":
+                return column.fill_null(False)
+            if isinstance(node, (m.Aggregate, m.AppointmentAggregate)) and node.kind == "count":
+                return column.fill_null(0)
+            return column
+        if isinstance(node, m.Compare):
+            left, right = self.value(node.left), self.value(node.right)
+            result = {
+                "lt": lambda: left < right,
+                "le": lambda: left <= right,
+                "gt": lambda: left > right,
+                "ge": lambda: left >= right,
+                "eq": lambda: left == right,
+                "ne": lambda: left != right,
+            }[node.op]()
+            return result.fill_null(False)
+        if isinstance(node, m.IsIn):
+            return self.value(node.operand).isin(sorted(node.values, key=str)).fill_null(False)
+        if isinstance(node, m.And):
+            return self.value(node.left) & self.value(node.right)
+        if isinstance(node, m.Or):
+            return self.value(node.left) | self.value(node.right)
+        if isinstance(node, m.Not):
+            return ~self.value(node.operand)
+        if isinstance(node, m.Add):
+            return self.value(node.left) + self.value(node.right)
+        raise TypeError(f"cannot compile {node!r}")

@@ -1,0 +1,129 @@
+"""Per-patient features for every interval at once.
+
+Each feature becomes a table keyed by (patient_id, interval_id): the rows of
+an event table are joined to the interval table on the window (a range join
+against a small table of reference dates), then aggregated. Patients with no
+rows have no feature row; the compiler fills False / 0 / missing.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from qiloop.measures import model as m
+from qiloop.measures.dates import Window
+
+KEYS = ["patient_id", "interval_id"]
+
+
+def in_window(date: ir.DateValue, intervals: ir.Table, window: Window) -> ir.BooleanValue:
+    condition = date <= intervals[window.until.column]
+    if window.after is not None:
+        condition = condition & (date > intervals[window.after.column])
+    return condition
+
+
+def windowed(rows: ir.Table, intervals: ir.Table, window: Window, date_column: str = "date") -> ir.Table:
+    """Each row once for every interval whose window contains its date, with interval_id."""
+    joined = rows.join(intervals, in_window(rows[date_column], intervals, window))
+    return joined.select(*rows.columns, interval_id=joined.interval_id)
+
+
+class FeatureBuilder:
+    """Builds feature tables from the (pre-filtered) event tables and the interval table."""
+
+    def __init__(self, tables: dict[str, ir.Table], intervals: ir.Table) -> None:
+        self.tables = tables
+        self.intervals = intervals
+
+    def build(self, node: m.Node, name: str) -> ir.Table:
+        if isinstance(node, m.Aggregate):
+            return self._aggregate(node, name)
+        if isinstance(node, m.AppointmentAggregate):
+            return self._appointments(node, name)
+        if isinstance(node, m.Unresolved):
+            return self._unresolved(node, name)
+        if isinstance(node, m.CoPrescribed):
+            return self._co_prescribed(node, name)
+        raise TypeError(f"not a feature: {node!r}")
+
+    def _coded(self, table: str, codes: frozenset[str]) -> ir.Table:
+        t = self.tables[table]
+        column = "snomedct_code" if table == "clinical_events" else "dmd_code"
+        return t.filter(t[column].isin(sorted(codes)))
+
+    def _aggregate(self, node: m.Aggregate, name: str) -> ir.Table:
+        q = node.query
+        rows = windowed(self._coded(q.table, q.codes.codes), self.intervals, q.window)
+        if node.kind in ("latest_value", "latest_value_date"):
+            valued = rows.filter(rows.numeric_value.notnull())
+            latest = valued.group_by(KEYS).aggregate(latest_date=valued.date.max())
+            if node.kind == "latest_value_date":
+                return latest.rename({name: "latest_date"})
+            on_day = valued.join(latest, [*KEYS, valued.date == latest.latest_date])
+            return on_day.group_by(KEYS).aggregate(**{name: on_day.numeric_value.min()})
+        metric = {
+            "exists": lambda t: t.count() > 0,
+            "count": lambda t: t.count(),
+            "first_date": lambda t: t.date.min(),
+            "last_date": lambda t: t.date.max(),
+        }[node.kind]
+        return rows.group_by(KEYS).aggregate(**{name: metric(rows)})
+
+    def _appointment_rows(self, q: m.AppointmentQuery) -> ir.Table:
+        t = self.tables["appointments"]
+        for column in ("status", "mode", "hcp_role"):
+            values = getattr(q, column)
+            if values is not None:
+                t = t.filter(t[column].isin(sorted(values)))
+        if q.min_lead_days is not None:
+            t = t.filter(t.start_date >= t.booked_date + ibis.interval(days=q.min_lead_days))
+        if q.max_lead_days is not None:
+            t = t.filter(t.start_date <= t.booked_date + ibis.interval(days=q.max_lead_days))
+        return windowed(t.select("patient_id", "start_date", "clinician_id"), self.intervals, q.window, "start_date")
+
+    def _appointments(self, node: m.AppointmentAggregate, name: str) -> ir.Table:
+        rows = self._appointment_rows(node.query)
+        if node.kind in ("exists", "count"):
+            value = rows.count() > 0 if node.kind == "exists" else rows.count()
+            return rows.group_by(KEYS).aggregate(**{name: value})
+        named = rows.filter(rows.clinician_id.notnull())
+        per = named.group_by([*KEYS, "clinician_id"]).aggregate(nj=named.count())
+        totals = per.group_by(KEYS).aggregate(n=per.nj.sum(), top=per.nj.max(), squares=(per.nj * per.nj).sum())
+        totals = totals.filter(totals.n >= 2)
+        n = totals.n.cast("float64")
+        if node.kind == "upc":
+            value = totals.top.cast("float64") / n
+        else:
+            value = (totals.squares.cast("float64") - n) / (n * (n - 1.0))
+        return totals.select(*KEYS, **{name: value})
+
+    def _last_dates(self, codes: frozenset[str], window: Window, column: str) -> ir.Table:
+        rows = windowed(self._coded("clinical_events", codes), self.intervals, window)
+        return rows.group_by(KEYS).aggregate(**{column: rows.date.max()})
+
+    def _unresolved(self, node: m.Unresolved, name: str) -> ir.Table:
+        diagnosed = self._last_dates(node.diagnosis.codes, node.window, "diagnosed")
+        resolved = self._last_dates(node.resolved.codes, node.window, "resolved")
+        joined = diagnosed.left_join(resolved, KEYS)
+        value = joined.resolved.isnull() | (joined.diagnosed > joined.resolved)
+        return joined.select(patient_id=joined.patient_id, interval_id=joined.interval_id, **{name: value}).filter(
+            ibis._[name]
+        )
+
+    def _co_prescribed(self, node: m.CoPrescribed, name: str) -> ir.Table:
+        first = windowed(self._coded("medications", node.first.codes), self.intervals, node.window)
+        second = windowed(self._coded("medications", node.second.codes), self.intervals, node.window)
+        first = first.select(*KEYS, first_date=first.date).distinct()
+        second = second.select(*KEYS, second_date=second.date).distinct()
+        gap = ibis.interval(days=node.within_days)
+        pairs = first.join(
+            second,
+            [
+                *KEYS,
+                second.second_date >= first.first_date - gap,
+                second.second_date <= first.first_date + gap,
+            ],
+        )
+        return pairs.select(*KEYS).distinct().mutate(**{name: ibis.literal(True)})

@@ -1,0 +1,201 @@
+"""Opening an analytics store as an Ibis connection, on DuckDB or Spark.
+
+A store is a DuckDB file (what ``qiloop import`` writes), a directory of
+``<table>.parquet`` files, an Ibis backend already connected, or (in tests) a
+mapping of table name to pandas DataFrame.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+
+from qiloop.errors import QiloopError
+from qiloop.measures.engine.compat import patch_duckdb
+from qiloop.records.schema import TABLES_BY_NAME
+
+patch_duckdb()
+
+ENGINES = ("duckdb", "spark")
+
+_IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "date": "date"}
+
+
+@dataclass
+class Store:
+    """An Ibis connection and the canonical tables it holds."""
+
+    con: Any
+    engine: str
+    available: set[str]
+    description: str
+    _cleanup: list[Any] = field(default_factory=list)
+
+    def table(self, name: str) -> ibis.Table:
+        """The canonical table ``name`` with canonical column types (absent optional columns are null)."""
+        if name not in self.available:
+            raise QiloopError(
+                f"the store {self.description} has no {name} table",
+                hint=f"import an extract that includes {name}",
+            )
+        raw = self.con.table(name)
+        columns = {}
+        for column in TABLES_BY_NAME[name].columns:
+            ibis_type = _IBIS_TYPES[column.type]
+            if column.name in raw.columns:
+                columns[column.name] = raw[column.name].cast(ibis_type)
+            else:
+                columns[column.name] = ibis.null(ibis_type)
+        return raw.select(**columns)
+
+    def require(self, names: set[str], measure_id: str) -> None:
+        missing = sorted(names - self.available)
+        if missing:
+            raise QiloopError(
+                f"measure {measure_id!r} needs the {', '.join(missing)} table(s), which the store {self.description} lacks",
+                hint="import an extract with those tables, or leave this measure out with --measure",
+            )
+
+    def close(self) -> None:
+        for item in self._cleanup:
+            item.cleanup()
+
+
+def _spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    return (
+        SparkSession.builder.master(os.environ.get("QILOOP_SPARK_MASTER", "local[2]"))
+        .appName("qiloop-measures")
+        .config("spark.sql.shuffle.partitions", os.environ.get("QILOOP_SPARK_PARTITIONS", "4"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+def connect_spark(session: Any | None = None) -> Any:
+    """An Ibis PySpark backend on ``session`` (a local session when None)."""
+    return ibis.pyspark.connect(session or _spark_session())
+
+
+def open_store(store: Any, engine: str = "duckdb", *, spark_session: Any | None = None) -> Store:
+    """Open ``store`` for ``engine`` ('duckdb' or 'spark')."""
+    if engine not in ENGINES:
+        raise QiloopError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    if isinstance(store, Store):
+        return store
+    if isinstance(store, Mapping):
+        return _from_frames(store, engine, spark_session)
+    if isinstance(store, ibis.BaseBackend):
+        names = set(store.list_tables()) & set(TABLES_BY_NAME)
+        return Store(store, store.name, names, "given")
+    path = Path(store)
+    if not path.exists():
+        raise QiloopError(f"no store at {path}", hint="create one with: qiloop import EXTRACT_DIR --store STORE")
+    if path.is_dir():
+        return _from_parquet_dir(path, engine, spark_session)
+    if engine == "duckdb":
+        try:
+            con = ibis.duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise QiloopError(f"cannot open the DuckDB store {path}: {exc}") from None
+        names = set(con.list_tables()) & set(TABLES_BY_NAME)
+        return Store(con, "duckdb", names, str(path))
+    return _duckdb_file_to_spark(path, spark_session)
+
+
+def _from_frames(frames: Mapping[str, pd.DataFrame], engine: str, spark_session: Any | None) -> Store:
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        for name, frame in frames.items():
+            # Ibis 12's create_table from in-memory data emits SQL sqlglot 30 mangles; load through duckdb.
+            con.con.register("qiloop_incoming", _arrow(name, frame))
+            con.con.execute(f'create table "{name}" as select * from qiloop_incoming')  # name: a canonical table
+            con.con.unregister("qiloop_incoming")
+        return Store(con, "duckdb", set(frames) & set(TABLES_BY_NAME), "in memory")
+    session = spark_session or _spark_session()
+    con = ibis.pyspark.connect(session)
+    for name, frame in frames.items():
+        session.createDataFrame(_arrow(name, frame)).createOrReplaceTempView(name)
+    return Store(con, "spark", set(frames) & set(TABLES_BY_NAME), "in memory")
+
+
+_ARROW_TYPES = {"str": "string", "int": "int64", "float": "float64", "date": "date32"}
+
+
+def _arrow(name: str, frame: pd.DataFrame) -> Any:
+    """``frame`` as a pyarrow Table with the canonical column types."""
+    import pyarrow as pa
+
+    typed = _typed(name, frame)
+    schema = pa.schema(
+        [
+            (c.name, pa.type_for_alias(_ARROW_TYPES[c.type]))
+            for c in TABLES_BY_NAME[name].columns
+            if c.name in typed.columns
+        ]
+    )
+    return pa.Table.from_pandas(typed, schema=schema, preserve_index=False)
+
+
+def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with canonical column types (dates as datetime.date, ints as Int64)."""
+    out = pd.DataFrame(index=frame.index)
+    for column in TABLES_BY_NAME[name].columns:
+        if column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        if column.type == "date":
+            out[column.name] = pd.Series(
+                [None if pd.isna(v) else pd.Timestamp(v).date() for v in values], index=frame.index, dtype=object
+            )
+        elif column.type == "int":
+            out[column.name] = pd.to_numeric(values).astype("Int64")
+        elif column.type == "float":
+            out[column.name] = pd.to_numeric(values).astype("float64")
+        else:
+            out[column.name] = values.astype(object).where(values.notna(), None)
+    return out
+
+
+def _from_parquet_dir(path: Path, engine: str, spark_session: Any | None) -> Store:
+    files = {p.stem: p for p in path.glob("*.parquet") if p.stem in TABLES_BY_NAME}
+    if not files:
+        raise QiloopError(
+            f"{path} holds no <table>.parquet files", hint="point --store at a DuckDB store or an extract"
+        )
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        for name, file in files.items():
+            con.read_parquet(file, table_name=name)
+        return Store(con, "duckdb", set(files), str(path))
+    session = spark_session or _spark_session()
+    for name, file in files.items():
+        session.read.parquet(str(file)).createOrReplaceTempView(name)
+    return Store(ibis.pyspark.connect(session), "spark", set(files), str(path))
+
+
+def _duckdb_file_to_spark(path: Path, spark_session: Any | None) -> Store:
+    """Spark cannot read a DuckDB file: export its tables to Parquet in a temporary directory first."""
+    import duckdb
+
+    tmp = tempfile.TemporaryDirectory(prefix="qiloop-spark-")
+    with duckdb.connect(str(path), read_only=True) as db:
+        names = {r[0] for r in db.execute("select table_name from information_schema.tables").fetchall()}
+        for name in sorted(names & set(TABLES_BY_NAME)):
+            target = Path(tmp.name) / f"{name}.parquet"
+            db.table(name).write_parquet(str(target))
+    store = _from_parquet_dir(Path(tmp.name), "spark", spark_session)
+    store.description = str(path)
+    store._cleanup.append(tmp)
+    return store

@@ -1,0 +1,411 @@
+"""The measure language: what an analyst writes.
+
+Example — PINCER indicator A (oral NSAID without gastro-protection at 65 and over)::
+
+    from qiloop.measures.language import age, medications, measure
+
+    nsaid = medications(ORAL_NSAID).in_last(months=3).exists()
+    gastroprotection = medications(ULCER_HEALING).in_last(months=3).exists()
+
+    pincer_a = measure(
+        id="pincer_a",
+        title="Oral NSAID without gastro-protection, aged 65 and over",
+        denominator=(age >= 65) & ~gastroprotection,
+        numerator=nsaid,
+        low_is_good=True,
+        why_it_matters="NSAIDs cause GI bleeding; older people need a PPI with them.",
+        source_indicator="PINCER GI_P3A",
+    )
+
+Every series is evaluated per patient on each interval's reference date (its
+last day). Windows count back from it: ``in_last(months=3)`` is after the
+date three calendar months before the reference date and on or before the
+reference date. Combine true/false series with ``&`` (and), ``|`` (or) and
+``~`` (not); compare values with ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``;
+add counts with ``+``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from qiloop.errors import QiloopError
+from qiloop.measures import model as m
+from qiloop.measures.codes import as_codes
+from qiloop.measures.dates import Offset, Window
+
+__all__ = [
+    "age",
+    "sex",
+    "registration_start_date",
+    "reference_date",
+    "clinical_events",
+    "medications",
+    "appointments",
+    "unresolved",
+    "co_prescribed",
+    "measure",
+    "Series",
+    "BoolSeries",
+    "IntSeries",
+    "FloatSeries",
+    "DateSeries",
+    "StrSeries",
+]
+
+
+# --- series ---------------------------------------------------------------------------------------------
+
+
+def _node(value: Any) -> m.Node:
+    if isinstance(value, Series):
+        return value.node
+    if isinstance(value, (bool, int, float, str, dt.date)):
+        return m.Constant(value)
+    raise QiloopError(f"cannot use a {type(value).__name__} in a measure expression")
+
+
+def wrap(node: m.Node) -> Series:
+    """The language series for a model node."""
+    return _WRAPPERS[m.type_of(node)](node)
+
+
+class Series:
+    """A value per patient, evaluated on the reference date of each interval."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, node: m.Node) -> None:
+        self.node = node
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.node!r})"
+
+    def __bool__(self) -> bool:
+        raise QiloopError(
+            "a measure expression has no single true/false value",
+            hint="combine conditions with & | ~ rather than and / or / not",
+        )
+
+    def _compare(self, op: m.CompareOp, other: Any) -> BoolSeries:
+        return BoolSeries(m.Compare(op, self.node, _node(other)))
+
+    def __eq__(self, other: Any) -> BoolSeries:  # type: ignore[override]
+        return self._compare("eq", other)
+
+    def __ne__(self, other: Any) -> BoolSeries:  # type: ignore[override]
+        return self._compare("ne", other)
+
+
+class _Ordered(Series):
+    def __lt__(self, other: Any) -> BoolSeries:
+        return self._compare("lt", other)
+
+    def __le__(self, other: Any) -> BoolSeries:
+        return self._compare("le", other)
+
+    def __gt__(self, other: Any) -> BoolSeries:
+        return self._compare("gt", other)
+
+    def __ge__(self, other: Any) -> BoolSeries:
+        return self._compare("ge", other)
+
+
+class BoolSeries(Series):
+    """True or false per patient."""
+
+    def __and__(self, other: BoolSeries) -> BoolSeries:
+        return BoolSeries(m.And(self.node, _node(other)))
+
+    def __or__(self, other: BoolSeries) -> BoolSeries:
+        return BoolSeries(m.Or(self.node, _node(other)))
+
+    def __invert__(self) -> BoolSeries:
+        return BoolSeries(m.Not(self.node))
+
+    __rand__ = __and__
+    __ror__ = __or__
+
+
+class _Numeric(_Ordered):
+    def __add__(self, other: Any) -> Series:
+        return wrap(m.Add(self.node, _node(other)))
+
+    def __radd__(self, other: Any) -> Series:
+        return wrap(m.Add(_node(other), self.node))
+
+
+class IntSeries(_Numeric):
+    """A whole number per patient (a count, an age); counts add up with ``+``."""
+
+
+class FloatSeries(_Numeric):
+    """A number per patient, possibly missing (a comparison with a missing value is false)."""
+
+
+class DateSeries(_Ordered):
+    """A date per patient, possibly missing."""
+
+    def is_on_or_before(self, *, months_ago: int = 0, days_ago: int = 0) -> BoolSeries:
+        """The date is on or before the date ``months_ago``/``days_ago`` before the reference date."""
+        return self <= reference_date(months_ago=months_ago, days_ago=days_ago)
+
+    def is_after(self, *, months_ago: int = 0, days_ago: int = 0) -> BoolSeries:
+        """The date is after the date ``months_ago``/``days_ago`` before the reference date."""
+        return self > reference_date(months_ago=months_ago, days_ago=days_ago)
+
+
+class StrSeries(Series):
+    """A text value per patient (sex)."""
+
+    def is_in(self, *values: str | Iterable[str]) -> BoolSeries:
+        flat: list[str] = []
+        for v in values:
+            flat.extend([v] if isinstance(v, str) else list(v))
+        return BoolSeries(m.IsIn(self.node, frozenset(flat)))
+
+
+_WRAPPERS: dict[str, type[Series]] = {
+    "bool": BoolSeries,
+    "int": IntSeries,
+    "float": FloatSeries,
+    "date": DateSeries,
+    "str": StrSeries,
+}
+
+age = IntSeries(m.Age())
+"""Age in whole years on the reference date."""
+sex = StrSeries(m.Sex())
+"""Recorded sex: female, male, intersex or unknown."""
+registration_start_date = DateSeries(m.RegistrationStart())
+"""Start of the registration current on the reference date."""
+
+
+def reference_date(*, months_ago: int = 0, days_ago: int = 0) -> DateSeries:
+    """The reference date, or the date ``months_ago`` calendar months and ``days_ago`` days before it."""
+    return DateSeries(m.ReferenceDate(Offset(months_ago, days_ago)))
+
+
+# --- windows --------------------------------------------------------------------------------------------
+
+
+class _Windowed:
+    window: Window
+
+    def _with_window(self, window: Window) -> Any:
+        raise NotImplementedError
+
+    def in_last(self, *, months: int = 0, days: int = 0) -> Any:
+        """After the date ``months``/``days`` before the reference date, and on or before the reference date."""
+        if not months and not days:
+            raise QiloopError("in_last() needs months= or days=")
+        return self._with_window(Window(after=Offset(months, days)))
+
+    def on_or_before(self, *, months_ago: int = 0, days_ago: int = 0) -> Any:
+        """On or before the date ``months_ago``/``days_ago`` before the reference date (no lower limit)."""
+        return self._with_window(Window(until=Offset(months_ago, days_ago)))
+
+    def between(
+        self,
+        *,
+        from_months_ago: int = 0,
+        to_months_ago: int = 0,
+        from_days_ago: int = 0,
+        to_days_ago: int = 0,
+    ) -> Any:
+        """After the date ``from_…_ago`` and on or before the date ``to_…_ago`` before the reference date."""
+        return self._with_window(
+            Window(after=Offset(from_months_ago, from_days_ago), until=Offset(to_months_ago, to_days_ago))
+        )
+
+    def ever(self) -> Any:
+        """On or before the reference date (the default)."""
+        return self._with_window(Window())
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+class EventFrame(_Windowed):
+    """Rows of clinical_events or medications with a code from a code list, in a time window."""
+
+    def __init__(self, query: m.EventQuery) -> None:
+        self.query = query
+        self.window = query.window
+
+    def _with_window(self, window: Window) -> EventFrame:
+        return EventFrame(replace(self.query, window=window))
+
+    def exists(self) -> BoolSeries:
+        """At least one matching row."""
+        return BoolSeries(m.Aggregate("exists", self.query))
+
+    def count(self) -> IntSeries:
+        """Number of matching rows (0 when none)."""
+        return IntSeries(m.Aggregate("count", self.query))
+
+    def first_date(self) -> DateSeries:
+        return DateSeries(m.Aggregate("first_date", self.query))
+
+    def last_date(self) -> DateSeries:
+        return DateSeries(m.Aggregate("last_date", self.query))
+
+    def latest_value(self) -> FloatSeries:
+        """numeric_value of the latest row that has one (lowest value if several share that date)."""
+        if self.query.table != "clinical_events":
+            raise QiloopError("only clinical_events have numeric values")
+        return FloatSeries(m.Aggregate("latest_value", self.query))
+
+    def latest_value_date(self) -> DateSeries:
+        """Date of the row :meth:`latest_value` takes its value from."""
+        if self.query.table != "clinical_events":
+            raise QiloopError("only clinical_events have numeric values")
+        return DateSeries(m.Aggregate("latest_value_date", self.query))
+
+
+def clinical_events(codelist: Any) -> EventFrame:
+    """Clinical events coded with any SNOMED CT code of ``codelist`` (default window: on or before the reference date)."""
+    return EventFrame(m.EventQuery("clinical_events", as_codes(codelist, expected_system="snomedct")))
+
+
+def medications(codelist: Any) -> EventFrame:
+    """Prescription issues with any dm+d code of ``codelist`` (default window: on or before the reference date)."""
+    return EventFrame(m.EventQuery("medications", as_codes(codelist, expected_system="dmd")))
+
+
+def unresolved(diagnosis: Any, resolved: Any) -> BoolSeries:
+    """On a register: a diagnosis code on or before the reference date, and no resolved code on or after its latest date.
+
+    Precisely: the latest diagnosis date is later than the latest resolved date
+    (or there is no resolved code). A diagnosis and a resolution on the same day
+    count as resolved.
+    """
+    return BoolSeries(
+        m.Unresolved(
+            as_codes(diagnosis, expected_system="snomedct"),
+            as_codes(resolved, expected_system="snomedct"),
+        )
+    )
+
+
+def co_prescribed(first: Any, second: Any, *, in_last_months: int = 3, within_days: int = 28) -> BoolSeries:
+    """An issue of ``first`` and an issue of ``second`` in the last ``in_last_months`` months, at most ``within_days`` days apart."""
+    return BoolSeries(
+        m.CoPrescribed(
+            as_codes(first, expected_system="dmd"),
+            as_codes(second, expected_system="dmd"),
+            Window(after=Offset(in_last_months)),
+            within_days,
+        )
+    )
+
+
+# --- appointments -----------------------------------------------------------------------------------------
+
+
+def _values(name: str, value: str | Iterable[str] | None, allowed: tuple[str, ...]) -> frozenset[str] | None:
+    if value is None:
+        return None
+    items = frozenset([value] if isinstance(value, str) else value)
+    unknown = sorted(items - set(allowed))
+    if unknown:
+        raise QiloopError(f"unknown appointment {name} {unknown[0]!r}", hint=f"use one of {', '.join(allowed)}")
+    return items
+
+
+class AppointmentFrame(_Windowed):
+    """Appointments (by their start date) in a time window, optionally filtered by status, mode, role and lead time."""
+
+    def __init__(self, query: m.AppointmentQuery) -> None:
+        self.query = query
+        self.window = query.window
+
+    def _with_window(self, window: Window) -> AppointmentFrame:
+        return AppointmentFrame(replace(self.query, window=window))
+
+    def where(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        mode: str | Iterable[str] | None = None,
+        hcp_role: str | Iterable[str] | None = None,
+        lead_days_at_least: int | None = None,
+        lead_days_at_most: int | None = None,
+    ) -> AppointmentFrame:
+        """Keep appointments matching every condition given (adds to conditions already set)."""
+        from qiloop.records.schema import APPOINTMENT_MODES, APPOINTMENT_STATUSES, HCP_ROLES
+
+        q = self.query
+        updates: dict[str, Any] = {}
+        for name, value, allowed in (
+            ("status", status, APPOINTMENT_STATUSES),
+            ("mode", mode, APPOINTMENT_MODES),
+            ("hcp_role", hcp_role, HCP_ROLES),
+        ):
+            new = _values(name, value, allowed)
+            if new is not None:
+                old = getattr(q, name)
+                updates[name] = new if old is None else old & new
+        if lead_days_at_least is not None:
+            updates["min_lead_days"] = max(lead_days_at_least, q.min_lead_days or lead_days_at_least)
+        if lead_days_at_most is not None:
+            current = q.max_lead_days if q.max_lead_days is not None else lead_days_at_most
+            updates["max_lead_days"] = min(lead_days_at_most, current)
+        return AppointmentFrame(replace(q, **updates))
+
+    def count(self) -> IntSeries:
+        return IntSeries(m.AppointmentAggregate("count", self.query))
+
+    def exists(self) -> BoolSeries:
+        return BoolSeries(m.AppointmentAggregate("exists", self.query))
+
+    def upc(self) -> FloatSeries:
+        """Usual provider of care index (max nⱼ / n) over appointments naming a clinician; missing when n < 2."""
+        return FloatSeries(m.AppointmentAggregate("upc", self.query))
+
+    def coc(self) -> FloatSeries:
+        """Bice–Boxerman continuity of care index over appointments naming a clinician; missing when n < 2."""
+        return FloatSeries(m.AppointmentAggregate("coc", self.query))
+
+
+def appointments(**conditions: Any) -> AppointmentFrame:
+    """Appointments of the patient, filtered like :meth:`AppointmentFrame.where` (default window: on or before the reference date)."""
+    return AppointmentFrame(m.AppointmentQuery()).where(**conditions)
+
+
+# --- measures ---------------------------------------------------------------------------------------------
+
+
+def measure(
+    *,
+    id: str,
+    title: str,
+    numerator: Series,
+    denominator: Series,
+    exclusions: Series | None = None,
+    **metadata: Any,
+) -> m.Measure:
+    """Build a validated, immutable :class:`~qiloop.measures.model.Measure` from language series.
+
+    ``metadata``: why_it_matters, low_is_good, topic, source_indicator,
+    source_version, author, checked_by, review_date, version, per, description, tags.
+    """
+    for name, value in (("numerator", numerator), ("denominator", denominator), ("exclusions", exclusions)):
+        if value is not None and not isinstance(value, Series):
+            raise QiloopError(f"measure {id!r}: the {name} must be a series (got {type(value).__name__})")
+    if "tags" in metadata:
+        metadata["tags"] = tuple(metadata["tags"])
+    try:
+        return m.Measure(
+            id=id,
+            title=title,
+            numerator=numerator.node,
+            denominator=denominator.node,
+            exclusions=exclusions.node if exclusions is not None else None,
+            **metadata,
+        )
+    except TypeError as exc:
+        raise QiloopError(f"measure {id!r}: {exc}") from None

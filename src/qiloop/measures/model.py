@@ -1,0 +1,439 @@
+"""The measure model: immutable, validated trees of frozen dataclasses.
+
+Analysts write measures with :mod:`qiloop.measures.language`; engines compile
+this model. Every series node has a type (:func:`type_of`): ``bool``, ``int``,
+``float``, ``date`` or ``str``. Missing values follow one rule everywhere: a
+comparison involving a missing value is False, ``exists`` is never missing and
+``count`` of nothing is 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from qiloop.errors import QiloopError
+from qiloop.measures.codes import Codes
+from qiloop.measures.dates import REFERENCE, Offset, Window
+
+SeriesType = Literal["bool", "int", "float", "date", "str"]
+EVENT_TABLES = ("clinical_events", "medications")
+
+
+class Node:
+    """Base of every series node."""
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), Node))  # type: ignore[arg-type]
+
+
+# --- leaves ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constant(Node):
+    value: bool | int | float | str | dt.date
+
+
+@dataclass(frozen=True)
+class ReferenceDate(Node):
+    """The reference date, or a date a fixed offset before it."""
+
+    offset: Offset = REFERENCE
+
+
+@dataclass(frozen=True)
+class Age(Node):
+    """Age in whole years on the reference date."""
+
+
+@dataclass(frozen=True)
+class Sex(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class RegistrationStart(Node):
+    """Start date of the registration current on the reference date."""
+
+
+# --- queries over event tables (not series themselves) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Rows of ``table`` whose code is in ``codes`` and whose date is in ``window``."""
+
+    table: str
+    codes: Codes
+    window: Window = Window()
+
+
+@dataclass(frozen=True)
+class AppointmentQuery:
+    """Appointments (by ``start_date``) in ``window`` matching every stated condition.
+
+    ``lead_days`` is ``start_date - booked_date`` in days.
+    """
+
+    window: Window = Window()
+    status: frozenset[str] | None = None
+    mode: frozenset[str] | None = None
+    hcp_role: frozenset[str] | None = None
+    min_lead_days: int | None = None
+    max_lead_days: int | None = None
+
+    def refines(self, other: AppointmentQuery) -> bool:
+        """Whether every appointment this query selects is also selected by ``other``."""
+        if self.window != other.window:
+            return False
+        for name in ("status", "mode", "hcp_role"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is not None and (mine is None or not mine <= theirs):
+                return False
+        if other.min_lead_days is not None and (self.min_lead_days is None or self.min_lead_days < other.min_lead_days):
+            return False
+        return not (
+            other.max_lead_days is not None and (self.max_lead_days is None or self.max_lead_days > other.max_lead_days)
+        )
+
+
+EventAggregation = Literal["exists", "count", "first_date", "last_date", "latest_value", "latest_value_date"]
+AppointmentAggregation = Literal["exists", "count", "upc", "coc"]
+
+
+@dataclass(frozen=True)
+class Aggregate(Node):
+    """One value per patient from an event query.
+
+    ``latest_value``: among rows with a numeric value, the value on the latest
+    date (the lowest value when several share that date); ``latest_value_date``
+    is that date.
+    """
+
+    kind: EventAggregation
+    query: EventQuery
+
+
+@dataclass(frozen=True)
+class AppointmentAggregate(Node):
+    """One value per patient from an appointment query.
+
+    ``upc`` (usual provider of care) = max nⱼ / n and ``coc`` (Bice–Boxerman) =
+    (Σ nⱼ² − n) / (n(n − 1)) over the selected appointments that name a
+    clinician (nⱼ with clinician j, n in total); missing when n < 2.
+    """
+
+    kind: AppointmentAggregation
+    query: AppointmentQuery
+
+
+@dataclass(frozen=True)
+class Unresolved(Node):
+    """A diagnosis code in the window whose latest date is later than the latest resolved code in the window."""
+
+    diagnosis: Codes
+    resolved: Codes
+    window: Window = Window()
+
+
+@dataclass(frozen=True)
+class CoPrescribed(Node):
+    """An issue of ``first`` and an issue of ``second``, both in the window, at most ``within_days`` apart."""
+
+    first: Codes
+    second: Codes
+    window: Window
+    within_days: int = 28
+
+
+# --- operators --------------------------------------------------------------------------------------
+
+CompareOp = Literal["lt", "le", "gt", "ge", "eq", "ne"]
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    op: CompareOp
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class IsIn(Node):
+    operand: Node
+    values: frozenset[str | int]
+
+
+@dataclass(frozen=True)
+class And(Node):
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Or(Node):
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Add(Node):
+    left: Node
+    right: Node
+
+
+FEATURE_TYPES = (Aggregate, AppointmentAggregate, Unresolved, CoPrescribed)
+
+_AGGREGATE_TYPES: dict[str, SeriesType] = {
+    "exists": "bool",
+    "count": "int",
+    "first_date": "date",
+    "last_date": "date",
+    "latest_value": "float",
+    "latest_value_date": "date",
+    "upc": "float",
+    "coc": "float",
+}
+
+
+def type_of(node: Node) -> SeriesType:
+    """The type of a series node."""
+    if isinstance(node, Constant):
+        v = node.value
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, int):
+            return "int"
+        if isinstance(v, float):
+            return "float"
+        if isinstance(v, dt.date):
+            return "date"
+        return "str"
+    if isinstance(node, (ReferenceDate, RegistrationStart)):
+        return "date"
+    if isinstance(node, Age):
+        return "int"
+    if isinstance(node, Sex):
+        return "str"
+    if isinstance(node, (Aggregate, AppointmentAggregate)):
+        return _AGGREGATE_TYPES[node.kind]
+    if isinstance(node, (Unresolved, CoPrescribed, Compare, IsIn, And, Or, Not)):
+        return "bool"
+    if isinstance(node, Add):
+        left, right = type_of(node.left), type_of(node.right)
+        return "float" if "float" in (left, right) else "int"
+    raise TypeError(f"not a series node: {node!r}")
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, parents before children."""
+    yield node
+    for child in node.children():
+        yield from walk(child)
+
+
+def features(node: Node) -> list[Node]:
+    """The distinct per-patient features (event, appointment, register, co-prescribing) a tree uses, in order."""
+    seen: dict[Node, None] = {}
+    for n in walk(node):
+        if isinstance(n, FEATURE_TYPES):
+            seen.setdefault(n, None)
+    return list(seen)
+
+
+def codes_used(node: Node) -> list[Codes]:
+    out: dict[Codes, None] = {}
+    for n in walk(node):
+        if isinstance(n, Aggregate):
+            out.setdefault(n.query.codes, None)
+        elif isinstance(n, Unresolved):
+            out.setdefault(n.diagnosis, None)
+            out.setdefault(n.resolved, None)
+        elif isinstance(n, CoPrescribed):
+            out.setdefault(n.first, None)
+            out.setdefault(n.second, None)
+    return list(out)
+
+
+def tables_used(node: Node) -> set[str]:
+    out = {"patients", "practice_registrations"}
+    for n in walk(node):
+        if isinstance(n, Aggregate):
+            out.add(n.query.table)
+        elif isinstance(n, Unresolved):
+            out.add("clinical_events")
+        elif isinstance(n, CoPrescribed):
+            out.add("medications")
+        elif isinstance(n, AppointmentAggregate):
+            out.add("appointments")
+    return out
+
+
+def offsets_used(node: Node) -> set[Offset]:
+    out: set[Offset] = {REFERENCE}
+    for n in walk(node):
+        window = None
+        if isinstance(n, (Aggregate, AppointmentAggregate)):
+            window = n.query.window
+        elif isinstance(n, (Unresolved, CoPrescribed)):
+            window = n.window
+        elif isinstance(n, ReferenceDate):
+            out.add(n.offset)
+        if window is not None:
+            out.update(window.offsets)
+    return out
+
+
+# --- the measure ------------------------------------------------------------------------------------
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A validated, immutable measure: numerator over denominator for each practice and interval.
+
+    Counting rules (every engine):
+
+    * the population is everyone registered and alive on the reference date;
+    * a boolean denominator counts patients; an integer one sums per-patient counts;
+    * the numerator is counted only for patients in the denominator (boolean
+      denominator true, or integer denominator above 0): a boolean numerator
+      counts patients, an integer or float one is summed;
+    * ``exclusions`` (QOF personalised care adjustments) remove a patient from
+      the denominator only when the numerator is not met.
+    """
+
+    id: str
+    title: str
+    numerator: Node
+    denominator: Node
+    exclusions: Node | None = None
+    why_it_matters: str = ""
+    low_is_good: bool = False
+    topic: str = ""
+    source_indicator: str = ""
+    source_version: str = ""
+    author: str = ""
+    checked_by: str = ""
+    review_date: dt.date | None = None
+    version: str = "1"
+    per: int = 1
+    description: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def codelist_versions(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for node in self.nodes():
+            for codes in codes_used(node):
+                out[codes.name] = codes.version
+        return dict(sorted(out.items()))
+
+    @property
+    def tables(self) -> set[str]:
+        out: set[str] = set()
+        for node in self.nodes():
+            out |= tables_used(node)
+        return out
+
+    def nodes(self) -> tuple[Node, ...]:
+        return tuple(n for n in (self.denominator, self.numerator, self.exclusions) if n is not None)
+
+
+def _fail(measure_id: str, problem: str, hint: str | None = None) -> QiloopError:
+    return QiloopError(f"measure {measure_id!r}: {problem}", hint=hint)
+
+
+def validate(m: Measure) -> None:
+    """Check what can be checked when a measure is built; raise QiloopError naming the measure and the problem."""
+    if not isinstance(m.id, str) or not _ID.match(m.id):
+        raise _fail(str(m.id), "the id must be lower case letters, digits and underscores, starting with a letter")
+    if not m.title.strip():
+        raise _fail(m.id, "the title is empty")
+    for name in ("numerator", "denominator", "exclusions"):
+        node = getattr(m, name)
+        if node is None and name == "exclusions":
+            continue
+        if not isinstance(node, Node):
+            raise _fail(m.id, f"the {name} is not a series built with qiloop.measures (got {type(node).__name__})")
+        _check_tree(m.id, name, node)
+    den_type, num_type = type_of(m.denominator), type_of(m.numerator)
+    if den_type not in ("bool", "int"):
+        raise _fail(m.id, f"the denominator must be true/false per patient or a per-patient count, not {den_type}")
+    if num_type not in ("bool", "int", "float"):
+        raise _fail(m.id, f"the numerator must be true/false, a count or a number per patient, not {num_type}")
+    if den_type == "int" and num_type == "bool":
+        raise _fail(
+            m.id,
+            "a count denominator needs a count numerator (a true/false numerator would be compared with a sum)",
+            hint="use a true/false denominator to count patients, or count the same rows in the numerator",
+        )
+    if m.exclusions is not None:
+        if type_of(m.exclusions) != "bool":
+            raise _fail(m.id, "exclusions must be true/false per patient")
+        if den_type != "bool" or num_type != "bool":
+            raise _fail(m.id, "exclusions (personalised care adjustments) need a true/false numerator and denominator")
+    if m.numerator == m.denominator:
+        raise _fail(m.id, "the numerator is the same as the denominator")
+    _check_appointment_nesting(m)
+    if m.per < 1:
+        raise _fail(m.id, "per must be a positive whole number (1, 100, 1000)")
+    if m.review_date is not None and not isinstance(m.review_date, dt.date):
+        raise _fail(m.id, "review_date must be a datetime.date")
+    if not isinstance(m.low_is_good, bool):
+        raise _fail(m.id, "low_is_good must be True or False")
+
+
+def _check_appointment_nesting(m: Measure) -> None:
+    """A count-of-appointments numerator over a count-of-appointments denominator must count a subset of its rows."""
+    num, den = m.numerator, m.denominator
+    if (
+        isinstance(num, AppointmentAggregate)
+        and isinstance(den, AppointmentAggregate)
+        and num.kind == "count"
+        and den.kind == "count"
+        and not num.query.refines(den.query)
+    ):
+        raise _fail(
+            m.id,
+            "the numerator counts appointments that are not in the denominator",
+            hint="build the numerator from the denominator's appointments with .where(...), same window",
+        )
+
+
+_COMPARABLE = {("int", "int"), ("int", "float"), ("float", "int"), ("float", "float"), ("date", "date"), ("str", "str")}
+
+
+def _check_tree(measure_id: str, part: str, node: Node) -> None:
+    for n in walk(node):
+        if isinstance(n, Compare):
+            pair = (type_of(n.left), type_of(n.right))
+            if pair not in _COMPARABLE:
+                raise _fail(measure_id, f"the {part} compares a {pair[0]} with a {pair[1]}")
+        elif isinstance(n, (And, Or)):
+            if type_of(n.left) != "bool" or type_of(n.right) != "bool":
+                raise _fail(measure_id, f"the {part} combines with and/or something that is not true/false")
+        elif isinstance(n, Not):
+            if type_of(n.operand) != "bool":
+                raise _fail(measure_id, f"the {part} negates something that is not true/false")
+        elif isinstance(n, Add):
+            if type_of(n.left) not in ("int", "float") or type_of(n.right) not in ("int", "float"):
+                raise _fail(measure_id, f"the {part} adds something that is not a number")
+        elif isinstance(n, Aggregate):
+            if n.query.table not in EVENT_TABLES:
+                raise _fail(measure_id, f"unknown event table {n.query.table!r}")
+        elif isinstance(n, CoPrescribed) and n.within_days < 0:
+            raise _fail(measure_id, "co-prescribing needs a non-negative number of days")

@@ -1,0 +1,34 @@
+"""The long results table shared by every engine."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from qiloop.measures.model import Measure
+
+RESULT_COLUMNS = [
+    "measure",
+    "interval_start",
+    "interval_end",
+    "practice_id",
+    "numerator",
+    "denominator",
+    "ratio",
+    "measure_version",
+    "codelist_versions",
+]
+
+
+def codelist_versions_text(measure: Measure) -> str:
+    """The code lists a measure uses and their versions, as compact JSON (name → version)."""
+    return json.dumps(measure.codelist_versions, separators=(",", ":"), sort_keys=True)
+
+
+def sort_results(table: pd.DataFrame, measure_ids: list[str], breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows in measure order (as given), then interval, practice and breakdown values."""
+    order = {mid: i for i, mid in enumerate(measure_ids)}
+    keyed = table.assign(_order=table["measure"].map(order))
+    keyed = keyed.sort_values(["_order", "interval_start", "practice_id", *breakdowns], kind="stable")
+    return keyed.drop(columns="_order").reset_index(drop=True)

@@ -1,0 +1,118 @@
+"""Running measures: the long results table for every practice and interval."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from qiloop.errors import QiloopError
+from qiloop.measures.breakdowns import check_breakdowns
+from qiloop.measures.dates import Interval, intervals_between, last_day_of_month
+from qiloop.measures.engine.compiler import Compiler
+from qiloop.measures.engine.store import Store, open_store
+from qiloop.measures.model import Measure
+from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, sort_results
+
+
+def parse_month(text: str | dt.date, *, end: bool = False) -> dt.date:
+    """A date from ``YYYY-MM`` (first day, or last day when ``end``) or ``YYYY-MM-DD``."""
+    if isinstance(text, dt.date):
+        return text
+    try:
+        if len(text) == 7:
+            year, month = int(text[:4]), int(text[5:7])
+            return last_day_of_month(year, month) if end else dt.date(year, month, 1)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise QiloopError(f"{text!r} is not a month (YYYY-MM) or a date (YYYY-MM-DD)") from None
+
+
+def resolve_measures(measures: Iterable[Measure | str]) -> list[Measure]:
+    from qiloop.measures.registry import get_measure
+
+    out = [m if isinstance(m, Measure) else get_measure(m) for m in measures]
+    if not out:
+        raise QiloopError("no measures to run")
+    ids = [m.id for m in out]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise QiloopError(f"measure {duplicates[0]!r} is listed twice")
+    return out
+
+
+def run_measures(
+    store: Any,
+    measures: Iterable[Measure | str],
+    *,
+    start: str | dt.date,
+    end: str | dt.date,
+    engine: str = "duckdb",
+    breakdowns: Iterable[str] = (),
+    intervals: str = "monthly",
+    spark_session: Any | None = None,
+) -> pd.DataFrame:
+    """Every measure for every practice and interval between ``start`` and ``end``, in one pass.
+
+    ``store``: a DuckDB file, a directory of Parquet tables, an Ibis backend or a
+    mapping of table name to DataFrame. ``intervals``: ``monthly`` (calendar
+    months, reference date = month end) or ``financial_year`` (1 April –
+    31 March). Returns the long table: measure, interval_start, interval_end,
+    practice_id, the breakdown columns, numerator, denominator, ratio
+    (numerator / denominator, missing when the denominator is 0),
+    measure_version, codelist_versions. A row is written for every practice
+    (and breakdown group) with at least one registered patient in the interval.
+    """
+    chosen = resolve_measures(measures)
+    names = check_breakdowns(tuple(breakdowns))
+    periods = intervals_between(parse_month(start), parse_month(end, end=True), intervals)
+    opened = open_store(store, engine, spark_session=spark_session)
+    try:
+        for measure in chosen:
+            opened.require(measure.tables, measure.id)
+        return _run(opened, chosen, periods, names)
+    finally:
+        if opened is not store:
+            opened.close()
+
+
+def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    from qiloop.progress import track
+
+    compiler = Compiler(store, periods, measures)
+    compiler.cache_population()
+    compiler.cache_relevant_rows()
+    keys = ["interval_id", "practice_id", *breakdowns]
+    groups = compiler.groups(breakdowns).to_pandas()
+    if groups.empty:
+        raise QiloopError(
+            f"no one is registered in the store between {periods[0].start} and {periods[-1].end}",
+            hint="choose --from/--to within the dates the extract covers",
+        )
+    groups = groups.drop(columns="population").sort_values(keys).reset_index(drop=True)
+    frames = []
+    for measure in track(measures, desc="measures", total=len(measures)):
+        counts = compiler.aggregate(compiler.compile(measure), breakdowns).to_pandas()
+        table = groups.merge(counts, on=keys, how="left")
+        frames.append(_finish(table, measure, periods, breakdowns))
+    return sort_results(pd.concat(frames, ignore_index=True), [m.id for m in measures], breakdowns)
+
+
+def _finish(
+    table: pd.DataFrame, measure: Measure, periods: list[Interval], breakdowns: tuple[str, ...]
+) -> pd.DataFrame:
+    table["numerator"] = table["numerator"].fillna(0)
+    table["denominator"] = table["denominator"].fillna(0).astype("int64")
+    if table["numerator"].dtype.kind != "f" or (table["numerator"] % 1 == 0).all():
+        table["numerator"] = table["numerator"].astype("int64")
+    den = table["denominator"]
+    table["ratio"] = (table["numerator"] / den.where(den > 0)).astype("float64")
+    table["measure"] = measure.id
+    table["interval_start"] = [periods[i].start for i in table["interval_id"]]
+    table["interval_end"] = [periods[i].end for i in table["interval_id"]]
+    table["measure_version"] = measure.version
+    table["codelist_versions"] = codelist_versions_text(measure)
+    columns = RESULT_COLUMNS[:4] + list(breakdowns) + RESULT_COLUMNS[4:]
+    return table[columns]
