@@ -105,6 +105,7 @@ def spc(
             means = values
         else:
             labels, means, sd, size, _ = _subgroups(values, labels)
+        numerator = np.full(size.size, np.nan)
         denominator = size
         plotted = means if chart == "xbar" else sd
     elif chart in limits.RATIO_CHARTS:

@@ -87,11 +87,14 @@ def xmr_lines(y: FloatArray, base: BoolArray, profile: RuleProfile) -> PhaseLine
 
 
 def mr_lines(mr: FloatArray, base: BoolArray, profile: RuleProfile) -> PhaseLines:
-    """Moving-range chart: CL = mean MR, UCL = D4 × CL, LCL = 0 (σ of MR = (D4 − 1)/3 × CL)."""
+    """Moving-range chart: CL = mean MR, UCL = D4 × CL, LCL = 0; the upper 2σ line is
+    (2/3) × D4 × CL (as qicharts2 and PowerBI-SPC draw it), the lower one 0."""
     n = mr.size
     cl = _nanmean(mr[base])
-    sigma = (D4 - 1) / 3 * cl
-    return _lines(_full(n, cl), _full(n, sigma), profile.sigma_multiplier, 0.0, None)
+    ucl = D4 * cl * profile.sigma_multiplier / 3
+    return PhaseLines(
+        cl=_full(n, cl), lcl=_full(n, 0.0), ucl=_full(n, ucl), lcl_2s=_full(n, 0.0), ucl_2s=_full(n, 2 / 3 * D4 * cl)
+    )
 
 
 def run_lines(y: FloatArray, base: BoolArray) -> PhaseLines:

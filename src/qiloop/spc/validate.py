@@ -78,6 +78,9 @@ def check_x(x: Sequence[Any], n: int, *, grouped: bool) -> None:
     """Same length as y; dates strictly increasing (non-decreasing for subgroup charts)."""
     if len(x) != n:
         raise InputError(f"x has {len(x)} values but y has {n}: give one label per value")
+    for i, label in enumerate(x):
+        if _is_missing(label):
+            raise InputError(f"x: row {i + 1} has no label (date or name)", hint="fill it in or drop the row")
     dates = as_dates(x)
     if dates is None:
         return
