@@ -1,0 +1,61 @@
+"""``python -m qiloop_web`` (or ``qiloop-web``): start the workbench, or run a Django management command.
+
+    python -m qiloop_web serve [--port 8000] [--no-migrate]   migrate, then serve on 127.0.0.1
+    python -m qiloop_web <django command> ...                  e.g. migrate, createsuperuser, check
+
+A configuration problem (for example production without SECRET_KEY) is
+printed as a message without a traceback, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _serve(argv: list[str]) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    parser = argparse.ArgumentParser(prog="qiloop-web serve", description="Start the workbench on this computer.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("QILOOP_PORT", "8000")))
+    parser.add_argument("--no-migrate", action="store_true", help="do not bring the database up to date first")
+    args = parser.parse_args(argv)
+    if not (settings.NODE_MODULES / "nhsuk-frontend").is_dir():
+        print(
+            f"The NHS design system files are missing ({settings.NODE_MODULES / 'nhsuk-frontend'}).\n"
+            "Run `npm ci` in the repository root (or set QILOOP_NODE_MODULES) and start again.",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.no_migrate:
+        call_command("migrate", interactive=False, verbosity=1)
+    print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)")
+    # --insecure serves the static files (from node_modules) even with DEBUG off; this is a local server.
+    call_command("runserver", f"127.0.0.1:{args.port}", "--insecure", use_reloader=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiloop_web.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+        if argv[:1] == ["serve"]:
+            return _serve(argv[1:])
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["qiloop-web", *argv])
+    except ImproperlyConfigured as problem:
+        print(f"qiloop-web: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

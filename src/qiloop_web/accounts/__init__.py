@@ -1,0 +1,1 @@
+"""People: the user model, sign-in with lock-out, sign-out and password reset."""

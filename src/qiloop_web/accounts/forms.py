@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.http import HttpRequest
+
+from qiloop_web.accounts import actions
+from qiloop_web.accounts.models import User
+
+GENERIC_FAILURE = (
+    "The e-mail address or password is not right. Check them, or reset your password if you have forgotten it."
+)
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        self.request = request
+        self.user: User | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if not email or not password:
+            return cleaned
+        lock = actions.lock_state(username=email)
+        if lock.locked:
+            actions.record_locked_out_attempt(username=email)
+            raise forms.ValidationError(self.locked_message(lock), code="locked")
+        user = authenticate(self.request, username=actions.normalise_email(email), password=password)
+        if user is None:
+            lock = actions.record_failed_sign_in(username=email)
+            if lock.locked:
+                raise forms.ValidationError(self.locked_message(lock), code="locked")
+            raise forms.ValidationError(GENERIC_FAILURE, code="invalid_login")
+        self.user = user  # type: ignore[assignment]
+        return cleaned
+
+    @staticmethod
+    def locked_message(lock: actions.LockState) -> str:
+        minutes = lock.minutes_left()
+        return (
+            "This account is locked after too many failed sign-in attempts. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, or reset your password."
+        )
+
+
+class NewPersonForm(forms.Form):
+    """Used when accepting an invitation without an account."""
+
+    full_name = forms.CharField(
+        label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password1 = forms.CharField(
+        label="Create a password",
+        strip=False,
+        help_text="At least 12 characters. Avoid common words and your name.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Type the password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean_password1(self) -> str:
+        password = self.cleaned_data["password1"]
+        validate_password(password, User(email=self.email, username=self.email))
+        return password
+
+    def clean_password2(self) -> str:
+        first, second = self.cleaned_data.get("password1"), self.cleaned_data["password2"]
+        if first and first != second:
+            raise forms.ValidationError("The two passwords do not match.", code="password_mismatch")
+        return second

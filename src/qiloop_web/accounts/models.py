@@ -1,0 +1,33 @@
+"""A person who signs in, and the failed sign-ins that lock an account."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person. They sign in with their e-mail address (stored, lower-cased, as the username too)."""
+
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in for an e-mail address (kept only to decide lock-out; the audit log keeps the history)."""
+
+    username = models.CharField(max_length=254, db_index=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,68 @@
+"""The audit event table.
+
+It has no foreign keys on purpose: an event must outlive the person,
+organisation or invitation it describes, so it keeps plain ids and names as
+they were at the time. Rows are append-only: saving an existing event,
+deleting one, or bulk-updating/deleting through the ORM raises
+``AuditLogIsAppendOnly`` (and on PostgreSQL a trigger refuses UPDATE and
+DELETE as well).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised when code tries to change or remove an audit event."""
+
+    def __init__(self) -> None:
+        super().__init__("audit events are append-only: they cannot be changed or deleted")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogIsAppendOnly()
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly()
+
+    def for_organisation(self, code: str) -> AuditEventQuerySet:
+        return self.filter(organisation_code=code)
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Who: the user's id and e-mail address as they were; empty for anonymous or the command line.
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.CharField(max_length=254, blank=True)
+    # What: a dotted verb such as "membership.role_changed", and what it acted on.
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=254, blank=True)
+    # Which organisation's log the event belongs in (its code), so a practice manager can read it.
+    organisation_code = models.CharField(max_length=32, blank=True, db_index=True)
+    # From where.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The change itself (old and new values). Never patient-level data.
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organisation_code", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor or 'system'} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly()

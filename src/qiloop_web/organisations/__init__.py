@@ -1,0 +1,1 @@
+"""ICB -> PCN -> practice, memberships with roles, permissions, invitations, practice settings."""

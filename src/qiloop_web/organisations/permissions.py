@@ -1,0 +1,70 @@
+"""The one permission check, and the view decorator built on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from qiloop_web.organisations.models import Kind, Membership, Organisation
+from qiloop_web.organisations.roles import PATIENT_LEVEL, Permission, Role, definition
+
+
+def permissions_in(user: Any, organisation: Organisation) -> frozenset[Permission]:
+    """Every permission ``user`` has in ``organisation``, from their own membership there and from above."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    lineage = {organisation.pk: True} | {a.pk: False for a in organisation.ancestors()}
+    granted: set[Permission] = set()
+    for membership in Membership.objects.filter(user=user, organisation_id__in=lineage):
+        role = definition(membership.role)
+        if lineage[membership.organisation_id]:
+            if organisation.kind in role.kinds:
+                granted |= role.here
+        else:
+            granted |= role.beneath
+    if organisation.kind != Kind.PRACTICE:
+        granted -= PATIENT_LEVEL
+    return frozenset(granted)
+
+
+def has_permission(user: Any, permission: Permission, organisation: Organisation) -> bool:
+    """Whether ``user`` may do ``permission`` in ``organisation``.
+
+    A role held in the organisation itself grants its ``here`` permissions; a
+    role held in a PCN or ICB above it grants only its ``beneath`` ones, which
+    never include patient-level permissions. So a network QI lead sees
+    patient-level data only in a practice where they also hold a clinical role.
+    """
+    return permission in permissions_in(user, organisation)
+
+
+def role_in(user: Any, organisation: Organisation) -> Role | None:
+    membership = Membership.objects.filter(user=user, organisation=organisation).first()
+    return Role(membership.role) if membership else None
+
+
+def organisation_permission_required(permission: Permission) -> Callable[..., Callable[..., HttpResponse]]:
+    """Decorate a view taking ``code``: anonymous -> sign in; lacking ``permission`` -> 403.
+
+    The view is called with the ``Organisation`` instead of its code.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            organisation = get_object_or_404(Organisation.objects.select_related("parent__parent"), code=code)
+            if not has_permission(request.user, permission, organisation):
+                raise PermissionDenied("You do not have permission to see this page.")
+            return view(request, organisation, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,113 @@
+"""Permissions and roles, in code.
+
+A role grants a set of permissions in the organisation where it is held
+(``here``) and, for network and administrative roles, a set over the
+organisations beneath it (``beneath``). Patient-level permissions are only
+ever granted ``here`` and only in a practice: nobody inherits them from a
+PCN or ICB role, and a patient representative never has them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class Permission(enum.Enum):
+    VIEW_ORGANISATION = "view_organisation"  # the organisation page and its member list
+    VIEW_DASHBOARD = "view_dashboard"  # the practice's measures as aggregates
+    VIEW_PATIENT_LEVEL = "view_patient_level"  # action lists of pseudonymous patients
+    DOWNLOAD_ACTION_LIST = "download_action_list"  # CSV download of an action list
+    INVITE_MEMBERS = "invite_members"
+    MANAGE_MEMBERS = "manage_members"  # change roles, remove people
+    IMPORT_DATA = "import_data"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
+    VIEW_NETWORK = "view_network"  # suppressed aggregates across a PCN or ICB
+    MANAGE_ORGANISATIONS = "manage_organisations"  # create PCNs and practices beneath
+
+
+PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
+
+
+class Role(models.TextChoices):
+    GP = "gp", "GP"
+    PRACTICE_MANAGER = "practice_manager", "Practice manager"
+    PRACTICE_NURSE = "practice_nurse", "Practice nurse"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    HEALTHCARE_ASSISTANT = "healthcare_assistant", "Healthcare assistant"
+    RECEPTIONIST = "receptionist", "Receptionist / care navigator"
+    HEALTH_SECRETARY = "health_secretary", "Health secretary"
+    PATIENT_REPRESENTATIVE = "patient_representative", "Patient representative"
+    NETWORK_QI_LEAD = "network_qi_lead", "Network QI lead"
+    ICB_ANALYST = "icb_analyst", "ICB analyst"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    role: Role
+    kinds: frozenset[str]  # organisation kinds where the role can be held
+    here: frozenset[Permission]
+    beneath: frozenset[Permission] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.beneath & PATIENT_LEVEL:
+            raise ValueError(f"{self.role}: patient-level permissions can never be inherited")
+        if self.here & PATIENT_LEVEL and self.kinds != {"practice"}:
+            raise ValueError(f"{self.role}: patient-level permissions only exist inside a practice")
+
+
+P = Permission
+PRACTICE = frozenset({"practice"})
+_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD})
+_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
+_ADMIN = frozenset(
+    {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
+)
+
+ROLES: dict[Role, RoleDefinition] = {
+    d.role: d
+    for d in [
+        RoleDefinition(Role.GP, PRACTICE, _CLINICAL),
+        RoleDefinition(
+            Role.PRACTICE_MANAGER,
+            PRACTICE,
+            _CLINICAL
+            | {P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.IMPORT_DATA, P.VIEW_AUDIT_LOG, P.MANAGE_PRACTICE_SETTINGS},
+        ),
+        RoleDefinition(Role.PRACTICE_NURSE, PRACTICE, _CLINICAL),
+        RoleDefinition(Role.PHARMACIST, PRACTICE, _CLINICAL),
+        # Healthcare assistants work from the lists (recalls, checks) but do not export them.
+        RoleDefinition(Role.HEALTHCARE_ASSISTANT, PRACTICE, _TEAM | {P.VIEW_PATIENT_LEVEL}),
+        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _TEAM),
+        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _TEAM),
+        RoleDefinition(Role.PATIENT_REPRESENTATIVE, PRACTICE, _TEAM),
+        RoleDefinition(
+            Role.NETWORK_QI_LEAD,
+            frozenset({"pcn", "icb"}),
+            frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
+            beneath=frozenset({P.VIEW_NETWORK}),
+        ),
+        RoleDefinition(
+            Role.ICB_ANALYST,
+            frozenset({"icb"}),
+            frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.IMPORT_DATA}),
+            beneath=frozenset({P.VIEW_NETWORK}),
+        ),
+        RoleDefinition(Role.ADMINISTRATOR, frozenset({"icb", "pcn", "practice"}), _ADMIN, beneath=_ADMIN),
+    ]
+}
+
+# Roles only an administrator may give (everyone else with INVITE_MEMBERS may give the rest).
+ADMINISTRATOR_ONLY = frozenset({Role.ADMINISTRATOR})
+
+
+def definition(role: str) -> RoleDefinition:
+    return ROLES[Role(role)]
+
+
+def roles_for_kind(kind: str) -> list[Role]:
+    return [role for role, d in ROLES.items() if kind in d.kinds]

@@ -1,0 +1,1 @@
+"""The NHS design system look: base template, form-field rendering, static glue."""

@@ -1,0 +1,51 @@
+"""Render Django form fields and errors in the NHS design system's markup.
+
+``{% nhsuk_field form.email %}`` gives the label, hint, inline error and the
+input with the right classes and ``aria-describedby``;
+``{% nhsuk_error_summary form %}`` gives the error summary that links to each
+field. Both follow the markup of nhsuk-frontend's own components.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BoundField, Form
+
+register = template.Library()
+
+_WIDGET_CLASSES = {
+    "select": ("nhsuk-select", "nhsuk-select--error"),
+    "textarea": ("nhsuk-textarea", "nhsuk-textarea--error"),
+    "checkbox": ("nhsuk-checkboxes__input", ""),
+}
+_DEFAULT_CLASSES = ("nhsuk-input", "nhsuk-input--error")
+
+
+@register.inclusion_tag("ui/field.html")
+def nhsuk_field(field: BoundField, width: str = "") -> dict[str, Any]:
+    widget_type = field.widget_type
+    base, error_class = _WIDGET_CLASSES.get(widget_type, _DEFAULT_CLASSES)
+    classes = [base]
+    if field.errors and error_class:
+        classes.append(error_class)
+    if width:
+        classes.append(f"nhsuk-input--width-{width}")
+    described_by = []
+    if field.help_text:
+        described_by.append(f"{field.auto_id}-hint")
+    if field.errors:
+        described_by.append(f"{field.auto_id}-error")
+    attrs: dict[str, str] = {"class": " ".join(classes)}
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    return {"field": field, "widget": field.as_widget(attrs=attrs), "checkbox": widget_type == "checkbox"}
+
+
+@register.inclusion_tag("ui/error_summary.html")
+def nhsuk_error_summary(form: Form) -> dict[str, Any]:
+    errors: list[tuple[str, str]] = [("", str(error)) for error in form.non_field_errors()]
+    for field in form:
+        errors += [(f"#{field.auto_id}", str(error)) for error in field.errors]
+    return {"errors": errors}

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from qiloop_web.organisations.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("qiloop_web.accounts.urls")),
+    path("", include("qiloop_web.organisations.urls")),
+    path("", include("qiloop_web.audit.urls")),
+]
