@@ -1,0 +1,294 @@
+"""Vega-Lite v5 specification for an SPC chart (run, XmR, P, U, … charts).
+
+:func:`spc_chart_spec` draws an :class:`~qiloop.spc.result.SpcResult`:
+
+* points coloured by their Making Data Count variation class, joined by a
+  grey line; excluded points are faded;
+* centre line (solid), process limits (dashed) and 2σ lines (dotted, when
+  the chart has them) — each drawn per phase, so a split or a frozen
+  baseline shows as separate line segments, labelled "Phase 1", "Phase 2"…;
+* an optional target line;
+* annotations (PDSA cycles, changes) as labelled vertical rules;
+* the variation and assurance icons as text badges in the subtitle;
+* ``description``: a full text alternative (:func:`chart_text_alternative`).
+
+The spec is a plain dict; render it in a browser with vega-embed or export
+it with :func:`qiloop.charts.to_svg` / :func:`qiloop.charts.to_png`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from qiloop.charts.palette import (
+    ANNOTATION,
+    ASSURANCE_ICON_LABELS,
+    CENTRE_LINE,
+    CHART_NAMES,
+    LIMIT_LINE,
+    LINE,
+    TARGET_LINE,
+    VARIATION_COLOURS,
+    VARIATION_ICON_LABELS,
+    VARIATION_LABELS,
+    VEGA_LITE_SCHEMA,
+)
+from qiloop.charts.text import chart_text_alternative, format_number
+
+LINE_SERIES: tuple[tuple[str, str, list[int] | None, float], ...] = (
+    # field, tooltip title, dash pattern, opacity
+    ("ucl", "Upper limit", [6, 4], 1.0),
+    ("lcl", "Lower limit", [6, 4], 1.0),
+    ("ucl_2s", "Upper 2σ", [2, 3], 0.7),
+    ("lcl_2s", "Lower 2σ", [2, 3], 0.7),
+    ("cl", "Centre line", None, 1.0),
+)
+
+
+def spc_chart_spec(
+    result: Any,
+    *,
+    title: str | None = None,
+    y_label: str | None = None,
+    x_label: str | None = None,
+    annotations: Sequence[dict[str, Any]] = (),
+    width: int = 640,
+    height: int = 320,
+) -> dict[str, Any]:
+    """A Vega-Lite v5 spec (a dict) drawing ``result``; see the module docstring for what it shows.
+
+    ``annotations`` is a list of ``{"x": <a date or label on the x axis>, "label": "PDSA 1: ..."}``.
+    """
+    points = result.points
+    summary = result.summary
+    x_type = _x_type(points["x"])
+    records = _point_records(points, x_type)
+    x_title = x_label or ("Date" if x_type == "temporal" else "")
+    y_title = y_label or ""
+    x_enc = {"field": "x", "type": x_type, "title": x_title, **({"sort": None} if x_type == "ordinal" else {})}
+
+    layers: list[dict[str, Any]] = []
+    layers += _limit_layers(records, x_enc)
+    layers.append(
+        {
+            "mark": {"type": "line", "color": LINE, "strokeWidth": 1.5},
+            "encoding": {
+                "x": x_enc,
+                "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": {"zero": False}},
+            },
+        }
+    )
+    layers.append(_points_layer(x_enc, y_title))
+    if summary.target is not None:
+        layers += _target_layers(float(summary.target))
+    layers += _phase_layers(records, x_enc)
+    if annotations:
+        layers += _annotation_layers(annotations, x_enc, x_type)
+
+    chart_name = CHART_NAMES.get(summary.chart, f"{summary.chart} chart")
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "description": chart_text_alternative(result, measure=title or y_label),
+        "title": {"text": title or chart_name[:1].upper() + chart_name[1:], "subtitle": icon_badges(summary)},
+        "width": width,
+        "height": height,
+        "data": {"values": records},
+        "layer": layers,
+        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+    }
+
+
+def icon_badges(summary: Any) -> list[str]:
+    """The subtitle lines: the variation icon and assurance icon as words (or why there are none)."""
+    badges = []
+    if summary.variation_icon:
+        badges.append("Variation: " + VARIATION_ICON_LABELS.get(summary.variation_icon, summary.variation_icon))
+    if summary.assurance_icon:
+        badges.append("Assurance: " + ASSURANCE_ICON_LABELS.get(summary.assurance_icon, summary.assurance_icon))
+    if not badges:
+        badges.append("No icons shown for this chart")
+    return [" · ".join(badges)]
+
+
+def _x_type(x: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(x) or (len(x) and all(hasattr(v, "isoformat") for v in x)):
+        return "temporal"
+    if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+        return "quantitative"
+    return "ordinal"
+
+
+def _x_value(value: Any, x_type: str) -> Any:
+    if x_type == "temporal":
+        return pd.Timestamp(value).isoformat()
+    if x_type == "quantitative":
+        return float(value)
+    return str(value)
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def _point_records(points: pd.DataFrame, x_type: str) -> list[dict[str, Any]]:
+    records = []
+    for row in points.to_dict("records"):
+        variation = str(row["variation"])
+        records.append(
+            {
+                "x": _x_value(row["x"], x_type),
+                "y": _clean(row["y"]),
+                **{field: _clean(row[field]) for field, *_ in LINE_SERIES},
+                "phase": int(row["phase"]),
+                "phase_label": f"Phase {int(row['phase']) + 1}",
+                "excluded": bool(row["excluded"]),
+                "variation": variation,
+                "variation_label": VARIATION_LABELS.get(variation, variation),
+                "rule": str(row["rule"] or ""),
+            }
+        )
+    return records
+
+
+def _limit_layers(records: list[dict[str, Any]], x_enc: dict[str, Any]) -> list[dict[str, Any]]:
+    layers = []
+    for field, label, dash, opacity in LINE_SERIES:
+        if all(r[field] is None for r in records):
+            continue
+        mark: dict[str, Any] = {
+            "type": "line",
+            "color": CENTRE_LINE if field == "cl" else LIMIT_LINE,
+            "strokeWidth": 1.5 if field == "cl" else 1.2,
+            "opacity": opacity,
+            "interpolate": "step",
+        }
+        if dash:
+            mark["strokeDash"] = dash
+        layers.append(
+            {
+                "mark": mark,
+                "encoding": {
+                    "x": x_enc,
+                    "y": {"field": field, "type": "quantitative"},
+                    # one segment per phase: lines never join across a split
+                    "detail": {"field": "phase", "type": "nominal"},
+                    "tooltip": [{"field": "phase_label", "title": "Phase"}, {"field": field, "title": label}],
+                },
+            }
+        )
+    return layers
+
+
+def _points_layer(x_enc: dict[str, Any], y_title: str) -> dict[str, Any]:
+    domain = list(VARIATION_COLOURS)
+    return {
+        "mark": {"type": "point", "filled": True, "size": 55},
+        "encoding": {
+            "x": x_enc,
+            "y": {"field": "y", "type": "quantitative", "title": y_title, "scale": {"zero": False}},
+            "color": {
+                "field": "variation",
+                "type": "nominal",
+                "scale": {"domain": domain, "range": [VARIATION_COLOURS[v] for v in domain]},
+                "legend": {
+                    "title": "Variation",
+                    "orient": "bottom",
+                    "labelExpr": _legend_label_expr(),
+                },
+            },
+            "opacity": {"condition": {"test": "datum.excluded", "value": 0.35}, "value": 1},
+            "tooltip": [
+                {"field": "x", "type": x_enc["type"], "title": x_enc.get("title") or "x"},
+                {"field": "y", "type": "quantitative", "title": y_title or "Value"},
+                {"field": "variation_label", "title": "Variation"},
+                {"field": "rule", "title": "Rules"},
+            ],
+        },
+    }
+
+
+def _legend_label_expr() -> str:
+    cases = " : ".join(f"datum.value == '{key}' ? '{label}'" for key, label in VARIATION_LABELS.items())
+    return f"{cases} : datum.value"
+
+
+def _target_layers(target: float) -> list[dict[str, Any]]:
+    data = {"values": [{"target": target, "label": f"Target {format_number(target)}"}]}
+    return [
+        {
+            "data": data,
+            "mark": {"type": "rule", "color": TARGET_LINE, "strokeDash": [8, 4], "strokeWidth": 1.5},
+            "encoding": {"y": {"field": "target", "type": "quantitative"}},
+        },
+        {
+            "data": data,
+            "mark": {"type": "text", "color": TARGET_LINE, "align": "right", "dx": -2, "dy": -6, "x": "width"},
+            "encoding": {"y": {"field": "target", "type": "quantitative"}, "text": {"field": "label"}},
+        },
+    ]
+
+
+def _phase_layers(records: list[dict[str, Any]], x_enc: dict[str, Any]) -> list[dict[str, Any]]:
+    starts: dict[int, dict[str, Any]] = {}
+    for record in records:
+        starts.setdefault(record["phase"], record)
+    if len(starts) < 2:
+        return []
+    data = {"values": [{"x": r["x"], "phase_label": r["phase_label"]} for r in starts.values()]}
+    splits = {"values": [{"x": r["x"]} for phase, r in starts.items() if phase > 0]}
+    return [
+        {
+            "data": splits,
+            "mark": {"type": "rule", "color": LIMIT_LINE, "strokeWidth": 1, "opacity": 0.6},
+            "encoding": {"x": x_enc},
+        },
+        {
+            "data": data,
+            "mark": {"type": "text", "align": "left", "dx": 3, "y": "height", "dy": -6, "color": CENTRE_LINE},
+            "encoding": {"x": x_enc, "text": {"field": "phase_label"}},
+        },
+    ]
+
+
+def _annotation_layers(annotations: Sequence[dict[str, Any]], x_enc: dict[str, Any], x_type: str) -> list[dict]:
+    values = []
+    for i, note in enumerate(annotations):
+        if "x" not in note or "label" not in note:
+            raise ValueError(f"annotation {i + 1} needs an 'x' and a 'label'; got {sorted(note)}")
+        values.append({"x": _x_value(note["x"], x_type), "label": str(note["label"]), "row": i % 3})
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": values},
+            "mark": {"type": "rule", "color": ANNOTATION, "strokeWidth": 1.5, "strokeDash": [1, 2]},
+            "encoding": {"x": x_enc},
+        }
+    ]
+    # one text layer per row, staggered, so neighbouring PDSA labels do not overprint
+    for row in sorted({v["row"] for v in values}):
+        layers.append(
+            {
+                "data": {"values": [v for v in values if v["row"] == row]},
+                "mark": {
+                    "type": "text",
+                    "color": ANNOTATION,
+                    "align": "left",
+                    "baseline": "top",
+                    "dx": 3,
+                    "y": 2 + 13 * row,
+                },
+                "encoding": {"x": x_enc, "text": {"field": "label"}},
+            }
+        )
+    return layers
