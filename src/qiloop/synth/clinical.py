@@ -1,0 +1,216 @@
+"""Clinical events: diagnosis codes, reviews, observations with values, flu vaccinations.
+
+Reviews follow a recall cycle: each patient has a fixed month in the year and
+is reviewed then with the practice's completion rate, so "a review in the
+preceding 12 months" holds for about that share of the register.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qiloop.synth import params
+from qiloop.synth.batches import EventBatch, code_index, code_indices
+from qiloop.synth.conditions import Diagnoses
+from qiloop.synth.population import Population, Window
+from qiloop.synth.practices import PracticeSpec
+from qiloop.synth.sampling import NO_DATE, choose, poisson_points, recurring, to_days
+
+YEAR = params.DAYS_PER_YEAR
+
+
+@dataclass
+class Context:
+    """What every event generator needs about one practice."""
+
+    rng: np.random.Generator
+    pop: Population
+    dx: Diagnoses
+    spec: PracticeSpec
+    window: Window
+    obs_start: np.ndarray
+    obs_end: np.ndarray
+
+    def age_at(self, days: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        dob = self.pop.dob if rows is None else self.pop.dob[rows]
+        return (days - dob) / YEAR
+
+
+def _diagnosed_rows(ctx: Context, condition: str) -> np.ndarray:
+    return np.flatnonzero(ctx.dx.onset[condition] != NO_DATE)
+
+
+def _accept(ctx: Context, n: int, p: np.ndarray | float) -> np.ndarray:
+    return ctx.rng.random(n) < p
+
+
+def diagnosis_events(ctx: Context, out: EventBatch) -> None:
+    """One diagnosis code per condition (historical dates included), plus resolved codes."""
+    rng = ctx.rng
+    for condition, concept in (
+        ("hypertension", "hypertension"),
+        ("copd", "copd"),
+        ("asthma", "asthma"),
+        ("atrial_fibrillation", "atrial_fibrillation"),
+        ("heart_failure", "heart_failure"),
+        ("peptic_ulcer", "peptic_ulcer"),
+    ):
+        rows = _diagnosed_rows(ctx, condition)
+        choices = code_indices(concept)
+        weights = np.array([0.6] + [0.4 / max(1, len(choices) - 1)] * (len(choices) - 1))
+        out.add(rows, ctx.dx.onset[condition][rows], choices[choose(rng, len(rows), weights)])
+    rows = _diagnosed_rows(ctx, "diabetes")
+    codes = np.where(ctx.dx.diabetes_type1[rows], code_index("diabetes_type1"), code_index("diabetes_type2"))
+    out.add(rows, ctx.dx.onset["diabetes"][rows], codes)
+    rows = _diagnosed_rows(ctx, "ckd")
+    stage = ctx.dx.ckd_stage[rows]
+    stage3 = code_indices("ckd_stage3")[choose(rng, len(rows), [0.4, 0.4, 0.2])]
+    codes = np.where(stage == 3, stage3, np.where(stage == 4, code_index("ckd_stage4"), code_index("ckd_stage5")))
+    out.add(rows, ctx.dx.onset["ckd"][rows], codes)
+    rows = np.flatnonzero(ctx.dx.asthma_resolved != NO_DATE)
+    out.add(rows, ctx.dx.asthma_resolved[rows], code_index("asthma_resolved"))
+
+
+def _review_dates(ctx: Context, rows: np.ndarray, since: np.ndarray, period: float = YEAR) -> tuple:
+    lo = np.maximum(since, ctx.obs_start[rows])
+    hi = ctx.obs_end[rows]
+    # A fixed recall month per patient: the cycle starts in the year before the window.
+    first = ctx.window.start - period + ctx.rng.random(len(rows)) * period
+    r, d = recurring(ctx.rng, first.astype(np.int64), hi, period, 12.0, np.zeros(len(rows)))
+    keep = d >= lo[r]
+    return rows[r[keep]], d[keep]
+
+
+def copd_events(ctx: Context, out: EventBatch) -> None:
+    rng, spec = ctx.rng, ctx.spec
+    rows = _diagnosed_rows(ctx, "copd")
+    onset = ctx.dx.onset["copd"][rows]
+    # Spirometry around diagnosis: most confirmed (ratio < 0.7), some never recorded.
+    confirmed = rng.random(len(rows)) < 0.86
+    when = onset + rng.integers(-60, 90, len(rows))
+    out.add(rows[confirmed], when[confirmed], code_index("fev1_fvc_post_bronchodilator"),
+            np.round(rng.uniform(0.42, 0.69, int(confirmed.sum())), 2))  # fmt: skip
+    # Annual review (rate can change at a planted month).
+    r, d = _review_dates(ctx, rows, onset)
+    p = np.full(len(r), spec.rates["copd_review"])
+    change = spec.change("copd_review_rate")
+    if change is not None:
+        p = np.where(d >= to_days(change.from_month), change.after, change.before)
+    keep = _accept(ctx, len(r), p)
+    r, d = r[keep], d[keep]
+    out.add(r, d, code_index("copd_review"))
+    grade_of_patient = choose(rng, ctx.pop.size, [0.15, 0.35, 0.28, 0.15, 0.07])
+    with_mrc = rng.random(len(r)) < 0.93
+    grade = grade_of_patient[r[with_mrc]]
+    out.add(r[with_mrc], d[with_mrc], code_indices("mrc_grade")[grade])
+    refer = (grade >= 2) & (rng.random(len(grade)) < 0.45)
+    out.add(r[with_mrc][refer], d[with_mrc][refer] + rng.integers(0, 45, int(refer.sum())),
+            code_index("pulmonary_rehab_referral"))  # fmt: skip
+    # Exacerbations, about 0.6 a year.
+    lo = np.maximum(onset, ctx.obs_start[rows])
+    er, ed = poisson_points(rng, lo, ctx.obs_end[rows], 0.6 / YEAR)
+    out.add(rows[er], ed, code_index("copd_exacerbation"))
+
+
+def asthma_events(ctx: Context, out: EventBatch) -> None:
+    rows = _diagnosed_rows(ctx, "asthma")
+    onset = ctx.dx.onset["asthma"][rows]
+    r, d = _review_dates(ctx, rows, onset)
+    keep = _accept(ctx, len(r), ctx.spec.rates["asthma_review"]) & (d < ctx.dx.asthma_resolved[r])
+    out.add(r[keep], d[keep], code_index("asthma_review"))
+
+
+def blood_pressure_events(ctx: Context, out: EventBatch) -> None:
+    rng = ctx.rng
+    hyp_rows = _diagnosed_rows(ctx, "hypertension")
+    r, d = _review_dates(ctx, hyp_rows, ctx.dx.onset["hypertension"][hyp_rows])
+    keep = _accept(ctx, len(r), ctx.spec.rates["bp_hypertension"])
+    rows = [r[keep]]
+    dates = [d[keep]]
+    # Opportunistic readings for everyone aged 16+, more often with hypertension.
+    adult = np.flatnonzero(ctx.age_at(ctx.obs_end) >= 16)
+    rate = np.where(ctx.dx.onset["hypertension"][adult] != NO_DATE, 0.5, 0.22) / YEAR
+    pr, pd = poisson_points(rng, ctx.obs_start[adult], ctx.obs_end[adult], rate)
+    pr = adult[pr]
+    grown = ctx.age_at(pd, pr) >= 16
+    rows.append(pr[grown])
+    dates.append(pd[grown])
+    r, d = np.concatenate(rows), np.concatenate(dates)
+    hypertensive = ctx.dx.onset["hypertension"][r] <= d
+    age = ctx.age_at(d, r)
+    systolic = np.where(hypertensive, 137.0, 112.0 + 0.35 * age) + rng.normal(0.0, 13.0, len(r))
+    diastolic = 0.45 * systolic + 22.0 + rng.normal(0.0, 6.0, len(r))
+    out.add(r, d, code_index("systolic_bp"), np.rint(np.clip(systolic, 80, 230)))
+    out.add(r, d, code_index("diastolic_bp"), np.rint(np.clip(diastolic, 40, 130)))
+
+
+def diabetes_events(ctx: Context, out: EventBatch) -> None:
+    rng = ctx.rng
+    rows = _diagnosed_rows(ctx, "diabetes")
+    r, d = _review_dates(ctx, rows, ctx.dx.onset["diabetes"][rows], period=YEAR / 2)
+    p_each = 1.0 - np.sqrt(1.0 - ctx.spec.rates["hba1c_diabetes"])  # two chances a year
+    keep = _accept(ctx, len(r), p_each)
+    r, d = r[keep], d[keep]
+    patient_mean = np.exp(rng.normal(np.log(55.0), 0.2, ctx.pop.size))
+    value = patient_mean[r] * np.exp(rng.normal(0.0, 0.08, len(r)))
+    out.add(r, d, code_index("hba1c"), np.rint(np.clip(value, 25, 160)))
+
+
+def kidney_events(ctx: Context, out: EventBatch) -> None:
+    """eGFR for CKD (twice a year), diabetes and hypertension (yearly)."""
+    rng = ctx.rng
+    ckd = _diagnosed_rows(ctx, "ckd")
+    r1, d1 = _review_dates(ctx, ckd, ctx.dx.onset["ckd"][ckd], period=YEAR / 2)
+    keep1 = _accept(ctx, len(r1), 1.0 - np.sqrt(1.0 - ctx.spec.rates["egfr_ckd"]))
+    at_risk = np.flatnonzero(
+        ((ctx.dx.onset["diabetes"] != NO_DATE) | (ctx.dx.onset["hypertension"] != NO_DATE))
+        & (ctx.dx.onset["ckd"] == NO_DATE)
+    )
+    since = np.minimum(ctx.dx.onset["diabetes"][at_risk], ctx.dx.onset["hypertension"][at_risk])
+    r2, d2 = _review_dates(ctx, at_risk, since)
+    keep2 = _accept(ctx, len(r2), 0.7)
+    r = np.concatenate([r1[keep1], r2[keep2]])
+    d = np.concatenate([d1[keep1], d2[keep2]])
+    stage = np.where(ctx.dx.onset["ckd"][r] <= d, ctx.dx.ckd_stage[r], 0)
+    low = np.select([stage == 3, stage == 4, stage == 5], [30.0, 15.0, 5.0], 60.0)
+    high = np.select([stage == 3, stage == 4, stage == 5], [59.0, 29.0, 14.0], 110.0)
+    value = low + rng.random(len(r)) * (high - low)
+    out.add(r, d, code_index("egfr"), np.rint(value))
+
+
+def flu_events(ctx: Context, out: EventBatch) -> None:
+    """Seasonal flu vaccination, September to March, most in October and November."""
+    rng, window = ctx.rng, ctx.window
+    seasons = range(_year_of(window.start - 400), _year_of(window.end) + 1)
+    chronic = np.zeros(ctx.pop.size, dtype=np.int64) + NO_DATE
+    for condition in ("copd", "asthma", "diabetes", "heart_failure", "ckd"):
+        chronic = np.minimum(chronic, ctx.dx.onset[condition])
+    for year in seasons:
+        sep1 = to_days_ymd(year, 9, 1)
+        day = sep1 + np.rint(np.abs(rng.normal(40.0, 30.0, ctx.pop.size))).astype(np.int64)
+        in_data = (day >= ctx.obs_start) & (day <= ctx.obs_end) & (day <= to_days_ymd(year + 1, 3, 31))
+        age = ctx.age_at(day)
+        eligible = (age >= 65) | (chronic <= day)
+        p = np.where(eligible, ctx.spec.rates["flu_eligible"], np.where(age >= 18, 0.08, 0.0))
+        rows = np.flatnonzero(in_data & (rng.random(ctx.pop.size) < p))
+        codes = code_indices("flu_vaccination")[choose(rng, len(rows), [0.8, 0.2])]
+        out.add(rows, day[rows], codes)
+
+
+def events_after_death(ctx: Context, out: EventBatch) -> int:
+    """Deliberately messy: a blood pressure reading dated after death for a few deceased patients."""
+    dead = np.flatnonzero(ctx.pop.death != NO_DATE)
+    chosen = dead[ctx.rng.random(len(dead)) < params.EVENT_AFTER_DEATH_RATE]
+    days = ctx.pop.death[chosen] + ctx.rng.integers(1, 60, len(chosen))
+    out.add(chosen, days, code_index("systolic_bp"), np.full(len(chosen), 128.0))
+    return len(chosen)
+
+
+def _year_of(days: int) -> int:
+    return int(str(np.datetime64(int(days), "D"))[:4])
+
+
+def to_days_ymd(year: int, month: int, day: int) -> int:
+    return int(np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D").astype(np.int64))
