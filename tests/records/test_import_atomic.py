@@ -66,7 +66,9 @@ def test_failed_import_leaves_existing_store_byte_for_byte(tmp_path):
 
 # --- corruption at random -------------------------------------------------------------------
 
-JUNK = st.sampled_from(["", "x", "2024-13-01", "-1", "1.5", "nan", "🙂", '"', "a,b", "0000-00-00", "99999999999999999999"])
+JUNK = st.sampled_from(
+    ["", "x", "2024-13-01", "-1", "1.5", "nan", "🙂", '"', "a,b", "0000-00-00", "99999999999999999999"]
+)
 LOCATED = re.compile(r"^(\w+)\.(csv|parquet)(:\d+|: row \d+)?: ", re.MULTILINE)
 
 

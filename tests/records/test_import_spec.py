@@ -77,9 +77,21 @@ CELL_CASES = [
         "column date_of_birth: '1972-11-17' is not the first of a month "
         "(date_of_birth is recorded as the first of its month, e.g. 1972-11-01)",
     ),
-    ("patients", 0, "date_of_death", "yesterday", "column date_of_death: 'yesterday' is not a date (expected YYYY-MM-DD)"),
+    (
+        "patients",
+        0,
+        "date_of_death",
+        "yesterday",
+        "column date_of_death: 'yesterday' is not a date (expected YYYY-MM-DD)",
+    ),
     ("practice_registrations", 4, "start_date", "", "column start_date: empty, but a value is required"),
-    ("practice_registrations", 0, "practice_pseudo_id", "", "column practice_pseudo_id: empty, but a value is required"),
+    (
+        "practice_registrations",
+        0,
+        "practice_pseudo_id",
+        "",
+        "column practice_pseudo_id: empty, but a value is required",
+    ),
     ("medications", 1, "patient_id", "two", "column patient_id: 'two' is not a whole number"),
     ("medications", 0, "dmd_code", "", "column dmd_code: empty, but a value is required"),
     ("practices", 1, "icb_id", "", "column icb_id: empty, but a value is required"),
@@ -91,7 +103,13 @@ CELL_CASES = [
         "column status: 'seen' is not allowed "
         "(expected one of: booked, attended, did_not_attend, cancelled_by_patient, cancelled_by_practice)",
     ),
-    ("appointments", 1, "booked_date", "01/03/2023", "column booked_date: '01/03/2023' is not a date (expected YYYY-MM-DD)"),
+    (
+        "appointments",
+        1,
+        "booked_date",
+        "01/03/2023",
+        "column booked_date: '01/03/2023' is not a date (expected YYYY-MM-DD)",
+    ),
     ("appointments", 1, "appointment_id", "-4", "column appointment_id: '-4' is below the minimum 1"),
 ]
 
@@ -115,7 +133,10 @@ def test_duplicate_key_names_both_lines(tmp_path):
     extract = valid_extract()
     extract["patients"][1].append(["2", "female", "1980-01-01", ""])
     error = _import_error(tmp_path, extract)
-    assert "\npatients.csv:6: column patient_id: '2' appears again (first on line 3); each patient_id must be unique\n" in error
+    assert (
+        "\npatients.csv:6: column patient_id: '2' appears again (first on line 3); each patient_id must be unique\n"
+        in error
+    )
 
 
 def test_duplicate_registration_key(tmp_path):
