@@ -62,8 +62,9 @@ def mean_moving_range(values: FloatArray, *, screening: bool, screen_constant: f
         return float("nan")
     amr = float(mr.mean())
     if screening:
-        kept = mr[mr < screen_constant * amr]
-        amr = float(kept.mean()) if kept.size else float("nan")
+        keep = mr < screen_constant * amr
+        # summed with zeros in place of the dropped ranges, exactly as the batch path does
+        amr = float(np.where(keep, mr, 0.0).sum() / keep.sum()) if keep.any() else float("nan")
     return amr
 
 

@@ -92,15 +92,15 @@ def point_directions(hits: Hits, profile: RuleProfile, improvement: str) -> tupl
     side; with ``'precedence'`` the first rule in ``rule_precedence`` that fired decides.
     For direction ``neither`` the first rule in precedence order decides.
     """
-    n = next(iter(hits.high.values())).size
-    any_high = np.zeros(n, dtype=bool)
-    any_low = np.zeros(n, dtype=bool)
+    shape = next(iter(hits.high.values())).shape
+    any_high = np.zeros(shape, dtype=bool)
+    any_low = np.zeros(shape, dtype=bool)
     for name in RULE_COLUMN_ORDER:
         any_high |= hits.high[name]
         any_low |= hits.low[name]
     special = any_high | any_low
     favourable = FAVOURABLE[improvement]
-    direction = np.zeros(n, dtype=np.int64)
+    direction = np.zeros(shape, dtype=np.int64)
     order = [name for name in profile.rule_precedence if name in hits.high]
     order += [name for name in RULE_COLUMN_ORDER if name not in order]
     if favourable != 0 and profile.conflict == "improvement":
@@ -108,7 +108,7 @@ def point_directions(hits: Hits, profile: RuleProfile, improvement: str) -> tupl
         direction[special] = -favourable
         direction[fav] = favourable
         return direction, special
-    decided = np.zeros(n, dtype=bool)
+    decided = np.zeros(shape, dtype=bool)
     for name in order:
         hi, lo = hits.high[name], hits.low[name]
         both = hi & lo & ~decided
