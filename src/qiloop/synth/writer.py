@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -58,6 +59,7 @@ class TableSink:
         self._schema = arrow_schema(table_name, dictionaries=fmt == "parquet")
         self._plain = arrow_schema(table_name, dictionaries=False)
         self._writer: pq.ParquetWriter | pacsv.CSVWriter
+        self._file: BinaryIO | None = None
         if fmt == "parquet":
             self._writer = pq.ParquetWriter(
                 self._partial,
@@ -69,8 +71,13 @@ class TableSink:
                 store_schema=False,
             )
         else:
+            # pyarrow quotes header names; write a plain header (as ehrQL's example CSVs have) ourselves.
+            self._file = open(self._partial, "wb")  # noqa: SIM115 - closed in close()/abort()
+            self._file.write((",".join(self._plain.names) + "\n").encode())
             self._writer = pacsv.CSVWriter(
-                self._partial, self._plain, write_options=pacsv.WriteOptions(quoting_style="needed")
+                self._file,
+                self._plain,
+                write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"),
             )
 
     def write(self, columns: dict[str, pa.Array]) -> None:
@@ -90,12 +97,16 @@ class TableSink:
 
     def close(self) -> Path:
         self._writer.close()
+        if self._file is not None:
+            self._file.close()
         os.replace(self._partial, self.path)
         return self.path
 
     def abort(self) -> None:
         try:
             self._writer.close()
+            if self._file is not None:
+                self._file.close()
         finally:
             self._partial.unlink(missing_ok=True)
 

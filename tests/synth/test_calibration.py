@@ -1,0 +1,123 @@
+"""The calibration network (about 60,000 patients) lands near England's published figures.
+
+Targets are from reference/domain-notes.md sections 5, 7 and 10; each test
+states its tolerance. Figures are computed from the raw tables by the plain
+pandas reference in ``synth_reference.py``, not by the generator's own code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from synth_reference import pincer_rates, prevalence, registered_on
+
+END = dt.date(2026, 3, 31)
+START = dt.date(2021, 4, 1)
+
+PREVALENCE_CASES = [
+    # (name, concepts, minimum age, resolved concept, target, tolerance in percentage points)
+    ("hypertension", ("hypertension",), 0, "hypertension_resolved", 0.140, 0.015),
+    ("diabetes 17+", ("diabetes_type1", "diabetes_type2"), 17, "diabetes_resolved", 0.075, 0.010),
+    ("COPD", ("copd",), 0, None, 0.019, 0.004),
+    ("asthma (unresolved)", ("asthma",), 0, "asthma_resolved", 0.065, 0.010),
+    ("atrial fibrillation", ("atrial_fibrillation",), 0, None, 0.020, 0.005),
+    ("heart failure", ("heart_failure",), 0, None, 0.010, 0.0035),
+    ("CKD 3-5, 18+", ("ckd_stage3", "ckd_stage4", "ckd_stage5"), 18, None, 0.040, 0.008),
+]
+
+
+@pytest.mark.parametrize("case", PREVALENCE_CASES, ids=[c[0] for c in PREVALENCE_CASES])
+def test_prevalence_on_the_end_date_is_near_england(calibration_tables: dict[str, pd.DataFrame], case: tuple) -> None:
+    name, concepts, min_age, resolved, target, tolerance = case
+    observed = prevalence(calibration_tables, END, concepts, min_age, resolved)
+    assert abs(observed - target) <= tolerance, f"{name}: {observed:.4f} vs target {target} ± {tolerance}"
+
+
+def test_share_aged_65_and_over_is_like_england(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """England: about 18-19% of the registered population is 65+; tolerance 17-21%."""
+    pop = registered_on(calibration_tables, END)
+    share = float((pop.age >= 65).mean())
+    assert 0.17 <= share <= 0.21, share
+
+
+def test_list_size_at_start_matches_the_requested_patients(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """The lists on the start date add up to --patients exactly (deaths and leavers come later)."""
+    from conftest import CALIBRATION_PATIENTS
+
+    assert len(registered_on(calibration_tables, START).index.unique()) == pytest.approx(CALIBRATION_PATIENTS, abs=60)
+
+
+def _appointments_in_window(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    appts = tables["appointments"]
+    return appts[(appts.start_date >= START) & (appts.start_date <= END)]
+
+
+def test_appointments_per_patient_year(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """GPAD: about 5.9 appointments a patient-year; tolerance ± 0.5."""
+    reg = calibration_tables["practice_registrations"].drop_duplicates("patient_id")
+    first = reg.start_date.clip(lower=START)
+    last = reg.end_date.fillna(END).clip(upper=END)
+    years = ((pd.to_datetime(last) - pd.to_datetime(first)).dt.days + 1).clip(lower=0).sum() / 365.25
+    rate = len(_appointments_in_window(calibration_tables)) / years
+    assert 5.4 <= rate <= 6.4, rate
+
+
+def test_lead_time_mode_role_and_dna_mix(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """GPAD April 2024: same day 45%, within 14 days 82%, face-to-face 65%, GP 45% (± 3 points); DNA 4-5% (3.5-5.5%)."""
+    appts = _appointments_in_window(calibration_tables)
+    lead = (pd.to_datetime(appts.start_date) - pd.to_datetime(appts.booked_date)).dt.days
+    assert abs((lead == 0).mean() - 0.45) <= 0.03
+    assert abs((lead <= 14).mean() - 0.82) <= 0.03
+    assert abs((appts["mode"] == "face_to_face").mean() - 0.65) <= 0.03
+    assert abs((appts.hcp_role == "gp").mean() - 0.45) <= 0.03
+    dna = (appts.status == "did_not_attend").mean()
+    assert 0.035 <= dna <= 0.055, dna
+    same_day_dna = (appts.status[lead == 0] == "did_not_attend").mean()
+    later_dna = (appts.status[lead > 7] == "did_not_attend").mean()
+    assert later_dna > 2 * same_day_dna  # the DNA rate rises with lead time
+
+
+def test_patients_have_a_usual_gp(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """Continuity is measurable: GP appointments concentrate on one GP per patient (UPC well above chance)."""
+    gp = _appointments_in_window(calibration_tables)
+    gp = gp[gp.hcp_role == "gp"]
+    counts = gp.groupby(["patient_id", "clinician_id"]).size()
+    per_patient = counts.groupby(level=0)
+    n = per_patient.sum()
+    upc = (per_patient.max() / n)[n >= 4]
+    assert upc.mean() > 0.5
+
+
+def test_pincer_hazards_are_near_the_national_medians(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """Pooled rates at one index date against PINCER practice medians (pre period).
+
+    Wide tolerances because denominators are small (tens to thousands) and
+    pooled rates are not medians: A 1.16% (0.6-2.0%), D 1.41% (0.5-3.5%),
+    G 1.30% (0.5-2.5%), AC 5-13% (3-16%), ME-FBC 18.7% (5-40%), LI 34% (10-65%),
+    AM 35% (15-60%).
+    """
+    rates = pincer_rates(calibration_tables, dt.date(2025, 10, 1))
+    bounds = {
+        "A": (0.006, 0.020),
+        "D": (0.005, 0.035),
+        "G": (0.005, 0.025),
+        "AC": (0.03, 0.16),
+        "ME_FBC": (0.05, 0.40),
+        "LI": (0.10, 0.65),
+        "AM": (0.15, 0.60),
+    }
+    for name, (low, high) in bounds.items():
+        assert low <= rates[name] <= high, (name, rates[name], rates["_sizes"])
+
+
+def test_deaths_and_turnover_happen(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """About 0.9% die a year (England); lists turn over (joiners, leavers, births inside the window)."""
+    patients = calibration_tables["patients"]
+    deaths = patients.date_of_death.notna().sum() / (len(patients) * 5)
+    assert 0.005 <= deaths <= 0.013
+    assert (patients.date_of_birth >= START).sum() > 0.03 * len(patients)
+    reg = calibration_tables["practice_registrations"]
+    assert (reg.start_date > START).mean() > 0.15
+    assert reg.end_date.notna().mean() > 0.15
