@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from synth_reference import load
 
 from qiloop.synth import NetworkSummary, generate_network
-from synth_reference import load
 
 CALIBRATION_PATIENTS = 60_000
 CALIBRATION_PRACTICES = 7
