@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 
 from qiloop.errors import InputError
-from qiloop.records.demo import DEFAULT_DIR, DEFAULT_PATIENTS, DEFAULT_PRACTICES, DEFAULT_SEED, build_demo
+
+DEFAULT_DIR = Path("var/demo")  # the same defaults as qiloop.records.demo, which loads slowly (the generator)
+DEFAULT_PRACTICES = 20
+DEFAULT_PATIENTS = 40_000
+DEFAULT_SEED = 1
 
 DESCRIPTION = f"""\
 Generate a synthetic network of practices, import it into DIR/store.duckdb and
@@ -55,6 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.dir.exists() and not args.dir.is_dir():
         raise InputError(f"{args.dir}: exists and is not a directory", hint="give --dir a directory")
+    from qiloop.records.demo import build_demo
+
     result = build_demo(args.dir, practices=args.practices, patients=args.patients, seed=args.seed, fresh=args.fresh)
     print()
     print(result.report.summary_text())
