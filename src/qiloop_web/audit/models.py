@@ -15,6 +15,26 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+# Plain-English names for the actions, shown in the audit log page.
+ACTION_LABELS = {
+    "organisation.created": "Organisation created",
+    "person.created": "Account created",
+    "membership.added": "Member added",
+    "membership.role_changed": "Role changed",
+    "membership.removed": "Member removed",
+    "invitation.created": "Invitation sent",
+    "invitation.accepted": "Invitation accepted",
+    "practice.settings_changed": "Practice settings changed",
+    "sign_in.succeeded": "Signed in",
+    "sign_in.signed_out": "Signed out",
+    "sign_in.failed": "Sign-in failed",
+    "sign_in.refused_locked": "Sign-in refused: account locked",
+    "password_reset.requested": "Password reset requested",
+    "password_reset.completed": "Password reset",
+    "patient_data.viewed": "Patient-level data viewed",
+    "patient_data.downloaded": "Patient-level data downloaded",
+}
+
 
 class AuditLogIsAppendOnly(Exception):
     """Raised when code tries to change or remove an audit event."""
@@ -58,6 +78,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor or 'system'} {self.action} {self.target_type}:{self.target_id}"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

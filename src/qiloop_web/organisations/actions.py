@@ -20,7 +20,7 @@ from django.utils import timezone
 from qiloop_web.accounts.actions import create_person, normalise_email
 from qiloop_web.accounts.models import User
 from qiloop_web.audit import log
-from qiloop_web.organisations.models import PARENT_KIND, Invitation, Kind, Membership, Organisation, hash_token
+from qiloop_web.organisations.models import A_KIND, PARENT_KIND, Invitation, Kind, Membership, Organisation, hash_token
 from qiloop_web.organisations.permissions import has_permission
 from qiloop_web.organisations.roles import ADMINISTRATOR_ONLY, Permission, Role, definition
 
@@ -37,7 +37,7 @@ def create_organisation(
     if expected is None and parent is not None:
         raise OrganisationError("An integrated care board has no parent organisation.")
     if expected is not None and (parent is None or parent.kind != expected):
-        raise OrganisationError(f"A {kind.label.lower()} must belong to a {Kind(expected).label.lower()}.")
+        raise OrganisationError(f"{A_KIND[kind][0].upper()}{A_KIND[kind][1:]} must belong to {A_KIND[Kind(expected)]}.")
     code = code.strip().upper()
     if Organisation.objects.filter(code=code).exists():
         raise OrganisationError(f"There is already an organisation with the code {code}.")
@@ -57,7 +57,7 @@ def create_organisation(
 def _check_role_fits(role: Role, organisation: Organisation) -> None:
     if organisation.kind not in definition(role).kinds:
         raise OrganisationError(
-            f"{role.label} is not a role in a {Kind(organisation.kind).label.lower()}; choose another role."
+            f"{role.label} is not a role in {A_KIND[Kind(organisation.kind)]}; choose another role."
         )
 
 

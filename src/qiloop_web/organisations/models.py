@@ -27,6 +27,8 @@ class Kind(models.TextChoices):
 
 
 PARENT_KIND = {Kind.ICB: None, Kind.PCN: Kind.ICB, Kind.PRACTICE: Kind.PCN}
+# "a ..." phrases for messages.
+A_KIND = {Kind.ICB: "an integrated care board", Kind.PCN: "a primary care network", Kind.PRACTICE: "a GP practice"}
 
 
 class Organisation(models.Model):

@@ -1,0 +1,70 @@
+"""The audit log is append-only and records who, what, to what, where from."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from qiloop_web.audit import log
+from qiloop_web.audit.models import AuditEvent, AuditLogIsAppendOnly
+
+
+def test_an_event_cannot_be_changed_or_deleted(db):
+    event = log.record(by=None, action="organisation.created", target_type="organisation", target_id="X1")
+    event.action = "something.else"
+    with pytest.raises(AuditLogIsAppendOnly):
+        event.save()
+    with pytest.raises(AuditLogIsAppendOnly):
+        event.delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "organisation.created"
+
+
+def test_record_keeps_plain_values_of_the_actor_and_organisation(universe):
+    gp = universe.people["gp"]
+    event = log.record(
+        by=gp, action="membership.added", target_type="user", target_id=7, organisation=universe.practice
+    )
+    assert (event.actor_id, event.actor) == (gp.pk, "gp@example.nhs.uk")
+    assert (event.target_type, event.target_id, event.organisation_code) == ("user", "7", "A00001")
+    # No foreign keys: the event outlives the person.
+    assert not any(f.is_relation for f in AuditEvent._meta.get_fields())
+
+
+def test_record_view_logs_patient_level_views_and_downloads(universe):
+    gp = universe.people["gp"]
+    viewed = log.record_view(
+        by=gp, what="action_list", organisation=universe.practice, target_type="measure", target_id="m1"
+    )
+    downloaded = log.record_view(by=gp, what="action_list.csv", organisation=universe.practice, download=True)
+    assert viewed.action == "patient_data.viewed" and viewed.detail == {"what": "action_list"}
+    assert downloaded.action == "patient_data.downloaded"
+    assert set(AuditEvent.objects.for_organisation("A00001").values_list("action", flat=True)) >= {
+        "patient_data.viewed",
+        "patient_data.downloaded",
+    }
+
+
+def test_events_written_while_serving_a_request_carry_its_ip_address(client, universe):
+    client.post(
+        reverse("accounts:sign-in"),
+        {"email": "gp@example.nhs.uk", "password": "wrong password"},
+        REMOTE_ADDR="198.51.100.7",
+    )
+    event = AuditEvent.objects.get(action="sign_in.failed")
+    assert event.ip_address == "198.51.100.7"
+    # Outside a request (command line) there is no address.
+    assert log.record(by=None, action="x.y").ip_address is None
+
+
+def test_the_audit_page_shows_only_the_practices_own_events(client, universe):
+    log.record(by=None, action="practice.settings_changed", organisation=universe.sibling_practice)
+    client.force_login(universe.people["practice_manager"])
+    response = client.get(reverse("audit:organisation-log", args=["A00001"]))
+    assert response.status_code == 200
+    events = list(response.context["page"])
+    assert events and all(e.organisation_code == "A00001" for e in events)
+    assert b"Member added" in response.content
