@@ -90,6 +90,9 @@ def spc(
     labels: list[Any] = list(x) if x is not None else list(range(1, values.size + 1))
     grouped = chart in limits.SUBGROUP_CHARTS and subgroup_sd is None
     validate.check_x(labels, values.size, grouped=grouped)
+    dates = validate.as_dates(labels)
+    if dates is not None:
+        labels = list(dates)
 
     numerator = np.full(values.size, np.nan)
     denominator = np.full(values.size, np.nan)
