@@ -17,7 +17,16 @@ from qiloop.spc.sentence import describe
 
 FloatArray = NDArray[np.float64]
 
-CHART_ALIASES = {"i": "xmr", "individuals": "xmr", "p'": "pp", "u'": "up", "p_prime": "pp", "u_prime": "up"}
+CHART_ALIASES = {
+    "i": "xmr",
+    "individuals": "xmr",
+    "p'": "pp",
+    "u'": "up",
+    "i'": "ip",
+    "p_prime": "pp",
+    "u_prime": "up",
+    "i_prime": "ip",
+}
 NO_ASSURANCE_CHARTS = frozenset({"run", "t", "g", "mr"})
 
 
@@ -67,7 +76,7 @@ def spc(
 
     ``y`` – values (counts for C/P/U charts, with denominators ``n``; raw observations
     grouped by ``x`` for Xbar/S charts, or subgroup means with ``n`` sizes and
-    ``subgroup_sd``). ``chart`` – ``run, xmr (i), mr, c, p, pp, u, up, g, t, xbar, s``.
+    ``subgroup_sd``). ``chart`` – ``run, xmr (i), mr, c, p, pp, u, up, ip, g, t, xbar, s``.
     ``profile`` – ``mdc`` (default), ``qicharts2`` or ``plotthedots``; any
     :class:`~qiloop.spc.profiles.RuleProfile` field can be overridden by keyword
     (``shift_length=7``). ``improvement`` – ``up``, ``down`` or ``neither``.
@@ -117,7 +126,7 @@ def spc(
         denominator = validate.as_numbers(n, "n", allow_missing=allow_missing)
         if denominator.size != values.size:
             raise InputError(f"n has {denominator.size} values but y has {values.size}")
-        validate.check_counts(chart, values, denominator)
+        validate.check_counts(chart, values if chart != "ip" else np.abs(values), denominator)
         numerator = values
         with np.errstate(invalid="ignore", divide="ignore"):
             plotted = values / denominator
@@ -166,6 +175,8 @@ def spc(
             pl = limits.mr_lines(plotted[idx], base & (position_in_phase[idx] > 0), rule_profile)
         elif chart == "c":
             pl = limits.c_lines(plotted[idx], base, rule_profile)
+        elif chart == "ip":
+            pl = limits.ip_lines(numerator[idx], denominator[idx], base, rule_profile)
         elif chart in limits.RATIO_CHARTS:
             pl = limits.ratio_lines(chart, numerator[idx], denominator[idx], base, rule_profile)
         elif chart == "g":

@@ -25,8 +25,8 @@ D4 = 3.267  # upper limit of a moving-range chart: UCL = D4 × mean MR
 T_CHART_POWER = 3.6  # Nelson's transform of times between events: y ** (1 / 3.6) is near normal
 G_MEDIAN_FACTOR = 0.693  # ln 2: the median of a geometric distribution ≈ 0.693 × its mean (MDC G chart)
 
-CHARTS: tuple[str, ...] = ("run", "xmr", "i", "mr", "c", "u", "up", "p", "pp", "g", "t", "xbar", "s")
-RATIO_CHARTS = frozenset({"p", "pp", "u", "up"})
+CHARTS: tuple[str, ...] = ("run", "xmr", "i", "mr", "c", "u", "up", "p", "pp", "ip", "g", "t", "xbar", "s")
+RATIO_CHARTS = frozenset({"p", "pp", "u", "up", "ip"})
 SUBGROUP_CHARTS = frozenset({"xbar", "s"})
 
 
@@ -135,6 +135,22 @@ def ratio_lines(
             sigma = sigma * _laney_sigma_z(y, cl, sigma, ok, profile)
     upper = 1.0 if chart in ("p", "pp") else None
     return _lines(_full(y.size, cl), sigma, profile.sigma_multiplier, 0.0, upper)
+
+
+def ip_lines(numerator: FloatArray, denominator: FloatArray, base: BoolArray, profile: RuleProfile) -> PhaseLines:
+    """I′ (Taylor's normalised individuals) chart for ratios yᵢ = numeratorᵢ/nᵢ with unequal nᵢ.
+
+    CL = Σnumerator/Σn; sᵢ = √(π/2)·|yᵢ − yᵢ₋₁| / √(1/nᵢ₋₁ + 1/nᵢ) over the base points;
+    σᵢ = mean(s)·√(1/nᵢ). The s values are not screened.
+    """
+    ok = base & ~np.isnan(numerator) & ~np.isnan(denominator)
+    cl = float(numerator[ok].sum() / denominator[ok].sum()) if ok.any() else float("nan")
+    y, n = numerator[ok] / denominator[ok], denominator[ok]
+    s = np.sqrt(np.pi / 2) * np.abs(np.diff(y)) / np.sqrt(1 / n[:-1] + 1 / n[1:])
+    sbar = float(s.mean()) if s.size else float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = sbar * np.sqrt(1 / denominator)
+    return _lines(_full(numerator.size, cl), sigma, profile.sigma_multiplier, None, None)
 
 
 def g_lines(y: FloatArray, base: BoolArray, profile: RuleProfile) -> PhaseLines:
