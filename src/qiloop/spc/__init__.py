@@ -6,8 +6,19 @@ exclude=None, measure_name=None, **profile_overrides) -> SpcResult``); the resul
 type is in :mod:`qiloop.spc.result`. See docs/spc.md.
 """
 
+from qiloop.spc.batch import XmrBatch, xmr_batch
 from qiloop.spc.engine import spc
 from qiloop.spc.profiles import PROFILES, RuleProfile, get_profile
 from qiloop.spc.result import PhaseSummary, SpcResult, SpcSummary
 
-__all__ = ["PROFILES", "PhaseSummary", "RuleProfile", "SpcResult", "SpcSummary", "get_profile", "spc"]
+__all__ = [
+    "PROFILES",
+    "PhaseSummary",
+    "RuleProfile",
+    "SpcResult",
+    "SpcSummary",
+    "XmrBatch",
+    "get_profile",
+    "spc",
+    "xmr_batch",
+]
