@@ -267,7 +267,11 @@ def _annotation_layers(annotations: Sequence[dict[str, Any]], x_enc: dict[str, A
     for i, note in enumerate(annotations):
         if "x" not in note or "label" not in note:
             raise ValueError(f"annotation {i + 1} needs an 'x' and a 'label'; got {sorted(note)}")
-        values.append({"x": _x_value(note["x"], x_type), "label": str(note["label"]), "row": i % 3})
+        try:
+            x_value = _x_value(note["x"], x_type)
+        except (TypeError, ValueError):
+            raise ValueError(f"annotation {i + 1}: {note['x']!r} is not a value on the chart's x axis") from None
+        values.append({"x": x_value, "label": str(note["label"]), "row": i % 3})
     layers: list[dict[str, Any]] = [
         {
             "data": {"values": values},

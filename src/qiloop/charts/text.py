@@ -24,6 +24,8 @@ def format_number(value: Any) -> str:
     if math.isnan(number):
         return "none"
     magnitude = abs(number)
+    if number.is_integer() and magnitude < 1e15:
+        return f"{int(number):,}"
     if magnitude >= 100:
         return f"{number:,.0f}"
     if magnitude >= 10:
