@@ -1,0 +1,144 @@
+"""Access and continuity measures over the appointments table (GP appointments data style).
+
+Appointment measures count appointments by their start date in the interval's month ("in the last month": after
+the same day a month before the reference date, up to and including it — the calendar month at a month end).
+Only appointments of patients registered and alive on the reference date are counted.
+"""
+
+from __future__ import annotations
+
+from qiloop.measures.language import appointments, measure
+from qiloop.measures.library.common import ACCESS_CONTINUITY, EVERYONE, governance
+from qiloop.measures.model import Measure
+
+GPAD = "NHS England GP appointments data (GPAD) definitions"
+NOT_CANCELLED = ("attended", "did_not_attend", "booked")
+
+this_month = appointments(status=NOT_CANCELLED).in_last(months=1)
+attended_or_missed = appointments(status=("attended", "did_not_attend")).in_last(months=1)
+
+
+def _access(id: str, title: str, *, numerator, denominator, why: str, description: str, source: str, low_is_good: bool,
+            per: int = 1, tags: tuple[str, ...] = ("access",)) -> Measure:  # fmt: skip
+    return measure(
+        id=id,
+        title=title,
+        numerator=numerator,
+        denominator=denominator,
+        **governance(
+            why_it_matters=why,
+            description=description,
+            low_is_good=low_is_good,
+            topic=ACCESS_CONTINUITY,
+            source_indicator=source,
+            source_version="2024",
+            per=per,
+            tags=tags,
+        ),
+    )
+
+
+def _within(days: int) -> Measure:
+    label = "on the day it was booked" if days == 0 else f"within {days} day{'s' if days != 1 else ''} of booking"
+    return _access(
+        "wait_same_day" if days == 0 else f"wait_{days}d",
+        f"Appointments {label}",
+        numerator=this_month.where(lead_days_at_most=days).count(),
+        denominator=this_month.count(),
+        why="How long people wait from booking to being seen is what patients notice most about access; a falling "
+        "share of quick appointments is an early sign of pressure. Pre-booked routine care is expected to wait "
+        "longer, so read this with the appointment mix.",
+        description=f"Appointments (attended, missed or still booked; cancellations excluded) starting this month "
+        f"whose start date is {days} day{'s' if days != 1 else ''} or less after the booking date, over all such "
+        "appointments.",
+        source=f"{GPAD}: time from booking to appointment",
+        low_is_good=False,
+        tags=("access", "waiting time"),
+    )
+
+
+DNA_RATE = _access(
+    "dna_rate",
+    "Missed appointments (did not attend)",
+    numerator=attended_or_missed.where(status="did_not_attend").count(),
+    denominator=attended_or_missed.count(),
+    why="Missed appointments waste clinical time that others needed; rates rise with longer booking lead times, so "
+    "this is a lever on access as much as on patient behaviour.",
+    description="Appointments this month recorded as did not attend, over appointments attended or missed.",
+    source=f"{GPAD}: appointment status",
+    low_is_good=True,
+)
+
+F2F_SHARE = _access(
+    "f2f_share",
+    "Face-to-face appointments",
+    numerator=this_month.where(mode="face_to_face").count(),
+    denominator=this_month.count(),
+    why="The mix of face-to-face, telephone and online care shapes access for people who struggle with remote "
+    "consultations; it is watched by patients, commissioners and CQC.",
+    description="Appointments this month (cancellations excluded) with mode face-to-face (home visits are a separate "
+    "mode), over all such appointments.",
+    source=f"{GPAD}: appointment mode",
+    low_is_good=False,
+)
+
+APPTS_PER_1000 = _access(
+    "appts_per_1000",
+    "Appointments per 1,000 registered patients",
+    numerator=this_month.count(),
+    denominator=EVERYONE,
+    why="Appointment volume per head shows capacity against demand; compare with the list's age mix and with "
+    "waiting times before drawing conclusions.",
+    description="Appointments this month (attended, missed or booked) of registered patients, per 1,000 registered "
+    "patients (the ratio is per patient; multiply by 1,000).",
+    source=f"{GPAD}: appointments per registered population",
+    low_is_good=False,
+    per=1000,
+)
+
+_gp_year = appointments(status="attended", hcp_role="gp").in_last(months=12)
+
+
+def _continuity(id: str, title: str, index, formula: str) -> Measure:
+    return _access(
+        id,
+        title,
+        numerator=index,
+        denominator=index >= 0,
+        why="Seeing the same GP is linked with fewer admissions, fewer A&E visits and lower mortality; continuity "
+        "falls quietly when access pressure rises.",
+        description=f"Mean over patients with 2 or more attended GP appointments naming a clinician in the last 12 "
+        f"months of {formula}. The ratio is the practice mean (0 to 1).",
+        source="Continuity of care indices (BJGP 2023, PMC10229170)",
+        low_is_good=False,
+        tags=("continuity",),
+    )
+
+
+CONTINUITY_UPC = _continuity(
+    "continuity_upc",
+    "Continuity of care: usual provider of care (UPC)",
+    _gp_year.upc(),
+    "the usual provider of care index (share of a patient's GP appointments with their most-seen GP)",
+)
+CONTINUITY_COC = _continuity(
+    "continuity_coc",
+    "Continuity of care: Bice-Boxerman index (COC)",
+    _gp_year.coc(),
+    "the Bice-Boxerman continuity of care index ((sum of squared per-GP counts - n) / (n(n - 1)))",
+)
+
+
+def measures() -> list[Measure]:
+    """The access and continuity measures."""
+    return [
+        DNA_RATE,
+        _within(0),
+        _within(1),
+        _within(7),
+        _within(14),
+        F2F_SHARE,
+        APPTS_PER_1000,
+        CONTINUITY_UPC,
+        CONTINUITY_COC,
+    ]

@@ -1,0 +1,105 @@
+"""COPD measures: the register, the annual review, pulmonary rehabilitation and flu vaccination (QOF-derived).
+
+Windows are QOF's "preceding 12 months": after the date 12 months before the reference date, up to and including
+it (1 April – 31 March at a 31 March reference date).
+"""
+
+from __future__ import annotations
+
+from qiloop.measures.language import clinical_events, measure
+from qiloop.measures.library.common import EVERYONE, LONG_TERM_CONDITIONS, codelist, governance
+from qiloop.measures.library.registers import coded_in_last, copd_register, newly_diagnosed, newly_registered
+from qiloop.measures.model import Measure
+
+QOF = "QOF 2024/25 (business rules v49)"
+
+on_register = copd_register()
+new_to_register = newly_diagnosed("copd", months=3) | newly_registered(months=3)
+
+REGISTER = measure(
+    id="copd_register",
+    title="COPD register (prevalence)",
+    denominator=EVERYONE,
+    numerator=on_register,
+    **governance(
+        why_it_matters="Knowing who has COPD is the start of good care: a register that is too small means people "
+        "are missing reviews, rehabilitation and vaccination.",
+        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, the latest "
+        "FEV1/FVC must also show obstruction (below 0.7, or below 70 when recorded as a percentage). Denominator: "
+        "every registered patient.",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator=f"{QOF} COPD015 (register with spirometry confirmation)",
+        source_version="v49",
+        tags=("copd", "register", "qof"),
+    ),
+)
+
+REVIEW = measure(
+    id="copd010",
+    title="COPD review with MRC breathlessness grade in the last 12 months",
+    denominator=on_register,
+    numerator=coded_in_last("copd_review") & coded_in_last("mrc_grade"),
+    exclusions=new_to_register,
+    **governance(
+        why_it_matters="An annual COPD review checks breathlessness, inhaler use, flare-ups and smoking, and is when "
+        "treatment is adjusted; people without one are more likely to be admitted to hospital.",
+        description="Denominator: the COPD register. Numerator: a COPD review code and an MRC breathlessness grade in "
+        "the last 12 months. Personalised care adjustment (removed only if the numerator is not met): first COPD "
+        "code or registration in the last 3 months. QOF also asks for the number of exacerbations; no verified "
+        "code list for that record exists yet, so it is not checked.",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator=f"{QOF} COPD010",
+        source_version="v49",
+        tags=("copd", "review", "qof"),
+    ),
+)
+
+_mrc3_first = clinical_events(codelist("mrc_grade_3_plus")).in_last(months=12).first_date()
+_referral_last = clinical_events(codelist("pulmonary_rehab_referral")).last_date()
+
+REHAB = measure(
+    id="copd014",
+    title="Pulmonary rehabilitation referral for COPD with MRC grade 3 or above",
+    denominator=on_register
+    & coded_in_last("mrc_grade_3_plus")
+    & ~clinical_events(codelist("pulmonary_rehab_attended")).exists(),
+    numerator=_referral_last >= _mrc3_first,
+    exclusions=new_to_register,
+    **governance(
+        why_it_matters="Pulmonary rehabilitation improves breathlessness, exercise capacity and quality of life and "
+        "cuts admissions for people limited by breathlessness (MRC grade 3 or worse).",
+        description="Denominator: the COPD register with an MRC grade of 3, 4 or 5 in the last 12 months, never "
+        "recorded as having attended pulmonary rehabilitation. Numerator: a referral to pulmonary rehabilitation on "
+        "or after the first such MRC grade. The referral code list is a placeholder (see docs/codelists.md).",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator=f"{QOF} COPD014 (formerly COPD008)",
+        source_version="v49",
+        tags=("copd", "pulmonary rehabilitation", "qof"),
+    ),
+)
+
+FLU = measure(
+    id="copd_flu",
+    title="Flu vaccination this season for people with COPD",
+    denominator=on_register,
+    numerator=clinical_events(codelist("flu_vaccination")).in_last(months=8).exists(),
+    **governance(
+        why_it_matters="Flu can cause severe COPD flare-ups; vaccination reduces admissions and deaths.",
+        description="Denominator: the COPD register. Numerator: a seasonal flu vaccination in the last 8 months, "
+        "which at a 31 March reference date is the flu season (1 August to 31 March). Read monthly values as a "
+        "rolling 8 months; use financial-year intervals for the season figure.",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator="QOF COPD007 (retired 2021/22; now in the PCN scheme)",
+        source_version="QOF 2020/21",
+        tags=("copd", "vaccination"),
+    ),
+)
+
+
+def measures() -> list[Measure]:
+    """The COPD measures."""
+    return [REGISTER, REVIEW, REHAB, FLU]

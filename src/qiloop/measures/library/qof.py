@@ -1,0 +1,216 @@
+"""QOF clinical indicators for hypertension, diabetes, atrial fibrillation and asthma.
+
+"Preceding 12 months" = after the date 12 months before the reference date, up to and including it. Personalised
+care adjustments (PCAs) are ``exclusions``: they remove a patient from the denominator only when the numerator is
+not met, as QOF does.
+"""
+
+from __future__ import annotations
+
+from qiloop.measures.language import BoolSeries, age, clinical_events, measure, medications, sex
+from qiloop.measures.library.common import LONG_TERM_CONDITIONS, any_of, at_least_two, codelist, governance
+from qiloop.measures.library.registers import (
+    af_register,
+    asthma_register,
+    coded_in_last,
+    diabetes_register,
+    hypertension_register,
+    newly_diagnosed,
+    newly_registered,
+)
+from qiloop.measures.model import Measure
+
+QOF = "QOF 2024/25 (business rules v49)"
+
+# --- hypertension ------------------------------------------------------------------------------------------------
+
+
+def _latest(name: str):
+    frame = clinical_events(codelist(name)).in_last(months=12)
+    return frame.latest_value(), frame.latest_value_date()
+
+
+def bp_controlled(*, clinic: tuple[int, int], home: tuple[int, int]) -> BoolSeries:
+    """The latest blood pressure in the last 12 months is at or below target.
+
+    Clinic readings are held to ``clinic`` (systolic, diastolic); when the latest reading is a home or ambulatory
+    average (later than the latest clinic reading) it is held to ``home``. The lowest value counts when several share
+    the latest date, as in QOF.
+    """
+    clinic_sys, clinic_date = _latest("bp_systolic")
+    clinic_dia, _ = _latest("bp_diastolic")
+    home_sys, home_date = _latest("bp_systolic_home")
+    home_dia, _ = _latest("bp_diastolic_home")
+    home_is_latest = (home_date > clinic_date) | (
+        clinical_events(codelist("bp_systolic_home")).in_last(months=12).exists()
+        & ~clinical_events(codelist("bp_systolic")).in_last(months=12).exists()
+    )
+    clinic_ok = (clinic_sys <= clinic[0]) & (clinic_dia <= clinic[1])
+    home_ok = (home_sys <= home[0]) & (home_dia <= home[1])
+    return (home_is_latest & home_ok) | (~home_is_latest & clinic_ok)
+
+
+hypertension_pca = any_of(
+    coded_in_last("hyp_max_therapy"),
+    coded_in_last("hyp_pca_unsuitable"),
+    coded_in_last("hyp_pca_dissent"),
+    coded_in_last("bp_declined"),
+    clinical_events(codelist("hyp_invite")).in_last(months=12).count() >= 2,
+    newly_diagnosed("hypertension", months=9),
+    newly_registered(months=9),
+)
+
+_PCA_TEXT = (
+    "Personalised care adjustments (removed only if the numerator is not met) in the last 12 months: maximal "
+    "tolerated therapy, unsuitable, informed dissent, BP declined, two or more invitations; or diagnosed or "
+    "registered in the last 9 months."
+)
+
+
+def _hyp(id: str, code: str, title: str, ages: BoolSeries, clinic: tuple[int, int], home: tuple[int, int], who: str):
+    return measure(
+        id=id,
+        title=title,
+        denominator=hypertension_register() & ages,
+        numerator=bp_controlled(clinic=clinic, home=home),
+        exclusions=hypertension_pca,
+        **governance(
+            why_it_matters=f"Keeping blood pressure at target in {who} prevents strokes, heart attacks and kidney "
+            "disease; it is one of the biggest gains a practice can make.",
+            description=f"Denominator: the hypertension register, {who}. Numerator: latest BP in the last 12 months "
+            f"at or below {clinic[0]}/{clinic[1]} (clinic) or {home[0]}/{home[1]} (home or ambulatory average, when "
+            f"that is the latest). {_PCA_TEXT}",
+            low_is_good=False,
+            topic=LONG_TERM_CONDITIONS,
+            source_indicator=f"{QOF} {code}",
+            source_version="v49",
+            tags=("hypertension", "qof"),
+        ),
+    )
+
+
+HYP008 = _hyp("hyp008", "HYP008", "Blood pressure at target, hypertension aged 79 or under", age <= 79, (140, 90),
+              (135, 85), "people aged 79 or under")  # fmt: skip
+HYP009 = _hyp("hyp009", "HYP009", "Blood pressure at target, hypertension aged 80 or over", age >= 80, (150, 90),
+              (145, 85), "people aged 80 or over")  # fmt: skip
+
+# --- diabetes ------------------------------------------------------------------------------------------------------
+
+frail = clinical_events(codelist("frailty_moderate_severe")).exists()
+_hba1c = clinical_events(codelist("hba1c")).in_last(months=12).latest_value()
+diabetes_pca = newly_diagnosed("diabetes", months=9) | newly_registered(months=9)
+
+
+def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: str, why: str) -> Measure:
+    return measure(
+        id=id,
+        title=title,
+        denominator=diabetes_register() & frailty,
+        numerator=_hba1c <= target,
+        exclusions=diabetes_pca,
+        **governance(
+            why_it_matters=why,
+            description=f"Denominator: the diabetes register (aged 17+), {who}. Numerator: latest HbA1c in the last "
+            f"12 months at or below {target} mmol/mol. Frailty is any moderate or severe frailty code on record. "
+            "Personalised care adjustment (removed only if the numerator is not met): diagnosed or registered in "
+            "the last 9 months.",
+            low_is_good=False,
+            topic=LONG_TERM_CONDITIONS,
+            source_indicator=f"{QOF} {code}",
+            source_version="v49",
+            tags=("diabetes", "qof"),
+        ),
+    )
+
+
+DM020 = _dm(
+    "dm020",
+    "DM020",
+    "HbA1c 58 mmol/mol or less, diabetes without moderate or severe frailty",
+    ~frail,
+    58,
+    "without moderate or severe frailty",
+    "Good glucose control lowers the risk of eye, kidney, nerve and heart complications of diabetes.",
+)
+DM021 = _dm(
+    "dm021",
+    "DM021",
+    "HbA1c 75 mmol/mol or less, diabetes with moderate or severe frailty",
+    frail,
+    75,
+    "with moderate or severe frailty",
+    "For frail people a gentler HbA1c target avoids the harms of low blood sugar while still preventing symptoms.",
+)
+
+# --- atrial fibrillation -----------------------------------------------------------------------------------------
+
+
+def chads2_vasc_at_least_2() -> BoolSeries:
+    """CHA2DS2-VASc of 2 or more, computed from coded risk factors.
+
+    Two points: aged 75+, or stroke/TIA. One point each: heart failure, hypertension, diabetes, aged 65-74, female.
+    Vascular disease (one point) is not counted: qiloop has no verified list for it yet, so the score can be
+    under-estimated by one.
+    """
+    stroke_or_tia = clinical_events(codelist("stroke")).exists() | clinical_events(codelist("tia")).exists()
+    return (
+        (age >= 75)
+        | stroke_or_tia
+        | at_least_two(
+            clinical_events(codelist("pincer_heart_failure")).exists(),
+            hypertension_register(),
+            diabetes_register(),
+            (age >= 65) & (age <= 74),
+            sex == "female",
+        )
+    )
+
+
+AF008 = measure(
+    id="af008",
+    title="Atrial fibrillation with CHA2DS2-VASc 2 or more, on an anticoagulant",
+    denominator=af_register() & chads2_vasc_at_least_2(),
+    numerator=medications(codelist("anticoagulant")).in_last(months=6).exists(),
+    exclusions=newly_diagnosed("atrial_fibrillation", months=3) | newly_registered(months=3),
+    **governance(
+        why_it_matters="Anticoagulation prevents about two in three AF-related strokes, which are often disabling "
+        "or fatal.",
+        description="Denominator: the AF register with a CHA2DS2-VASc score of 2 or more, computed from coded risk "
+        "factors (age, sex, heart failure, hypertension, diabetes, stroke/TIA; vascular disease not counted) "
+        "rather than from a recorded score. Numerator: an oral anticoagulant issued in the last 6 months. "
+        "Personalised care adjustment (removed only if the numerator is not met): diagnosed or registered in the "
+        "last 3 months.",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator=f"{QOF} AF008 (formerly AF007)",
+        source_version="v49",
+        tags=("atrial fibrillation", "anticoagulation", "qof"),
+    ),
+)
+
+# --- asthma --------------------------------------------------------------------------------------------------------
+
+AST_REVIEW = measure(
+    id="ast_review",
+    title="Asthma review in the last 12 months",
+    denominator=asthma_register(),
+    numerator=coded_in_last("asthma_review"),
+    exclusions=newly_diagnosed("asthma", months=3) | newly_registered(months=3),
+    **governance(
+        why_it_matters="An annual asthma review (control, inhaler technique, action plan) prevents attacks and deaths; "
+        "most asthma deaths follow missed warning signs.",
+        description="Denominator: the asthma register (unresolved asthma, aged 6+; QOF's 'asthma drug in the last "
+        "12 months' condition is not applied). Numerator: an asthma review code in the last 12 months. Personalised "
+        "care adjustment: diagnosed or registered in the last 3 months.",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator=f"{QOF} AST007 (review; the ACT and exacerbation parts are not checked)",
+        source_version="v49",
+        tags=("asthma", "review", "qof"),
+    ),
+)
+
+
+def measures() -> list[Measure]:
+    """The QOF hypertension, diabetes, AF and asthma measures."""
+    return [HYP008, HYP009, DM020, DM021, AF008, AST_REVIEW]
