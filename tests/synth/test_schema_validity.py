@@ -64,17 +64,6 @@ def test_columns_types_and_values_follow_the_schema(network: tuple[Path, str], t
         assert not frame.duplicated().any(), f"{table.name}: duplicate {table.key}"
 
 
-def test_csv_dates_are_iso_and_blank_when_missing(network: tuple[Path, str]) -> None:
-    out, fmt = network
-    if fmt != "csv":
-        pytest.skip("CSV layout only")
-    header, first = (out / "patients.csv").read_text().splitlines()[:2]
-    assert header == "patient_id,date_of_birth,sex,date_of_death,ethnicity,imd_quintile"
-    fields = first.split(",")
-    dt.date.fromisoformat(fields[1])
-    assert fields[3] == "" or dt.date.fromisoformat(fields[3])
-
-
 def test_relations_hold(network: tuple[Path, str]) -> None:
     """Every row points at a known patient and practice; registrations start after birth; bookings precede slots."""
     out, fmt = network
