@@ -72,7 +72,7 @@ def _send_invitation(request: HttpRequest, invitation: Invitation, token: str) -
 @organisation_permission_required(Permission.INVITE_MEMBERS)
 def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     roles = actions.grantable_roles(by=request.user, organisation=organisation)  # type: ignore[arg-type]
-    form = InviteForm(request.POST or None, roles=roles)
+    form = InviteForm(request.POST if request.method == "POST" else None, roles=roles)
     if request.method == "POST" and form.is_valid():
         try:
             invitation, token = actions.invite(
@@ -97,7 +97,9 @@ def change_role(request: HttpRequest, organisation: Organisation, membership_id:
         Membership.objects.select_related("user"), pk=membership_id, organisation=organisation
     )
     roles = actions.grantable_roles(by=request.user, organisation=organisation)  # type: ignore[arg-type]
-    form = ChangeRoleForm(request.POST or None, roles=roles, initial={"role": membership.role})
+    form = ChangeRoleForm(
+        request.POST if request.method == "POST" else None, roles=roles, initial={"role": membership.role}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.change_role(membership=membership, role=form.cleaned_data["role"], by=request.user)  # type: ignore[arg-type]
@@ -116,7 +118,8 @@ def practice_settings(request: HttpRequest, organisation: Organisation) -> HttpR
     if not organisation.is_practice:
         return HttpResponseNotFound("Only practices have practice settings.")
     form = PracticeSettingsForm(
-        request.POST or None, initial={"share_name_with_network": organisation.share_name_with_network}
+        request.POST if request.method == "POST" else None,
+        initial={"share_name_with_network": organisation.share_name_with_network},
     )
     if request.method == "POST" and form.is_valid():
         actions.change_practice_settings(practice=organisation, by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
@@ -129,10 +132,12 @@ def practice_settings(request: HttpRequest, organisation: Organisation) -> HttpR
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = actions.usable_invitation(token)
-    except actions.OrganisationError as error:
-        return render(request, "organisations/invitation_unusable.html", {"reason": str(error)}, status=410)
+    except actions.OrganisationError as unusable:
+        return render(request, "organisations/invitation_unusable.html", {"reason": str(unusable)}, status=410)
     signed_in = request.user.is_authenticated
-    form = None if signed_in else NewPersonForm(request.POST or None, email=invitation.email)
+    form = (
+        None if signed_in else NewPersonForm(request.POST if request.method == "POST" else None, email=invitation.email)
+    )
     error = ""
     if request.method == "POST" and (form is None or form.is_valid()):
         try:

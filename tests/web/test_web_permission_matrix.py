@@ -1,0 +1,134 @@
+"""Every URL requested as every role, as a member of another practice, and anonymously.
+
+The table below is the design: each row is a page, each column a person
+(see web_universe.py), each cell the HTTP status they must get for GET.
+``3`` = 302 (anonymous: to sign in; signed in on the sign-in page: home),
+``2`` = 200, ``4`` = 403, ``0`` = 404. A test also checks that the table names
+every URL pattern, so a new page cannot be added without its row.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from qiloop_web.audit.models import AuditEvent
+from qiloop_web.organisations.models import Membership, Organisation
+
+PEOPLE = [
+    "anonymous",
+    "gp",
+    "practice_manager",
+    "practice_nurse",
+    "pharmacist",
+    "healthcare_assistant",
+    "receptionist",
+    "health_secretary",
+    "patient_representative",
+    "network_qi_lead",
+    "icb_analyst",
+    "administrator",
+    "other_gp",
+]
+
+#                                           anon gp pm nu ph ha re hs pr nl ia ad og
+MATRIX = """
+home                                         3  2  2  2  2  2  2  2  2  2  2  2  2
+accounts:sign-in                             2  3  3  3  3  3  3  3  3  3  3  3  3
+accounts:sign-out                            3  2  2  2  2  2  2  2  2  2  2  2  2
+accounts:password-reset                      2  2  2  2  2  2  2  2  2  2  2  2  2
+accounts:password-reset-sent                 2  2  2  2  2  2  2  2  2  2  2  2  2
+accounts:password-reset-complete             2  2  2  2  2  2  2  2  2  2  2  2  2
+organisations:detail@practice                3  2  2  2  2  2  2  2  2  4  4  2  4
+organisations:detail@sibling                 3  4  4  4  4  4  4  4  4  4  4  2  2
+organisations:detail@pcn                     3  4  4  4  4  4  4  4  4  2  4  2  4
+organisations:detail@icb                     3  4  4  4  4  4  4  4  4  4  2  2  4
+organisations:detail@missing                 3  0  0  0  0  0  0  0  0  0  0  0  0
+organisations:invite@practice                3  4  2  4  4  4  4  4  4  4  4  2  4
+organisations:invite@pcn                     3  4  4  4  4  4  4  4  4  2  4  2  4
+organisations:change-role@practice           3  4  2  4  4  4  4  4  4  4  4  2  4
+organisations:change-role@sibling-member     3  4  4  4  4  4  4  4  4  4  4  2  4
+organisations:settings@practice              3  4  2  4  4  4  4  4  4  4  4  4  4
+organisations:settings@sibling               3  4  4  4  4  4  4  4  4  4  4  4  4
+audit:organisation-log@practice              3  4  2  4  4  4  4  4  4  4  4  2  4
+audit:organisation-log@pcn                   3  4  4  4  4  4  4  4  4  4  4  2  4
+organisations:accept-invitation              2  2  2  2  2  2  2  2  2  2  2  2  2
+"""
+STATUS = {"2": 200, "3": 302, "4": 403, "0": 404}
+
+
+def parse_matrix() -> dict[str, dict[str, int]]:
+    rows = {}
+    for line in MATRIX.strip().splitlines():
+        name, *cells = line.split()
+        assert len(cells) == len(PEOPLE), name
+        rows[name] = {person: STATUS[cell] for person, cell in zip(PEOPLE, cells, strict=True)}
+    return rows
+
+
+ROWS = parse_matrix()
+
+
+def url_for(row: str, universe, invitation_token: str) -> str:
+    name, _, where = row.partition("@")
+    codes = {"practice": "A00001", "sibling": "A00002", "pcn": "QPCN1", "icb": "QICB", "missing": "NOPE"}
+    if name == "organisations:change-role":
+        member = {"practice": universe.people["receptionist"], "sibling-member": universe.people["other_gp"]}[where]
+        membership = Membership.objects.get(user=member)
+        return reverse(name, args=[membership.organisation.code, membership.pk])
+    if name == "organisations:accept-invitation":
+        return reverse(name, args=[invitation_token])
+    if name.startswith("accounts:") or name == "home":
+        return reverse(name)
+    return reverse(name, args=[codes[where]])
+
+
+@pytest.fixture
+def invitation_token(universe):
+    from qiloop_web.organisations.actions import invite
+
+    return invite(organisation=universe.practice, email="someone@example.nhs.uk", role="gp", by=None)[1]
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_every_page_answers_each_person_as_designed(client, universe, invitation_token, person):
+    if person != "anonymous":
+        client.force_login(universe.people[person])
+    answers = {row: client.get(url_for(row, universe, invitation_token)).status_code for row in ROWS}
+    expected = {row: ROWS[row][person] for row in ROWS}
+    assert answers == expected
+
+
+def test_anonymous_people_are_sent_to_sign_in_with_the_page_to_return_to(client, universe):
+    response = client.get(reverse("organisations:detail", args=["A00001"]))
+    assert response.url == f"{reverse('accounts:sign-in')}?next=/organisations/A00001/"
+
+
+def test_the_matrix_covers_every_url_pattern():
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        for inner in getattr(pattern, "url_patterns", [pattern]):
+            namespace = getattr(pattern, "namespace", None)
+            names.add(f"{namespace}:{inner.name}" if namespace else inner.name)
+    covered = {row.partition("@")[0] for row in ROWS} | {"accounts:password-reset-confirm"}
+    assert names == covered
+
+
+# Writes refused: POSTs by people without the permission change nothing and write no audit event.
+REFUSED_POSTS = [
+    ("organisations:invite@practice", {"email": "x@example.nhs.uk", "role": "gp"}, ["gp", "receptionist", "other_gp"]),
+    ("organisations:change-role@practice", {"role": "gp"}, ["gp", "network_qi_lead", "other_gp"]),
+    ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
+]
+
+
+@pytest.mark.parametrize(("row", "data", "people"), REFUSED_POSTS)
+def test_refused_writes_change_nothing(client, universe, invitation_token, row, data, people):
+    before = AuditEvent.objects.count()
+    url = url_for(row, universe, invitation_token)
+    for person in people:
+        client.force_login(universe.people[person])
+        assert client.post(url, data).status_code == 403, person
+    assert AuditEvent.objects.count() == before
+    assert Organisation.objects.get(code="A00001").share_name_with_network is False
+    assert Membership.objects.get(user=universe.people["receptionist"]).role == "receptionist"
