@@ -51,6 +51,7 @@ def test_missing_fields_get_inline_errors_linked_from_the_summary(client, db):
     assert 'href="#id_email"' in html and 'href="#id_password"' in html
     assert 'id="id_email-error"' in html and 'aria-describedby="id_email-error"' in html
     assert "nhsuk-input--error" in html
+    assert "Enter your e-mail address" in html and "Enter your password" in html
 
 
 def test_five_failures_lock_the_account_even_against_the_right_password(client, universe):

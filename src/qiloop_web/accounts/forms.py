@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import validate_password
 from django.http import HttpRequest
 
@@ -15,10 +16,21 @@ GENERIC_FAILURE = (
 )
 
 
+EMAIL_ERRORS = {
+    "required": "Enter your e-mail address",
+    "invalid": "Enter an e-mail address in the right format, like name@example.nhs.uk",
+}
+
+
 class SignInForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    email = forms.EmailField(
+        label="E-mail address", error_messages=EMAIL_ERRORS, widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
     password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Password",
+        strip=False,
+        error_messages={"required": "Enter your password"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any):
@@ -63,11 +75,13 @@ class NewPersonForm(forms.Form):
         label="Create a password",
         strip=False,
         help_text="At least 12 characters. Avoid common words and your name.",
+        error_messages={"required": "Create a password"},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
         label="Type the password again",
         strip=False,
+        error_messages={"required": "Type the password again"},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -85,3 +99,19 @@ class NewPersonForm(forms.Form):
         if first and first != second:
             raise forms.ValidationError("The two passwords do not match.", code="password_mismatch")
         return second
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        error_messages=EMAIL_ERRORS,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+        self.fields["new_password2"].error_messages["required"] = "Type the new password again"
