@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REFERENCE_DIR
 from qiloop.spc import spc
 
 COLOUR_OF = {
@@ -34,7 +35,8 @@ ICON = {
 ASSURANCE = {"pass": "consistently_passing", "fail": "consistently_failing", "hit_or_miss": "hit_and_miss"}
 ERRATUM = ("Special cause conflict - High is good", 15)
 
-_CASES_FILE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "spc" / "mdc" / "mdc_xmr_test_cases.json"
+# case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
+_CASES_FILE = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "mdc" / "mdc_xmr_test_cases.json"
 SERIES = [c["series"] for c in json.loads(_CASES_FILE.read_text())] if _CASES_FILE.exists() else []
 
 

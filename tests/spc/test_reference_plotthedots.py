@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import REFERENCE_DIR
 from qiloop.spc import rules, spc
 
-PTD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "spc" / "nhsrplotthedots"
+# case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
+PTD = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "nhsrplotthedots"
 
 
 def _rule_cases() -> list[Any]:

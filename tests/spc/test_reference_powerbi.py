@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import REFERENCE_DIR
 from qiloop.spc import rules, signals, spc
 
-PBI = Path(__file__).resolve().parents[3] / "shared" / "reference" / "spc" / "powerbi-spc"
+# case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
+PBI = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "powerbi-spc"
 
 
 def _chart_types() -> list[str]:

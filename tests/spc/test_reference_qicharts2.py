@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import REFERENCE_DIR
 from qiloop.spc import spc
 from qiloop.spc.rules import anhoej_limits
 
-QIC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "spc" / "qicharts2"
+# case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
+QIC = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "qicharts2"
 
 
 def _ids(folder: str) -> list[str]:

@@ -159,7 +159,7 @@ def spc(
                 f"freeze={freeze} but the first phase has only {first_phase_length} points",
                 hint="freeze the baseline within the first phase",
             )
-    position_in_phase = np.arange(count) - np.array([np.flatnonzero(phase == p)[0] for p in phase])
+    position_in_phase = np.arange(count) - np.searchsorted(phase, phase, side="left")
     baseline = ~((phase == 0) & (freeze is not None) & (position_in_phase >= (freeze or 0)))
     included = ~excluded
 
