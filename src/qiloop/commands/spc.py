@@ -48,7 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--y", metavar="COL", help="column of values or counts (default: y, value, numerator, count)")
     parser.add_argument("--n", metavar="COL", help="column of denominators for P/U charts (default: n, denominator)")
     parser.add_argument("--improvement", choices=("up", "down", "neither"), default="neither")
-    parser.add_argument("--target", type=float, metavar="V", help="target value, for the assurance icon")
+    parser.add_argument(
+        "--target",
+        type=float,
+        metavar="V",
+        help="target, on the plotted scale (after --multiply), for the assurance icon",
+    )
     parser.add_argument("--multiply", type=float, default=1.0, metavar="K", help="scale P/U values (100 for %%)")
     parser.add_argument("--split", action="append", default=[], metavar="X", help="start a new phase at this x")
     parser.add_argument("--freeze", type=int, metavar="N", help="fix the limits from the first N points")
