@@ -67,12 +67,14 @@ def import_extract(
         con = connect(str(built), threads=threads)
         try:
             con.execute("SET temp_directory = ?", [str(build_dir / "spill")])
+            con.begin()  # one transaction: one commit to disk instead of one per table
             rows = _load_all(con, sources, key)
-            con.execute("CHECKPOINT")
             stored = [
                 StoredTable(s.table.name, s.name, checksums[s.table.name].result(), rows[s.table.name]) for s in sources
             ]
             write_metadata(con, stored)
+            con.commit()
+            con.execute("CHECKPOINT")
         finally:
             con.close()
         publish(built, store)

@@ -86,11 +86,10 @@ def write_metadata(con: duckdb.DuckDBPyConnection, tables: list[StoredTable]) ->
         f"CREATE TABLE {METADATA_TABLE} (table_name VARCHAR, source_file VARCHAR, source_sha256 VARCHAR, "
         "rows BIGINT, schema_version VARCHAR, qiloop_version VARCHAR)"
     )
-    for t in tables:
-        con.execute(
-            f"INSERT INTO {METADATA_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-            [t.name, t.source_file, t.source_sha256, t.rows, SCHEMA_VERSION, __version__],
-        )
+    con.executemany(
+        f"INSERT INTO {METADATA_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+        [[t.name, t.source_file, t.source_sha256, t.rows, SCHEMA_VERSION, __version__] for t in tables],
+    )
 
 
 def read_store_info(store: Path) -> StoreInfo:
