@@ -1,0 +1,88 @@
+"""Create the organisation tree from a ``practices`` table (the canonical extract's practices file).
+
+Each row names a practice, its PCN and its ICB (``practice_id, name, pcn_id,
+pcn_name, icb_id, icb_name``). Organisations that already exist with the same
+place in the tree are left as they are; a row that contradicts the tree (a
+PCN under two ICBs, a code used for two kinds) is an error naming its line,
+and then nothing is created.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from qiloop_web.organisations import actions
+from qiloop_web.organisations.models import Kind, Organisation
+
+COLUMNS = ("practice_id", "name", "pcn_id", "pcn_name", "icb_id", "icb_name")
+
+
+class PracticesFileError(Exception):
+    """The practices file cannot be loaded; the message says where and what to do."""
+
+
+@dataclass
+class LoadSummary:
+    created: dict[str, int]
+    unchanged: int
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise PracticesFileError(f"{path}: no such file. Give the practices table (CSV or Parquet) of an extract.")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        header = list(table.column_names)
+        rows = [{k: "" if v is None else str(v) for k, v in row.items()} for row in table.to_pylist()]
+    else:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = list(reader.fieldnames or [])
+            rows = [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise PracticesFileError(
+            f"{path}, line 1: the header lacks {', '.join(missing)}. "
+            f"A practices table has the columns {', '.join(COLUMNS)}."
+        )
+    return rows
+
+
+def _ensure(
+    kind: Kind, code: str, name: str, parent: Organisation | None, where: str, counts: dict[str, int]
+) -> Organisation:
+    existing = Organisation.objects.filter(code=code).select_related("parent").first()
+    if existing is None:
+        counts[kind.value] += 1
+        return actions.create_organisation(kind=kind, code=code, name=name, parent=parent, by=None)
+    if existing.kind != kind:
+        raise PracticesFileError(f"{where}: {code} is used as a {kind.label.lower()} but is already a {existing.kind}.")
+    if parent is not None and existing.parent_id != parent.pk:
+        raise PracticesFileError(
+            f"{where}: {code} belongs to {existing.parent.code if existing.parent else 'nothing'}, not {parent.code}."
+        )
+    return existing
+
+
+def load_practices(path: Path) -> LoadSummary:
+    rows = read_rows(path)
+    counts = {kind.value: 0 for kind in Kind}
+    before = set(Organisation.objects.values_list("code", flat=True))
+    named: set[str] = set()
+    with transaction.atomic():
+        for number, row in enumerate(rows, start=2):
+            where = f"{path}, line {number}"
+            blank = [c for c in COLUMNS if not row.get(c)]
+            if blank:
+                raise PracticesFileError(f"{where}: {', '.join(blank)} is empty. Every column needs a value.")
+            icb = _ensure(Kind.ICB, row["icb_id"].upper(), row["icb_name"], None, where, counts)
+            pcn = _ensure(Kind.PCN, row["pcn_id"].upper(), row["pcn_name"], icb, where, counts)
+            _ensure(Kind.PRACTICE, row["practice_id"].upper(), row["name"], pcn, where, counts)
+            named |= {icb.code, pcn.code, row["practice_id"].upper()}
+    return LoadSummary(created=counts, unchanged=len(named & before))
