@@ -27,7 +27,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
@@ -38,18 +37,18 @@ from qiloop.measures.engine.store import Store
 _FAR_FUTURE = dt.date(9999, 12, 31)
 
 
-def interval_table(intervals: list[Interval], offsets: Iterable[Offset]) -> ir.Table:
-    offsets = sorted(set(offsets) | {Offset()})
-    data: dict[str, list[Any]] = {
-        "interval_id": list(range(len(intervals))),
-        "interval_start": [i.start for i in intervals],
-        "interval_end": [i.end for i in intervals],
+def interval_table(store: Store, intervals: list[Interval], offsets: Iterable[Offset]) -> ir.Table:
+    """The intervals of the run with the date each window offset points at, loaded into the backend."""
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {
+        "interval_id": pa.array(range(len(intervals)), pa.int64()),
+        "interval_start": pa.array([i.start for i in intervals], pa.date32()),
+        "interval_end": pa.array([i.end for i in intervals], pa.date32()),
     }
-    schema = {"interval_id": "int64", "interval_start": "date", "interval_end": "date"}
-    for offset in offsets:
-        data[offset.column] = [offset.apply(i.reference_date) for i in intervals]
-        schema[offset.column] = "date"
-    return ibis.memtable(pd.DataFrame(data), schema=schema)
+    for offset in sorted(set(offsets) | {Offset()}):
+        columns[offset.column] = pa.array([offset.apply(i.reference_date) for i in intervals], pa.date32())
+    return store.temporary_table("qiloop_intervals", pa.table(columns))
 
 
 def _age(dob: ir.DateValue, ref: ir.DateValue) -> ir.IntegerValue:
@@ -115,13 +114,13 @@ class Compiler:
         for measure in measures:
             for node in measure.nodes():
                 offsets |= m.offsets_used(node)
-        self.interval_table = interval_table(intervals, offsets)
+        self.interval_table = interval_table(store, intervals, offsets)
         self.population = population(store, self.interval_table)
         self.tables = self._relevant_rows(measures)
         self.features = FeatureBuilder(self.tables, self.interval_table)
 
     def cache_population(self) -> None:
-        self.population = self.population.cache()
+        self.population = self.store.materialize("qiloop_population", self.population)
 
     def _relevant_rows(self, measures: list[m.Measure]) -> dict[str, ir.Table]:
         """Event rows with any code some measure uses (one scan of each event table per run)."""
@@ -150,7 +149,7 @@ class Compiler:
     def cache_relevant_rows(self) -> None:
         for name in list(self.tables):
             if name != "appointments":
-                self.tables[name] = self.tables[name].cache()
+                self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
         self.features = FeatureBuilder(self.tables, self.interval_table)
 
     def compile(self, measure: m.Measure) -> CompiledMeasure:

@@ -64,6 +64,25 @@ class Store:
                 hint="import an extract with those tables, or leave this measure out with --measure",
             )
 
+    def temporary_table(self, name: str, data: Any) -> ibis.Table:
+        """Load a small pyarrow table into the backend as ``name`` (replacing it) and return it."""
+        if self.engine == "duckdb":
+            raw = self.con.con
+            raw.register("qiloop_incoming", data)
+            raw.execute(f'create or replace temp table "{name}" as select * from qiloop_incoming')  # name: ours
+            raw.unregister("qiloop_incoming")
+        else:
+            self.con._session.createDataFrame(data).createOrReplaceTempView(name)
+        return self.con.table(name)
+
+    def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """Compute ``expr`` once into a temporary table ``name`` (replacing it) and return that table."""
+        if self.engine == "duckdb":
+            sql = ibis.to_sql(expr, dialect="duckdb")
+            self.con.con.execute(f'create or replace temp table "{name}" as {sql}')  # SQL compiled by Ibis
+            return self.con.table(name)
+        return expr.cache()
+
     def close(self) -> None:
         for item in self._cleanup:
             item.cleanup()
@@ -78,6 +97,8 @@ def _spark_session() -> Any:
         .appName("qiloop-measures")
         .config("spark.sql.shuffle.partitions", os.environ.get("QILOOP_SPARK_PARTITIONS", "4"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.default.parallelism", os.environ.get("QILOOP_SPARK_PARTITIONS", "4"))
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
