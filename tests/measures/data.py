@@ -13,6 +13,7 @@ from qiloop.measures.reference import run_reference
 from qiloop.measures.run import run_measures
 
 D = dt.date
+DEFAULT_DOB = D(1950, 1, 1)
 
 COLUMNS = {
     "patients": ["patient_id", "date_of_birth", "sex", "date_of_death", "ethnicity", "imd_quintile"],
@@ -43,7 +44,7 @@ class Store:
         self,
         pid: int,
         *,
-        dob: dt.date = D(1950, 1, 1),
+        dob: dt.date = DEFAULT_DOB,
         sex: str = "female",
         died: dt.date | None = None,
         ethnicity: str | None = None,
