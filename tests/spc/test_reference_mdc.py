@@ -16,6 +16,8 @@ import pytest
 from conftest import REFERENCE_DIR
 from qiloop.spc import spc
 
+pytestmark = pytest.mark.reference
+
 COLOUR_OF = {
     "common_cause": "grey",
     "special_cause_improvement": "blue",

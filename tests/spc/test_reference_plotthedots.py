@@ -14,6 +14,8 @@ import pytest
 from conftest import REFERENCE_DIR
 from qiloop.spc import rules, spc
 
+pytestmark = pytest.mark.reference
+
 # case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
 PTD = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "nhsrplotthedots"
 

@@ -14,6 +14,8 @@ import pytest
 from conftest import REFERENCE_DIR
 from qiloop.spc import rules, signals, spc
 
+pytestmark = pytest.mark.reference
+
 # case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
 PBI = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "powerbi-spc"
 

@@ -16,6 +16,8 @@ from conftest import REFERENCE_DIR
 from qiloop.spc import spc
 from qiloop.spc.rules import anhoej_limits
 
+pytestmark = pytest.mark.reference
+
 # case lists for parametrisation (ids); the tests themselves read through the reference_dir fixture
 QIC = (REFERENCE_DIR or Path("/nonexistent")) / "spc" / "qicharts2"
 
