@@ -133,11 +133,20 @@ def test_run_chart_without_limits() -> None:
     spec = spc_chart_spec(result)
     assert not layer_with(spec, "ucl")
     assert layer_with(spec, "cl")
-    assert (
-        spec["layer"][0]["encoding"]["x"]["type"] == "quantitative"
-        or spec["layer"][0]["encoding"]["x"]["type"] == "ordinal"
-    )
+    x_enc = layer_with(spec, "y", mark="point")[0]["encoding"]["x"]
+    assert x_enc["type"] == "quantitative"
+    assert x_enc["axis"]["format"] == "d"  # point numbers shown as whole numbers
     to_vega(spec)
+
+
+def test_text_labels_keep_their_order() -> None:
+    labels = ["Wk 10", "Wk 2", "Wk 3", "Wk 1"] * 4
+    labels = [f"{label} #{i}" for i, label in enumerate(labels)]
+    result = spc(VALUES[:16], x=labels, chart="run")
+    spec = spc_chart_spec(result)
+    x_enc = layer_with(spec, "y", mark="point")[0]["encoding"]["x"]
+    assert x_enc["type"] == "ordinal" and x_enc["sort"] is None
+    assert [r["x"] for r in spec["data"]["values"]] == labels
 
 
 def test_svg_and_png_export(improving) -> None:

@@ -69,7 +69,11 @@ def spc_chart_spec(
     records = _point_records(points, x_type)
     x_title = x_label or ("Date" if x_type == "temporal" else "")
     y_title = y_label or ""
-    x_enc = {"field": "x", "type": x_type, "title": x_title, **({"sort": None} if x_type == "ordinal" else {})}
+    x_enc: dict[str, Any] = {"field": "x", "type": x_type, "title": x_title}
+    if x_type == "ordinal":
+        x_enc["sort"] = None  # keep the given order
+    elif x_type == "quantitative" and all(float(r["x"]).is_integer() for r in records):
+        x_enc["axis"] = {"format": "d", "tickMinStep": 1}  # point numbers, not 2.5
 
     layers: list[dict[str, Any]] = []
     layers += _limit_layers(records, x_enc)
