@@ -120,3 +120,42 @@ def test_batch_agrees_with_spc_on_300_seeded_series(profile: str) -> None:
 def test_batch_hides_limits_for_short_series() -> None:
     out = xmr_batch(np.arange(24.0).reshape(2, 12))
     assert np.isnan(out.ucl).all() and (out.variation == 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=60), min_size=4, max_size=30),
+    st.sampled_from(["run", "xmr", "mr", "c", "p", "pp", "u", "up", "ip", "g", "t"]),
+    st.sampled_from(["mdc", "qicharts2", "plotthedots"]),
+    st.data(),
+)
+def test_any_chart_with_phases_and_exclusions_keeps_its_invariants(
+    y: list[int], chart: str, profile: str, data: st.DataObject
+) -> None:
+    size = len(y)
+    split = data.draw(st.integers(min_value=2, max_value=size))
+    excluded = data.draw(st.lists(st.integers(min_value=0, max_value=size - 1), max_size=2, unique=True))
+    n = (
+        [v + data.draw(st.integers(min_value=0, max_value=40)) for v in y]
+        if chart in ("p", "pp", "u", "up", "ip")
+        else None
+    )
+    r = spc(
+        y,
+        n=n,
+        chart=chart,
+        profile=profile,
+        splits=[split + 1] if split < size else None,
+        exclude=excluded,
+        improvement="up",
+        min_points_for_limits=1,
+    )
+    pts = r.points
+    assert len(pts) == size
+    assert pts["phase"].max() == (1 if split < size else 0)
+    assert (pts.loc[pts["excluded"], "rule"] == "").all()
+    assert (pts.loc[pts["excluded"], "variation"] == "common_cause").all()
+    assert ((pts["rule"] == "") == (pts["variation"] == "common_cause")).all()
+    limits = pts[["lcl", "ucl"]].dropna()
+    assert (limits["lcl"] <= limits["ucl"]).all()
+    assert isinstance(r.summary.sentence, str) and r.summary.sentence.endswith(".")
