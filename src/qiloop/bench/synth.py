@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
 import resource
 import sys
 import tempfile
@@ -23,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--practices", type=int, default=0, help="practices (default: one per 10,000 patients)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=None, help="output directory (default: a temporary one, removed after)")
+    parser.add_argument("--skip-import", action="store_true", help="time the generator only")
 
 
 def peak_memory_mb() -> float:
@@ -31,6 +33,13 @@ def peak_memory_mb() -> float:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
     return max(own, children) / scale
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def find_importer() -> Callable[..., Any] | None:
@@ -51,11 +60,13 @@ def run(args: argparse.Namespace) -> int:
     practices = args.practices or max(1, round(args.patients / 10_000))
     with tempfile.TemporaryDirectory(prefix="qiloop-bench-synth-") as tmp:
         out = Path(args.out) if args.out else Path(tmp) / "network"
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), cpu_seconds()
         summary = generate_network(out, practices=practices, patients=args.patients, seed=args.seed)
-        wall = time.perf_counter() - began
+        wall, cpu = time.perf_counter() - began, cpu_seconds() - cpu_began
         print(f"synth: {args.patients:,} patients, {practices} practices, 2021-04-01..2026-03-31, parquet")
         print(f"  wall time          {wall:10.1f} s")
+        print(f"  CPU time           {cpu:10.1f} s (user + system; wall > CPU means the machine was busy)")
+        print(f"  load average       {os.getloadavg()[0]:10.1f} (1 minute, {os.cpu_count()} CPUs)")
         print(f"  patients/s         {args.patients / wall:10,.0f}  (start-date list)")
         print(f"  patient rows       {summary.patients:10,}  (with joiners and births)")
         for name, count in summary.rows.items():
@@ -64,12 +75,14 @@ def run(args: argparse.Namespace) -> int:
         size = sum(p.stat().st_size for p in summary.files.values())
         print(f"  bytes written      {size / 1e6:10.1f} MB")
         print(f"  peak memory        {peak_memory_mb():10.0f} MB (max RSS, self or children)")
-        importer = find_importer()
-        if importer is None:
+        importer = None if args.skip_import else find_importer()
+        if args.skip_import:
+            print("  import: not timed (--skip-import)")
+        elif importer is None:
             print("  import: not timed (importer not available)")
         else:
             store = Path(tmp) / "store.duckdb"
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), cpu_seconds()
             try:
                 _call_importer(importer, out, store)
             except Exception as exc:  # noqa: BLE001 - report, do not hide the generator's figures

@@ -123,7 +123,7 @@ def make_appointments(ctx: Context, n_conditions: np.ndarray, role_positions: di
     gp_positions = role_positions["gp"]
     clinician[with_usual] = gp_positions[pop.usual_gp[rows[with_usual]] % len(gp_positions)]
 
-    order = np.lexsort((rows, start))
+    order = np.argsort((start << 24) | rows, kind="stable")  # by slot date, then patient (rows < 2**24)
     return AppointmentRows(
         rows=rows[order],
         booked=booked[order],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from qiloop.progress import bar
 from qiloop.records.schema import TABLES
 from qiloop.synth import params
 from qiloop.synth.population import Window
-from qiloop.synth.practice_tables import generate_practice
+from qiloop.synth.practice_tables import PracticeTables, generate_practice
 from qiloop.synth.practices import ICB_ID, ICB_NAME, PracticeSpec, build_practices, plant_changes
 from qiloop.synth.sampling import to_days
 from qiloop.synth.writer import FORMATS, TableSink
@@ -101,18 +102,23 @@ def generate_network(
     try:
         sinks["practices"].write(_practice_columns(specs))
         next_patient, next_appointment = 1, 1
-        with bar(total=patients, desc="synth", unit="patients") as progress:
+        # Writing (compression, in pyarrow without the GIL) overlaps generating the next practice.
+        with bar(total=patients, desc="synth", unit="patients") as progress, ThreadPoolExecutor(1) as writer:
+            pending: Future[None] | None = None
             for spec in specs:
                 rng = np.random.default_rng(np.random.SeedSequence([seed, 1, spec.index]))
                 other = specs[(spec.index + 1) % len(specs)].practice_id
                 result = generate_practice(rng, spec, window, next_patient, next_appointment, other)
-                for name, columns in result.tables.items():
-                    sinks[name].write(columns)
                 next_patient += result.patients
                 next_appointment += result.appointments
                 for key, value in result.messy.items():
                     messy[key] = messy.get(key, 0) + value
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_write_practice, sinks, result)
                 progress.update(spec.list_size)
+            if pending is not None:
+                pending.result()
         files = {name: sink.close() for name, sink in sinks.items()}
     except BaseException:
         for sink in sinks.values():
@@ -132,6 +138,11 @@ def generate_network(
         seconds=time.perf_counter() - began,
         messy=messy,
     )
+
+
+def _write_practice(sinks: dict[str, TableSink], result: PracticeTables) -> None:
+    for name, columns in result.tables.items():
+        sinks[name].write(columns)
 
 
 def _practice_columns(specs: list[PracticeSpec]) -> dict[str, pa.Array]:
