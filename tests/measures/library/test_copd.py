@@ -1,0 +1,191 @@
+"""Spec tests for the COPD measures, reference date 31 March 2024.
+
+"Last 12 months" at 2024-03-31 = 2023-04-01 .. 2024-03-31 (a reading on 2023-03-31 is outside). The flu window
+("last 8 months") = 2023-08-01 .. 2024-03-31. New to the register (PCA) = first COPD code or registration after
+2023-12-31.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qiloop.measures.library import all_measures
+
+from .codes import (
+    COPD,
+    COPD_RESOLVED,
+    COPD_REVIEW,
+    FEV1_FVC,
+    FLU,
+    FLU_PHARMACY,
+    MRC_2,
+    MRC_3,
+    MRC_4,
+    MRC_5,
+    PR_ATTENDED,
+    PR_REFERRAL,
+)  # fmt: skip
+from .spec import ENGINES, Patient, check
+from .spec import event as ev
+
+REF = "2024-03-31"
+OLD_COPD = ev("2015-01-01", COPD)
+
+
+def P(id, expect, note, **kw):  # noqa: N802 - a table row
+    return Patient(id, expect, dob="1950-01-01", note=note, **kw)
+
+
+SPECS = {
+    "copd_register": [
+        P(1, (1, 1), "COPD since 2015", events=[OLD_COPD]),
+        P(2, (1, 0), "COPD resolved", events=[OLD_COPD, ev("2020-01-01", COPD_RESOLVED)]),
+        P(
+            3,
+            (1, 1),
+            "diagnosed after April 2023, FEV1/FVC 0.62",
+            events=[ev("2023-05-01", COPD), ev("2023-05-01", FEV1_FVC, 0.62)],
+        ),
+        P(
+            4,
+            (1, 0),
+            "diagnosed after April 2023, FEV1/FVC 0.75",
+            events=[ev("2023-05-01", COPD), ev("2023-05-01", FEV1_FVC, 0.75)],
+        ),
+        P(5, (1, 0), "diagnosed after April 2023, no spirometry", events=[ev("2023-05-01", COPD)]),
+        P(6, (1, 0), "diagnosed on 1 April 2023 needs spirometry", events=[ev("2023-04-01", COPD)]),
+        P(7, (1, 1), "diagnosed on 31 March 2023 does not", events=[ev("2023-03-31", COPD)]),
+        P(
+            8,
+            (1, 1),
+            "FEV1/FVC recorded as a percentage, 65",
+            events=[ev("2023-05-01", COPD), ev("2023-06-01", FEV1_FVC, 65)],
+        ),
+        P(
+            9,
+            (1, 0),
+            "FEV1/FVC recorded as a percentage, 72",
+            events=[ev("2023-05-01", COPD), ev("2023-06-01", FEV1_FVC, 72)],
+        ),
+        P(10, (1, 0), "no COPD"),
+        P(
+            11,
+            (1, 1),
+            "resolved then re-coded: first diagnosis 2015",
+            events=[OLD_COPD, ev("2020-01-01", COPD_RESOLVED), ev("2021-01-01", COPD)],
+        ),
+        P(
+            12,
+            (1, 0),
+            "FEV1/FVC exactly 0.7 is not obstruction",
+            events=[ev("2023-05-01", COPD), ev("2023-05-01", FEV1_FVC, 0.7)],
+        ),
+        P(13, (0, 0), "died", died="2024-01-01", events=[OLD_COPD]),
+    ],
+    "copd010": [
+        P(
+            1,
+            (1, 1),
+            "review and MRC grade this year",
+            events=[OLD_COPD, ev("2023-06-01", COPD_REVIEW), ev("2023-06-01", MRC_2)],
+        ),
+        P(2, (1, 0), "review without MRC grade", events=[OLD_COPD, ev("2023-06-01", COPD_REVIEW)]),
+        P(
+            3,
+            (1, 0),
+            "review exactly 12 months ago is outside",
+            events=[OLD_COPD, ev("2023-03-31", COPD_REVIEW), ev("2023-04-01", MRC_2)],
+        ),
+        P(
+            4,
+            (1, 1),
+            "both on the first day of the window",
+            events=[OLD_COPD, ev("2023-04-01", COPD_REVIEW), ev("2023-04-01", MRC_2)],
+        ),
+        P(
+            5,
+            (0, 0),
+            "newly diagnosed, not reviewed: adjusted out",
+            events=[ev("2024-02-01", COPD), ev("2024-02-01", FEV1_FVC, 0.6)],
+        ),
+        P(
+            6,
+            (1, 1),
+            "newly diagnosed and reviewed: counts",
+            events=[
+                ev("2024-02-01", COPD),
+                ev("2024-02-01", FEV1_FVC, 0.6),
+                ev("2024-03-01", COPD_REVIEW),
+                ev("2024-03-01", MRC_3),
+            ],
+        ),
+        P(
+            7,
+            (0, 0),
+            "newly registered, not reviewed: adjusted out",
+            registered=("2024-01-15", None),
+            events=[OLD_COPD],
+        ),
+        P(8, (0, 0), "not on the register", events=[ev("2023-06-01", COPD_REVIEW), ev("2023-06-01", MRC_2)]),
+        P(9, (1, 0), "registered exactly 3 months ago is not new", registered=("2023-12-31", None), events=[OLD_COPD]),
+    ],
+    "copd014": [
+        P(
+            1,
+            (1, 1),
+            "MRC 3 and referral the same day",
+            events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2023-10-01", PR_REFERRAL)],
+        ),
+        P(
+            2,
+            (1, 0),
+            "referral before the MRC grade",
+            events=[OLD_COPD, ev("2023-10-01", MRC_4), ev("2023-09-01", PR_REFERRAL)],
+        ),
+        P(3, (0, 0), "MRC 2 only", events=[OLD_COPD, ev("2023-10-01", MRC_2)]),
+        P(
+            4,
+            (0, 0),
+            "already attended rehabilitation",
+            events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2019-01-01", PR_ATTENDED)],
+        ),
+        P(
+            5,
+            (0, 0),
+            "MRC 5 more than 12 months ago",
+            events=[OLD_COPD, ev("2022-01-01", MRC_5), ev("2022-01-01", PR_REFERRAL)],
+        ),
+        P(
+            6,
+            (1, 1),
+            "referral after the first MRC 3 of the year",
+            events=[OLD_COPD, ev("2023-06-01", MRC_3), ev("2024-01-01", MRC_3), ev("2023-08-01", PR_REFERRAL)],
+        ),
+        P(7, (0, 0), "MRC 3 but not on the register", events=[ev("2023-10-01", MRC_3), ev("2023-10-01", PR_REFERRAL)]),
+        P(
+            8,
+            (0, 0),
+            "new registrant without referral: adjusted out",
+            registered=("2024-02-01", None),
+            events=[OLD_COPD, ev("2024-02-15", MRC_4)],
+        ),
+    ],
+    "copd_flu": [
+        P(1, (1, 1), "vaccinated in October", events=[OLD_COPD, ev("2023-10-01", FLU)]),
+        P(2, (1, 0), "vaccinated 31 July: last season", events=[OLD_COPD, ev("2023-07-31", FLU)]),
+        P(3, (1, 1), "vaccinated 1 August", events=[OLD_COPD, ev("2023-08-01", FLU)]),
+        P(4, (0, 0), "not on the register", events=[ev("2023-10-01", FLU)]),
+        P(5, (1, 1), "vaccinated at a pharmacy", events=[OLD_COPD, ev("2023-11-01", FLU_PHARMACY)]),
+        P(6, (1, 0), "not vaccinated", events=[OLD_COPD]),
+    ],
+}
+
+
+def test_every_copd_measure_has_a_spec():
+    assert set(SPECS) == {"copd_register", "copd010", "copd014", "copd_flu"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("measure_id", sorted(SPECS))
+def test_copd_spec(engine, measure_id):
+    check(engine, all_measures()[measure_id], SPECS[measure_id], REF)
