@@ -68,3 +68,25 @@ def test_the_audit_page_shows_only_the_practices_own_events(client, universe):
     events = list(response.context["page"])
     assert events and all(e.organisation_code == "A00001" for e in events)
     assert b"Member added" in response.content
+
+
+def test_on_postgresql_the_database_itself_refuses_to_change_events(db):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database-level guard is PostgreSQL only; SQLite relies on the model guard")
+    event = log.record(by=None, action="organisation.created")
+    for sql in ("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", "DELETE FROM audit_auditevent WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).action == "organisation.created"
+
+
+def test_every_model_change_has_a_migration(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
