@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
+from pathlib import Path
+
+
+def _install_front_end(repo_root: Path, node_modules: Path) -> None:
+    """Install the pinned npm packages (package-lock.json) when serving from a checkout that lacks them."""
+    npm = shutil.which("npm")
+    if npm is None or not (repo_root / "package-lock.json").is_file() or node_modules != repo_root / "node_modules":
+        return
+    print("Installing the NHS design system and chart libraries from the npm registry (npm ci)...", file=sys.stderr)
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=repo_root, check=False)
 
 
 def _serve(argv: list[str]) -> int:
@@ -22,6 +34,8 @@ def _serve(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("QILOOP_PORT", "8000")))
     parser.add_argument("--no-migrate", action="store_true", help="do not bring the database up to date first")
     args = parser.parse_args(argv)
+    if not (settings.NODE_MODULES / "nhsuk-frontend").is_dir():
+        _install_front_end(settings.REPO_ROOT, settings.NODE_MODULES)
     if not (settings.NODE_MODULES / "nhsuk-frontend").is_dir():
         print(
             f"The NHS design system files are missing ({settings.NODE_MODULES / 'nhsuk-frontend'}).\n"
