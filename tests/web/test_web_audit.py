@@ -90,3 +90,11 @@ def test_every_model_change_has_a_migration(db):
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_added(rf, settings):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.20")
+    settings.BEHIND_PROXY = False
+    assert log.client_ip(request) == "10.0.0.2"
+    settings.BEHIND_PROXY = True
+    assert log.client_ip(request) == "198.51.100.20"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from qiloop_web.audit.models import AuditEvent
@@ -22,7 +23,15 @@ _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("qiloop_
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address the request came from (REMOTE_ADDR; put a proxy's real-IP handling in front)."""
+    """The address the request came from.
+
+    REMOTE_ADDR, or behind a trusted reverse proxy (QILOOP_BEHIND_PROXY) the
+    last address in X-Forwarded-For, which is the one the proxy itself added.
+    """
+    if getattr(settings, "BEHIND_PROXY", False):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR") or None
 
 
