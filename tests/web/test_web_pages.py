@@ -159,3 +159,35 @@ def test_only_managers_see_the_management_links(client, universe):
     client.force_login(universe.people["practice_manager"])
     html = client.get(reverse("organisations:detail", args=["A00001"])).content.decode()
     assert "Invite someone" in html and "Audit log" in html and "Practice settings" in html
+
+
+def test_the_practice_manager_removes_a_member_but_not_themselves(client, universe):
+    manager = universe.people["practice_manager"]
+    client.force_login(manager)
+    receptionist = Membership.objects.get(user=universe.people["receptionist"])
+    url = reverse("organisations:remove-member", args=["A00001", receptionist.pk])
+    assert b"Remove Receptionist?" in client.get(url).content
+    assert client.post(url).status_code == 302
+    assert not Membership.objects.filter(pk=receptionist.pk).exists()
+    assert AuditEvent.objects.get(action="membership.removed").detail == {"role": "receptionist"}
+    own = Membership.objects.get(user=manager)
+    html = client.post(reverse("organisations:remove-member", args=["A00001", own.pk])).content.decode()
+    assert "You cannot remove yourself" in html and Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_only_an_administrator_removes_an_administrator(universe):
+    from qiloop_web.organisations import actions
+    from qiloop_web.organisations.roles import Role
+
+    admin = universe.people["administrator"]
+    membership = actions.add_membership(user=admin, organisation=universe.practice, role=Role.ADMINISTRATOR, by=admin)
+    with pytest.raises(actions.OrganisationError, match="Only an administrator"):
+        actions.remove_membership(membership=membership, by=universe.people["practice_manager"])
+
+
+def test_the_invite_form_is_on_the_organisation_page_for_managers_only(client, universe):
+    client.force_login(universe.people["practice_manager"])
+    html = client.get(reverse("organisations:detail", args=["A00001"])).content.decode()
+    assert f'action="{reverse("organisations:invite", args=["A00001"])}"' in html and 'name="role"' in html
+    client.force_login(universe.people["gp"])
+    assert 'name="role"' not in client.get(reverse("organisations:detail", args=["A00001"])).content.decode()

@@ -48,6 +48,8 @@ organisations:invite@practice                3  4  2  4  4  4  4  4  4  4  4  2 
 organisations:invite@pcn                     3  4  4  4  4  4  4  4  4  2  4  2  4
 organisations:change-role@practice           3  4  2  4  4  4  4  4  4  4  4  2  4
 organisations:change-role@sibling-member     3  4  4  4  4  4  4  4  4  4  4  2  4
+organisations:remove-member@practice         3  4  2  4  4  4  4  4  4  4  4  2  4
+organisations:remove-member@sibling-member   3  4  4  4  4  4  4  4  4  4  4  2  4
 organisations:settings@practice              3  4  2  4  4  4  4  4  4  4  4  4  4
 organisations:settings@sibling               3  4  4  4  4  4  4  4  4  4  4  4  4
 audit:organisation-log@practice              3  4  2  4  4  4  4  4  4  4  4  2  4
@@ -72,7 +74,7 @@ ROWS = parse_matrix()
 def url_for(row: str, universe, invitation_token: str) -> str:
     name, _, where = row.partition("@")
     codes = {"practice": "A00001", "sibling": "A00002", "pcn": "QPCN1", "icb": "QICB", "missing": "NOPE"}
-    if name == "organisations:change-role":
+    if name in ("organisations:change-role", "organisations:remove-member"):
         member = {"practice": universe.people["receptionist"], "sibling-member": universe.people["other_gp"]}[where]
         membership = Membership.objects.get(user=member)
         return reverse(name, args=[membership.organisation.code, membership.pk])
@@ -119,6 +121,7 @@ REFUSED_POSTS = [
     ("organisations:invite@practice", {"email": "x@example.nhs.uk", "role": "gp"}, ["gp", "receptionist", "other_gp"]),
     ("organisations:change-role@practice", {"role": "gp"}, ["gp", "network_qi_lead", "other_gp"]),
     ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
+    ("organisations:remove-member@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
 ]
 
 
@@ -132,3 +135,4 @@ def test_refused_writes_change_nothing(client, universe, invitation_token, row, 
     assert AuditEvent.objects.count() == before
     assert Organisation.objects.get(code="A00001").share_name_with_network is False
     assert Membership.objects.get(user=universe.people["receptionist"]).role == "receptionist"
+    assert Membership.objects.filter(organisation__code="A00001").count() == 8

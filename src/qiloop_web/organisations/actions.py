@@ -118,6 +118,11 @@ def change_role(*, membership: Membership, role: str, by: User | None) -> Member
 
 
 def remove_membership(*, membership: Membership, by: User | None) -> None:
+    """Take a person out of an organisation (their account and the audit history stay)."""
+    if by is not None and membership.user_id == by.pk:
+        raise OrganisationError("You cannot remove yourself; ask another manager or an administrator.")
+    if Role(membership.role) in ADMINISTRATOR_ONLY:
+        _check_may_grant(Role(membership.role), membership.organisation, by)
     with transaction.atomic():
         log.record(
             by=by,

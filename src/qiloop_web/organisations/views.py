@@ -50,6 +50,9 @@ def organisation_detail(request: HttpRequest, organisation: Organisation) -> Htt
         "invitations": invitations,
         "can": {permission.name: permission in granted for permission in Permission},
     }
+    if Permission.INVITE_MEMBERS in granted:
+        roles = actions.grantable_roles(by=request.user, organisation=organisation)  # type: ignore[arg-type]
+        context["invite_form"] = InviteForm(roles=roles)
     return render(request, "organisations/detail.html", context)
 
 
@@ -110,6 +113,25 @@ def change_role(request: HttpRequest, organisation: Organisation, membership_id:
             return redirect("organisations:detail", code=organisation.code)
     context = {"organisation": organisation, "membership": membership, "form": form}
     return render(request, "organisations/change_role.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@organisation_permission_required(Permission.MANAGE_MEMBERS)
+def remove_member(request: HttpRequest, organisation: Organisation, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, organisation=organisation
+    )
+    error = ""
+    if request.method == "POST":
+        try:
+            actions.remove_membership(membership=membership, by=request.user)  # type: ignore[arg-type]
+        except actions.OrganisationError as problem:
+            error = str(problem)
+        else:
+            messages.success(request, f"{membership.user.display_name} has been removed from {organisation.name}.")
+            return redirect("organisations:detail", code=organisation.code)
+    context = {"organisation": organisation, "membership": membership, "error": error}
+    return render(request, "organisations/remove_member.html", context)
 
 
 @require_http_methods(["GET", "POST"])
