@@ -91,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
                 print(
                     f"  import wall time   {time.perf_counter() - began:10.1f} s ({importer.__module__}.{importer.__name__})"
                 )
+                print(
+                    f"  import CPU time    {cpu_seconds() - cpu_began:10.1f} s (this process; DuckDB threads included)"
+                )
                 print(f"  peak memory        {peak_memory_mb():10.0f} MB (after import)")
     return 0
 

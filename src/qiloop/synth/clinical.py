@@ -69,13 +69,19 @@ def diagnosis_events(ctx: Context, out: EventBatch) -> None:
     stage3 = code_indices("ckd_stage3")[choose(rng, len(rows), [0.4, 0.4, 0.2])]
     codes = np.where(stage == 3, stage3, np.where(stage == 4, code_index("ckd_stage4"), code_index("ckd_stage5")))
     out.add(rows, ctx.dx.onset["ckd"][rows], codes)
-    rows = np.flatnonzero(ctx.dx.asthma_resolved != NO_DATE)
-    out.add(rows, ctx.dx.asthma_resolved[rows], code_index("asthma_resolved"))
+    for condition, day in ctx.dx.resolved.items():
+        rows = np.flatnonzero(day != NO_DATE)
+        out.add(rows, day[rows], code_index(f"{condition}_resolved"))
 
 
-def _review_dates(ctx: Context, rows: np.ndarray, since: np.ndarray, period: float = YEAR) -> tuple:
+def _review_dates(
+    ctx: Context, rows: np.ndarray, since: np.ndarray, period: float = YEAR, condition: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Recall dates for ``rows`` from ``since`` (and before the condition is coded resolved, if it is)."""
     lo = np.maximum(since, ctx.obs_start[rows])
     hi = ctx.obs_end[rows]
+    if condition is not None:
+        hi = np.minimum(hi, ctx.dx.active_until(condition)[rows] - 1)
     # A fixed recall month per patient: the cycle starts in the year before the window.
     first = ctx.window.start - period + ctx.rng.random(len(rows)) * period
     r, d = recurring(ctx.rng, first.astype(np.int64), hi, period, 12.0, np.zeros(len(rows)))
@@ -93,7 +99,7 @@ def copd_events(ctx: Context, out: EventBatch) -> None:
     out.add(rows[confirmed], when[confirmed], code_index("fev1_fvc_post_bronchodilator"),
             np.round(rng.uniform(0.42, 0.69, int(confirmed.sum())), 2))  # fmt: skip
     # Annual review (rate can change at a planted month).
-    r, d = _review_dates(ctx, rows, onset)
+    r, d = _review_dates(ctx, rows, onset, condition="copd")
     p = np.full(len(r), spec.rates["copd_review"])
     change = spec.change("copd_review_rate")
     if change is not None:
@@ -117,15 +123,15 @@ def copd_events(ctx: Context, out: EventBatch) -> None:
 def asthma_events(ctx: Context, out: EventBatch) -> None:
     rows = _diagnosed_rows(ctx, "asthma")
     onset = ctx.dx.onset["asthma"][rows]
-    r, d = _review_dates(ctx, rows, onset)
-    keep = _accept(ctx, len(r), ctx.spec.rates["asthma_review"]) & (d < ctx.dx.asthma_resolved[r])
+    r, d = _review_dates(ctx, rows, onset, condition="asthma")
+    keep = _accept(ctx, len(r), ctx.spec.rates["asthma_review"])
     out.add(r[keep], d[keep], code_index("asthma_review"))
 
 
 def blood_pressure_events(ctx: Context, out: EventBatch) -> None:
     rng = ctx.rng
     hyp_rows = _diagnosed_rows(ctx, "hypertension")
-    r, d = _review_dates(ctx, hyp_rows, ctx.dx.onset["hypertension"][hyp_rows])
+    r, d = _review_dates(ctx, hyp_rows, ctx.dx.onset["hypertension"][hyp_rows], condition="hypertension")
     keep = _accept(ctx, len(r), ctx.spec.rates["bp_hypertension"])
     rows = [r[keep]]
     dates = [d[keep]]
@@ -149,7 +155,7 @@ def blood_pressure_events(ctx: Context, out: EventBatch) -> None:
 def diabetes_events(ctx: Context, out: EventBatch) -> None:
     rng = ctx.rng
     rows = _diagnosed_rows(ctx, "diabetes")
-    r, d = _review_dates(ctx, rows, ctx.dx.onset["diabetes"][rows], period=YEAR / 2)
+    r, d = _review_dates(ctx, rows, ctx.dx.onset["diabetes"][rows], period=YEAR / 2, condition="diabetes")
     p_each = 1.0 - np.sqrt(1.0 - ctx.spec.rates["hba1c_diabetes"])  # two chances a year
     keep = _accept(ctx, len(r), p_each)
     r, d = r[keep], d[keep]

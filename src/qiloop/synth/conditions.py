@@ -26,12 +26,17 @@ class Diagnoses:
     """Diagnosis day per condition (NO_DATE when never diagnosed while in the data)."""
 
     onset: dict[str, np.ndarray]
-    asthma_resolved: np.ndarray
+    resolved: dict[str, np.ndarray]  # a "resolved" code's day for asthma, hypertension, diabetes, COPD
     diabetes_type1: np.ndarray  # bool
     ckd_stage: np.ndarray  # 0 none, 3, 4 or 5
 
-    def has(self, condition: str, by: np.ndarray | int) -> np.ndarray:
-        return self.onset[condition] <= by
+    @property
+    def asthma_resolved(self) -> np.ndarray:
+        return self.resolved["asthma"]
+
+    def active_until(self, condition: str) -> np.ndarray:
+        """The day a condition was coded resolved (NO_DATE while it is not)."""
+        return self.resolved.get(condition, np.full(len(self.onset[condition]), NO_DATE))
 
 
 def _pyramid_ages() -> tuple[np.ndarray, np.ndarray]:
@@ -71,10 +76,10 @@ def _onset_days(rng: np.random.Generator, pop: Population, condition: str, last_
 def diagnose(rng: np.random.Generator, pop: Population, last_day: np.ndarray) -> Diagnoses:
     """Diagnosis dates up to each patient's ``last_day`` in the data."""
     onset = {name: _onset_days(rng, pop, name, last_day) for name in CONDITIONS}
-    has_asthma = onset["asthma"] != NO_DATE
-    resolve_after = np.floor(rng.uniform(1.0, 8.0, pop.size) * params.DAYS_PER_YEAR).astype(np.int64)
-    resolved = onset["asthma"] + resolve_after
-    resolves = has_asthma & (rng.random(pop.size) < params.ASTHMA_RESOLVED_SHARE) & (resolved <= last_day)
+    resolved = {
+        condition: _resolutions(rng, onset[condition], last_day, share, years)
+        for condition, (share, years) in params.RESOLVED_CODES.items()
+    }
     onset_age = (onset["diabetes"] - pop.dob) / params.DAYS_PER_YEAR
     type1 = (onset["diabetes"] != NO_DATE) & (
         (onset_age < 25) | (rng.random(pop.size) < params.DIABETES_TYPE1_SHARE / 2)
@@ -82,7 +87,17 @@ def diagnose(rng: np.random.Generator, pop: Population, last_day: np.ndarray) ->
     stage = np.where(onset["ckd"] != NO_DATE, 3 + (rng.random(pop.size) < 0.15) + (rng.random(pop.size) < 0.03), 0)
     return Diagnoses(
         onset=onset,
-        asthma_resolved=np.where(resolves, resolved, NO_DATE),
+        resolved=resolved,
         diabetes_type1=type1,
         ckd_stage=np.minimum(stage, 5).astype(np.int8),
     )
+
+
+def _resolutions(
+    rng: np.random.Generator, onset: np.ndarray, last_day: np.ndarray, share: float, years: tuple[float, float]
+) -> np.ndarray:
+    """A resolved code for ``share`` of the diagnosed, ``years`` (low, high) after diagnosis, if before ``last_day``."""
+    n = len(onset)
+    day = onset + np.floor(rng.uniform(years[0], years[1], n) * params.DAYS_PER_YEAR).astype(np.int64)
+    resolves = (onset != NO_DATE) & (rng.random(n) < share) & (day <= last_day)
+    return np.where(resolves, day, NO_DATE)

@@ -80,6 +80,13 @@ CONDITION_AGE_CURVES: dict[str, tuple[tuple[float, float], ...]] = {
     "peptic_ulcer": ((0, 0.0), (20, 0.0), (40, 0.006), (60, 0.02), (80, 0.04), (100, 0.05)),
 }
 ASTHMA_RESOLVED_SHARE = 0.22  # of people ever diagnosed, coded resolved 1-8 years later
+# Resolved codes: (share of the diagnosed, (years after diagnosis, low and high)).
+RESOLVED_CODES: dict[str, tuple[float, tuple[float, float]]] = {
+    "asthma": (ASTHMA_RESOLVED_SHARE, (1.0, 8.0)),
+    "hypertension": (0.01, (1.0, 6.0)),
+    "diabetes": (0.005, (1.0, 6.0)),
+    "copd": (0.005, (1.0, 6.0)),
+}
 DIABETES_TYPE1_SHARE = 0.08
 
 # QOF-style annual completion (a practice's own rate is drawn around these).

@@ -146,10 +146,13 @@ def build_practices(rng: np.random.Generator, practices: int, patients: int) -> 
 
 
 def plant_changes(rng: np.random.Generator, specs: list[PracticeSpec], start: dt.date, end: dt.date) -> None:
-    """Give three practices (or fewer, in a tiny network) a change from a given month."""
+    """Give three of the larger practices (fewer in a tiny network) a change from a given month."""
     months = (end.year - start.year) * 12 + end.month - start.month + 1
-    order = rng.permutation(len(specs))
-    chosen = [specs[int(order[k % len(specs)])] for k in range(3)]
+    # Larger practices, so the changes stand out from chance in a modest network.
+    by_size = sorted(specs, key=lambda s: (-s.list_size, s.index))
+    candidates = by_size[: max(3, len(specs) // 2)]
+    order = rng.permutation(len(candidates))
+    chosen = [candidates[int(order[k % len(candidates)])] for k in range(3)]
 
     def month_at(fraction: float) -> dt.date:
         return add_months(start, max(1, min(months - 1, int(round(months * fraction)))))
