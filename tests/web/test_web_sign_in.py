@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from web_universe import PASSWORD
 
-from qiloop_web.accounts.actions import lock_state
+from qiloop_web.accounts.actions import lock_state, record_failed_sign_in
 from qiloop_web.accounts.models import SignInFailure
 from qiloop_web.audit.models import AuditEvent
 
@@ -83,6 +83,12 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(universe):
     for minutes_ago in (40, 30, 20, 10, 1):
         SignInFailure.objects.create(username=EMAIL, at=now - timedelta(minutes=minutes_ago))
     assert not lock_state(username=EMAIL, now=now).locked
+
+
+def test_old_failures_are_dropped_when_a_new_one_is_recorded(universe):
+    SignInFailure.objects.create(username=EMAIL, at=timezone.now() - timedelta(hours=3))
+    record_failed_sign_in(username=EMAIL)
+    assert SignInFailure.objects.filter(username=EMAIL).count() == 1
 
 
 def test_a_successful_sign_in_clears_earlier_failures(client, universe):

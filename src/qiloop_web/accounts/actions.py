@@ -82,7 +82,10 @@ def record_sign_out(*, by: User) -> None:
 def record_failed_sign_in(*, username: str, by: User | None = None) -> LockState:
     """A failed sign-in for ``username``; returns whether the account is now locked."""
     username = normalise_email(username)
+    window = timedelta(minutes=settings.QILOOP_SIGN_IN_LOCKOUT_MINUTES)
     with transaction.atomic():
+        # Failures older than the window no longer count: drop them so the table stays small.
+        SignInFailure.objects.filter(username=username, at__lte=timezone.now() - window).delete()
         SignInFailure.objects.create(username=username)
         state = lock_state(username=username)
         log.record(
