@@ -24,11 +24,17 @@ class PageOutline(HTMLParser):
         self.first_link: dict[str, str] | None = None
         self.mains: list[dict[str, str]] = []
         self.html_lang = ""
+        self.inline_scripts = 0
+        self.style_attributes = 0
 
     def handle_starttag(self, tag, attrs):
         attributes = {k: v or "" for k, v in attrs}
         if "id" in attributes:
             self.ids.append(attributes["id"])
+        if tag == "script" and not attributes.get("src"):
+            self.inline_scripts += 1
+        if "style" in attributes:
+            self.style_attributes += 1
         if tag == "html":
             self.html_lang = attributes.get("lang", "")
         if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
@@ -86,6 +92,9 @@ def test_every_page_has_the_nhs_layout_and_accessible_structure(client, universe
         assert field.get("id") in page.labels_for, field
     assert len(page.ids) == len(set(page.ids))
     assert "nhsuk/nhsuk-frontend.min.css" in html
+    # Nothing inline, so the Content-Security-Policy can forbid inline scripts and styles.
+    assert (page.inline_scripts, page.style_attributes) == (0, 0)
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
 def test_errors_on_a_page_are_announced_in_the_title_summary_and_field(client, universe):
