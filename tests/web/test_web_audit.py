@@ -60,14 +60,19 @@ def test_events_written_while_serving_a_request_carry_its_ip_address(client, uni
     assert log.record(by=None, action="x.y").ip_address is None
 
 
-def test_the_audit_page_shows_only_the_practices_own_events(client, universe):
+def test_the_audit_page_shows_the_practices_events_and_its_members_sign_ins_only(client, universe):
     log.record(by=None, action="practice.settings_changed", organisation=universe.sibling_practice)
+    for email in ("gp@example.nhs.uk", "other_gp@example.nhs.uk"):
+        client.post(reverse("accounts:sign-in"), {"email": email, "password": "wrong"})
     client.force_login(universe.people["practice_manager"])
     response = client.get(reverse("audit:organisation-log", args=["A00001"]))
     assert response.status_code == 200
     events = list(response.context["page"])
-    assert events and all(e.organisation_code == "A00001" for e in events)
-    assert b"Member added" in response.content
+    own = [e for e in events if e.organisation_code == "A00001"]
+    sign_ins = [e for e in events if e.organisation_code == ""]
+    assert own and len(own) + len(sign_ins) == len(events)
+    assert [(e.action, e.target_id) for e in sign_ins] == [("sign_in.failed", "gp@example.nhs.uk")]
+    assert b"Member added" in response.content and b"Sign-in failed" in response.content
 
 
 def test_on_postgresql_the_database_itself_refuses_to_change_events(db):

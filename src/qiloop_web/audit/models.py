@@ -53,6 +53,12 @@ class AuditEventQuerySet(models.QuerySet):
     def for_organisation(self, code: str) -> AuditEventQuerySet:
         return self.filter(organisation_code=code)
 
+    def account_events_of(self, user_ids: list[int], emails: list[str]) -> AuditEventQuerySet:
+        """Sign-in and password events of these people (they belong to no organisation)."""
+        account = models.Q(action__startswith="sign_in.") | models.Q(action__startswith="password_reset.")
+        whose = models.Q(actor_id__in=user_ids) | models.Q(target_type="username", target_id__in=emails)
+        return self.filter(account & whose)
+
 
 class AuditEvent(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)

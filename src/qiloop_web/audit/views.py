@@ -1,4 +1,4 @@
-"""The audit log page: an organisation's events, newest first."""
+"""The audit log page: an organisation's events, and its current members' sign-in events, newest first."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ PAGE_SIZE = 50
 
 @organisation_permission_required(Permission.VIEW_AUDIT_LOG)
 def organisation_log(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    events = AuditEvent.objects.for_organisation(organisation.code)
+    members = list(organisation.memberships.values_list("user_id", "user__email"))
+    ids, emails = [m[0] for m in members], [m[1] for m in members]
+    events = AuditEvent.objects.for_organisation(organisation.code) | AuditEvent.objects.account_events_of(ids, emails)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audit/log.html", {"organisation": organisation, "page": page})
