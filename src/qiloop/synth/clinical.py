@@ -94,8 +94,8 @@ def copd_events(ctx: Context, out: EventBatch) -> None:
     rows = _diagnosed_rows(ctx, "copd")
     onset = ctx.dx.onset["copd"][rows]
     # Spirometry around diagnosis: most confirmed (ratio < 0.7), some never recorded.
-    confirmed = rng.random(len(rows)) < 0.86
     when = onset + rng.integers(-60, 90, len(rows))
+    confirmed = (rng.random(len(rows)) < 0.86) & (when <= ctx.obs_end[rows])
     out.add(rows[confirmed], when[confirmed], code_index("fev1_fvc_post_bronchodilator"),
             np.round(rng.uniform(0.42, 0.69, int(confirmed.sum())), 2))  # fmt: skip
     # Annual review (rate can change at a planted month).
@@ -111,9 +111,11 @@ def copd_events(ctx: Context, out: EventBatch) -> None:
     with_mrc = rng.random(len(r)) < 0.93
     grade = grade_of_patient[r[with_mrc]]
     out.add(r[with_mrc], d[with_mrc], code_indices("mrc_grade")[grade])
-    refer = (grade >= 2) & (rng.random(len(grade)) < 0.45)
-    out.add(r[with_mrc][refer], d[with_mrc][refer] + rng.integers(0, 45, int(refer.sum())),
-            code_index("pulmonary_rehab_referral"))  # fmt: skip
+    refer = (grade >= 2) & (rng.random(len(grade)) < 0.45)  # MRC grade 3-5: offer pulmonary rehabilitation
+    referred = r[with_mrc][refer]
+    referral_day = d[with_mrc][refer] + rng.integers(0, 45, int(refer.sum()))
+    inside = referral_day <= ctx.obs_end[referred]
+    out.add(referred[inside], referral_day[inside], code_index("pulmonary_rehab_referral"))
     # Exacerbations, about 0.6 a year.
     lo = np.maximum(onset, ctx.obs_start[rows])
     er, ed = poisson_points(rng, lo, ctx.obs_end[rows], 0.6 / YEAR)
