@@ -68,6 +68,7 @@ AF_RESOLVED = "196371000000102"  # atrial_fibrillation_resolved
 STROKE = "230690007"  # stroke
 TIA = "266257000"  # tia
 ASTHMA_REVIEW = "394700004"  # asthma_review
+CHADS_VASC = "735258002"  # chads2_vasc_score
 
 IN_LIST = {
     IBUPROFEN: "pincer_nsaid", OMEPRAZOLE: "pincer_ulcer_healing", WARFARIN: "anticoagulant", APIXABAN: "anticoagulant",
@@ -86,5 +87,6 @@ IN_LIST = {
     HYP_INVITE_2: "hyp_invite", BP_DECLINED: "bp_declined", DIABETES: "diabetes", TYPE_2_DIABETES: "diabetes",
     DIABETES_RESOLVED: "diabetes_resolved", HBA1C: "hba1c", MODERATE_FRAILTY: "frailty_moderate_severe", AF: "atrial_fibrillation",
     AF_RESOLVED: "atrial_fibrillation_resolved", STROKE: "stroke", TIA: "tia", ASTHMA_REVIEW: "asthma_review",
+    CHADS_VASC: "chads2_vasc_score",
 }  # fmt: skip
 NOT_IN_LIST = {FLURBIPROFEN_EYE_DROPS: "pincer_nsaid", SPIRONOLACTONE: "loop_diuretic", MRC_2: "mrc_grade_3_plus"}

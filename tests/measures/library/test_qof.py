@@ -19,6 +19,7 @@ from .codes import (
     ASTHMA_RESOLVED,
     ASTHMA_REVIEW,
     BP_DECLINED,
+    CHADS_VASC,
     DIABETES,
     DIABETES_RESOLVED,
     DIASTOLIC,
@@ -211,6 +212,57 @@ SPECS["af008"] = [
         events=[AF_DX, HYP],
     ),
     P(15, (0, 0), "male aged 64 with hypertension (score 1)", dob="1959-04-01", sex="male", events=[AF_DX, HYP]),
+    P(
+        16,
+        (1, 1),
+        "recorded score 2 wins over a computed 0",
+        **MALE_60,
+        events=[AF_DX, ev("2023-06-01", CHADS_VASC, 2)],
+        meds=[("2024-03-01", WARFARIN)],
+    ),
+    P(
+        17,
+        (0, 0),
+        "recorded score 1 wins over a computed 2 (aged 76)",
+        dob="1947-06-01",
+        events=[AF_DX, ev("2023-06-01", CHADS_VASC, 1)],
+    ),
+    P(
+        18,
+        (1, 0),
+        "latest recorded score counts",
+        **MALE_60,
+        events=[AF_DX, ev("2020-06-01", CHADS_VASC, 1), ev("2023-06-01", CHADS_VASC, 3)],
+    ),
+]
+
+SPECS["af006"] = [
+    P(1, (1, 1), "scored this year", **MALE_60, events=[AF_DX, ev("2023-06-01", CHADS_VASC, 1)]),
+    P(2, (1, 0), "never scored", **MALE_60, events=[AF_DX]),
+    P(3, (0, 0), "earlier score of 2: excluded", events=[AF_DX, ev("2022-06-01", CHADS_VASC, 2)]),
+    P(
+        4,
+        (0, 0),
+        "earlier score of 2, re-scored this year: still excluded (QOF excludes a previous score of 2+)",
+        events=[AF_DX, ev("2022-06-01", CHADS_VASC, 2), ev("2023-06-01", CHADS_VASC, 3)],
+    ),
+    P(5, (1, 0), "earlier score of 1, not re-scored", **MALE_60, events=[AF_DX, ev("2022-06-01", CHADS_VASC, 1)]),
+    P(
+        6,
+        (1, 0),
+        "scored exactly 12 months ago is outside (and a score of 1 does not exclude)",
+        **MALE_60,
+        events=[AF_DX, ev("2023-03-31", CHADS_VASC, 1)],
+    ),
+    P(
+        7,
+        (0, 0),
+        "scored exactly 12 months ago with 2: excluded",
+        **MALE_60,
+        events=[AF_DX, ev("2023-03-31", CHADS_VASC, 2)],
+    ),
+    P(8, (0, 0), "not on the AF register", events=[ev("2023-06-01", CHADS_VASC, 1)]),
+    P(9, (0, 0), "newly diagnosed, not scored: adjusted out", events=[ev("2024-02-01", AF)]),
 ]
 
 AST = ev("2010-01-01", ASTHMA)
@@ -226,7 +278,7 @@ SPECS["ast_review"] = [
 
 
 def test_every_qof_measure_has_a_spec():
-    assert set(SPECS) == {"hyp008", "hyp009", "dm020", "dm021", "af008", "ast_review"}
+    assert set(SPECS) == {"hyp008", "hyp009", "dm020", "dm021", "af006", "af008", "ast_review"}
 
 
 @pytest.mark.parametrize("engine", ENGINES)

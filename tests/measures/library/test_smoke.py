@@ -33,6 +33,7 @@ EXPECTED_IDS = [
     "hyp009",
     "dm020",
     "dm021",
+    "af006",
     "af008",
     "ast_review",
     "dna_rate",

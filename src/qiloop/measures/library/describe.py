@@ -105,10 +105,14 @@ boolean-to-number conversion yet).
   registered" PCA window and the "two invitations" rule (counted as two invitation codes in 12 months, without QOF's
   7-day spacing) are simplifications.
 * `dm020`/`dm021`: frailty is any moderate or severe frailty code on record (frailty codes are not resolved).
-* `af008`: the CHA2DS2-VASc score is **computed** from coded risk factors (age, sex, heart failure, hypertension,
-  diabetes, stroke/TIA) because no verified code list for a recorded score is available; vascular disease is not
-  counted, so a score can be under-estimated by one. Anticoagulant = an issue in the last 6 months.
-* `af006` (CHA2DS2-VASc recorded) is **not built**: it needs a verified code list for the score.
+* `af006`: the CHA2DS2-VASc list holds the SNOMED CT core concept 735258002 only (QOF's CHADVAS_COD may have UK
+  concepts too). "A previous score of 2 or more" is read as the latest score recorded 12 or more months ago; such
+  patients are excluded even if re-scored this year.
+* `af008`: the score is the latest recorded CHA2DS2-VASc value; for patients with no recorded score it is
+  **computed** from coded risk factors (age, sex, heart failure, hypertension, diabetes, stroke/TIA) so unscored
+  high-risk patients are not missed. Vascular disease has no verified list and is not counted, so a computed score
+  can be under-estimated by one. QOF uses the recorded score only. Anticoagulant = an issue in the last 6 months;
+  QOF's DOAC-versus-warfarin rules are not modelled.
 * `ast_review`: QOF's register also requires an asthma drug in the last 12 months; no verified list, so not applied.
 
 ### Access and continuity

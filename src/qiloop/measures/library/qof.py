@@ -145,7 +145,7 @@ DM021 = _dm(
 # --- atrial fibrillation -----------------------------------------------------------------------------------------
 
 
-def chads2_vasc_at_least_2() -> BoolSeries:
+def computed_chads2_vasc_at_least_2() -> BoolSeries:
     """CHA2DS2-VASc of 2 or more, computed from coded risk factors.
 
     Two points: aged 75+, or stroke/TIA. One point each: heart failure, hypertension, diabetes, aged 65-74, female.
@@ -166,20 +166,55 @@ def chads2_vasc_at_least_2() -> BoolSeries:
     )
 
 
+_latest_score = clinical_events(codelist("chads2_vasc_score")).latest_value()
+
+
+def chads2_vasc_at_least_2() -> BoolSeries:
+    """The latest recorded CHA2DS2-VASc score is 2 or more; with no recorded score, the computed score is 2 or more."""
+    return (_latest_score >= 2) | (~(_latest_score >= 0) & computed_chads2_vasc_at_least_2())
+
+
+af_new = newly_diagnosed("atrial_fibrillation", months=3) | newly_registered(months=3)
+_AF_PCA = (
+    "Personalised care adjustment (removed only if the numerator is not met): diagnosed or registered in the last "
+    "3 months."
+)
+
+_previous_score = clinical_events(codelist("chads2_vasc_score")).on_or_before(months_ago=12).latest_value()
+
+AF006 = measure(
+    id="af006",
+    title="Atrial fibrillation: stroke risk assessed with CHA2DS2-VASc in the last 12 months",
+    denominator=af_register() & ~(_previous_score >= 2),
+    numerator=clinical_events(codelist("chads2_vasc_score")).in_last(months=12).exists(),
+    exclusions=af_new,
+    **governance(
+        why_it_matters="The CHA2DS2-VASc score decides whether someone with AF should be offered anticoagulation; "
+        "until it is recorded, people at high stroke risk can be missed.",
+        description="Denominator: the AF register, except patients whose latest score recorded more than 12 months "
+        "ago was already 2 or more (they need anticoagulation, not re-scoring). Numerator: a CHA2DS2-VASc score "
+        f"recorded in the last 12 months. {_AF_PCA}",
+        low_is_good=False,
+        topic=LONG_TERM_CONDITIONS,
+        source_indicator=f"{QOF} AF006",
+        source_version="v49",
+        tags=("atrial fibrillation", "stroke risk", "qof"),
+    ),
+)
+
 AF008 = measure(
     id="af008",
     title="Atrial fibrillation with CHA2DS2-VASc 2 or more, on an anticoagulant",
     denominator=af_register() & chads2_vasc_at_least_2(),
     numerator=medications(codelist("anticoagulant")).in_last(months=6).exists(),
-    exclusions=newly_diagnosed("atrial_fibrillation", months=3) | newly_registered(months=3),
+    exclusions=af_new,
     **governance(
         why_it_matters="Anticoagulation prevents about two in three AF-related strokes, which are often disabling "
         "or fatal.",
-        description="Denominator: the AF register with a CHA2DS2-VASc score of 2 or more, computed from coded risk "
-        "factors (age, sex, heart failure, hypertension, diabetes, stroke/TIA; vascular disease not counted) "
-        "rather than from a recorded score. Numerator: an oral anticoagulant issued in the last 6 months. "
-        "Personalised care adjustment (removed only if the numerator is not met): diagnosed or registered in the "
-        "last 3 months.",
+        description="Denominator: the AF register with a CHA2DS2-VASc score of 2 or more: the latest recorded score, "
+        "or, for patients with no recorded score, the score computed from coded risk factors (age, sex, heart "
+        "failure, hypertension, diabetes, stroke/TIA; vascular disease not counted). Numerator: an oral "
+        f"anticoagulant issued in the last 6 months. {_AF_PCA}",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} AF008 (formerly AF007)",
@@ -213,4 +248,4 @@ AST_REVIEW = measure(
 
 def measures() -> list[Measure]:
     """The QOF hypertension, diabetes, AF and asthma measures."""
-    return [HYP008, HYP009, DM020, DM021, AF008, AST_REVIEW]
+    return [HYP008, HYP009, DM020, DM021, AF006, AF008, AST_REVIEW]
