@@ -10,7 +10,7 @@ from qiloop_web.accounts import actions as account_actions
 from qiloop_web.audit import log
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.organisations import actions
-from qiloop_web.organisations.models import Membership, Organisation
+from qiloop_web.organisations.models import Invitation, Membership, Organisation
 from qiloop_web.organisations.roles import Role
 
 
@@ -61,6 +61,10 @@ def test_each_write_writes_one_audit_event_with_its_action_name(universe):
         (
             "invitation.created",
             lambda: actions.invite(organisation=practice, email="x@example.nhs.uk", role=Role.GP, by=manager),
+        ),
+        (
+            "invitation.cancelled",
+            lambda: actions.cancel_invitation(invitation=Invitation.objects.get(email="x@example.nhs.uk"), by=manager),
         ),
         (
             "practice.settings_changed",

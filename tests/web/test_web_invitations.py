@@ -135,3 +135,29 @@ def test_a_signed_in_person_cannot_take_someone_elses_invitation(client, univers
     response = client.post(reverse("organisations:accept-invitation", args=[token]))
     assert response.status_code == 200 and b"This invitation is for new.nurse@example.nhs.uk" in response.content
     assert not Membership.objects.filter(user=universe.people["other_gp"], organisation=universe.practice).exists()
+
+
+def test_a_cancelled_invitation_cannot_be_used(client, universe):
+    invitation, token = invite(universe)
+    client.force_login(universe.people["practice_manager"])
+    url = reverse("organisations:cancel-invitation", args=["A00001", invitation.pk])
+    response = client.post(url, follow=True)
+    assert b"has been cancelled" in response.content and NEW_EMAIL.encode() in response.content
+    assert list(response.context["invitations"]) == []
+    assert AuditEvent.objects.filter(action="invitation.cancelled", organisation_code="A00001").count() == 1
+    client.logout()
+    response = accept_as_new_person(client, token)
+    assert response.status_code == 410 and b"has been cancelled" in response.content
+    assert not User.objects.filter(email=NEW_EMAIL).exists()
+
+
+def test_an_accepted_invitation_cannot_be_cancelled(client, universe):
+    invitation, token = invite(universe)
+    accept_as_new_person(client, token)
+    invitation.refresh_from_db()
+    try:
+        actions.cancel_invitation(invitation=invitation, by=None)
+    except actions.OrganisationError as error:
+        assert "already been accepted" in str(error)
+    else:
+        raise AssertionError("an accepted invitation was cancelled")

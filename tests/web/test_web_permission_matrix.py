@@ -3,7 +3,8 @@
 The table below is the design: each row is a page, each column a person
 (see web_universe.py), each cell the HTTP status they must get for GET.
 ``3`` = 302 (anonymous: to sign in; signed in on the sign-in page: home),
-``2`` = 200, ``4`` = 403, ``0`` = 404. A test also checks that the table names
+``2`` = 200, ``4`` = 403, ``0`` = 404, ``5`` = 405 (POST only; the POST
+rules are checked in ``test_refused_writes_change_nothing``). A test also checks that the table names
 every URL pattern, so a new page cannot be added without its row.
 """
 
@@ -13,7 +14,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from qiloop_web.audit.models import AuditEvent
-from qiloop_web.organisations.models import Membership, Organisation
+from qiloop_web.organisations.models import Invitation, Membership, Organisation
 
 PEOPLE = [
     "anonymous",
@@ -50,13 +51,14 @@ organisations:change-role@practice           3  4  2  4  4  4  4  4  4  4  4  2 
 organisations:change-role@sibling-member     3  4  4  4  4  4  4  4  4  4  4  2  4
 organisations:remove-member@practice         3  4  2  4  4  4  4  4  4  4  4  2  4
 organisations:remove-member@sibling-member   3  4  4  4  4  4  4  4  4  4  4  2  4
+organisations:cancel-invitation@practice     5  5  5  5  5  5  5  5  5  5  5  5  5
 organisations:settings@practice              3  4  2  4  4  4  4  4  4  4  4  4  4
 organisations:settings@sibling               3  4  4  4  4  4  4  4  4  4  4  4  4
 audit:organisation-log@practice              3  4  2  4  4  4  4  4  4  4  4  2  4
 audit:organisation-log@pcn                   3  4  4  4  4  4  4  4  4  4  4  2  4
 organisations:accept-invitation              2  2  2  2  2  2  2  2  2  2  2  2  2
 """
-STATUS = {"2": 200, "3": 302, "4": 403, "0": 404}
+STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
 
 def parse_matrix() -> dict[str, dict[str, int]]:
@@ -78,6 +80,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         member = {"practice": universe.people["receptionist"], "sibling-member": universe.people["other_gp"]}[where]
         membership = Membership.objects.get(user=member)
         return reverse(name, args=[membership.organisation.code, membership.pk])
+    if name == "organisations:cancel-invitation":
+        return reverse(name, args=[codes[where], Invitation.objects.get(organisation__code=codes[where]).pk])
     if name == "organisations:accept-invitation":
         return reverse(name, args=[invitation_token])
     if name.startswith("accounts:") or name == "home":
@@ -122,6 +126,7 @@ REFUSED_POSTS = [
     ("organisations:change-role@practice", {"role": "gp"}, ["gp", "network_qi_lead", "other_gp"]),
     ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
     ("organisations:remove-member@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
+    ("organisations:cancel-invitation@practice", {}, ["gp", "receptionist", "network_qi_lead", "other_gp"]),
 ]
 
 
@@ -136,3 +141,4 @@ def test_refused_writes_change_nothing(client, universe, invitation_token, row, 
     assert Organisation.objects.get(code="A00001").share_name_with_network is False
     assert Membership.objects.get(user=universe.people["receptionist"]).role == "receptionist"
     assert Membership.objects.filter(organisation__code="A00001").count() == 8
+    assert not Invitation.objects.filter(cancelled_at__isnull=False).exists()

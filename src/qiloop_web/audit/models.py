@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "membership.removed": "Member removed",
     "invitation.created": "Invitation sent",
     "invitation.accepted": "Invitation accepted",
+    "invitation.cancelled": "Invitation cancelled",
     "practice.settings_changed": "Practice settings changed",
     "sign_in.succeeded": "Signed in",
     "sign_in.signed_out": "Signed out",

@@ -176,8 +176,30 @@ def usable_invitation(token: str) -> Invitation:
         raise OrganisationError("This invitation link is not valid. Ask your practice manager for a new one.")
     if invitation.is_accepted:
         raise OrganisationError("This invitation has already been used. Sign in, or ask for a new invitation.")
+    if invitation.is_cancelled:
+        raise OrganisationError("This invitation has been cancelled. Ask your practice manager if you need a new one.")
     if invitation.is_expired():
         raise OrganisationError("This invitation has expired. Ask your practice manager to invite you again.")
+    return invitation
+
+
+def cancel_invitation(*, invitation: Invitation, by: User | None) -> Invitation:
+    """Cancel an invitation that has not been accepted; its link stops working."""
+    if invitation.is_accepted:
+        raise OrganisationError(f"The invitation for {invitation.email} has already been accepted.")
+    if invitation.is_cancelled:
+        return invitation
+    with transaction.atomic():
+        invitation.cancelled_at = timezone.now()
+        invitation.save(update_fields=["cancelled_at"])
+        log.record(
+            by=by,
+            action="invitation.cancelled",
+            target_type="invitation",
+            target_id=invitation.pk,
+            organisation=invitation.organisation,
+            detail={"email": invitation.email, "role": invitation.role},
+        )
     return invitation
 
 
@@ -189,8 +211,8 @@ def accept_invitation(
         invitation = usable_invitation(token)
         # Lock the row so the same link cannot be used twice at once.
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.is_accepted:
-            raise OrganisationError("This invitation has already been used. Sign in, or ask for a new invitation.")
+        if invitation.is_accepted or invitation.is_cancelled:
+            raise OrganisationError("This invitation can no longer be used. Ask for a new invitation.")
         if by is not None:
             if normalise_email(by.email) != invitation.email:
                 raise OrganisationError(

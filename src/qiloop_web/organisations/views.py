@@ -39,7 +39,7 @@ def _children(request: HttpRequest, organisation: Organisation) -> list[tuple[Or
 def organisation_detail(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     granted = permissions_in(request.user, organisation)
     invitations = (
-        Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True)
+        Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True, cancelled_at__isnull=True)
         if Permission.INVITE_MEMBERS in granted
         else Invitation.objects.none()
     )
@@ -132,6 +132,19 @@ def remove_member(request: HttpRequest, organisation: Organisation, membership_i
             return redirect("organisations:detail", code=organisation.code)
     context = {"organisation": organisation, "membership": membership, "error": error}
     return render(request, "organisations/remove_member.html", context)
+
+
+@require_http_methods(["POST"])
+@organisation_permission_required(Permission.INVITE_MEMBERS)
+def cancel_invitation(request: HttpRequest, organisation: Organisation, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organisation=organisation)
+    try:
+        actions.cancel_invitation(invitation=invitation, by=request.user)  # type: ignore[arg-type]
+    except actions.OrganisationError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, f"The invitation for {invitation.email} has been cancelled.")
+    return redirect("organisations:detail", code=organisation.code)
 
 
 @require_http_methods(["GET", "POST"])
