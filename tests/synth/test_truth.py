@@ -71,3 +71,28 @@ def test_planted_dna_drift_is_visible(
     last_six_months = appts.start_date > months_before(dt.date(2026, 3, 31), 6)
     after = (appts.status[last_six_months] == "did_not_attend").mean()
     assert after > 1.4 * before, (before, after)
+
+
+def test_planted_nsaid_gastroprotection_change_is_visible(
+    calibration_network: NetworkSummary, calibration_tables: dict[str, pd.DataFrame]
+) -> None:
+    """In the planted practice, NSAID issues to people aged 65+ come with a PPI far more often after the month."""
+    change = next(
+        c
+        for c in _truth(calibration_network)["planted_changes"]
+        if c["what"] == "nsaid_without_gastroprotection_multiplier"
+    )
+    month = dt.date.fromisoformat(change["from_month"])
+    meds = calibration_tables["medications"]
+    meds = meds[meds.patient_id.isin(_practice_patients(calibration_tables, change["practice_id"]))]
+    nsaid = meds[meds.dmd_code.isin(CODES["nsaid"])]
+    ppi_days = meds.loc[meds.dmd_code.isin(CODES["ppi"]), ["patient_id", "date"]].drop_duplicates().assign(ppi=True)
+    dob = calibration_tables["patients"].set_index("patient_id").date_of_birth
+    age = (pd.to_datetime(nsaid.date) - pd.to_datetime(dob.loc[nsaid.patient_id].to_numpy())).dt.days / 365.25
+    older = nsaid[(age >= 66).to_numpy()]  # 66+: 65+ at the first issue of a course
+    protected = older.merge(ppi_days, on=["patient_id", "date"], how="left").ppi.notna().to_numpy()
+    is_before = (older.date < month).to_numpy()
+    before = 1 - protected[is_before].mean()
+    after = 1 - protected[~is_before].mean()
+    # Unprotected share: about 55% before; about 55% x 30% = 17% after.
+    assert after < 0.6 * before, (before, after)
