@@ -166,3 +166,24 @@ def test_missing_store_is_an_input_error(tmp_path, store_name):
 
     with pytest.raises(InputError, match="no such store"):
         quality_report(tmp_path / store_name)
+
+
+def test_duplicate_count_matches_a_plain_python_count(tmp_path):
+    import random
+    from collections import Counter
+
+    rng = random.Random(7)
+    extract = valid_extract()
+    header, rows = extract["medications"]
+    # few distinct values, so many rows repeat; patient 1..4 all exist
+    new_rows = [
+        [str(rng.randint(1, 4)), f"2023-0{rng.randint(1, 3)}-01", rng.choice(["329653008", "317291008"])]
+        for _ in range(300)
+    ]
+    extract["medications"] = (header, new_rows)
+    expected = sum(n - 1 for n in Counter(tuple(r) for r in new_rows).values())
+    report = quality_report(_store(tmp_path, extract), as_of=AS_OF, known_codes=KNOWN)
+    (dup,) = report.finding("duplicate_rows", "medications")
+    assert dup.count == expected
+    first_repeat = next(i for i, r in enumerate(new_rows) if r in new_rows[:i])
+    assert dup.example is not None and dup.example.startswith(f"medications row {first_repeat + 1} ")
