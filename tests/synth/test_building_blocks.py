@@ -89,3 +89,11 @@ def test_messy_records_are_in_the_rows_and_counted_in_truth(
     multiple = reg[reg.patient_id.duplicated(keep=False)]
     assert multiple.patient_id.nunique() == counts["overlapping_registrations"] > 0
     assert (patients.sex == "unknown").sum() == counts["unknown_sex"]
+
+
+def test_no_unplanned_duplicate_rows(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """Duplicates are a data-quality finding; the generator plants none (the quality report should find none)."""
+    assert not calibration_tables["clinical_events"].duplicated().any()
+    assert not calibration_tables["medications"].duplicated().any()
+    appointments = calibration_tables["appointments"].drop(columns="appointment_id")
+    assert not appointments.duplicated().any()

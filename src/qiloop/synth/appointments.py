@@ -123,7 +123,12 @@ def make_appointments(ctx: Context, n_conditions: np.ndarray, role_positions: di
     gp_positions = role_positions["gp"]
     clinician[with_usual] = gp_positions[pop.usual_gp[rows[with_usual]] % len(gp_positions)]
 
-    order = np.argsort((start << 24) | rows, kind="stable")  # by slot date, then patient (rows < 2**24)
+    # By slot date, then patient (rows < 2**24); one appointment per patient, day and role.
+    key = (((start + 100_000) << 24) | rows) << 2 | role
+    order = np.argsort(key, kind="stable")
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    order = order[first]
     return AppointmentRows(
         rows=rows[order],
         booked=booked[order],

@@ -61,9 +61,14 @@ def _dictionary(indices: np.ndarray, dictionary: pa.Array, missing: np.ndarray |
     return pa.DictionaryArray.from_arrays(idx, dictionary)
 
 
-def _sorted(rows: np.ndarray, dates: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def _sorted_unique(rows: np.ndarray, dates: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Order by patient, date, code; keep the first of rows sharing all three (one reading of a code a day)."""
     key = (rows.astype(np.int64) << 36) | ((dates.astype(np.int64) + 100_000) << 14) | codes.astype(np.int64)
-    return np.argsort(key, kind="stable")
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return order[first]
 
 
 def generate_practice(
@@ -118,7 +123,7 @@ def generate_practice(
     )
 
     e_rows, e_dates, e_codes, e_values = events.arrays()
-    order = _sorted(e_rows, e_dates, e_codes)
+    order = _sorted_unique(e_rows, e_dates, e_codes)
     e_rows, e_dates, e_codes, e_values = e_rows[order], e_dates[order], e_codes[order], e_values[order]
     tables["clinical_events"] = {
         "patient_id": pa.array(pid[e_rows]),
@@ -127,7 +132,7 @@ def generate_practice(
         "numeric_value": pa.array(e_values, mask=np.isnan(e_values)),
     }
     m_rows, m_dates, m_codes, _ = meds.arrays()
-    order = _sorted(m_rows, m_dates, m_codes)
+    order = _sorted_unique(m_rows, m_dates, m_codes)
     tables["medications"] = {
         "patient_id": pa.array(pid[m_rows[order]]),
         "date": _dates(m_dates[order]),
