@@ -47,7 +47,10 @@ INTRO = """\
 Generated from the code by `python -m qiloop.measures.library.describe > docs/measure-library.md`; a test fails
 when this file is out of date. Every measure is written in the measure language (`qiloop.measures.language`), has
 spec tests (hand-worked patients in, per-patient denominator and numerator out) run on the reference evaluator and
-the DuckDB engine (`tests/measures/library/`), and uses the built-in code lists (docs/codelists.md).
+the DuckDB engine (`tests/measures/library/`), and uses the built-in code lists (docs/codelists.md). Each published
+PINCER defect the library avoids is rebuilt in `test_pincer_defects.py` and shown to change a spec answer, and the
+whole library runs on a small synthetic network on both engines with identical results
+(`test_synthetic_agreement.py`).
 
 ```python
 from qiloop.measures.library import all_measures

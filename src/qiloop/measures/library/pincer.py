@@ -123,6 +123,9 @@ NUM = {
 DEN["me_fbc"] = DEN["me_lft"] = DEN["me"]
 
 
+POPULATION_TEXT = " Everyone counted is aged 18 to 120 with sex recorded as male or female (the PINCER population)."
+
+
 def _pincer(key: str, code: str, title: str, *, why: str, description: str) -> Measure:
     return measure(
         id=f"pincer_{key}",
@@ -131,7 +134,7 @@ def _pincer(key: str, code: str, title: str, *, why: str, description: str) -> M
         numerator=NUM[key],
         **governance(
             why_it_matters=why,
-            description=description,
+            description=description + POPULATION_TEXT,
             low_is_good=True,
             topic=PRESCRIBING_SAFETY,
             source_indicator=f"{SOURCE} indicator {code}",
@@ -290,7 +293,8 @@ def _composite(name: str) -> Measure:
             why_it_matters=why + " The composite shows how many patients at risk are affected by at least one.",
             description="Denominator: patients in the denominator of any of "
             + ", ".join(p.upper().replace("_", "-") for p in parts)
-            + ". Numerator: patients who trigger at least one of them (in that indicator's denominator and numerator).",
+            + ". Numerator: patients who trigger at least one of them (in that indicator's denominator and numerator)."
+            + POPULATION_TEXT,
             low_is_good=True,
             topic=PRESCRIBING_SAFETY,
             source_indicator=f"{SOURCE} composite '{name}'",
