@@ -74,7 +74,7 @@ def sql_is_valid(value_sql: str) -> str:
     n = sql_normalised(value_sql)
     digits = " + ".join(f"TRY_CAST(substr({n}, {i + 1}, 1) AS INTEGER) * {10 - i}" for i in range(9))
     check = f"(11 - (({digits}) % 11)) % 11"  # 11 -> 0; 10 stays 10, never equal to a digit
-    return f"(regexp_full_match({n}, '[0-9]{{10}}') AND {check} = TRY_CAST(substr({n}, 10, 1) AS INTEGER))"
+    return f"(regexp_matches({n}, '^[0-9]{{10}}$') AND {check} = TRY_CAST(substr({n}, 10, 1) AS INTEGER))"
 
 
 def sql_pseudonym(value_sql: str, inner_param: str, outer_param: str) -> str:
