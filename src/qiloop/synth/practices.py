@@ -142,7 +142,18 @@ def build_practices(rng: np.random.Generator, practices: int, patients: int) -> 
             monitoring_factor=float(np.exp(rng.normal(0.0, 0.3))),
         )
         specs.append(spec)
+    _centre_factors(specs)
     return specs
+
+
+def _centre_factors(specs: list[PracticeSpec]) -> None:
+    """Scale the appointment and DNA factors to a list-weighted mean of 1, so the network hits the national rates."""
+    weights = np.array([s.list_size for s in specs], dtype=float)
+    for attribute in ("appointment_factor", "dna_factor"):
+        values = np.array([getattr(s, attribute) for s in specs])
+        mean = float(np.sum(values * weights) / weights.sum())
+        for spec, value in zip(specs, values, strict=True):
+            setattr(spec, attribute, float(value / mean))
 
 
 def plant_changes(rng: np.random.Generator, specs: list[PracticeSpec], start: dt.date, end: dt.date) -> None:
