@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -91,7 +92,7 @@ def test_every_page_has_the_nhs_layout_and_accessible_structure(client, universe
     for field in page.fields:
         assert field.get("id") in page.labels_for, field
     assert len(page.ids) == len(set(page.ids))
-    assert "nhsuk/nhsuk-frontend.min.css" in html
+    assert "/static/qiloop/qiloop.css" in html
     # Nothing inline, so the Content-Security-Policy can forbid inline scripts and styles.
     assert (page.inline_scripts, page.style_attributes) == (0, 0)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
@@ -200,3 +201,12 @@ def test_the_invite_form_is_on_the_organisation_page_for_managers_only(client, u
     assert f'action="{reverse("organisations:invite", args=["A00001"])}"' in html and 'name="role"' in html
     client.force_login(universe.people["gp"])
     assert 'name="role"' not in client.get(reverse("organisations:detail", args=["A00001"])).content.decode()
+
+
+def test_the_stylesheet_imports_the_design_system_and_names_local_fonts():
+    from django.contrib.staticfiles import finders
+
+    css = Path(finders.find("qiloop/qiloop.css")).read_text()
+    assert '@import url("../nhsuk/nhsuk-frontend.min.css");' in css
+    # The override that stops the browser fetching "Frutiger W01" from assets.nhs.uk.
+    assert "font-family: Frutiger" in css and "W01" not in css.split("*/")[-1]
