@@ -85,11 +85,14 @@ def _has(ctx: Context, condition: str) -> np.ndarray:
 
 
 def long_term_courses(ctx: Context) -> Courses:
-    rng, dx, n = ctx.rng, ctx.dx, ctx.pop.size
+    """Repeat medicines chosen by condition and age (shares of the eligible in each call)."""
+    rng, dx = ctx.rng, ctx.dx
     age = ctx.age_at(ctx.obs_end)
     courses = Courses()
 
-    def add(rows_start_end: tuple[np.ndarray, np.ndarray, np.ndarray], concept: str, weights=None) -> None:
+    def add(
+        rows_start_end: tuple[np.ndarray, np.ndarray, np.ndarray], concept: str, weights: list[float] | None = None
+    ) -> None:
         rows, start, end = rows_start_end
         choices = code_indices(concept)
         codes = choices[choose(rng, len(rows), weights)] if weights is not None else choices[0]
@@ -127,11 +130,11 @@ def long_term_courses(ctx: Context) -> Courses:
     add(_long_term(ctx, nsbb, stop_share=0.4), "nonselective_beta_blocker")
     add(_long_term(ctx, np.where(age >= 30, 0.0035, 0.0)), "methotrexate")
     add(_long_term(ctx, np.where(age >= 18, 0.0012, 0.0)), "lithium")
-    del n
     return courses
 
 
 def first_of(ctx: Context, *conditions: str) -> np.ndarray:
+    """The earliest diagnosis day among ``conditions`` (NO_DATE if none)."""
     return np.minimum.reduce([ctx.dx.onset[c] for c in conditions])
 
 
