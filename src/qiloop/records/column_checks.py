@@ -46,12 +46,15 @@ class ColumnExpr:
     typed: str
 
 
-def column_expr(column: Column, file_name: str | None, source_type: str | None) -> ColumnExpr:
-    """The text and typed SQL for ``column``; ``file_name`` None means the file lacks this optional column."""
+def column_expr(column: Column, file_name: str | None, source_type: str | None, prefix: str = "") -> ColumnExpr:
+    """The text and typed SQL for ``column``; ``file_name`` None means the file lacks this optional column.
+
+    ``prefix`` qualifies the column (``"s."``) when the staged file is joined to another relation.
+    """
     sql_type = SQL_TYPES[column.type]
     if file_name is None:
         return ColumnExpr(column, column.name, "CAST(NULL AS VARCHAR)", f"CAST(NULL AS {sql_type})")
-    src = ident(file_name)
+    src = prefix + ident(file_name)
     text = f"NULLIF(CAST({src} AS VARCHAR), '')"
     base_type = (source_type or "VARCHAR").split("(")[0]
     if column.type == "str":
@@ -138,9 +141,14 @@ def cell_checks(expr: ColumnExpr) -> list[CellCheck]:
     return checks
 
 
-def nhs_number_check() -> CellCheck:
+def nhs_number_text(prefix: str = "") -> str:
+    """SQL for the text of the nhs_number cell (NULL when empty)."""
+    return f"NULLIF(CAST({prefix}{ident(NHS_NUMBER_COLUMN)} AS VARCHAR), '')"
+
+
+def nhs_number_check(prefix: str = "") -> CellCheck:
     """An NHS number cell must be empty or a valid number; the message masks it."""
-    text = f"NULLIF(CAST({ident(NHS_NUMBER_COLUMN)} AS VARCHAR), '')"
+    text = nhs_number_text(prefix)
     return CellCheck(
         NHS_NUMBER_COLUMN,
         f"{text} IS NOT NULL AND NOT coalesce({pseudonym.sql_is_valid(text)}, false)",

@@ -24,10 +24,9 @@ from qiloop.errors import InputError
 from qiloop.records import pseudonym
 from qiloop.records.extract import SourceFile, find_extract
 from qiloop.records.relations import relation_problems
-from qiloop.records.schema import NHS_NUMBER_COLUMN, NHS_NUMBER_PSEUDONYM_COLUMN
 from qiloop.records.sql import connect, ident
 from qiloop.records.store import StoredTable, building, file_sha256, publish, write_metadata
-from qiloop.records.validate import MAX_PROBLEMS, Problem, Staged, cell_problems, located, stage
+from qiloop.records.validate import MAX_PROBLEMS, Problem, Staged, cell_problems, located, stage, write_typed
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,9 @@ def _load_all(con: duckdb.DuckDBPyConnection, sources: list[SourceFile], key: by
             if isinstance(staged, list):
                 problems.extend(staged)
             else:
+                write_typed(con, staged, key)
                 problems.extend(cell_problems(con, staged, MAX_PROBLEMS - len(problems)))
-                if not problems:
-                    rows[source.table.name] = _write_typed(con, staged, key)
+                rows[source.table.name] = staged.rows
                 _drop_stage(con, staged)
             bar.update(source.path.stat().st_size)
             if len(problems) >= MAX_PROBLEMS:
@@ -109,23 +108,6 @@ def _load_all(con: duckdb.DuckDBPyConnection, sources: list[SourceFile], key: by
     if problems:
         raise _failure(problems)
     return rows
-
-
-def _write_typed(con: duckdb.DuckDBPyConnection, staged: Staged, key: bytes | None) -> int:
-    """Create the canonical table from the staged file, in file order; return its row count."""
-    select = [f"{expr.typed} AS {ident(name)}" for name, expr in staged.exprs.items()]
-    params: dict[str, bytes] = {}
-    if staged.source.has_nhs_number:
-        if key is None:  # checked before any work starts; kept so the key is never silently skipped
-            raise InputError(f"{staged.source.name}: no pseudonymisation key")
-        text = f"NULLIF(CAST({ident(NHS_NUMBER_COLUMN)} AS VARCHAR), '')"
-        select.append(f"{pseudonym.sql_pseudonym(text, '$inner', '$outer')} AS {ident(NHS_NUMBER_PSEUDONYM_COLUMN)}")
-        params["inner"], params["outer"] = pseudonym.hmac_pads(key)
-    con.execute(
-        f"CREATE TABLE main.{ident(staged.source.table.name)} AS SELECT {', '.join(select)} FROM {ident(staged.relation)}",
-        params or None,
-    )
-    return staged.rows
 
 
 def _drop_stage(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:

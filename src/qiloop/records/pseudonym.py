@@ -78,10 +78,10 @@ def sql_is_valid(value_sql: str) -> str:
 
 
 def sql_pseudonym(value_sql: str, inner_param: str, outer_param: str) -> str:
-    """SQL computing HMAC-SHA256 hex of the normalised number; the padded keys are bound parameters."""
+    """SQL computing HMAC-SHA256 hex of the normalised number (NULL unless valid); the padded keys are parameters."""
     n = sql_normalised(value_sql)
-    inner = f"sha256({inner_param}::BLOB || CAST({n} AS BLOB))"
-    return f"CASE WHEN {value_sql} IS NULL THEN NULL ELSE sha256({outer_param}::BLOB || unhex({inner})) END"
+    inner = f"sha256({inner_param}::BLOB || encode({n}))"
+    return f"CASE WHEN {sql_is_valid(value_sql)} THEN sha256({outer_param}::BLOB || unhex({inner})) END"
 
 
 def load_key(key_file: Path | None) -> bytes | None:

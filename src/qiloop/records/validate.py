@@ -12,9 +12,19 @@ from dataclasses import dataclass
 
 import duckdb
 
-from qiloop.records.column_checks import CellCheck, ColumnExpr, cell_checks, column_expr, nhs_number_check
+from qiloop.errors import InputError
+from qiloop.records import pseudonym
+from qiloop.records.column_checks import (
+    CellCheck,
+    ColumnExpr,
+    cell_checks,
+    column_expr,
+    nhs_number_check,
+    nhs_number_text,
+)
 from qiloop.records.extract import SourceFile
 from qiloop.records.lines import malformed_lines, record_lines
+from qiloop.records.schema import NHS_NUMBER_PSEUDONYM_COLUMN
 from qiloop.records.sql import ident
 
 MAX_PROBLEMS = 20
@@ -79,16 +89,23 @@ def stage(con: duckdb.DuckDBPyConnection, source: SourceFile) -> Staged | list[P
 
 
 def cell_problems(con: duckdb.DuckDBPyConnection, staged: Staged, limit: int) -> list[Problem]:
-    """The first ``limit`` cells (in file order) that break a rule of their column."""
+    """The first ``limit`` cells (in file order) that break a rule of their column.
+
+    The typed table ``main.<table>`` must already exist (see :func:`write_typed`): the file's text
+    and the typed values are read side by side (a positional join), so the type rules are not
+    evaluated a second time.
+    """
     checks: list[CellCheck] = []
-    for name, expr in staged.exprs.items():
-        if name in staged.source.columns:
+    for c in staged.source.table.columns:
+        if c.name in staged.source.columns:
+            text_expr = column_expr(c, staged.source.columns[c.name], None, prefix="s.")
+            expr = ColumnExpr(c, text_expr.file_name, text_expr.text, f"f.{ident(c.name)}")
             checks.extend(cell_checks(expr))
     if staged.source.has_nhs_number:
-        checks.append(nhs_number_check())
+        checks.append(nhs_number_check(prefix="s."))
     if not checks:
         return []
-    rel = ident(staged.relation)
+    rel = f"{ident(staged.relation)} AS s POSITIONAL JOIN main.{ident(staged.source.table.name)} AS f"
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {c.bad})" for c in checks)
     counts = con.execute(f"SELECT {counts_sql} FROM {rel}").fetchone() or ()
     found: list[tuple[int, str]] = []
@@ -96,11 +113,31 @@ def cell_problems(con: duckdb.DuckDBPyConnection, staged: Staged, limit: int) ->
         if not count:
             continue
         rows = con.execute(
-            f"SELECT {staged.ordinal}, {check.text} FROM {rel} WHERE {check.bad} ORDER BY 1 LIMIT ?", [limit]
+            f"SELECT s.{staged.ordinal}, {check.text} FROM {rel} WHERE {check.bad} ORDER BY 1 LIMIT ?", [limit]
         ).fetchall()
         found.extend((int(ordinal), check.message(value)) for ordinal, value in rows)
     found.sort(key=lambda item: item[0])
     return [Problem(staged.source, message, ordinal=ordinal) for ordinal, message in found[:limit]]
+
+
+def write_typed(con: duckdb.DuckDBPyConnection, staged: Staged, key: bytes | None) -> None:
+    """Create the canonical table ``main.<table>`` from the staged file, in file order.
+
+    A cell that is not of its column's type becomes NULL here; :func:`cell_problems` reports it.
+    An ``nhs_number`` column becomes ``nhs_number_pseudonym`` (HMAC-SHA256 under ``key``).
+    """
+    select = [f"{expr.typed} AS {ident(name)}" for name, expr in staged.exprs.items()]
+    params: dict[str, bytes] = {}
+    if staged.source.has_nhs_number:
+        if key is None:  # checked before any work starts; kept so the key is never silently skipped
+            raise InputError(f"{staged.source.name}: no pseudonymisation key")
+        text = nhs_number_text()
+        select.append(f"{pseudonym.sql_pseudonym(text, '$inner', '$outer')} AS {ident(NHS_NUMBER_PSEUDONYM_COLUMN)}")
+        params["inner"], params["outer"] = pseudonym.hmac_pads(key)
+    con.execute(
+        f"CREATE TABLE main.{ident(staged.source.table.name)} AS SELECT {', '.join(select)} FROM {ident(staged.relation)}",
+        params or None,
+    )
 
 
 def located(problems: list[Problem]) -> list[str]:
