@@ -173,3 +173,10 @@ def test_an_unchanged_setting_writes_no_event(universe):
     before = AuditEvent.objects.count()
     actions.change_practice_settings(practice=universe.practice, share_name_with_network=False, by=None)
     assert AuditEvent.objects.count() == before
+
+
+def test_a_person_can_have_a_long_email_address(db):
+    email = "a" * 60 + "." + "b" * 60 + "@" + "c" * 40 + ".example.nhs.uk"
+    assert len(email) > 150
+    user = account_actions.create_person(email=email, full_name="Long", password=None, by=None)
+    assert user.username == email

@@ -10,6 +10,8 @@ from django.utils import timezone
 class User(AbstractUser):
     """A person. They sign in with their e-mail address (stored, lower-cased, as the username too)."""
 
+    # The username is the e-mail address, so it must hold any address an EmailField accepts.
+    username = models.CharField("username", max_length=254, unique=True)
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=200, blank=True)
 
