@@ -275,3 +275,26 @@ def test_a_problem_in_one_file_does_not_hide_problems_in_others(tmp_path):
     extract = with_cell(extract, "medications", 0, "date", "2023")
     error = _import_error(tmp_path, extract)
     assert "\npatients.csv:2: column sex:" in error and "\nmedications.csv:2: column date:" in error
+
+
+def test_ehrql_example_data_layout_loads_unchanged(tmp_path):
+    """Exactly the four core files of ehrQL's example data, with its headers (our own rows)."""
+    source = tmp_path / "extract"
+    source.mkdir()
+    (source / "patients.csv").write_text("patient_id,sex,date_of_birth,date_of_death\n1,female,1960-04-01,\n")
+    (source / "practice_registrations.csv").write_text(
+        "patient_id,start_date,end_date,practice_pseudo_id\n1,1990-01-01,,7\n"
+    )
+    (source / "clinical_events.csv").write_text("patient_id,date,snomedct_code,numeric_value\n1,2020-02-02,44054006,\n")
+    (source / "medications.csv").write_text("patient_id,date,dmd_code\n1,2020-03-03,329653008\n")
+    result = import_extract(source, tmp_path / "store.duckdb")
+    assert result.tables == {"patients": 1, "practice_registrations": 1, "clinical_events": 1, "medications": 1}
+    con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
+    assert con.execute("SELECT practice_id FROM practice_registrations").fetchall() == [("7",)]
+
+
+def test_store_that_is_a_directory_is_refused(tmp_path):
+    source = write_csv(tmp_path / "extract", valid_extract())
+    (tmp_path / "store.duckdb").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        import_extract(source, tmp_path / "store.duckdb")

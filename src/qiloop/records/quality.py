@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qiloop import progress
 from qiloop.records.quality_checks import CHECKS, Context, Finding, unknown_codes
 from qiloop.records.schema import TABLES
 from qiloop.records.sql import connect, ident
@@ -138,7 +139,7 @@ def quality_report(
         con.execute("USE store")
         ctx = Context(con, frozenset(info.tables), as_of)
         findings: list[Finding] = []
-        for check in CHECKS:
+        for check in progress.track(CHECKS, desc="quality checks", unit="check"):
             findings.extend(check(ctx))
         notes: list[str] = []
         codes = known_codes if known_codes is not None else known_codes_loader()

@@ -67,6 +67,8 @@ def building(store: Path) -> Iterator[Path]:
     The caller writes ``<dir>/store.duckdb`` and calls :func:`publish` to move it into place.
     """
     parent = store.parent if str(store.parent) else Path(".")
+    if store.is_dir():
+        raise InputError(f"{store}: is a directory", hint="give --store a file name, e.g. var/store.duckdb")
     if not parent.is_dir():
         raise InputError(f"{parent}: the directory for the store does not exist", hint="create it first")
     build_dir = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=parent))
