@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from qiloop_web.audit.log import record_view
 from qiloop_web.organisations.models import Kind, Membership, Organisation
 from qiloop_web.organisations.roles import PATIENT_LEVEL, Permission, Role, definition
 
@@ -64,6 +65,44 @@ def organisation_permission_required(permission: Permission) -> Callable[..., Ca
             if not has_permission(request.user, permission, organisation):
                 raise PermissionDenied("You do not have permission to see this page.")
             return view(request, organisation, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def patient_level_view(*, what: str, download: bool = False) -> Callable[..., Callable[..., HttpResponse]]:
+    """Decorate a practice view that shows (or, with ``download``, downloads) patient-level rows.
+
+    It needs VIEW_PATIENT_LEVEL (downloads also DOWNLOAD_ACTION_LIST) in the
+    practice named by ``code`` — which only the practice's own clinical
+    members have — and, when the view answers 200, records the view in the
+    audit log as ``what`` with the view's ``target_type``/``target_id`` taken
+    from the ``audit_target`` attribute the view sets on the request, if any.
+    """
+    needed = [Permission.VIEW_PATIENT_LEVEL] + ([Permission.DOWNLOAD_ACTION_LIST] if download else [])
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            organisation = get_object_or_404(Organisation.objects.select_related("parent__parent"), code=code)
+            granted = permissions_in(request.user, organisation)
+            if not all(permission in granted for permission in needed):
+                raise PermissionDenied("You do not have permission to see this page.")
+            response = view(request, organisation, *args, **kwargs)
+            if response.status_code == 200:
+                target_type, target_id = getattr(request, "audit_target", ("", ""))
+                record_view(
+                    by=request.user,
+                    what=what,
+                    organisation=organisation,
+                    target_type=target_type,
+                    target_id=target_id,
+                    download=download,
+                )
+            return response
 
         return wrapped
 
