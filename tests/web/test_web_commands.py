@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from qiloop_web.accounts.models import User
 from qiloop_web.audit.models import AuditEvent
@@ -81,6 +82,15 @@ def test_demo_accounts_give_one_person_per_role_in_the_right_place(db, tmp_path)
     assert has_permission(gp, Permission.VIEW_PATIENT_LEVEL, Organisation.objects.get(code="Q10002"))
     again = run("demo_accounts", "--practice", "Q10002")
     assert again.count("already there") == len(Role) and User.objects.count() == len(Role)
+
+
+def test_a_demo_account_signs_in_through_the_form(client, db, tmp_path):
+    run("load_organisations", str(write(tmp_path, HEADER + ROWS)))
+    run("demo_accounts", "--password", "demo password 123")
+    response = client.post(
+        reverse("accounts:sign-in"), {"email": "practice.manager@demo.qiloop.invalid", "password": "demo password 123"}
+    )
+    assert response.status_code == 302
 
 
 def test_demo_accounts_need_a_practice(db):
