@@ -149,3 +149,16 @@ def counts(results: pd.DataFrame, practice: str = "A") -> tuple[Any, Any]:
     row = results[results["practice_id"] == practice]
     assert len(row) == 1, results
     return row["numerator"].iloc[0], row["denominator"].iloc[0]
+
+
+def write_duckdb(store: Store, path) -> None:
+    """Write the tables to a DuckDB file the way the importer does (one table per canonical table)."""
+    import duckdb
+
+    from qiloop.measures.engine.store import _arrow
+
+    with duckdb.connect(str(path)) as con:
+        for name, frame in store.tables().items():
+            con.register("incoming", _arrow(name, frame))
+            con.execute(f'create table "{name}" as select * from incoming')
+            con.unregister("incoming")

@@ -44,9 +44,9 @@ def describe(node: m.Node) -> str:
     if isinstance(node, m.IsIn):
         return f"{describe(node.operand)} is one of {', '.join(sorted(map(str, node.values)))}"
     if isinstance(node, m.And):
-        return f"{_wrapped(node.left)} and {_wrapped(node.right)}"
+        return " and ".join(_wrapped(part) for part in conjuncts(node))
     if isinstance(node, m.Or):
-        return f"{_wrapped(node.left)} or {_wrapped(node.right)}"
+        return " or ".join(_wrapped(part) for part in _disjuncts(node))
     if isinstance(node, m.Not):
         return f"not {_wrapped(node.operand)}"
     if isinstance(node, m.Add):
@@ -57,6 +57,12 @@ def describe(node: m.Node) -> str:
 def _wrapped(node: m.Node) -> str:
     text = describe(node)
     return f"({text})" if isinstance(node, (m.And, m.Or)) else text
+
+
+def _disjuncts(node: m.Node) -> list[m.Node]:
+    if isinstance(node, m.Or):
+        return _disjuncts(node.left) + _disjuncts(node.right)
+    return [node]
 
 
 def _appointment_kind(kind: str) -> str:

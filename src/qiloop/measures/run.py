@@ -133,3 +133,28 @@ def _finish(
     table["codelist_versions"] = codelist_versions_text(measure)
     columns = RESULT_COLUMNS[:4] + list(breakdowns) + RESULT_COLUMNS[4:]
     return table[columns]
+
+
+def default_range(store: Any, start: str | None, end: str | None) -> tuple[str, str]:
+    """Fill a missing --to with the latest month that has events or appointments, and --from with 11 months before."""
+    opened = open_store(store, "duckdb")
+    try:
+        latest: dt.date | None = None
+        for table, column in (("clinical_events", "date"), ("medications", "date"), ("appointments", "start_date")):
+            if table in opened.available:
+                value = opened.table(table)[column].max().to_pandas()
+                if value is not None and not pd.isna(value):
+                    day = pd.Timestamp(value).date()
+                    latest = day if latest is None or day > latest else latest
+    finally:
+        if opened is not store:
+            opened.close()
+    if end is None:
+        if latest is None:
+            raise QiloopError("the store has no dated events to choose a range from", hint="pass --from and --to")
+        end = f"{latest.year:04d}-{latest.month:02d}"
+    if start is None:
+        last = parse_month(end)
+        index = last.year * 12 + last.month - 1 - 11
+        start = f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return start, end

@@ -1,0 +1,142 @@
+"""``qiloop measures``: run measures on a store, list and describe them, print action lists.
+
+  qiloop measures run --store STORE --out results.parquet [--measure ID ...] [--from YYYY-MM --to YYYY-MM]
+                      [--engine duckdb|spark] [--by age_band,sex,ethnicity,imd_quintile] [--aggregate network]
+  qiloop measures actions ID --store STORE --practice P [--on DATE] [--csv]
+  qiloop measures list
+  qiloop measures describe ID
+
+``--aggregate network`` writes what may leave a practice: every practice row
+plus network totals, with counts of 1–7 suppressed and others rounded to the
+nearest 5 (docs/measures.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qiloop.errors import QiloopError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "measures",
+        help="run quality measures on a store; list, describe, action lists",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inner = parser.add_subparsers(dest="measures_command", metavar="SUBCOMMAND", required=True)
+
+    run = inner.add_parser("run", help="compute measures for every practice and interval; write a results table")
+    run.add_argument("--store", required=True, type=Path, help="DuckDB store (qiloop import) or Parquet directory")
+    run.add_argument("--out", required=True, type=Path, help="results file: .parquet or .csv")
+    run.add_argument("--measure", action="append", metavar="ID", help="measure id (repeat; default: every measure)")
+    run.add_argument("--from", dest="start", metavar="YYYY-MM", help="first interval (default: 12 months to --to)")
+    run.add_argument("--to", dest="end", metavar="YYYY-MM", help="last interval (default: latest month with data)")
+    run.add_argument("--intervals", choices=("monthly", "financial_year"), default="monthly")
+    run.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    run.add_argument("--by", default="", metavar="LIST", help="breakdowns: age_band,sex,ethnicity,imd_quintile")
+    run.add_argument("--aggregate", choices=("network",), help="apply disclosure control and add network totals")
+    run.set_defaults(func=_run)
+
+    actions = inner.add_parser("actions", help="patients in the denominator but not the numerator, with why")
+    actions.add_argument("measure", metavar="ID")
+    actions.add_argument("--store", required=True, type=Path)
+    actions.add_argument("--practice", required=True, metavar="P", help="practice id")
+    actions.add_argument("--on", metavar="DATE", help="reference date YYYY-MM-DD or month YYYY-MM (default: today)")
+    actions.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    actions.set_defaults(func=_actions)
+
+    listing = inner.add_parser("list", help="list the known measures")
+    listing.set_defaults(func=_list)
+
+    describe = inner.add_parser("describe", help="show a measure's definition and governance metadata")
+    describe.add_argument("measure", metavar="ID")
+    describe.set_defaults(func=_describe)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from qiloop.measures.disclosure import network_view
+    from qiloop.measures.registry import all_measures
+    from qiloop.measures.run import default_range, run_measures
+
+    if args.out.suffix not in (".parquet", ".csv"):
+        raise QiloopError(f"--out must end in .parquet or .csv (got {args.out.name})")
+    ids = args.measure or list(all_measures())
+    if not ids:
+        raise QiloopError("no measures are defined", hint="install the measure library or pass --measure")
+    breakdowns = tuple(b.strip() for b in args.by.split(",") if b.strip())
+    start, end = args.start, args.end
+    if start is None or end is None:
+        start, end = default_range(args.store, start, end)
+    results = run_measures(
+        args.store, ids, start=start, end=end, engine=args.engine, breakdowns=breakdowns, intervals=args.intervals
+    )
+    if args.aggregate == "network":
+        results = network_view(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix == ".csv":
+        results.to_csv(args.out, index=False)
+    else:
+        results.to_parquet(args.out, index=False)
+    intervals = results["interval_end"].nunique()
+    print(f"wrote {len(results):,} rows ({len(ids)} measures × {intervals} intervals) to {args.out}")
+    return 0
+
+
+def _actions(args: argparse.Namespace) -> int:
+    from qiloop.measures.actions import action_list
+
+    table = action_list(args.store, args.measure, args.practice, on=args.on)
+    if args.csv:
+        table.to_csv(sys.stdout, index=False)
+    elif table.empty:
+        print(f"no patients at {args.practice} are in the denominator without the numerator")
+    else:
+        print(table.to_string(index=False))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from qiloop.measures.registry import all_measures
+
+    known = all_measures()
+    if not known:
+        print("no measures are defined")
+        return 0
+    width = max(len(i) for i in known)
+    for measure_id, measure in known.items():
+        topic = f"  [{measure.topic}]" if measure.topic else ""
+        print(f"{measure_id:<{width}}  {measure.title}{topic}")
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    from qiloop.measures.describe import describe
+    from qiloop.measures.registry import get_measure
+
+    m = get_measure(args.measure)
+    lines = [
+        f"{m.id}: {m.title}  (version {m.version})",
+        f"  denominator: {describe(m.denominator)}",
+        f"  numerator:   {describe(m.numerator)}",
+    ]
+    if m.exclusions is not None:
+        lines.append(f"  exclusions:  {describe(m.exclusions)} (only when the numerator is not met)")
+    lines.append(f"  low is good: {'yes' if m.low_is_good else 'no'}" + (f"; shown per {m.per}" if m.per != 1 else ""))
+    for label, value in (
+        ("why it matters", m.why_it_matters),
+        ("topic", m.topic),
+        ("source", " ".join(v for v in (m.source_indicator, m.source_version) if v)),
+        ("author", m.author),
+        ("checked by", m.checked_by),
+        ("review date", m.review_date.isoformat() if m.review_date else ""),
+    ):
+        if value:
+            lines.append(f"  {label}: {value}")
+    for name, version in m.codelist_versions.items():
+        lines.append(f"  code list {name}: version {version}")
+    print("\n".join(lines))
+    return 0

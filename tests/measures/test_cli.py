@@ -1,0 +1,128 @@
+"""``qiloop measures``: run, actions, list, describe, and clear errors for bad input."""
+
+import pandas as pd
+import pytest
+
+from qiloop.cli import main
+from qiloop.measures import registry
+from qiloop.measures.language import age, appointments, measure, medications
+
+from .data import D, Store, write_duckdb
+
+NSAID = measure(
+    id="test_nsaid_65",
+    title="Test: NSAID at 65 and over",
+    denominator=age >= 65,
+    numerator=medications(["n"]).in_last(months=3).exists(),
+    low_is_good=True,
+    why_it_matters="test measure",
+)
+DNA = measure(
+    id="test_dna",
+    title="Test: DNA rate",
+    denominator=appointments().in_last(months=1).count(),
+    numerator=appointments(status="did_not_attend").in_last(months=1).count(),
+)
+
+
+@pytest.fixture(autouse=True)
+def registered_measures(monkeypatch):
+    monkeypatch.setattr(registry, "_EXTRA", {NSAID.id: NSAID, DNA.id: DNA})
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    store = Store()
+    for pid in range(1, 11):
+        store.patient(pid, dob=D(1940, 1, 1))
+        if pid <= 9:
+            store.med(pid, D(2024, 2, 1), "n")
+    store.appointment(1, D(2024, 2, 1), status="did_not_attend")
+    path = tmp_path / "store.duckdb"
+    write_duckdb(store, path)
+    return path
+
+
+def test_run_writes_results(store_path, tmp_path, capsys):
+    out = tmp_path / "results.parquet"
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(out), "--measure", "test_nsaid_65",
+                 "--from", "2024-01", "--to", "2024-03"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    results = pd.read_parquet(out)
+    assert results["numerator"].tolist() == [0, 9, 9]
+    assert results["denominator"].tolist() == [10, 10, 10]
+
+
+def test_run_network_aggregate_applies_disclosure_control(store_path, tmp_path):
+    out = tmp_path / "results.csv"
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(out), "--measure", "test_nsaid_65",
+                 "--from", "2024-02", "--to", "2024-02", "--aggregate", "network"])  # fmt: skip
+    assert code == 0
+    results = pd.read_csv(out)
+    assert results["practice_id"].tolist() == ["A", "network"]
+    assert results["numerator"].tolist() == [10, 10]  # 9 rounds to 10
+    assert results["denominator"].tolist() == [10, 10]
+
+
+def test_run_default_range_ends_at_latest_data(store_path, tmp_path):
+    out = tmp_path / "results.parquet"
+    assert main(["measures", "run", "--store", str(store_path), "--out", str(out), "--measure", "test_dna"]) == 0
+    results = pd.read_parquet(out)
+    assert len(results) == 12 and str(results["interval_end"].iloc[-1])[:10] == "2024-02-29"
+
+
+def test_unknown_measure_suggests_close_matches(store_path, tmp_path, capsys):
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(tmp_path / "r.parquet"),
+                 "--measure", "test_nsaid65"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "unknown measure 'test_nsaid65'" in err and "did you mean test_nsaid_65" in err
+
+
+def test_from_after_to_is_an_error(store_path, tmp_path, capsys):
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(tmp_path / "r.parquet"),
+                 "--measure", "test_dna", "--from", "2024-05", "--to", "2024-01"])  # fmt: skip
+    assert code == 1
+    assert "after it ends" in capsys.readouterr().err
+
+
+def test_range_without_data_is_an_error(store_path, tmp_path, capsys):
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(tmp_path / "r.parquet"),
+                 "--measure", "test_dna", "--from", "1990-01", "--to", "1990-03"])  # fmt: skip
+    assert code == 1
+    assert "no one is registered" in capsys.readouterr().err
+
+
+def test_missing_table_is_named(tmp_path, capsys):
+    store = Store().patient(1)
+    store.rows.pop("appointments")
+    path = tmp_path / "no_appointments.duckdb"
+    write_duckdb(store, path)
+    code = main(["measures", "run", "--store", str(path), "--out", str(tmp_path / "r.parquet"),
+                 "--measure", "test_dna", "--from", "2024-01", "--to", "2024-01"])  # fmt: skip
+    assert code == 1
+    assert "needs the appointments table" in capsys.readouterr().err
+
+
+def test_missing_store(tmp_path, capsys):
+    code = main(["measures", "run", "--store", str(tmp_path / "nope.duckdb"), "--out", str(tmp_path / "r.parquet")])
+    assert code == 1
+    assert "no store at" in capsys.readouterr().err
+
+
+def test_actions_csv(store_path, capsys):
+    code = main(["measures", "actions", "test_nsaid_65", "--store", str(store_path), "--practice", "A",
+                 "--on", "2024-03-31", "--csv"])  # fmt: skip
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("patient_id,reason")
+    assert [line.split(",")[0] for line in lines[1:]] == ["10"]
+
+
+def test_list_and_describe(capsys):
+    assert main(["measures", "list"]) == 0
+    assert "test_dna" in capsys.readouterr().out
+    assert main(["measures", "describe", "test_nsaid_65"]) == 0
+    out = capsys.readouterr().out
+    assert "numerator:   any inline: n issues in the last 3 months" in out
+    assert "why it matters: test measure" in out
