@@ -88,3 +88,14 @@ def test_writes_csv_network(tmp_path: Path) -> None:
     fields = first.split(",")
     assert dt.date.fromisoformat(fields[1]).day == 1
     assert fields[3] == "" or dt.date.fromisoformat(fields[3])
+
+
+def test_refuses_to_mix_formats_or_write_over_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "patients.csv").write_text("patient_id\n")
+    argv = ["synth", "--practices", "1", "--patients", "50", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    assert "would mix two extracts" in capsys.readouterr().err
+    assert not (tmp_path / "patients.parquet").exists()
+    a_file = tmp_path / "patients.csv"
+    assert main(["synth", "--practices", "1", "--patients", "50", "--out", str(a_file)]) == 1
+    assert "is not a directory" in capsys.readouterr().err

@@ -73,6 +73,20 @@ def check_arguments(practices: int, patients: int, start: dt.date, end: dt.date,
         raise InputError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
 
 
+def check_output_dir(out: Path, fmt: str) -> None:
+    """Refuse a path that is a file, or a directory holding tables in the other format (a mixed extract)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory", hint="give --out a new or existing directory")
+    if not out.is_dir():
+        return
+    other = [f"{t.name}.{f}" for t in TABLES for f in FORMATS if f != fmt and (out / f"{t.name}.{f}").exists()]
+    if other:
+        raise InputError(
+            f"{out}: already holds {', '.join(other)}; writing {fmt} files beside them would mix two extracts",
+            hint="choose an empty directory, or delete those files first",
+        )
+
+
 def generate_network(
     out_dir: str | Path,
     *,
@@ -92,6 +106,7 @@ def generate_network(
     check_arguments(practices, patients, start, end, fmt)
     began = time.perf_counter()
     out = Path(out_dir)
+    check_output_dir(out, fmt)
     out.mkdir(parents=True, exist_ok=True)
     network_rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     specs = build_practices(network_rng, practices, patients)
