@@ -45,6 +45,14 @@ def _serve(argv: list[str]) -> int:
         return 1
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=1)
+    from qiloop_web.organisations.models import Organisation
+
+    if not Organisation.objects.exists():
+        print(
+            "No organisations yet. Load them from an extract's practices table, then create demo accounts:\n"
+            "  python -m qiloop_web load_organisations var/demo/extract/practices.parquet   (made by `qiloop demo`)\n"
+            "  python -m qiloop_web demo_accounts"
+        )
     print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)")
     # --insecure serves the static files (from node_modules) even with DEBUG off; this is a local server.
     call_command("runserver", f"127.0.0.1:{args.port}", "--insecure", use_reloader=False)

@@ -32,6 +32,7 @@ def test_serve_starts_the_workbench_on_a_fresh_machine(tmp_path):
         pytest.skip("npm packages not installed: run `npm ci` in the repository root")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QILOOP_", "DJANGO_", "DATABASE_URL"))}
+    env["PYTHONUNBUFFERED"] = "1"
     server = subprocess.Popen(
         [sys.executable, "-m", "qiloop_web", "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -56,6 +57,9 @@ def test_serve_starts_the_workbench_on_a_fresh_machine(tmp_path):
         css_status, css = fetch(f"http://127.0.0.1:{port}/static/nhsuk/nhsuk-frontend.min.css")
         assert css_status == 200 and b".nhsuk-header" in css
         assert (tmp_path / "var" / "workbench.sqlite3").is_file()
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=10)[0].decode()
+        assert "No organisations yet" in output and f"http://127.0.0.1:{port}/" in output
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)

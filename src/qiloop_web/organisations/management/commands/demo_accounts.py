@@ -36,4 +36,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password for all: {password}):")
         for email, role, organisation, created in accounts:
             note = "" if created else "  (already there; password unchanged)"
-            self.stdout.write(f"  {email:<42} {role:<30} {organisation}{note}")
+            self.stdout.write(f"  {email:<44} {role:<30} {organisation}{note}")
