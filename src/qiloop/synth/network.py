@@ -38,6 +38,7 @@ from qiloop.synth.writer import FORMATS, TableSink
 DEFAULT_START = dt.date(2021, 4, 1)
 DEFAULT_END = dt.date(2026, 3, 31)
 MAX_PATIENTS = 100_000_000
+MAX_PRACTICES = 89_999  # practice ids Q10001..Q99999
 
 
 @dataclass
@@ -58,6 +59,10 @@ def check_arguments(practices: int, patients: int, start: dt.date, end: dt.date,
     """Raise :class:`InputError` describing the first bad argument."""
     if practices < 1:
         raise InputError(f"--practices must be at least 1 (got {practices})")
+    if practices > MAX_PRACTICES:
+        raise InputError(
+            f"--practices must be at most {MAX_PRACTICES:,} (got {practices:,}): ids are a letter and 5 digits"
+        )
     if patients < 1:
         raise InputError(f"--patients must be at least 1 (got {patients})")
     if patients < practices:
