@@ -8,12 +8,16 @@ test database (in-memory SQLite unless DATABASE_URL points at PostgreSQL).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
+if "QILOOP_VAR_DIR" not in os.environ:
+    os.environ["QILOOP_VAR_DIR"] = tempfile.mkdtemp(prefix="qiloop-web-tests-")
+    atexit.register(shutil.rmtree, os.environ["QILOOP_VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiloop_web.settings")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-real-deployment")
-os.environ.setdefault("QILOOP_VAR_DIR", tempfile.mkdtemp(prefix="qiloop-web-tests-"))
 os.environ.setdefault("QILOOP_ENV", "development")
 
 import django  # noqa: E402
