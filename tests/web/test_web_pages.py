@@ -210,3 +210,13 @@ def test_the_stylesheet_imports_the_design_system_and_names_local_fonts():
     assert '@import url("../nhsuk/nhsuk-frontend.min.css");' in css
     # The override that stops the browser fetching "Frutiger W01" from assets.nhs.uk.
     assert "font-family: Frutiger" in css and "W01" not in css.split("*/")[-1]
+
+
+def test_the_error_pages_render_in_the_nhs_layout(db):
+    from django.template.loader import render_to_string
+
+    for name, heading in [("403.html", "You cannot see this page"), ("404.html", "Page not found")]:
+        assert heading in render_to_string(name)
+    # The 500 page is rendered without a request context.
+    html = render_to_string("500.html")
+    assert "Sorry, there is a problem with the service" in html and 'class="nhsuk-header"' in html
