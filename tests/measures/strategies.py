@@ -129,7 +129,12 @@ def codes(universe):
 @st.composite
 def event_frames(draw):
     if draw(st.booleans()):
-        return draw(windowed(q.clinical_events(draw(codes(SNOMED)))))
+        frame = draw(windowed(q.clinical_events(draw(codes(SNOMED)))))
+        if draw(st.integers(0, 3)) == 0:
+            frame = frame.where_value(
+                **{draw(st.sampled_from(["lt", "le", "gt", "ge"])): draw(st.sampled_from([5.0, 10.0]))}
+            )
+        return frame
     return draw(windowed(q.medications(draw(codes(DMD)))))
 
 
@@ -149,7 +154,7 @@ def appointment_frames(draw):
 
 @st.composite
 def bool_leaves(draw):
-    kind = draw(st.integers(0, 11))
+    kind = draw(st.integers(0, 13))
     if kind == 0:
         return draw(event_frames()).exists()
     if kind == 1:
@@ -179,6 +184,12 @@ def bool_leaves(draw):
         return draw(event_frames()).last_date().is_after(months_ago=draw(st.sampled_from([1, 3])))
     if kind == 10:
         return q.registration_start_date.is_on_or_before(months_ago=12)
+    if kind == 11:
+        first, second = draw(event_frames()), draw(event_frames())
+        days = draw(st.sampled_from([-30, 28, 93]))
+        return second.last_date() <= first.first_date().plus_days(days)
+    if kind == 12:
+        return (draw(bool_leaves()).as_int() + draw(bool_leaves()).as_int()) >= 1
     frame = draw(windowed(q.clinical_events(draw(codes(SNOMED)))))
     return frame.latest_value_date() >= q.reference_date(months_ago=2)
 
@@ -202,17 +213,19 @@ def measures(draw, index: int = 0) -> Measure:
     if shape == 0:
         den, num = draw(bool_series()), draw(bool_series())
         exclusions = draw(st.one_of(st.none(), bool_series()))
-        if repr(den.node) == repr(num.node):
+        if den.node == num.node:
             num = ~num
         return q.measure(id=mid, title="random", denominator=den, numerator=num, exclusions=exclusions)
     if shape == 1:
-        total = draw(event_frames()).count()
+        total = draw(event_frames()).count() if draw(st.booleans()) else draw(bool_leaves()).as_int()
         if draw(st.booleans()):
             total = total + draw(appointment_frames()).count()
         return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=total)
     if shape == 2:
         frame = draw(appointment_frames())
         sub = frame.where(status=draw(st.sampled_from(["did_not_attend", "attended"])))
+        if sub.query == frame.query:  # identical numerator and denominator is refused: narrow further
+            sub = sub.where(status="cancelled_by_patient")  # no appointment has two statuses: counts 0
         return q.measure(id=mid, title="random", denominator=frame.count(), numerator=sub.count())
     if shape == 3:
         frame = draw(appointment_frames())

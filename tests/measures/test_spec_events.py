@@ -114,3 +114,44 @@ def test_financial_year_intervals():
     m = _count_of(clinical_events(["review"]).in_last(months=12).exists())
     results = run_checked(store, [m], start="2022-04", end="2024-03", intervals="financial_year")
     assert results[["interval_end", "numerator"]].values.tolist() == [[D(2023, 3, 31), 1], [D(2024, 3, 31), 1]]
+
+
+def test_where_value_keeps_rows_meeting_every_bound():
+    store = Store().patient(1).patient(2).patient(3)
+    store.event(1, D(2024, 1, 1), "fev", 0.65).event(1, D(2024, 2, 1), "fev", 0.8)  # an earlier reading below 0.7
+    store.event(2, D(2024, 1, 1), "fev", 0.7).event(3, D(2024, 1, 1), "fev")  # 0.7 is not < 0.7; no value
+    m = _count_of(clinical_events(["fev"]).in_last(months=12).where_value(lt=0.7).exists())
+    assert counts(run_checked(store, [m])) == (1, 3)
+    band = _count_of(clinical_events(["fev"]).where_value(ge=0.7, le=0.8).count())
+    assert counts(run_checked(store, [band])) == (2, 3)
+
+
+def test_date_arithmetic_relative_to_another_date():
+    # spirometry within 93 days before to 186 days after the first diagnosis
+    store = Store().patient(1).patient(2).patient(3)
+    store.event(1, D(2023, 6, 1), "copd").event(1, D(2023, 3, 1), "spiro")  # 92 days before: in
+    store.event(2, D(2023, 6, 1), "copd").event(2, D(2023, 2, 27), "spiro")  # 94 days before: out
+    store.event(3, D(2023, 6, 1), "copd").event(3, D(2023, 12, 4), "spiro")  # 186 days after: in
+    first_dx = clinical_events(["copd"]).first_date()
+    spiro = clinical_events(["spiro"]).last_date()
+    m = _count_of((spiro >= first_dx.minus_days(93)) & (spiro <= first_dx.plus_days(186)))
+    assert counts(run_checked(store, [m])) == (2, 3)
+
+
+def test_as_int_counts_conditions():
+    store = Store().patient(1).patient(2)
+    store.med(1, D(2024, 3, 1), "a").med(1, D(2024, 3, 1), "b").med(2, D(2024, 3, 1), "a")
+    a, b = medications(["a"]).in_last(months=3).exists(), medications(["b"]).in_last(months=3).exists()
+    two = _count_of((a.as_int() + b.as_int()) >= 2)
+    assert counts(run_checked(store, [two])) == (1, 2)
+    total = _count_of(a.as_int() + b.as_int())
+    assert counts(run_checked(store, [total])) == (3, 2)
+
+
+def test_co_prescribed_window_in_days():
+    store = Store().patient(1)
+    store.med(1, D(2023, 12, 31), "w").med(1, D(2024, 1, 2), "x")  # 31 Dec is in in_last(months=3, days=1)
+    m = _count_of(co_prescribed(["w"], ["x"], in_last_months=3, in_last_days=1))
+    assert counts(run_checked(store, [m])) == (1, 1)
+    m0 = _count_of(co_prescribed(["w"], ["x"], in_last_months=3))
+    assert counts(run_checked(store, [m0])) == (0, 1)

@@ -30,7 +30,8 @@ def describe(node: m.Node) -> str:
         return "registration start date"
     if isinstance(node, m.Aggregate):
         q = node.query
-        return f"{_EVENT_KINDS[node.kind]} {q.codes.name} {_TABLE_NOUNS[q.table]} {q.window.label}"
+        values = "".join(f" with value {_OPS[op]} {bound:g}" for op, bound in q.value_conditions)
+        return f"{_EVENT_KINDS[node.kind]} {q.codes.name} {_TABLE_NOUNS[q.table]}{values} {q.window.label}"
     if isinstance(node, m.AppointmentAggregate):
         return f"{_appointment_kind(node.kind)} {_appointments(node.query)}"
     if isinstance(node, m.Unresolved):
@@ -49,6 +50,11 @@ def describe(node: m.Node) -> str:
         return " or ".join(_wrapped(part) for part in _disjuncts(node))
     if isinstance(node, m.Not):
         return f"not {_wrapped(node.operand)}"
+    if isinstance(node, m.DateAddDays):
+        sign = "+" if node.days >= 0 else "−"
+        return f"{describe(node.date)} {sign} {abs(node.days)} days"
+    if isinstance(node, m.AsInt):
+        return f"1 if {describe(node.operand)} else 0"
     if isinstance(node, m.Add):
         return f"{describe(node.left)} + {describe(node.right)}"
     return repr(node)

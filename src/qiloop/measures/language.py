@@ -126,6 +126,10 @@ class BoolSeries(Series):
     def __invert__(self) -> BoolSeries:
         return BoolSeries(m.Not(self.node))
 
+    def as_int(self) -> IntSeries:
+        """1 when true, 0 when false, so conditions can be added up: ``a.as_int() + b.as_int() >= 2``."""
+        return IntSeries(m.AsInt(self.node))
+
     __rand__ = __and__
     __ror__ = __or__
 
@@ -152,6 +156,14 @@ class DateSeries(_Ordered):
     def is_on_or_before(self, *, months_ago: int = 0, days_ago: int = 0) -> BoolSeries:
         """The date is on or before the date ``months_ago``/``days_ago`` before the reference date."""
         return self <= reference_date(months_ago=months_ago, days_ago=days_ago)
+
+    def plus_days(self, days: int) -> DateSeries:
+        """The date ``days`` days later (missing stays missing)."""
+        return DateSeries(m.DateAddDays(self.node, int(days)))
+
+    def minus_days(self, days: int) -> DateSeries:
+        """The date ``days`` days earlier (missing stays missing)."""
+        return DateSeries(m.DateAddDays(self.node, -int(days)))
 
     def is_after(self, *, months_ago: int = 0, days_ago: int = 0) -> BoolSeries:
         """The date is after the date ``months_ago``/``days_ago`` before the reference date."""
@@ -239,6 +251,25 @@ class EventFrame(_Windowed):
     def _with_window(self, window: Window) -> EventFrame:
         return EventFrame(replace(self.query, window=window))
 
+    def where_value(
+        self,
+        *,
+        lt: float | None = None,
+        le: float | None = None,
+        gt: float | None = None,
+        ge: float | None = None,
+    ) -> EventFrame:
+        """Keep rows whose numeric_value meets every bound given (rows without a value are dropped).
+
+        ``clinical_events(FEV1FVC).in_last(months=12).where_value(lt=0.7).exists()``
+        """
+        if self.query.table != "clinical_events":
+            raise QiloopError("only clinical_events have numeric values")
+        new = tuple((op, float(v)) for op, v in (("lt", lt), ("le", le), ("gt", gt), ("ge", ge)) if v is not None)
+        if not new:
+            raise QiloopError("where_value() needs at least one of lt=, le=, gt=, ge=")
+        return EventFrame(replace(self.query, value_conditions=self.query.value_conditions + new))
+
     def exists(self) -> BoolSeries:
         """At least one matching row."""
         return BoolSeries(m.Aggregate("exists", self.query))
@@ -291,13 +322,18 @@ def unresolved(diagnosis: Any, resolved: Any) -> BoolSeries:
     )
 
 
-def co_prescribed(first: Any, second: Any, *, in_last_months: int = 3, within_days: int = 28) -> BoolSeries:
-    """An issue of ``first`` and an issue of ``second`` in the last ``in_last_months`` months, at most ``within_days`` days apart."""
+def co_prescribed(
+    first: Any, second: Any, *, in_last_months: int = 3, in_last_days: int = 0, within_days: int = 28
+) -> BoolSeries:
+    """An issue of ``first`` and an issue of ``second``, both in the window, at most ``within_days`` days apart.
+
+    The window is ``in_last(months=in_last_months, days=in_last_days)``.
+    """
     return BoolSeries(
         m.CoPrescribed(
             as_codes(first, expected_system="dmd"),
             as_codes(second, expected_system="dmd"),
-            Window(after=Offset(in_last_months)),
+            Window(after=Offset(in_last_months, in_last_days)),
             within_days,
         )
     )

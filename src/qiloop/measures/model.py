@@ -70,6 +70,8 @@ class EventQuery:
     table: str
     codes: Codes
     window: Window = Window()
+    value_conditions: tuple[tuple[str, float], ...] = ()
+    """Conditions on ``numeric_value`` every row must meet, e.g. (("lt", 0.7),); a missing value meets none."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,21 @@ class CoPrescribed(Node):
     within_days: int = 28
 
 
+@dataclass(frozen=True)
+class DateAddDays(Node):
+    """A date moved by ``days`` days (negative: earlier); missing stays missing."""
+
+    date: Node
+    days: int
+
+
+@dataclass(frozen=True)
+class AsInt(Node):
+    """1 for true, 0 for false: lets conditions be counted with ``+``."""
+
+    operand: Node
+
+
 # --- operators --------------------------------------------------------------------------------------
 
 CompareOp = Literal["lt", "le", "gt", "ge", "eq", "ne"]
@@ -218,9 +235,9 @@ def type_of(node: Node) -> SeriesType:
         if isinstance(v, dt.date):
             return "date"
         return "str"
-    if isinstance(node, (ReferenceDate, RegistrationStart)):
+    if isinstance(node, (ReferenceDate, RegistrationStart, DateAddDays)):
         return "date"
-    if isinstance(node, Age):
+    if isinstance(node, (Age, AsInt)):
         return "int"
     if isinstance(node, Sex):
         return "str"
@@ -435,5 +452,9 @@ def _check_tree(measure_id: str, part: str, node: Node) -> None:
         elif isinstance(n, Aggregate):
             if n.query.table not in EVENT_TABLES:
                 raise _fail(measure_id, f"unknown event table {n.query.table!r}")
+        elif isinstance(n, DateAddDays) and type_of(n.date) != "date":
+            raise _fail(measure_id, f"the {part} adds days to something that is not a date")
+        elif isinstance(n, AsInt) and type_of(n.operand) != "bool":
+            raise _fail(measure_id, f"the {part} counts something that is not true/false")
         elif isinstance(n, CoPrescribed) and n.within_days < 0:
             raise _fail(measure_id, "co-prescribing needs a non-negative number of days")

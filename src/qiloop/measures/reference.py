@@ -169,6 +169,11 @@ def _evaluate(node: m.Node, ctx: PatientContext) -> Value:
         return bool(evaluate(node.left, ctx)) or bool(evaluate(node.right, ctx))
     if isinstance(node, m.Not):
         return not evaluate(node.operand, ctx)
+    if isinstance(node, m.DateAddDays):
+        day = evaluate(node.date, ctx)
+        return None if day is None else day + dt.timedelta(days=node.days)
+    if isinstance(node, m.AsInt):
+        return 1 if evaluate(node.operand, ctx) else 0
     if isinstance(node, m.Add):
         a, b = evaluate(node.left, ctx), evaluate(node.right, ctx)
         return None if a is None or b is None else a + b
@@ -192,7 +197,13 @@ def _evaluate(node: m.Node, ctx: PatientContext) -> Value:
 def _aggregate(node: m.Aggregate, ctx: PatientContext) -> Value:
     q = node.query
     if q.table == "clinical_events":
-        rows = [(d, v) for d, code, v in ctx.rec.events if code in q.codes.codes and ctx.in_window(d, q.window)]
+        rows = [
+            (d, v)
+            for d, code, v in ctx.rec.events
+            if code in q.codes.codes
+            and ctx.in_window(d, q.window)
+            and all(_compare(op, v, bound) for op, bound in q.value_conditions)
+        ]
     else:
         rows = [(d, None) for d, code in ctx.rec.medications if code in q.codes.codes and ctx.in_window(d, q.window)]
     dates = [d for d, _ in rows]

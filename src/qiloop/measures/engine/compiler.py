@@ -238,6 +238,10 @@ class _Expressions:
             return self.value(node.left) | self.value(node.right)
         if isinstance(node, m.Not):
             return ~self.value(node.operand)
+        if isinstance(node, m.DateAddDays):
+            return self.value(node.date) + ibis.interval(days=node.days)
+        if isinstance(node, m.AsInt):
+            return self.value(node.operand).cast("int64")
         if isinstance(node, m.Add):
             return self.value(node.left) + self.value(node.right)
         raise TypeError(f"cannot compile {node!r}")

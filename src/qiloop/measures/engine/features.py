@@ -55,7 +55,13 @@ class FeatureBuilder:
 
     def _aggregate(self, node: m.Aggregate, name: str) -> ir.Table:
         q = node.query
-        rows = windowed(self._coded(q.table, q.codes.codes), self.intervals, q.window)
+        coded = self._coded(q.table, q.codes.codes)
+        for op, bound in q.value_conditions:
+            value = coded.numeric_value
+            coded = coded.filter(
+                {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
+            )
+        rows = windowed(coded, self.intervals, q.window)
         if node.kind in ("latest_value", "latest_value_date"):
             valued = rows.filter(rows.numeric_value.notnull())
             latest = valued.group_by(KEYS).aggregate(latest_date=valued.date.max())
