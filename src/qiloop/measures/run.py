@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import ibis
@@ -107,9 +108,15 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
             counts = everything[everything["measure_index"] == i].drop(columns="measure_index")
             frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     else:
-        for measure in track(measures, desc="measures", total=len(measures)):
-            counts = compiler.aggregate(compiler.compile(measure), breakdowns).to_pandas()
-            frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
+        # Compiling a measure (Python, holds the GIL) overlaps running the previous one (DuckDB, releases it).
+        with ThreadPoolExecutor(1) as runner:
+            pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
+            for measure in track(measures, desc="measures", total=len(measures)):
+                sql = ibis.to_sql(compiler.aggregate(compiler.compile(measure), breakdowns), dialect="duckdb")
+                pending.append((measure, runner.submit(store.fetch, sql)))
+            for measure, future in pending:
+                counts = future.result()
+                frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     return sort_results(pd.concat(frames, ignore_index=True), [m.id for m in measures], breakdowns)
 
 

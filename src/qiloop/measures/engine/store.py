@@ -83,6 +83,10 @@ class Store:
             return self.con.table(name)
         return expr.cache()
 
+    def fetch(self, sql: str) -> pd.DataFrame:
+        """Run SQL that Ibis compiled from a measure (DuckDB only) and return the rows."""
+        return self.con.con.execute(sql).df()
+
     def close(self) -> None:
         for item in self._cleanup:
             item.cleanup()
