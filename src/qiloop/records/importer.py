@@ -26,7 +26,16 @@ from qiloop.records.extract import SourceFile, find_extract
 from qiloop.records.relations import relation_problems
 from qiloop.records.sql import connect, ident
 from qiloop.records.store import StoredTable, building, file_sha256, publish, write_metadata
-from qiloop.records.validate import MAX_PROBLEMS, Problem, Staged, cell_problems, located, stage, write_typed
+from qiloop.records.validate import (
+    MAX_PROBLEMS,
+    Problem,
+    Staged,
+    cell_problems,
+    located,
+    stage,
+    write_if_valid,
+    write_typed,
+)
 
 
 @dataclass(frozen=True)
@@ -92,14 +101,11 @@ def _load_all(con: duckdb.DuckDBPyConnection, sources: list[SourceFile], key: by
     with progress.bar(total=total_bytes, desc="import", unit="B") as bar:
         for source in sources:
             bar.set_description(f"import {source.table.name}")
-            staged = stage(con, source)
-            if isinstance(staged, list):
-                problems.extend(staged)
+            written = None if problems else write_if_valid(con, source, key)
+            if written is not None:
+                rows[source.table.name] = written
             else:
-                write_typed(con, staged, key)
-                problems.extend(cell_problems(con, staged, MAX_PROBLEMS - len(problems)))
-                rows[source.table.name] = staged.rows
-                _drop_stage(con, staged)
+                problems.extend(_find_cell_problems(con, source, key, MAX_PROBLEMS - len(problems)))
             bar.update(source.path.stat().st_size)
             if len(problems) >= MAX_PROBLEMS:
                 break
@@ -108,6 +114,20 @@ def _load_all(con: duckdb.DuckDBPyConnection, sources: list[SourceFile], key: by
     if problems:
         raise _failure(problems)
     return rows
+
+
+def _find_cell_problems(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, key: bytes | None, limit: int
+) -> list[Problem]:
+    """The slow path, taken only when something is wrong: stage the file and word each problem."""
+    staged = stage(con, source)
+    if isinstance(staged, list):
+        return staged
+    con.execute(f"DROP TABLE IF EXISTS main.{ident(source.table.name)}")
+    write_typed(con, staged, key)
+    problems = cell_problems(con, staged, limit)
+    _drop_stage(con, staged)
+    return problems
 
 
 def _drop_stage(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:

@@ -55,17 +55,63 @@ class Staged:
     rows: int
 
 
+def _reader(source: SourceFile) -> tuple[str, dict[str, object]]:
+    """SQL reading the file (CSV as text, Parquet as stored) and its named parameters."""
+    if source.format == "csv":
+        return (
+            "read_csv($path, auto_detect=false, header=true, delim=',', quote='\"', escape='\"', columns=$columns, "
+            "strict_mode=true, null_padding=false)",
+            {"path": str(source.path), "columns": {name: "VARCHAR" for name in source.header}},
+        )
+    return "read_parquet($path)", {"path": str(source.path)}
+
+
+def write_if_valid(con: duckdb.DuckDBPyConnection, source: SourceFile, key: bytes | None) -> int | None:
+    """The fast path: write ``main.<table>`` straight from the file, checking every cell on the way.
+
+    Each row carries a flag that is true when any of its cells breaks a rule; the flag column is
+    dropped when no row is flagged and the row count returned. Otherwise (or when the file cannot
+    be read) the table is dropped and None returned, and :func:`stage` and :func:`cell_problems`
+    find and word the problems.
+    """
+    reader, params = _reader(source)
+    table = f"main.{ident(source.table.name)}"
+    try:
+        types = dict(
+            con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {reader})", params).fetchall()
+        )
+        exprs = {
+            c.name: column_expr(c, source.columns.get(c.name), types.get(source.columns.get(c.name, "")))
+            for c in source.table.columns
+        }
+        checks = [check for name, expr in exprs.items() if name in source.columns for check in cell_checks(expr)]
+        if source.has_nhs_number:
+            checks.append(nhs_number_check())
+        bad = " OR ".join(f"coalesce({c.bad}, false)" for c in checks) or "false"
+        select, named = _typed_select(source, exprs, key)
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT {select}, ({bad}) AS _qiloop_bad FROM {reader}",
+            {**params, **named},
+        )
+    except duckdb.Error:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        return None
+    flagged = con.execute(f"SELECT count(*) FILTER (WHERE _qiloop_bad), count(*) FROM {table}").fetchone() or (1, 0)
+    if flagged[0]:
+        con.execute(f"DROP TABLE {table}")
+        return None
+    con.execute(f"ALTER TABLE {table} DROP COLUMN _qiloop_bad")
+    return int(flagged[1])
+
+
 def stage(con: duckdb.DuckDBPyConnection, source: SourceFile) -> Staged | list[Problem]:
     """Load ``source`` into DuckDB; a CSV that cannot be parsed gives its malformed lines instead."""
     relation = f"stage_{source.table.name}"
     if source.format == "csv":
         header_names = source.header
+        reader, params = _reader(source)
         try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {ident(relation)} AS SELECT * FROM read_csv(?, auto_detect=false, "
-                "header=true, delim=',', quote='\"', escape='\"', columns=?, strict_mode=true, null_padding=false)",
-                [str(source.path), {name: "VARCHAR" for name in header_names}],
-            )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(relation)} AS SELECT * FROM {reader}", params)
         except duckdb.Error:
             # DuckDB's message quotes the bad line, which may hold patient data: find it ourselves instead.
             bad = malformed_lines(source.path, len(header_names), MAX_PROBLEMS)
@@ -126,18 +172,24 @@ def write_typed(con: duckdb.DuckDBPyConnection, staged: Staged, key: bytes | Non
     A cell that is not of its column's type becomes NULL here; :func:`cell_problems` reports it.
     An ``nhs_number`` column becomes ``nhs_number_pseudonym`` (HMAC-SHA256 under ``key``).
     """
-    select = [f"{expr.typed} AS {ident(name)}" for name, expr in staged.exprs.items()]
-    params: dict[str, bytes] = {}
-    if staged.source.has_nhs_number:
-        if key is None:  # checked before any work starts; kept so the key is never silently skipped
-            raise InputError(f"{staged.source.name}: no pseudonymisation key")
-        text = nhs_number_text()
-        select.append(f"{pseudonym.sql_pseudonym(text, '$inner', '$outer')} AS {ident(NHS_NUMBER_PSEUDONYM_COLUMN)}")
-        params["inner"], params["outer"] = pseudonym.hmac_pads(key)
+    select, params = _typed_select(staged.source, staged.exprs, key)
     con.execute(
-        f"CREATE TABLE main.{ident(staged.source.table.name)} AS SELECT {', '.join(select)} FROM {ident(staged.relation)}",
+        f"CREATE TABLE main.{ident(staged.source.table.name)} AS SELECT {select} FROM {ident(staged.relation)}",
         params or None,
     )
+
+
+def _typed_select(source: SourceFile, exprs: dict[str, ColumnExpr], key: bytes | None) -> tuple[str, dict[str, object]]:
+    """The SELECT list of the canonical table and its named parameters (the HMAC pads, for NHS numbers)."""
+    select = [f"{expr.typed} AS {ident(name)}" for name, expr in exprs.items()]
+    params: dict[str, object] = {}
+    if source.has_nhs_number:
+        if key is None:  # checked before any work starts; kept so the key is never silently skipped
+            raise InputError(f"{source.name}: no pseudonymisation key")
+        pseudonym_sql = pseudonym.sql_pseudonym(nhs_number_text(), "$inner", "$outer")
+        select.append(f"{pseudonym_sql} AS {ident(NHS_NUMBER_PSEUDONYM_COLUMN)}")
+        params["inner"], params["outer"] = pseudonym.hmac_pads(key)
+    return ", ".join(select), params
 
 
 def located(problems: list[Problem]) -> list[str]:
