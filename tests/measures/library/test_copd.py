@@ -81,6 +81,42 @@ SPECS = {
             events=[ev("2023-05-01", COPD), ev("2023-05-01", FEV1_FVC, 0.7)],
         ),
         P(13, (0, 0), "died", died="2024-01-01", events=[OLD_COPD]),
+        P(
+            14,
+            (1, 0),
+            "obstruction 94 days before diagnosis is too early",
+            events=[ev("2023-05-01", COPD), ev("2023-01-27", FEV1_FVC, 0.6)],
+        ),
+        P(
+            15,
+            (1, 1),
+            "obstruction exactly 93 days before diagnosis",
+            events=[ev("2023-05-01", COPD), ev("2023-01-28", FEV1_FVC, 0.6)],
+        ),
+        P(
+            16,
+            (1, 1),
+            "obstruction exactly 186 days after diagnosis",
+            events=[ev("2023-05-01", COPD), ev("2023-11-03", FEV1_FVC, 0.6)],
+        ),
+        P(
+            17,
+            (1, 0),
+            "obstruction 187 days after diagnosis is too late",
+            events=[ev("2023-05-01", COPD), ev("2023-11-04", FEV1_FVC, 0.6)],
+        ),
+        P(
+            18,
+            (1, 1),
+            "obstructive reading in range; a later normal reading does not undo it",
+            events=[ev("2023-05-01", COPD), ev("2023-05-01", FEV1_FVC, 0.62), ev("2024-01-10", FEV1_FVC, 0.78)],
+        ),
+        P(
+            19,
+            (1, 0),
+            "diagnosed 2023-05-01, obstruction only in 2020",
+            events=[ev("2023-05-01", COPD), ev("2020-01-01", FEV1_FVC, 0.6)],
+        ),
     ],
     "copd010": [
         P(

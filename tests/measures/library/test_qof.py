@@ -132,6 +132,18 @@ SPECS = {
             ],
         ),
         P(23, (1, 0), "no reading at all", events=[HYP]),
+        P(
+            24,
+            (1, 0),
+            "two invitations 6 days apart are not enough",
+            events=[HYP, ev("2023-05-01", HYP_INVITE_1), ev("2023-05-07", HYP_INVITE_2)],
+        ),
+        P(
+            25,
+            (0, 0),
+            "two invitations exactly 7 days apart",
+            events=[HYP, ev("2023-05-01", HYP_INVITE_1), ev("2023-05-08", HYP_INVITE_2)],
+        ),
     ],
     "hyp009": [
         P(1, (1, 1), "aged 80, 148/88", dob="1944-03-01", events=[HYP, *bp("2024-01-10", 148, 88)]),
@@ -227,6 +239,8 @@ SPECS["af008"] = [
         dob="1947-06-01",
         events=[AF_DX, ev("2023-06-01", CHADS_VASC, 1)],
     ),
+    P(19, (1, 0), "female aged exactly 65, nothing else (score 2)", dob="1959-03-01", events=[AF_DX]),
+    P(20, (0, 0), "female aged 64, nothing else (score 1)", dob="1959-04-01", events=[AF_DX]),
     P(
         18,
         (1, 0),

@@ -10,10 +10,7 @@ import datetime as dt
 from typing import Any
 
 from qiloop.codelists import Codelist, load
-from qiloop.measures import model as m
-from qiloop.measures.codes import as_codes
-from qiloop.measures.dates import Offset, Window
-from qiloop.measures.language import BoolSeries, age, medications, sex
+from qiloop.measures.language import BoolSeries, age, co_prescribed, medications, sex
 
 PRESCRIBING_SAFETY = "prescribing_safety"
 ACCESS_CONTINUITY = "access_continuity"
@@ -54,27 +51,11 @@ def issued_in_last(name: str, months: int) -> BoolSeries:
 def co_prescribed_inclusive(first: str, second: str, *, months: int = 3, under_days: int = 28) -> BoolSeries:
     """Issues of both lists in the inclusive ``months`` window, strictly less than ``under_days`` days apart.
 
-    Built on the model directly because :func:`~qiloop.measures.language.co_prescribed` has no day-precision
-    window yet (requested in /tmp/measure-lang-requests.md): PINCER's window includes the day ``months`` back and
-    its pairing rule is "strictly within 28 days".
+    PINCER's window includes the day ``months`` back and its pairing rule is "strictly within 28 days".
     """
-    return BoolSeries(
-        m.CoPrescribed(
-            as_codes(codelist(first), expected_system="dmd"),
-            as_codes(codelist(second), expected_system="dmd"),
-            Window(after=Offset(months, 1)),
-            under_days - 1,
-        )
+    return co_prescribed(
+        codelist(first), codelist(second), in_last_months=months, in_last_days=1, within_days=under_days - 1
     )
-
-
-def at_least_two(*conditions: BoolSeries) -> BoolSeries:
-    """True when two or more of ``conditions`` are true (written as an OR over every pair)."""
-    pairs = [a & b for i, a in enumerate(conditions) for b in conditions[i + 1 :]]
-    result = pairs[0]
-    for pair in pairs[1:]:
-        result = result | pair
-    return result
 
 
 def any_of(*conditions: BoolSeries) -> BoolSeries:

@@ -24,9 +24,9 @@ REGISTER = measure(
     **governance(
         why_it_matters="Knowing who has COPD is the start of good care: a register that is too small means people "
         "are missing reviews, rehabilitation and vaccination.",
-        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, the latest "
-        "FEV1/FVC must also show obstruction (below 0.7, or below 70 when recorded as a percentage). Denominator: "
-        "every registered patient.",
+        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, a FEV1/FVC "
+        "reading showing obstruction (below 0.7, or below 70 when recorded as a percentage) between 93 days before "
+        "and 186 days after that first code is also needed. Denominator: every registered patient.",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD015 (register with spirometry confirmation)",

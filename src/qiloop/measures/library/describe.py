@@ -91,9 +91,10 @@ boolean-to-number conversion yet).
 
 * `copd_register`: QOF (from 2023/24) asks that a COPD diagnosis on or after 1 April 2023 is confirmed by a
   post-bronchodilator FEV1/FVC below 0.7 between 93 days before and 186 days after diagnosis, or a record that
-  spirometry is not possible. The measure language cannot anchor a window on another event's date yet, so qiloop
-  uses the latest FEV1/FVC reading on or before the reference date (below 0.7, or below 70 when recorded as a
-  percentage); the "spirometry not possible" exception has no verified code list and is not applied.
+  spirometry is not possible. qiloop checks the obstructive readings (below 0.7, or below 70 when recorded as a
+  percentage) against that range through their first and last dates, which is exact unless a patient has obstructive
+  readings on both sides of the range and none inside it. The "spirometry not possible" exception has no verified
+  code list and is not applied; the FEV1/FVC list does not distinguish pre- from post-bronchodilator readings.
 * `copd010`: review code and MRC grade in the last 12 months; QOF's "number of exacerbations recorded" is not checked
   (no verified COPDEXACB_COD list); the invitation PCA is not applied (no invitation list); newly diagnosed or
   registered in the last 3 months is an adjustment.
@@ -105,14 +106,14 @@ boolean-to-number conversion yet).
 * `hyp008`/`hyp009`: the latest BP in the last 12 months; when a home or ambulatory average is later than the latest
   clinic reading, the home targets apply (135/85 under 80, 145/85 at 80+ [the 80+ home target follows NICE; QOF's
   wording is uncertain]). The lowest value counts when several share the latest date. The 9-month "newly diagnosed /
-  registered" PCA window and the "two invitations" rule (counted as two invitation codes in 12 months, without QOF's
-  7-day spacing) are simplifications.
+  registered" PCA window is uncertain; "two invitations" means invitation codes in the last 12 months whose first and
+  last are at least 7 days apart.
 * `dm020`/`dm021`: frailty is any moderate or severe frailty code on record (frailty codes are not resolved).
 * `af006`: the CHA2DS2-VASc list holds the SNOMED CT core concept 735258002 only (QOF's CHADVAS_COD may have UK
   concepts too). "A previous score of 2 or more" is read as the latest score recorded 12 or more months ago; such
   patients are excluded even if re-scored this year.
 * `af008`: the score is the latest recorded CHA2DS2-VASc value; for patients with no recorded score it is
-  **computed** from coded risk factors (age, sex, heart failure, hypertension, diabetes, stroke/TIA) so unscored
+  **computed** (summed with `as_int()`) from coded risk factors (age, sex, heart failure, hypertension, diabetes, stroke/TIA) so unscored
   high-risk patients are not missed. Vascular disease has no verified list and is not counted, so a computed score
   can be under-estimated by one. QOF uses the recorded score only. Anticoagulant = an issue in the last 6 months;
   QOF's DOAC-versus-warfarin rules are not modelled.

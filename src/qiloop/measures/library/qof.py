@@ -7,8 +7,10 @@ not met, as QOF does.
 
 from __future__ import annotations
 
-from qiloop.measures.language import BoolSeries, age, clinical_events, measure, medications, sex
-from qiloop.measures.library.common import LONG_TERM_CONDITIONS, any_of, at_least_two, codelist, governance
+from typing import cast
+
+from qiloop.measures.language import BoolSeries, IntSeries, age, clinical_events, measure, medications, sex
+from qiloop.measures.library.common import LONG_TERM_CONDITIONS, any_of, codelist, governance
 from qiloop.measures.library.registers import (
     af_register,
     asthma_register,
@@ -50,19 +52,25 @@ def bp_controlled(*, clinic: tuple[int, int], home: tuple[int, int]) -> BoolSeri
     return (home_is_latest & home_ok) | (~home_is_latest & clinic_ok)
 
 
+def two_invitations_7_days_apart(name: str) -> BoolSeries:
+    """Two or more invitations in the last 12 months, the first and last at least 7 days apart (a QOF PCA reason)."""
+    invitations = clinical_events(codelist(name)).in_last(months=12)
+    return invitations.last_date() >= invitations.first_date().plus_days(7)
+
+
 hypertension_pca = any_of(
     coded_in_last("hyp_max_therapy"),
     coded_in_last("hyp_pca_unsuitable"),
     coded_in_last("hyp_pca_dissent"),
     coded_in_last("bp_declined"),
-    clinical_events(codelist("hyp_invite")).in_last(months=12).count() >= 2,
+    two_invitations_7_days_apart("hyp_invite"),
     newly_diagnosed("hypertension", months=9),
     newly_registered(months=9),
 )
 
 _PCA_TEXT = (
     "Personalised care adjustments (removed only if the numerator is not met) in the last 12 months: maximal "
-    "tolerated therapy, unsuitable, informed dissent, BP declined, two or more invitations; or diagnosed or "
+    "tolerated therapy, unsuitable, informed dissent, BP declined, invitations at least 7 days apart; or diagnosed or "
     "registered in the last 9 months."
 )
 
@@ -145,25 +153,30 @@ DM021 = _dm(
 # --- atrial fibrillation -----------------------------------------------------------------------------------------
 
 
-def computed_chads2_vasc_at_least_2() -> BoolSeries:
-    """CHA2DS2-VASc of 2 or more, computed from coded risk factors.
+def computed_chads2_vasc() -> IntSeries:
+    """CHA2DS2-VASc computed from coded risk factors.
 
-    Two points: aged 75+, or stroke/TIA. One point each: heart failure, hypertension, diabetes, aged 65-74, female.
+    Two points: aged 75+; stroke or TIA. One point each: heart failure, hypertension, diabetes, aged 65-74, female.
     Vascular disease (one point) is not counted: qiloop has no verified list for it yet, so the score can be
     under-estimated by one.
     """
-    stroke_or_tia = clinical_events(codelist("stroke")).exists() | clinical_events(codelist("tia")).exists()
-    return (
-        (age >= 75)
-        | stroke_or_tia
-        | at_least_two(
-            clinical_events(codelist("pincer_heart_failure")).exists(),
-            hypertension_register(),
-            diabetes_register(),
-            (age >= 65) & (age <= 74),
-            sex == "female",
-        )
-    )
+    aged_75 = (age >= 75).as_int()
+    stroke_or_tia = (clinical_events(codelist("stroke")).exists() | clinical_events(codelist("tia")).exists()).as_int()
+    one_point = [
+        clinical_events(codelist("pincer_heart_failure")).exists(),
+        hypertension_register(),
+        diabetes_register(),
+        (age >= 65) & (age <= 74),
+        sex == "female",
+    ]
+    score = aged_75 + aged_75 + stroke_or_tia + stroke_or_tia
+    for condition in one_point:
+        score = score + condition.as_int()
+    return cast(IntSeries, score)  # a sum of whole numbers is an IntSeries (wrap() picks the class)
+
+
+def computed_chads2_vasc_at_least_2() -> BoolSeries:
+    return computed_chads2_vasc() >= 2
 
 
 _latest_score = clinical_events(codelist("chads2_vasc_score")).latest_value()

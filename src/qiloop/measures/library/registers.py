@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from qiloop.measures.language import BoolSeries, age, clinical_events, registration_start_date, unresolved
+from qiloop.measures.language import BoolSeries, DateSeries, age, clinical_events, registration_start_date, unresolved
 from qiloop.measures.library.common import codelist
 
 # QOF 2023/24 onwards: a COPD diagnosis on or after this date needs spirometry confirmation.
@@ -21,21 +21,38 @@ def _register(diagnosis: str, resolved: str) -> BoolSeries:
     return unresolved(codelist(diagnosis), codelist(resolved))
 
 
-def copd_obstruction_recorded() -> BoolSeries:
-    """The latest FEV1/FVC reading on or before the reference date shows obstruction (< 0.7, or < 70 if a percentage).
+# QOF: the confirming spirometry may be up to 93 days before and 186 days after the first COPD diagnosis.
+SPIROMETRY_DAYS_BEFORE = 93
+SPIROMETRY_DAYS_AFTER = 186
 
-    QOF (COPD015 rule, from 2023/24) wants a post-bronchodilator FEV1/FVC < 0.7 between 93 days before and 186 days
-    after the diagnosis. The measure language cannot yet anchor a window on another event's date (requested), so
-    qiloop reads the latest reading instead; see docs/measure-library.md.
+
+def _in_range(frame, start: DateSeries, end: DateSeries) -> BoolSeries:
+    """Some row of ``frame`` lies between ``start`` and ``end``, read from the frame's first and last dates.
+
+    Exact unless the patient has rows on both sides of the range and none inside it (then it reads true).
     """
-    value = clinical_events(codelist("fev1_fvc")).latest_value()
-    return (value < OBSTRUCTION_RATIO) | ((value > 1) & (value < OBSTRUCTION_RATIO * 100))
+    return (frame.first_date() <= end) & (frame.last_date() >= start)
+
+
+def copd_spirometry_confirms(first_diagnosis: DateSeries) -> BoolSeries:
+    """A FEV1/FVC reading showing obstruction between 93 days before and 186 days after ``first_diagnosis``.
+
+    Obstruction: below 0.7, or below 70 when the reading is recorded as a percentage (values above 1).
+    """
+    readings = clinical_events(codelist("fev1_fvc"))
+    start = first_diagnosis.minus_days(SPIROMETRY_DAYS_BEFORE)
+    end = first_diagnosis.plus_days(SPIROMETRY_DAYS_AFTER)
+    as_ratio = readings.where_value(lt=OBSTRUCTION_RATIO)
+    as_percentage = readings.where_value(gt=1, lt=OBSTRUCTION_RATIO * 100)
+    return _in_range(as_ratio, start, end) | _in_range(as_percentage, start, end)
 
 
 def copd_register() -> BoolSeries:
-    """On the COPD register: unresolved COPD; a first diagnosis on or after 1 April 2023 also needs obstruction on spirometry."""
+    """On the COPD register: unresolved COPD; a first diagnosis on or after 1 April 2023 also needs confirming spirometry."""
     first_diagnosis = clinical_events(codelist("copd")).first_date()
-    return _register("copd", "copd_resolved") & ((first_diagnosis < COPD_SPIROMETRY_FROM) | copd_obstruction_recorded())
+    return _register("copd", "copd_resolved") & (
+        (first_diagnosis < COPD_SPIROMETRY_FROM) | copd_spirometry_confirms(first_diagnosis)
+    )
 
 
 def hypertension_register() -> BoolSeries:
