@@ -105,7 +105,10 @@ def _load_all(con: duckdb.DuckDBPyConnection, sources: list[SourceFile], key: by
             if written is not None:
                 rows[source.table.name] = written
             else:
-                problems.extend(_find_cell_problems(con, source, key, MAX_PROBLEMS - len(problems)))
+                found = _find_cell_problems(con, source, key, MAX_PROBLEMS - len(problems))
+                if not found and not problems:
+                    raise RuntimeError(f"{source.name}: flagged by the fast check but no problem found (a bug)")
+                problems.extend(found)
             bar.update(source.path.stat().st_size)
             if len(problems) >= MAX_PROBLEMS:
                 break
