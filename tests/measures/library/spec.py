@@ -131,6 +131,30 @@ def run_engine(
     return {p.id: values.get(p.id, (0, 0)) for p in patients}
 
 
+def run_engine_monthly(
+    engine: str, measure: Measure, patients: list[Patient], first_month: str, last_month: str
+) -> dict[str, dict[int, tuple[Any, Any]]]:
+    """Per-patient (denominator, numerator) for every month from ``first_month`` to ``last_month`` (YYYY-MM), by month end."""
+    from qiloop.measures.dates import intervals_between
+    from qiloop.measures.run import parse_month
+
+    start, end = parse_month(first_month), parse_month(last_month, end=True)
+    data = tables(patients)
+    if engine == "reference":
+        from qiloop.measures.reference import run_reference
+
+        results = run_reference(data, [measure], intervals_between(start, end))
+    else:
+        from qiloop.measures.run import run_measures
+
+        results = run_measures(data, [measure], start=start, end=end, engine=engine)
+    out: dict[str, dict[int, tuple[Any, Any]]] = {}
+    for month_end, rows in results.groupby(results["interval_end"].astype(str)):
+        values = per_patient(rows)
+        out[str(month_end)[:10]] = {p.id: values.get(p.id, (0, 0)) for p in patients}
+    return out
+
+
 def check(engine: str, measure: Measure, patients: list[Patient], reference_date: str) -> None:
     """Assert every patient's (denominator, numerator) on ``engine``; the message lists every mismatch."""
     ids = [p.id for p in patients]

@@ -40,7 +40,7 @@ from .codes import (
     U_AND_E,
     WARFARIN,
 )  # fmt: skip
-from .spec import ENGINES, Patient, check
+from .spec import ENGINES, Patient, check, run_engine_monthly
 from .spec import event as ev
 
 REF = "2024-03-31"
@@ -459,3 +459,24 @@ def test_every_pincer_measure_has_a_spec():
 @pytest.mark.parametrize("measure_id", sorted(SPECS))
 def test_pincer_spec(engine, measure_id):
     check(engine, all_measures()[measure_id], SPECS[measure_id], REF)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pincer_a_month_by_month_over_short_months(engine):
+    """Month ends map to month ends: at 29 Feb 2024 the window starts on 30 Nov 2023 (inclusive)."""
+    patients = [
+        P(1, (0, 0), "NSAID on 30 Nov 2023", meds=[("2023-11-30", IBUPROFEN)]),
+        P(2, (0, 0), "NSAID on 29 Nov 2023", meds=[("2023-11-29", IBUPROFEN)]),
+        P(
+            3,
+            (0, 0),
+            "PPI on 30 Nov 2023, NSAID in March",
+            meds=[("2023-11-30", OMEPRAZOLE), ("2024-03-01", IBUPROFEN)],
+        ),
+    ]
+    got = run_engine_monthly(engine, all_measures()["pincer_a"], patients, "2024-01", "2024-03")
+    assert got == {
+        "2024-01-31": {1: (1, 1), 2: (1, 1), 3: (0, 0)},
+        "2024-02-29": {1: (1, 1), 2: (1, 0), 3: (0, 0)},
+        "2024-03-31": {1: (1, 0), 2: (1, 0), 3: (1, 1)},
+    }
