@@ -39,7 +39,7 @@ counterpart in the reference data (`../shared/reference/ehr`, skipped when absen
 or a strict subset/superset with the reason given below. `tests/codelists/test_synth_codes.py` checks that every code
 the synthetic generator emits (`qiloop.synth.codes.CODES`) is in the list for its concept.
 
-**Versions.** Lists copied from a published list keep its OpenCodelists version (e.g. `v1.8`, `23edd06e`) or refset
+**Versions.** Lists built from a published list keep its OpenCodelists version (e.g. `v1.8`, `23edd06e`) or refset
 date; a published PINCER list that qiloop trimmed gets `+qiloop-1` after the published version; other lists curated
 by qiloop (subsets of QOF clusters, and concepts with no published list here) are version `qiloop-1`. QOF
 business rules change every April: check the current Primary Care Domain refsets before using these lists for a
