@@ -186,6 +186,17 @@ SPECS = {
             events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2019-01-01", PR_ATTENDED)],
         ),
         P(
+            9,
+            (1, 1),
+            "attended before and referred again: counts (the PCA applies only when not met)",
+            events=[
+                OLD_COPD,
+                ev("2023-10-01", MRC_3),
+                ev("2019-01-01", PR_ATTENDED),
+                ev("2023-11-01", PR_REFERRAL),
+            ],
+        ),
+        P(
             5,
             (0, 0),
             "MRC 5 more than 12 months ago",

@@ -62,17 +62,16 @@ _referral_last = clinical_events(codelist("pulmonary_rehab_referral")).last_date
 REHAB = measure(
     id="copd014",
     title="Pulmonary rehabilitation referral for COPD with MRC grade 3 or above",
-    denominator=on_register
-    & coded_in_last("mrc_grade_3_plus")
-    & ~clinical_events(codelist("pulmonary_rehab_attended")).exists(),
+    denominator=on_register & coded_in_last("mrc_grade_3_plus"),
     numerator=_referral_last >= _mrc3_first,
-    exclusions=new_to_register,
+    exclusions=new_to_register | clinical_events(codelist("pulmonary_rehab_attended")).exists(),
     **governance(
         why_it_matters="Pulmonary rehabilitation improves breathlessness, exercise capacity and quality of life and "
         "cuts admissions for people limited by breathlessness (MRC grade 3 or worse).",
-        description="Denominator: the COPD register with an MRC grade of 3, 4 or 5 in the last 12 months, never "
-        "recorded as having attended pulmonary rehabilitation. Numerator: a referral to pulmonary rehabilitation on "
-        "or after the first such MRC grade. The referral code list is a placeholder (see docs/codelists.md).",
+        description="Denominator: the COPD register with an MRC grade of 3, 4 or 5 in the last 12 months. Numerator: "
+        "a referral to pulmonary rehabilitation on or after the first such MRC grade. Personalised care adjustments "
+        "(removed only if the numerator is not met): pulmonary rehabilitation attended before; first COPD code or "
+        "registration in the last 3 months. The referral code list is a placeholder (see docs/codelists.md).",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD014 (formerly COPD008)",

@@ -98,8 +98,9 @@ boolean-to-number conversion yet).
 * `copd010`: review code and MRC grade in the last 12 months; QOF's "number of exacerbations recorded" is not checked
   (no verified COPDEXACB_COD list); the invitation PCA is not applied (no invitation list); newly diagnosed or
   registered in the last 3 months is an adjustment.
-* `copd014`: MRC grade 3–5 in the last 12 months, excluding anyone recorded as having attended pulmonary
-  rehabilitation; numerator is a referral on or after the first such MRC grade. The referral code list is a
+* `copd014`: MRC grade 3–5 in the last 12 months; numerator is a referral on or after the first such MRC grade;
+  earlier attendance at pulmonary rehabilitation is a personalised care adjustment (the "unsuitable", "unavailable"
+  and "declined" PCAs have no verified code lists yet). The referral code list is a
   **placeholder** (docs/codelists.md) until the PULRHBREF_COD content is available.
 * `copd_flu`: a flu vaccination in the last 8 months, which is the flu season (1 August – 31 March) at a 31 March
   reference date; on monthly intervals it is a rolling 8 months.
