@@ -141,7 +141,7 @@ def test_completeness_per_column(tmp_path):
     assert by_column[("patients", "ethnicity")] == (0, 6)
     assert by_column[("clinical_events", "numeric_value")] == (3 + 7, 16)  # 3 of 4 base rows, 7 of 12 planted rows
     assert by_column[("patients", "patient_id")] == (6, 6)
-    assert "patients.date_of_death: 33.3% (4 of 6 empty)" in report.summary_text()
+    assert "patients.date_of_death: 33.3% (4 of 6 empty; empty while the patient is alive)" in report.summary_text()
 
 
 def test_no_code_lists_skips_the_code_check_with_a_note(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,15 @@ from qiloop.records.quality_checks import CHECKS, Context, Finding, unknown_code
 from qiloop.records.schema import TABLES
 from qiloop.records.sql import connect, ident
 from qiloop.records.store import read_store_info
+
+# Columns where an empty cell is normal, and what it means (said next to their completeness).
+EMPTY_MEANS = {
+    ("patients", "date_of_death"): "empty while the patient is alive",
+    ("practice_registrations", "end_date"): "empty while the patient is registered",
+    ("clinical_events", "numeric_value"): "only readings and results have a value",
+    ("appointments", "clinician_id"): "empty when no clinician is recorded",
+}
+WRAP = 100
 
 SEVERITY_ORDER = ("error", "warning", "info")
 SEVERITY_HEADINGS = {
@@ -93,15 +103,24 @@ class QualityReport:
             out.append(SEVERITY_HEADINGS[severity])
             for f in items:
                 rows = "row" if f.count == 1 else "rows"
-                example = f"; e.g. {f.example}" if f.example else ""
-                out.append(f"  - {f.table}: {f.count:,} {rows} with {f.title}{example}")
-                out.append(f"      why it matters: {f.why}")
+                out.append(f"  - {f.table}: {f.count:,} {rows} with {f.title}")
+                if f.example:
+                    out.append(f"      e.g. {f.example}")
+                out.append(
+                    textwrap.fill(
+                        f.why, width=WRAP, initial_indent="      why it matters: ", subsequent_indent="      "
+                    )
+                )
             out.append("")
         gaps = [c for c in self.completeness if c.filled < c.rows]
         out.append("Completeness (share of rows with a value)")
         if gaps:
             for c in gaps:
-                out.append(f"  - {c.table}.{c.column}: {c.percent:.1f}% ({c.rows - c.filled:,} of {c.rows:,} empty)")
+                means = EMPTY_MEANS.get((c.table, c.column))
+                note = f"; {means}" if means else ""
+                out.append(
+                    f"  - {c.table}.{c.column}: {c.percent:.1f}% ({c.rows - c.filled:,} of {c.rows:,} empty{note})"
+                )
             out.append("  every other column is complete")
         else:
             out.append("  every column is complete")
