@@ -298,3 +298,42 @@ def test_store_that_is_a_directory_is_refused(tmp_path):
     (tmp_path / "store.duckdb").mkdir()
     with pytest.raises(InputError, match="is a directory"):
         import_extract(source, tmp_path / "store.duckdb")
+
+
+def test_windows_line_endings_byte_order_mark_and_quoted_commas(tmp_path):
+    source = write_csv(tmp_path / "extract", valid_extract())
+    (source / "practices.csv").write_bytes(
+        b"\xef\xbb\xbfpractice_id,name,pcn_id,pcn_name,icb_id,icb_name\r\n"
+        b'P1,"Riverside, Surgery",N1,North,I1,ICB\r\n'
+        b"P2,Hill,N1,North,I1,ICB\r\n"
+    )
+    import_extract(source, tmp_path / "store.duckdb")
+    con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
+    assert con.execute("SELECT name FROM practices").fetchall() == [("Riverside, Surgery",), ("Hill",)]
+    con.close()
+    (source / "practices.csv").write_bytes(
+        b"\xef\xbb\xbfpractice_id,name,pcn_id,pcn_name,icb_id,icb_name\r\n"
+        b'P1,"Riverside, Surgery",N1,North,I1,ICB\r\n'
+        b"P2,Hill,N1,North,,ICB\r\n"
+    )
+    with pytest.raises(InputError) as info:
+        import_extract(source, tmp_path / "store.duckdb")
+    assert "\npractices.csv:3: column icb_id: empty, but a value is required\n" in str(info.value)
+
+
+def test_not_utf8_names_the_line(tmp_path):
+    source = write_csv(tmp_path / "extract", valid_extract())
+    path = source / "medications.csv"
+    path.write_bytes(path.read_bytes() + b"1,2023-05-01,\xff\xfe\n")
+    with pytest.raises(InputError) as info:
+        import_extract(source, tmp_path / "store.duckdb")
+    assert "\nmedications.csv:4: the line is not UTF-8 text (save the file as UTF-8 CSV)\n" in str(info.value)
+
+
+def test_unterminated_quote_names_its_line(tmp_path):
+    source = write_csv(tmp_path / "extract", valid_extract())
+    path = source / "medications.csv"
+    path.write_text(path.read_text() + '1,2023-05-01,"329653008\n')
+    with pytest.raises(InputError) as info:
+        import_extract(source, tmp_path / "store.duckdb")
+    assert "\nmedications.csv:4: not valid CSV" in str(info.value)

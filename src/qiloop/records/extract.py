@@ -102,8 +102,9 @@ def _reject_unknown_files(source_dir: Path) -> None:
 def read_csv_header(path: Path) -> list[str]:
     """The column names on the first line of a CSV file."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), None)
+        with path.open("rb") as f:  # only the first line: a bad byte further down is reported with its line
+            first = f.readline().decode("utf-8-sig")
+        header = next(csv.reader([first]), None)
     except UnicodeDecodeError:
         raise InputError(f"{path.name}:1: the header is not UTF-8 text", hint="save the file as UTF-8 CSV") from None
     except csv.Error as exc:
