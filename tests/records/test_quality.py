@@ -187,3 +187,10 @@ def test_duplicate_count_matches_a_plain_python_count(tmp_path):
     assert dup.count == expected
     first_repeat = next(i for i, r in enumerate(new_rows) if r in new_rows[:i])
     assert dup.example is not None and dup.example.startswith(f"medications row {first_repeat + 1} ")
+
+
+def test_store_with_only_the_required_tables(tmp_path):
+    extract = {name: valid_extract()[name] for name in ("patients", "practice_registrations")}
+    report = quality_report(_store(tmp_path, extract), as_of=AS_OF, known_codes=KNOWN)
+    assert report.findings == []
+    assert {c.table for c in report.completeness} == {"patients", "practice_registrations"}
