@@ -85,11 +85,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `qiloop quality ... | head`): not an error.
+        _silence_stdout()
+        return EXIT_OK
     except Exception:  # noqa: BLE001 - last resort: a bug, reported as such
         traceback.print_exc()
         print("internal error: this is a bug in qiloop; please report it with the text above", file=sys.stderr)
         return EXIT_INTERNAL
     return EXIT_OK if code is None else int(code)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> None:

@@ -47,3 +47,14 @@ def test_every_subcommand_has_help(name):
     assert "usage: qiloop " + name in result.stdout
     # a description, not just the usage line
     assert len(result.stdout.strip().splitlines()) > 3
+
+
+def test_output_into_a_closed_pipe_is_not_an_internal_error():
+    import subprocess as sp
+
+    producer = sp.Popen([sys.executable, "-m", "qiloop", "measures", "list"], stdout=sp.PIPE, stderr=sp.PIPE)
+    assert producer.stdout is not None
+    producer.stdout.close()  # the reader has gone before qiloop writes, like `| head -0`
+    _, err = producer.communicate(timeout=120)
+    assert b"internal error" not in err
+    assert b"Traceback" not in err
