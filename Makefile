@@ -1,6 +1,7 @@
 # qiloop's one task runner. CI (.ci/run) uses these same verbs.
 #   make demo       the main job: synthetic demo network -> import -> quality summary
-#   make test       the whole test suite: lint, type check, pytest
+#   make test       the whole test suite: lint, type check, pytest (SQLite), then the
+#                   workbench tests again on a real PostgreSQL server (scripts/postgres-for-tests)
 #   make lint       ruff check + ruff format --check
 #   make typecheck  mypy on the library
 #   make bench      every benchmark at its default size
@@ -10,23 +11,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test pytest lint typecheck bench format clean
+.PHONY: setup demo test pytest pytest-postgres lint typecheck bench format clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the workbench's front-end assets were not installed (apt-get install nodejs npm)"; fi
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/qiloop demo
 
-test: lint typecheck pytest
+test: lint typecheck pytest pytest-postgres
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+pytest-postgres: $(STAMP)
+	@url=$$(scripts/postgres-for-tests); \
+	if [ -n "$$url" ]; then DATABASE_URL="$$url" $(BIN)/python -m pytest tests/web -q $(PYTEST_ARGS); \
+	else echo "PostgreSQL not available here: workbench tests ran on SQLite only"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
