@@ -83,7 +83,7 @@ def run_measures(
 def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdowns: tuple[str, ...]) -> pd.DataFrame:
     from qiloop.progress import track
 
-    compiler = Compiler(store, periods, measures)
+    compiler = Compiler(store, periods, measures, breakdowns)
     compiler.cache_population()
     compiler.cache_relevant_rows()
     keys = ["interval_id", "practice_id", *breakdowns]
@@ -108,11 +108,14 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
             counts = everything[everything["measure_index"] == i].drop(columns="measure_index")
             frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     else:
-        # Compiling a measure (Python, holds the GIL) overlaps running the previous one (DuckDB, releases it).
+        # Compiling builds (and stores) each shared feature table once; then turning a measure into SQL (Python,
+        # holds the GIL) overlaps running the previous one (DuckDB, releases it). Only the runner thread uses
+        # the connection in the second loop.
+        compiled = [compiler.compile(measure) for measure in track(measures, desc="features", total=len(measures))]
         with ThreadPoolExecutor(1) as runner:
             pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
-            for measure in track(measures, desc="measures", total=len(measures)):
-                sql = ibis.to_sql(compiler.aggregate(compiler.compile(measure), breakdowns), dialect="duckdb")
+            for measure, plan in zip(measures, compiled, strict=True):
+                sql = ibis.to_sql(compiler.aggregate(plan, breakdowns), dialect="duckdb")
                 pending.append((measure, runner.submit(store.fetch, sql)))
             for measure, future in pending:
                 counts = future.result()

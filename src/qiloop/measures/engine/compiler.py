@@ -63,38 +63,52 @@ def _age_band(age: ir.IntegerValue) -> ir.StringValue:
     return case
 
 
-def population(store: Store, intervals: ir.Table) -> ir.Table:
-    """One row per patient registered and alive on each interval's reference date."""
+def population(store: Store, intervals: ir.Table, breakdowns: tuple[str, ...] = ()) -> ir.Table:
+    """One row per patient registered and alive on each interval's reference date.
+
+    Columns: patient_id, interval_id, practice_id, registration_start, age, sex and the requested breakdowns.
+    Patients with a single registration skip the ranking of overlapping registrations.
+    """
     regs = store.table("practice_registrations")
+    counted = regs.mutate(registrations=regs.count().over(group_by=regs.patient_id))
     ref = intervals.interval_end
-    joined = regs.join(intervals, [regs.start_date <= ref, regs.end_date.isnull() | (regs.end_date >= ref)])
-    ranked = joined.mutate(
+
+    def spanning(table: ir.Table) -> ir.Table:
+        joined = table.join(intervals, [table.start_date <= ref, table.end_date.isnull() | (table.end_date >= ref)])
+        return joined.select("patient_id", "interval_id", "interval_end", "practice_id", "start_date", "end_date")
+
+    single = spanning(counted.filter(counted.registrations == 1))
+    several = spanning(counted.filter(counted.registrations > 1))
+    ranked = several.mutate(
         rank=ibis.row_number().over(
-            group_by=[joined.patient_id, joined.interval_id],
+            group_by=[several.patient_id, several.interval_id],
             order_by=[
-                joined.start_date.desc(),
-                joined.end_date.fill_null(_FAR_FUTURE).desc(),
-                joined.practice_id.asc(),
+                several.start_date.desc(),
+                several.end_date.fill_null(_FAR_FUTURE).desc(),
+                several.practice_id.asc(),
             ],
         )
     )
-    current = ranked.filter(ranked["rank"] == 0).drop("rank")
+    current = ibis.union(single, ranked.filter(ranked["rank"] == 0).drop("rank"), distinct=False)
     patients = store.table("patients")
     both = current.join(patients, "patient_id")
     alive = both.filter(both.date_of_death.isnull() | (both.date_of_death > both.interval_end))
     age = _age(alive.date_of_birth, alive.interval_end)
-    offset_columns = [c for c in intervals.columns if c.startswith("ref_minus_")]
+    extra: dict[str, Any] = {}
+    if "age_band" in breakdowns:
+        extra["age_band"] = _age_band(age)
+    if "ethnicity" in breakdowns:
+        extra["ethnicity"] = alive.ethnicity.fill_null(UNKNOWN)
+    if "imd_quintile" in breakdowns:
+        extra["imd_quintile"] = alive.imd_quintile.cast("string").fill_null(UNKNOWN)
     return alive.select(
         "patient_id",
         "interval_id",
         "practice_id",
-        *offset_columns,
         registration_start=alive.start_date,
-        age=age,
+        age=age.cast("int16"),
         sex=alive.sex,
-        age_band=_age_band(age),
-        ethnicity=alive.ethnicity.fill_null(UNKNOWN),
-        imd_quintile=alive.imd_quintile.cast("string").fill_null(UNKNOWN),
+        **extra,
     )
 
 
@@ -107,7 +121,11 @@ class CompiledMeasure:
 
 
 class Compiler:
-    def __init__(self, store: Store, intervals: list[Interval], measures: list[m.Measure]) -> None:
+    """Compiles measures for one run; features are computed once and shared between measures."""
+
+    def __init__(
+        self, store: Store, intervals: list[Interval], measures: list[m.Measure], breakdowns: tuple[str, ...] = ()
+    ) -> None:
         self.store = store
         self.intervals = intervals
         offsets: set[Offset] = set()
@@ -115,9 +133,11 @@ class Compiler:
             for node in measure.nodes():
                 offsets |= m.offsets_used(node)
         self.interval_table = interval_table(store, intervals, offsets)
-        self.population = population(store, self.interval_table)
+        self.population = population(store, self.interval_table, breakdowns)
         self.tables = self._relevant_rows(measures)
         self.features = FeatureBuilder(self.tables, self.interval_table)
+        self.feature_tables: dict[m.Node, tuple[ir.Table, str]] = {}
+        self.materialize_features = False
 
     def cache_population(self) -> None:
         self.population = self.store.materialize("qiloop_population", self.population)
@@ -143,25 +163,54 @@ class Compiler:
                 t = self.store.table(table)
                 out[table] = t.filter(t[column].isin(sorted(codes[table])))
         if need_appointments:
-            out["appointments"] = self.store.table("appointments")
+            t = self.store.table("appointments")
+            out["appointments"] = t.select(
+                "patient_id", "booked_date", "start_date", "status", "mode", "hcp_role", "clinician_id"
+            )
         return out
 
     def cache_relevant_rows(self) -> None:
+        """Materialise the code-filtered event rows, and from now on each feature table when first used."""
         for name in list(self.tables):
-            if name != "appointments":
-                self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
+            self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
         self.features = FeatureBuilder(self.tables, self.interval_table)
+        self.materialize_features = True
+
+    def feature(self, node: m.Node) -> tuple[ir.Table, str]:
+        """The (patient_id, interval_id, value) table of a feature, built once per run."""
+        if node not in self.feature_tables:
+            name = f"f{len(self.feature_tables)}"
+            table = self.features.build(node, name)
+            if self.materialize_features:
+                table = self.store.materialize(f"qiloop_feature_{name}", table)
+            self.feature_tables[node] = (table, name)
+        return self.feature_tables[node]
 
     def compile(self, measure: m.Measure) -> CompiledMeasure:
-        names: dict[m.Node, str] = {}
         frame = self.population
+        if any(isinstance(n, m.ReferenceDate) for node in measure.nodes() for n in m.walk(node)):
+            offsets = [c for c in self.interval_table.columns if c.startswith("ref_minus_")]
+            iv = self.interval_table.select("interval_id", *offsets)
+            joined = frame.join(iv, "interval_id")
+            frame = joined.select(*frame.columns, *offsets)
+        prefilter = [part for part in _conjuncts(measure.denominator) if not m.features(part)]
+        if prefilter:
+            population_only = _Expressions(frame, {})
+            for part in prefilter:
+                frame = frame.filter(population_only.value(part))
+        names: dict[m.Node, str] = {}
+        driver = _driver(measure.denominator)
+        if driver is not None:
+            table, name = self.feature(driver)
+            joined = frame.join(table, KEYS)
+            frame = joined.select(*frame.columns, table[name])
+            names[driver] = name
         for node in measure.nodes():
             for feature in m.features(node):
                 if feature in names:
                     continue
-                name = f"f{len(names)}"
+                table, name = self.feature(feature)
                 names[feature] = name
-                table = self.features.build(feature, name)
                 joined = frame.left_join(table, KEYS)
                 frame = joined.select(*frame.columns, table[name])
         expr = _Expressions(frame, names)
@@ -188,6 +237,52 @@ class Compiler:
         return self.population.group_by(["interval_id", "practice_id", *breakdowns]).aggregate(
             population=self.population.count()
         )
+
+
+def _conjuncts(node: m.Node) -> list[m.Node]:
+    if isinstance(node, m.And):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+_COUNTS = (m.Aggregate, m.AppointmentAggregate)
+
+
+def _is_count(node: m.Node) -> bool:
+    return isinstance(node, _COUNTS) and node.kind == "count"
+
+
+def _requires_positive(op: str, constant: m.Node, count_on_left: bool) -> bool:
+    """Whether ``count <op> constant`` (or ``constant <op> count``) can only hold for a count above 0."""
+    if not isinstance(constant, m.Constant) or isinstance(constant.value, bool):
+        return False
+    if not isinstance(constant.value, (int, float)):
+        return False
+    c = constant.value
+    if not count_on_left:
+        op = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}[op]
+    return (op == "ge" and c >= 1) or (op == "gt" and c >= 0) or (op == "eq" and c >= 1)
+
+
+def _driver(node: m.Node) -> m.Node | None:
+    """A feature that must have a row for ``node`` to be true (or, for a count, above 0), if there is one.
+
+    Measures start from that feature's rows instead of the whole population: same result, far fewer rows.
+    """
+    if isinstance(node, (m.Unresolved, m.CoPrescribed)):
+        return node
+    if isinstance(node, _COUNTS) and node.kind in ("exists", "count"):
+        return node
+    if isinstance(node, m.And):
+        return _driver(node.left) or _driver(node.right)
+    if isinstance(node, m.Compare):
+        for side, other, on_left in ((node.left, node.right, True), (node.right, node.left, False)):
+            if isinstance(side, m.FEATURE_TYPES):
+                if not _is_count(side) and not (isinstance(side, _COUNTS) and side.kind == "exists"):
+                    return side  # a missing date or value makes the comparison false
+                if _is_count(side) and _requires_positive(node.op, other, on_left):
+                    return side
+    return None
 
 
 class _Expressions:
