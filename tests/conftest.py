@@ -8,25 +8,12 @@ clear message when it is not there.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from qiloop_reference import REFERENCE_DIR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _find_reference() -> Path | None:
-    explicit = os.environ.get("QILOOP_REFERENCE_DIR")
-    candidates = [Path(explicit)] if explicit else []
-    candidates += [REPO_ROOT.parent / "shared" / "reference", REPO_ROOT.parent.parent / "shared" / "reference"]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-REFERENCE_DIR = _find_reference()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE_DIR
 from qiloop.spc import spc
+from qiloop_reference import REFERENCE_DIR
 
 pytestmark = pytest.mark.reference
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REFERENCE_DIR
 from qiloop.spc import rules, spc
+from qiloop_reference import REFERENCE_DIR
 
 pytestmark = pytest.mark.reference
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import REFERENCE_DIR
 from qiloop.spc import rules, signals, spc
+from qiloop_reference import REFERENCE_DIR
 
 pytestmark = pytest.mark.reference
 

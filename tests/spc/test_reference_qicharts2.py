@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REFERENCE_DIR
 from qiloop.spc import spc
 from qiloop.spc.rules import anhoej_limits
+from qiloop_reference import REFERENCE_DIR
 
 pytestmark = pytest.mark.reference
 

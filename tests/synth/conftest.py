@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from synth_reference import load
+from synth_reference import CALIBRATION_PATIENTS, CALIBRATION_PRACTICES, load
 
 from qiloop.synth import NetworkSummary, generate_network
 
-CALIBRATION_PATIENTS = 60_000
-CALIBRATION_PRACTICES = 7
 END = dt.date(2026, 3, 31)
 
 

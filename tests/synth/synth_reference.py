@@ -9,6 +9,10 @@ import pandas as pd
 
 from qiloop.synth.codes import CODES
 
+# The calibration network shared by the calibration tests (tests/synth/conftest.py).
+CALIBRATION_PATIENTS = 60_000
+CALIBRATION_PRACTICES = 7
+
 
 def load(out_dir: Path) -> dict[str, pd.DataFrame]:
     return {

@@ -44,7 +44,7 @@ def test_share_aged_65_and_over_is_like_england(calibration_tables: dict[str, pd
 
 def test_list_size_at_start_matches_the_requested_patients(calibration_tables: dict[str, pd.DataFrame]) -> None:
     """The lists on the start date add up to --patients exactly (deaths and leavers come later)."""
-    from conftest import CALIBRATION_PATIENTS
+    from synth_reference import CALIBRATION_PATIENTS
 
     assert len(registered_on(calibration_tables, START).index.unique()) == pytest.approx(CALIBRATION_PATIENTS, abs=60)
 
