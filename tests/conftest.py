@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from qiloop_reference import REFERENCE_DIR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
