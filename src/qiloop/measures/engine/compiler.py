@@ -173,7 +173,7 @@ class Compiler:
         """Materialise the code-filtered event rows, and from now on each feature table when first used."""
         for name in list(self.tables):
             self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
-        self.features = FeatureBuilder(self.tables, self.interval_table)
+        self.features = FeatureBuilder(self.tables, self.interval_table, self.store.materialize)
         self.materialize_features = True
 
     def feature(self, node: m.Node) -> tuple[ir.Table, str]:

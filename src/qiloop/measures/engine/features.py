@@ -8,6 +8,8 @@ rows have no feature row; the compiler fills False / 0 / missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 
@@ -33,9 +35,16 @@ def windowed(rows: ir.Table, intervals: ir.Table, window: Window, date_column: s
 class FeatureBuilder:
     """Builds feature tables from the (pre-filtered) event tables and the interval table."""
 
-    def __init__(self, tables: dict[str, ir.Table], intervals: ir.Table) -> None:
+    def __init__(
+        self,
+        tables: dict[str, ir.Table],
+        intervals: ir.Table,
+        materialize: Callable[[str, ir.Table], ir.Table] | None = None,
+    ) -> None:
         self.tables = tables
         self.intervals = intervals
+        self.materialize = materialize
+        self._totals: dict[m.AppointmentQuery, ir.Table] = {}
 
     def build(self, node: m.Node, name: str) -> ir.Table:
         if isinstance(node, m.Aggregate):
@@ -94,16 +103,26 @@ class FeatureBuilder:
         if node.kind in ("exists", "count"):
             value = rows.count() > 0 if node.kind == "exists" else rows.count()
             return rows.group_by(KEYS).aggregate(**{name: value})
-        named = rows.filter(rows.clinician_id.notnull())
-        per = named.group_by([*KEYS, "clinician_id"]).aggregate(nj=named.count())
-        totals = per.group_by(KEYS).aggregate(n=per.nj.sum(), top=per.nj.max(), squares=(per.nj * per.nj).sum())
-        totals = totals.filter(totals.n >= 2)
+        totals = self._clinician_totals(node.query)
         n = totals.n.cast("float64")
         if node.kind == "upc":
             value = totals.top.cast("float64") / n
         else:
             value = (totals.squares.cast("float64") - n) / (n * (n - 1.0))
         return totals.select(*KEYS, **{name: value})
+
+    def _clinician_totals(self, q: m.AppointmentQuery) -> ir.Table:
+        """Per patient and interval: n, max nⱼ and Σ nⱼ² over clinicians (n ≥ 2); shared by UPC and COC."""
+        if q not in self._totals:
+            rows = self._appointment_rows(q)
+            named = rows.filter(rows.clinician_id.notnull())
+            per = named.group_by([*KEYS, "clinician_id"]).aggregate(nj=named.count())
+            totals = per.group_by(KEYS).aggregate(n=per.nj.sum(), top=per.nj.max(), squares=(per.nj * per.nj).sum())
+            totals = totals.filter(totals.n >= 2)
+            if self.materialize is not None:
+                totals = self.materialize(f"qiloop_clinician_totals_{len(self._totals)}", totals)
+            self._totals[q] = totals
+        return self._totals[q]
 
     def _last_dates(self, codes: frozenset[str], window: Window, column: str) -> ir.Table:
         rows = windowed(self._coded("clinical_events", codes), self.intervals, window)
