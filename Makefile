@@ -1,5 +1,5 @@
 # qiloop's one task runner. CI (.ci/run) uses these same verbs.
-#   make demo       the main job: synthetic demo network -> import -> quality summary
+#   make demo       the main job: the workbench on 127.0.0.1:8000 with a measured synthetic demo network
 #   make test       the whole test suite: lint, type check, pytest (SQLite), then the
 #                   workbench tests again on a real PostgreSQL server (scripts/postgres-for-tests)
 #   make lint       ruff check + ruff format --check
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml package-lock.json
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/qiloop demo
+	$(BIN)/python -m qiloop_web start
 
 test: lint typecheck pytest pytest-postgres
 

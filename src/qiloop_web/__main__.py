@@ -1,5 +1,6 @@
 """``python -m qiloop_web`` (or ``qiloop-web``): start the workbench, or run a Django management command.
 
+    python -m qiloop_web start [--port 8000] [--no-serve]     first run: demo network, measures, accounts; then serve
     python -m qiloop_web serve [--port 8000] [--no-migrate]   migrate, then serve on 127.0.0.1
     python -m qiloop_web <django command> ...                  e.g. migrate, createsuperuser, check
 
@@ -70,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         if argv[:1] == ["serve"]:
             return _serve(argv[1:])
+        if argv[:1] == ["start"]:
+            from qiloop_web.startup import start
+
+            return start(argv[1:])
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["qiloop-web", *argv])

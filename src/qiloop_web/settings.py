@@ -27,6 +27,9 @@ DEBUG = False if PRODUCTION else ENV.flag("QILOOP_DEBUG", default=True)
 # The DuckDB analytics store the library writes (imports, measure results).
 QILOOP_STORE = Path(ENV.get("QILOOP_STORE") or VAR_DIR / "demo" / "store.duckdb").resolve()
 
+# Measure results computed from the store (python -m qiloop_web start, or compute_results).
+QILOOP_RESULTS_DIR = Path(ENV.get("QILOOP_RESULTS_DIR") or VAR_DIR / "results").resolve()
+
 # Front-end packages installed by `npm ci` at the repository root.
 NODE_MODULES = Path(ENV.get("QILOOP_NODE_MODULES") or REPO_ROOT / "node_modules").resolve()
 
@@ -40,6 +43,7 @@ INSTALLED_APPS = [
     "qiloop_web.audit",
     "qiloop_web.accounts",
     "qiloop_web.organisations",
+    "qiloop_web.dashboard",
 ]
 
 MIDDLEWARE = [

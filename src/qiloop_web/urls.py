@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("qiloop_web.accounts.urls")),
     path("", include("qiloop_web.organisations.urls")),
     path("", include("qiloop_web.audit.urls")),
+    path("", include("qiloop_web.dashboard.urls")),
 ]

@@ -1,0 +1,148 @@
+"""What the dashboard, measure and network pages show, assembled from the results (no Django views here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.conf import settings
+from django.http import Http404
+
+from qiloop.measures import all_measures
+from qiloop.measures.library.describe import TOPIC_NAMES
+from qiloop.measures.model import Measure, codes_used
+from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, Results, load_results
+from qiloop_web.dashboard.series import Chart, format_value, measure_chart, scale
+
+TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
+CHANGES = {"": "All measures", "changed": "Only what changed (special cause)"}
+
+
+def results() -> Results | None:
+    return load_results(settings.QILOOP_RESULTS_DIR)
+
+
+def topic_name(topic: str) -> str:
+    return TOPIC_NAMES.get(topic, topic.replace("_", " ").capitalize())
+
+
+def measures_by_topic() -> dict[str, list[Measure]]:
+    grouped: dict[str, list[Measure]] = {t: [] for t in TOPICS}
+    for measure in all_measures().values():
+        grouped.setdefault(measure.topic or "other", []).append(measure)
+    return {t: ms for t, ms in grouped.items() if ms}
+
+
+def get_measure_or_404(measure_id: str) -> Measure:
+    measure = all_measures().get(measure_id)
+    if measure is None:
+        raise Http404("No such measure.")
+    return measure
+
+
+def practice_series(loaded: Results, practice_id: str, measure_id: str) -> pd.DataFrame:
+    table = loaded.results
+    return table[(table["practice_id"] == practice_id) & (table["measure"] == measure_id)]
+
+
+@dataclass
+class Card:
+    measure: Measure
+    chart: Chart | None
+
+
+@dataclass
+class TopicSection:
+    topic: str
+    name: str
+    cards: list[Card] = field(default_factory=list)
+
+
+def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed_only: bool) -> list[TopicSection]:
+    """The practice's measures grouped by topic, optionally one topic and only those with a special cause."""
+    sections = []
+    by_practice = loaded.results[loaded.results["practice_id"] == practice_id]
+    for key, measures in measures_by_topic().items():
+        if topic and key != topic:
+            continue
+        section = TopicSection(key, topic_name(key))
+        for measure in measures:
+            series = by_practice[by_practice["measure"] == measure.id]
+            chart = measure_chart(measure, series, element_id=f"chart-{measure.id}", small=True)
+            if changed_only and (chart is None or not chart.changed):
+                continue
+            section.cards.append(Card(measure, chart))
+        if section.cards:
+            sections.append(section)
+    return sections
+
+
+def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, object]]:
+    multiplier, unit = scale(measure)
+    rows = []
+    for row in series.sort_values("interval_start", ascending=False).to_dict("records"):
+        value = None if pd.isna(row["ratio"]) else float(row["ratio"]) * multiplier
+        rows.append(
+            {
+                "month": pd.Timestamp(row["interval_start"]).strftime("%B %Y"),
+                "numerator": _count(row["numerator"]),
+                "denominator": _count(row["denominator"]),
+                "value": format_value(value, unit),
+            }
+        )
+    return rows
+
+
+def _count(value: object) -> str:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return "suppressed"
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+
+
+GROUP_NAMES = {"imd_quintile": {"1": "1 (most deprived)", "5": "5 (least deprived)", "unknown": "Not recorded"}}
+
+
+def breakdown_tables(loaded: Results, measure: Measure, practice_id: str) -> list[dict[str, object]]:
+    """One table per breakdown for the latest month: group, numerator, denominator, value."""
+    multiplier, unit = scale(measure)
+    table = loaded.breakdowns
+    table = table[(table["measure"] == measure.id) & (table["practice_id"] == practice_id)]
+    out = []
+    for breakdown in BREAKDOWNS:
+        rows = table[table["breakdown"] == breakdown].sort_values("group")
+        names = GROUP_NAMES.get(breakdown, {})
+        out.append(
+            {
+                "key": breakdown,
+                "name": BREAKDOWN_NAMES[breakdown],
+                "rows": [
+                    {
+                        "group": names.get(str(r["group"]).removesuffix(".0"), str(r["group"]).removesuffix(".0")),
+                        "numerator": _count(r["numerator"]),
+                        "denominator": _count(r["denominator"]),
+                        "value": format_value(None if pd.isna(r["ratio"]) else r["ratio"] * multiplier, unit),
+                    }
+                    for r in rows.to_dict("records")
+                ],
+            }
+        )
+    return out
+
+
+def code_lists(measure: Measure) -> list[dict[str, object]]:
+    lists = []
+    for node in (measure.denominator, measure.numerator, measure.exclusions):
+        if node is None:
+            continue
+        for codes in codes_used(node):
+            if all(c["name"] != codes.name for c in lists):
+                lists.append(
+                    {
+                        "name": codes.name,
+                        "version": codes.version,
+                        "system": codes.system or "",
+                        "codes": sorted(codes.codes),
+                    }
+                )
+    return lists

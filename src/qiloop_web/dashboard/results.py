@@ -1,0 +1,171 @@
+"""The measure results the pages read: every library measure for every practice and month, computed once.
+
+``compute_results(store, directory)`` runs the library's measures over the
+analytics store and writes, in ``directory``:
+
+* ``results.parquet`` — the long results table (one row per measure, practice, month);
+* ``breakdowns.parquet`` — the latest month by age band, sex, ethnicity and deprivation
+  (one row per measure, practice, breakdown and group);
+* ``manifest.json`` — what the results were computed from: the store's tables
+  (their source checksums) and every measure's version and code-list versions.
+
+A later call recomputes only when that fingerprint has changed. Pages call
+:func:`load_results`, which keeps the tables in memory until the files change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from qiloop.measures import all_measures, run_measures
+from qiloop.records.store import read_store_info
+
+BREAKDOWNS = ("age_band", "sex", "ethnicity", "imd_quintile")
+BREAKDOWN_NAMES = {"age_band": "Age band", "sex": "Sex", "ethnicity": "Ethnicity", "imd_quintile": "Deprivation"}
+MONTHS = 60  # five years of monthly intervals, ending with the latest month the store has data for
+FILES = ("results.parquet", "breakdowns.parquet", "manifest.json")
+
+
+def fingerprint(store: Path) -> dict[str, object]:
+    """What the results depend on: the imported tables' checksums and every measure's versions."""
+    info = read_store_info(store)
+    tables = {name: table.source_sha256 for name, table in sorted(info.tables.items())}
+    measures = {
+        mid: {"version": m.version, "codelists": m.codelist_versions} for mid, m in sorted(all_measures().items())
+    }
+    digest = hashlib.sha256(json.dumps([tables, measures], sort_keys=True).encode()).hexdigest()
+    return {"store": str(store), "qiloop_version": info.qiloop_version, "digest": digest}
+
+
+def up_to_date(store: Path, directory: Path) -> bool:
+    """True when ``directory`` holds results computed from this store and these measure versions."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files_there = all((directory / name).is_file() for name in FILES)
+    return files_there and manifest.get("digest") == fingerprint(store)["digest"]
+
+
+def latest_month(store: Path) -> dt.date:
+    """The first day of the latest month with clinical events or prescriptions (appointments may be booked ahead)."""
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT greatest((SELECT max(date) FROM clinical_events), (SELECT max(date) FROM medications))"
+        ).fetchone()
+    finally:
+        con.close()
+    latest = row[0] if row and row[0] is not None else dt.date.today()
+    return dt.date(latest.year, latest.month, 1)
+
+
+def month_text(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def first_month(last: dt.date, months: int) -> dt.date:
+    index = last.year * 12 + last.month - 1 - (months - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class ComputeSummary:
+    computed: bool
+    measures: int
+    rows: int
+    seconds: float
+
+
+def compute_results(
+    store: Path,
+    directory: Path,
+    *,
+    months: int = MONTHS,
+    force: bool = False,
+    say: Callable[[str], None] = print,
+) -> ComputeSummary:
+    """Compute every library measure for every practice and month into ``directory`` (unless up to date)."""
+    store, directory = Path(store), Path(directory)
+    if not force and up_to_date(store, directory):
+        rows = len(pd.read_parquet(directory / "results.parquet", columns=["measure"]))
+        say(f"measure results are up to date ({directory})")
+        return ComputeSummary(False, len(all_measures()), rows, 0.0)
+    started = time.perf_counter()
+    measures = list(all_measures().values())
+    last = latest_month(store)
+    start, end = month_text(first_month(last, months)), month_text(last)
+    say(f"computing {len(measures)} measures for every practice, {start} to {end} ...")
+    # One engine run for all measures (it shares features between them and shows its own progress bar).
+    results = run_measures(store, measures, start=start, end=end)
+    say(f"  and the latest month ({end}) by {', '.join(BREAKDOWN_NAMES[b].lower() for b in BREAKDOWNS)} ...")
+    breakdowns = by_each_breakdown(run_measures(store, measures, start=end, end=end, breakdowns=BREAKDOWNS))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").unlink(missing_ok=True)  # written last: a half-written set is never "up to date"
+    results.to_parquet(directory / "results.parquet", index=False)
+    breakdowns.to_parquet(directory / "breakdowns.parquet", index=False)
+    manifest = fingerprint(store) | {"start": start, "end": end, "computed_at": dt.datetime.now(dt.UTC).isoformat()}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    seconds = time.perf_counter() - started
+    say(f"  {len(results):,} result rows in {seconds:.1f} s")
+    return ComputeSummary(True, len(measures), len(results), seconds)
+
+
+def by_each_breakdown(crossed: pd.DataFrame) -> pd.DataFrame:
+    """Collapse a run crossed by every breakdown into one table per breakdown (stacked, long)."""
+    tables = []
+    for column in BREAKDOWNS:
+        keys = ["measure", "interval_start", "interval_end", "practice_id", column]
+        summed = crossed.groupby(keys, dropna=False)[["numerator", "denominator"]].sum().reset_index()
+        summed = summed.rename(columns={column: "group"})
+        summed.insert(4, "breakdown", column)
+        summed["group"] = summed["group"].astype(str)
+        tables.append(summed)
+    out = pd.concat(tables, ignore_index=True)
+    out["ratio"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """The results tables in memory, and when they were computed."""
+
+    results: pd.DataFrame
+    breakdowns: pd.DataFrame
+    manifest: dict[str, object]
+
+    def practice_ids(self) -> set[str]:
+        return set(self.results["practice_id"].unique())
+
+
+_cache: dict[Path, tuple[float, Results]] = {}
+_lock = threading.Lock()
+
+
+def load_results(directory: Path) -> Results | None:
+    """The results in ``directory`` (None when there are none yet), re-read only when the manifest changes."""
+    manifest_path = Path(directory) / "manifest.json"
+    try:
+        stamp = manifest_path.stat().st_mtime
+    except OSError:
+        return None
+    with _lock:
+        cached = _cache.get(manifest_path)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        results = pd.read_parquet(manifest_path.parent / "results.parquet")
+        results["interval_start"] = pd.to_datetime(results["interval_start"])
+        breakdowns = pd.read_parquet(manifest_path.parent / "breakdowns.parquet")
+        loaded = Results(results, breakdowns, json.loads(manifest_path.read_text(encoding="utf-8")))
+        _cache[manifest_path] = (stamp, loaded)
+        return loaded

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from qiloop_web.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("practices/<str:code>/", views.practice_dashboard, name="practice"),
+    path("practices/<str:code>/measures/<str:measure_id>/", views.measure_page, name="measure"),
+    path("practices/<str:code>/measures/<str:measure_id>/action-list/", views.action_list_page, name="action-list"),
+    path(
+        "practices/<str:code>/measures/<str:measure_id>/action-list.csv", views.action_list_csv, name="action-list-csv"
+    ),
+    path("networks/<str:code>/", views.network_view, name="network"),
+    path("networks/<str:code>/measures/<str:measure_id>/", views.network_measure, name="network-measure"),
+    path("charts/vega-interpreter.js", views.vega_interpreter, name="vega-interpreter"),
+]

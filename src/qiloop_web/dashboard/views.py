@@ -1,0 +1,191 @@
+"""Practice dashboard, measure page, action list (page and CSV) and network views. Each: one permission check, render."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+
+from qiloop.errors import QiloopError
+from qiloop.measures import action_list
+from qiloop_web.dashboard import pages
+from qiloop_web.dashboard.network import funnel_chart, published_monthly, published_totals, small_multiples
+from qiloop_web.dashboard.series import measure_chart
+from qiloop_web.organisations.models import Kind, Organisation
+from qiloop_web.organisations.naming import practice_labels
+from qiloop_web.organisations.permissions import (
+    organisation_permission_required,
+    patient_level_view,
+    permissions_in,
+)
+from qiloop_web.organisations.roles import Permission
+
+
+def _practice_only(organisation: Organisation) -> None:
+    if organisation.kind != Kind.PRACTICE:
+        raise Http404("Dashboards are for practices; networks have a network view.")
+
+
+@organisation_permission_required(Permission.VIEW_DASHBOARD)
+def practice_dashboard(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    _practice_only(organisation)
+    topic = request.GET.get("topic", "")
+    topic = topic if topic in pages.measures_by_topic() else ""
+    changed_only = request.GET.get("show") == "changed"
+    loaded = pages.results()
+    has_data = loaded is not None and organisation.code in loaded.practice_ids()
+    sections = (
+        pages.dashboard_sections(loaded, organisation.code, topic=topic, changed_only=changed_only) if has_data else []
+    )
+    context = {
+        "organisation": organisation,
+        "has_data": has_data,
+        "sections": sections,
+        "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
+        "topic": topic,
+        "changed_only": changed_only,
+        "manifest": loaded.manifest if loaded else {},
+    }
+    return render(request, "dashboard/practice.html", context)
+
+
+@organisation_permission_required(Permission.VIEW_DASHBOARD)
+def measure_page(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
+    _practice_only(organisation)
+    measure = pages.get_measure_or_404(measure_id)
+    loaded = pages.results()
+    series = pages.practice_series(loaded, organisation.code, measure.id) if loaded else None
+    context = {
+        "organisation": organisation,
+        "measure": measure,
+        "topic": pages.topic_name(measure.topic),
+        "chart": measure_chart(measure, series, element_id="chart-main") if series is not None else None,
+        "numbers": pages.numbers_table(measure, series) if series is not None else [],
+        "breakdowns": pages.breakdown_tables(loaded, measure, organisation.code) if loaded else [],
+        "code_lists": pages.code_lists(measure),
+        "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
+        "manifest": loaded.manifest if loaded else {},
+    }
+    return render(request, "dashboard/measure.html", context)
+
+
+def _action_list_table(organisation: Organisation, measure_id: str):  # type: ignore[no-untyped-def]
+    measure = pages.get_measure_or_404(measure_id)
+    loaded = pages.results()
+    on = str(loaded.manifest.get("end")) if loaded else None
+    try:
+        table = action_list(settings.QILOOP_STORE, measure, organisation.code, on=on)
+    except QiloopError as problem:
+        return measure, on, None, problem.message if hasattr(problem, "message") else str(problem)
+    return measure, on, table, ""
+
+
+@patient_level_view(what="action_list")
+def action_list_page(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
+    _practice_only(organisation)
+    measure, on, table, problem = _action_list_table(organisation, measure_id)
+    request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
+    context = {
+        "organisation": organisation,
+        "measure": measure,
+        "on": on,
+        "problem": problem,
+        "columns": list(table.columns) if table is not None else [],
+        "rows": table.astype(str).replace({"<NA>": "", "NaT": "", "nan": "", "None": ""}).values.tolist()
+        if table is not None
+        else [],
+    }
+    return render(request, "dashboard/action_list.html", context)
+
+
+@patient_level_view(what="action_list", download=True)
+def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
+    _practice_only(organisation)
+    measure, on, table, problem = _action_list_table(organisation, measure_id)
+    if table is None:
+        return HttpResponse(problem, status=404, content_type="text/plain; charset=utf-8")
+    request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
+    response = HttpResponse(table.to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{on}-action-list.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _network_practices(request: HttpRequest, organisation: Organisation) -> tuple[list[str], dict[str, str]]:
+    if organisation.kind == Kind.PRACTICE:
+        raise Http404("A network view is for a PCN or an ICB.")
+    practices = list(Organisation.objects.filter(kind=Kind.PRACTICE).filter(parent=organisation))
+    if organisation.kind == Kind.ICB:
+        practices = list(Organisation.objects.filter(kind=Kind.PRACTICE, parent__parent=organisation))
+    return [p.code for p in practices], practice_labels(request.user, practices)
+
+
+@organisation_permission_required(Permission.VIEW_NETWORK)
+def network_view(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    codes, labels = _network_practices(request, organisation)
+    topic = request.GET.get("topic", "")
+    topic = topic if topic in pages.measures_by_topic() else ""
+    loaded = pages.results()
+    sections = []
+    if loaded is not None:
+        for key, measures in pages.measures_by_topic().items():
+            if topic and key != topic:
+                continue
+            items = [
+                (m, funnel_chart(m, published_totals(loaded.results, m.id, codes), labels, element_id=f"funnel-{m.id}"))
+                for m in measures
+            ]
+            sections.append({"name": pages.topic_name(key), "items": items})
+    context = {
+        "organisation": organisation,
+        "sections": sections,
+        "practice_count": len(codes),
+        "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
+        "topic": topic,
+        "manifest": loaded.manifest if loaded else {},
+    }
+    return render(request, "dashboard/network.html", context)
+
+
+@organisation_permission_required(Permission.VIEW_NETWORK)
+def network_measure(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
+    codes, labels = _network_practices(request, organisation)
+    measure = pages.get_measure_or_404(measure_id)
+    loaded = pages.results()
+    funnel = multiples = None
+    if loaded is not None:
+        funnel = funnel_chart(
+            measure, published_totals(loaded.results, measure.id, codes), labels, element_id="funnel-main"
+        )
+        multiples = small_multiples(measure, published_monthly(loaded.results, measure.id, codes), labels, prefix="spc")
+    context = {
+        "organisation": organisation,
+        "measure": measure,
+        "topic": pages.topic_name(measure.topic),
+        "funnel": funnel,
+        "multiples": multiples or [],
+        "manifest": loaded.manifest if loaded else {},
+    }
+    return render(request, "dashboard/network_measure.html", context)
+
+
+@lru_cache(maxsize=1)
+def _interpreter_source() -> str:
+    source = (settings.NODE_MODULES / "vega-interpreter" / "build" / "vega-interpreter.js").read_text(encoding="utf-8")
+    # The ES module imports from the bare name 'vega-util', which a browser cannot resolve without an
+    # (inline, CSP-blocked) import map; vega's own bundle, loaded first, already carries vega-util.
+    return re.sub(r"import \{([^}]*)\} from 'vega-util';", r"const {\1} = globalThis.vega;", source, count=1)
+
+
+@cache_control(max_age=3600, public=True)
+def vega_interpreter(request: HttpRequest) -> HttpResponse:
+    """vega-interpreter (node_modules) as a module the browser can load: Vega's expressions without eval."""
+    try:
+        source = _interpreter_source()
+    except OSError:
+        raise Http404("vega-interpreter is not installed (npm ci).") from None
+    return HttpResponse(source, content_type="text/javascript; charset=utf-8")
