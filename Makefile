@@ -6,12 +6,13 @@
 #   make typecheck  mypy on the library
 #   make bench      every benchmark at its default size
 #   make format     ruff format + ruff check --fix
+#   make docs       regenerate docs/cli.md from --help
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test pytest pytest-postgres lint typecheck bench format clean
+.PHONY: setup demo test pytest pytest-postgres lint typecheck bench format docs clean
 
 setup: $(STAMP)
 
@@ -47,6 +48,9 @@ bench: $(STAMP)
 	$(BIN)/qiloop bench synth
 	$(BIN)/qiloop bench spc
 	$(BIN)/qiloop bench measures
+
+docs: $(STAMP)
+	$(BIN)/python -m qiloop.clidocs > docs/cli.md
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests
