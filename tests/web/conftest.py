@@ -37,3 +37,36 @@ from web_universe import Universe, build_universe  # noqa: E402
 def universe(db) -> Universe:
     """A small network: one ICB, two PCNs, three practices and one person per role (see web_universe.py)."""
     return build_universe()
+
+
+# A few measures from each topic keep the tests fast; the others show "not enough data".
+MEASURED = ["pincer_a", "pincer_any", "dna_rate", "appts_per_1000", "continuity_upc", "hyp008", "dm020"]
+
+
+@pytest.fixture(scope="session")
+def measured_store(tmp_path_factory):
+    """A small synthetic store (3 practices, about 2,000 patients) whose practice codes are the universe's,
+    and the results of the MEASURED measures over 18 months: built once per test process."""
+    import duckdb
+
+    from qiloop.records.demo import build_demo
+    from qiloop_web.dashboard.results import compute_results
+
+    folder = tmp_path_factory.mktemp("measured")
+    demo = build_demo(folder / "demo", practices=3, patients=2000, say=lambda _text: None)
+    con = duckdb.connect(str(demo.store))
+    try:
+        for table in ("practices", "practice_registrations", "appointments"):
+            con.execute(f"UPDATE {table} SET practice_id = 'A0000' || right(practice_id, 1)")  # Q10001 -> A00001
+    finally:
+        con.close()
+    results = folder / "results"
+    compute_results(demo.store, results, months=18, measure_ids=MEASURED, say=lambda _text: None)
+    return demo.store, results
+
+
+@pytest.fixture
+def measured(settings, measured_store):
+    """Point the workbench at the small measured store and its results."""
+    settings.QILOOP_STORE, settings.QILOOP_RESULTS_DIR = measured_store
+    return measured_store

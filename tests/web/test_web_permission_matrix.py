@@ -57,6 +57,24 @@ organisations:settings@sibling               3  4  4  4  4  4  4  4  4  4  4  4 
 audit:organisation-log@practice              3  4  2  4  4  4  4  4  4  4  4  2  4
 audit:organisation-log@pcn                   3  4  4  4  4  4  4  4  4  4  4  2  4
 organisations:accept-invitation              2  2  2  2  2  2  2  2  2  2  2  2  2
+dashboard:practice@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
+dashboard:practice@sibling                   3  4  4  4  4  4  4  4  4  4  4  4  2
+dashboard:practice@pcn                       3  4  4  4  4  4  4  4  4  4  4  4  4
+dashboard:measure@practice                   3  2  2  2  2  2  2  2  2  4  4  4  4
+dashboard:measure@practice-no-such-measure   3  0  0  0  0  0  0  0  0  4  4  4  4
+dashboard:measure@sibling                    3  4  4  4  4  4  4  4  4  4  4  4  2
+dashboard:action-list@practice               3  2  2  2  2  2  4  4  4  4  4  4  4
+dashboard:action-list@sibling                3  4  4  4  4  4  4  4  4  4  4  4  2
+dashboard:action-list@far                    3  4  4  4  4  4  4  4  4  4  4  4  4
+dashboard:action-list-csv@practice           3  2  2  2  2  4  4  4  4  4  4  4  4
+dashboard:action-list-csv@sibling            3  4  4  4  4  4  4  4  4  4  4  4  2
+dashboard:network@pcn                        3  4  4  4  4  4  4  4  4  2  2  4  4
+dashboard:network@icb                        3  4  4  4  4  4  4  4  4  4  2  4  4
+dashboard:network@practice                   3  4  4  4  4  4  4  4  4  0  0  4  4
+dashboard:network@other-pcn                  3  4  4  4  4  4  4  4  4  4  2  4  4
+dashboard:network-measure@pcn                3  4  4  4  4  4  4  4  4  2  2  4  4
+dashboard:network-measure@icb                3  4  4  4  4  4  4  4  4  4  2  4  4
+dashboard:vega-interpreter                   2  2  2  2  2  2  2  2  2  2  2  2  2
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -75,7 +93,13 @@ ROWS = parse_matrix()
 
 def url_for(row: str, universe, invitation_token: str) -> str:
     name, _, where = row.partition("@")
-    codes = {"practice": "A00001", "sibling": "A00002", "pcn": "QPCN1", "icb": "QICB", "missing": "NOPE"}
+    codes = {"practice": "A00001", "sibling": "A00002", "far": "A00003", "pcn": "QPCN1", "other-pcn": "QPCN2"}
+    codes |= {"icb": "QICB", "missing": "NOPE"}
+    if name == "dashboard:vega-interpreter":
+        return reverse(name)
+    if name in ("dashboard:measure", "dashboard:action-list", "dashboard:action-list-csv", "dashboard:network-measure"):
+        place, _, measure = where.partition("-no-such-")
+        return reverse(name, args=[codes[place], "no_such_measure" if measure else "pincer_a"])
     if name in ("organisations:change-role", "organisations:remove-member"):
         member = {"practice": universe.people["receptionist"], "sibling-member": universe.people["other_gp"]}[where]
         membership = Membership.objects.get(user=member)
@@ -97,7 +121,7 @@ def invitation_token(universe):
 
 
 @pytest.mark.parametrize("person", PEOPLE)
-def test_every_page_answers_each_person_as_designed(client, universe, invitation_token, person):
+def test_every_page_answers_each_person_as_designed(client, universe, measured, invitation_token, person):
     if person != "anonymous":
         client.force_login(universe.people[person])
     answers = {row: client.get(url_for(row, universe, invitation_token)).status_code for row in ROWS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 from django.conf import settings
@@ -58,17 +59,28 @@ class TopicSection:
     cards: list[Card] = field(default_factory=list)
 
 
+def practice_chart(loaded: Results, practice_id: str, measure: Measure, *, small: bool) -> Chart | None:
+    """The practice's chart of ``measure``, kept in memory while the results are unchanged."""
+    return _practice_chart(loaded, str(loaded.manifest.get("digest")), practice_id, measure.id, small)
+
+
+@lru_cache(maxsize=8192)
+def _practice_chart(loaded: Results, digest: str, practice_id: str, measure_id: str, small: bool) -> Chart | None:
+    measure = all_measures()[measure_id]
+    series = practice_series(loaded, practice_id, measure_id)
+    element_id = f"chart-{measure_id}" if small else "chart-main"
+    return measure_chart(measure, series, element_id=element_id, small=small)
+
+
 def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed_only: bool) -> list[TopicSection]:
     """The practice's measures grouped by topic, optionally one topic and only those with a special cause."""
     sections = []
-    by_practice = loaded.results[loaded.results["practice_id"] == practice_id]
     for key, measures in measures_by_topic().items():
         if topic and key != topic:
             continue
         section = TopicSection(key, topic_name(key))
         for measure in measures:
-            series = by_practice[by_practice["measure"] == measure.id]
-            chart = measure_chart(measure, series, element_id=f"chart-{measure.id}", small=True)
+            chart = practice_chart(loaded, practice_id, measure, small=True)
             if changed_only and (chart is None or not chart.changed):
                 continue
             section.cards.append(Card(measure, chart))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,9 +13,10 @@ from django.views.decorators.cache import cache_control
 
 from qiloop.errors import QiloopError
 from qiloop.measures import action_list
+from qiloop.measures.model import Measure
 from qiloop_web.dashboard import pages
-from qiloop_web.dashboard.network import funnel_chart, published_monthly, published_totals, small_multiples
-from qiloop_web.dashboard.series import measure_chart
+from qiloop_web.dashboard.network import Funnel, funnel_chart, published_monthly, published_totals, small_multiples
+from qiloop_web.dashboard.results import Results
 from qiloop_web.organisations.models import Kind, Organisation
 from qiloop_web.organisations.naming import practice_labels
 from qiloop_web.organisations.permissions import (
@@ -59,11 +61,12 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
     series = pages.practice_series(loaded, organisation.code, measure.id) if loaded else None
+    chart = pages.practice_chart(loaded, organisation.code, measure, small=False) if loaded else None
     context = {
         "organisation": organisation,
         "measure": measure,
         "topic": pages.topic_name(measure.topic),
-        "chart": measure_chart(measure, series, element_id="chart-main") if series is not None else None,
+        "chart": chart,
         "numbers": pages.numbers_table(measure, series) if series is not None else [],
         "breakdowns": pages.breakdown_tables(loaded, measure, organisation.code) if loaded else [],
         "code_lists": pages.code_lists(measure),
@@ -73,15 +76,24 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
     return render(request, "dashboard/measure.html", context)
 
 
-def _action_list_table(organisation: Organisation, measure_id: str):  # type: ignore[no-untyped-def]
+def _action_list_table(organisation: Organisation, measure_id: str) -> tuple[Measure, str | None, Any, str]:
+    """The action list for the results' latest month: (measure, month, table or None, problem)."""
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
     on = str(loaded.manifest.get("end")) if loaded else None
+    digest = str(loaded.manifest.get("digest")) if loaded else ""
+    table, problem = _action_list(str(settings.QILOOP_STORE), digest, measure.id, organisation.code, on)
+    return measure, on, table, problem
+
+
+@lru_cache(maxsize=64)
+def _action_list(store: str, digest: str, measure_id: str, practice_id: str, on: str | None) -> tuple[Any, str]:
+    # Kept in memory (by store, results fingerprint, measure, practice, month) only for pages already
+    # behind the patient-level check; every view of it is still audited.
     try:
-        table = action_list(settings.QILOOP_STORE, measure, organisation.code, on=on)
+        return action_list(store, measure_id, practice_id, on=on), ""
     except QiloopError as problem:
-        return measure, on, None, problem.message if hasattr(problem, "message") else str(problem)
-    return measure, on, table, ""
+        return None, problem.message
 
 
 @patient_level_view(what="action_list")
@@ -124,6 +136,16 @@ def _network_practices(request: HttpRequest, organisation: Organisation) -> tupl
     return [p.code for p in practices], practice_labels(request.user, practices)
 
 
+@lru_cache(maxsize=1024)
+def _funnel(
+    loaded: Results, measure_id: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...], element_id: str
+) -> Funnel | None:
+    """The funnel for these practices under these labels, kept while the results are unchanged."""
+    measure = pages.get_measure_or_404(measure_id)
+    totals = published_totals(loaded.results, measure_id, list(codes))
+    return funnel_chart(measure, totals, dict(labels), element_id=element_id)
+
+
 @organisation_permission_required(Permission.VIEW_NETWORK)
 def network_view(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     codes, labels = _network_practices(request, organisation)
@@ -136,7 +158,7 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
             if topic and key != topic:
                 continue
             items = [
-                (m, funnel_chart(m, published_totals(loaded.results, m.id, codes), labels, element_id=f"funnel-{m.id}"))
+                (m, _funnel(loaded, m.id, tuple(codes), tuple(sorted(labels.items())), f"funnel-{m.id}"))
                 for m in measures
             ]
             sections.append({"name": pages.topic_name(key), "items": items})
@@ -158,9 +180,7 @@ def network_measure(request: HttpRequest, organisation: Organisation, measure_id
     loaded = pages.results()
     funnel = multiples = None
     if loaded is not None:
-        funnel = funnel_chart(
-            measure, published_totals(loaded.results, measure.id, codes), labels, element_id="funnel-main"
-        )
+        funnel = _funnel(loaded, measure.id, tuple(codes), tuple(sorted(labels.items())), "funnel-main")
         multiples = small_multiples(measure, published_monthly(loaded.results, measure.id, codes), labels, prefix="spc")
     context = {
         "organisation": organisation,
