@@ -1,0 +1,152 @@
+"""The dashboard, measure, action-list and network pages, checked against the library's own answers."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+from django.urls import reverse
+
+from conftest import MEASURED
+from qiloop.measures import action_list, all_measures
+from qiloop.spc import spc
+from qiloop_web.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def specs_in(html: str) -> dict[str, dict]:
+    """Every chart spec embedded in a page, by element id."""
+    found = re.findall(r'<script type="application/json" id="([^"]+)-spec">(.*?)</script>', html, flags=re.S)
+    return {element: json.loads(text) for element, text in found}
+
+
+def results_of(measured) -> pd.DataFrame:
+    return pd.read_parquet(measured[1] / "results.parquet")
+
+
+def test_dashboard_groups_measures_by_topic_with_a_chart_and_its_words_each(client, universe, measured):
+    client.force_login(universe.people["receptionist"])
+    html = client.get(reverse("dashboard:practice", args=["A00001"])).content.decode()
+    for heading in ("Prescribing safety", "Access and continuity", "Long-term conditions"):
+        assert f"<h2>{heading}</h2>" in html
+    specs = specs_in(html)
+    assert set(specs) == {f"chart-{m}" for m in MEASURED}
+    assert html.count("Chart in words") == len(specs)
+    for spec in specs.values():
+        assert spec["description"] in html.replace("&#x27;", "'")  # the text alternative is in the page
+    assert "patient_id" not in html  # aggregates only
+
+
+def test_topic_filter_keeps_one_topic(client, universe, measured):
+    client.force_login(universe.people["gp"])
+    html = client.get(reverse("dashboard:practice", args=["A00001"]), {"topic": "access_continuity"}).content.decode()
+    assert "<h2>Access and continuity</h2>" in html and "<h2>Prescribing safety</h2>" not in html
+    assert set(specs_in(html)) == {"chart-dna_rate", "chart-appts_per_1000", "chart-continuity_upc"}
+
+
+def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_latest_point(client, universe, measured):
+    results = results_of(measured)
+    measures = all_measures()
+    expected = set()
+    for measure_id in MEASURED:  # independently: the SPC engine on the results table
+        rows = results[(results.measure == measure_id) & (results.practice_id == "A00001")].sort_values(
+            "interval_start"
+        )
+        factor = measures[measure_id].per if measures[measure_id].per != 1 else 100
+        result = spc(
+            list(rows.ratio * factor),
+            x=list(pd.to_datetime(rows.interval_start)),
+            improvement="down" if measures[measure_id].low_is_good else "up",
+            allow_missing=True,
+        )
+        icon = result.summary.variation_icon or "common_cause"
+        if icon != "common_cause":
+            expected.add(f"chart-{measure_id}")
+    client.force_login(universe.people["gp"])
+    html = client.get(reverse("dashboard:practice", args=["A00001"]), {"show": "changed"}).content.decode()
+    assert set(specs_in(html)) == expected
+    assert 0 < len(expected) < len(MEASURED), "the synthetic data should have some signals and some common cause"
+
+
+def test_measure_page_numbers_breakdowns_and_definition(client, universe, measured):
+    results = results_of(measured)
+    rows = results[(results.measure == "pincer_a") & (results.practice_id == "A00001")].sort_values("interval_start")
+    latest = rows.iloc[-1]
+    breakdowns = pd.read_parquet(measured[1] / "breakdowns.parquet")
+    client.force_login(universe.people["patient_representative"])
+    response = client.get(reverse("dashboard:measure", args=["A00001", "pincer_a"]))
+    html = response.content.decode()
+    assert "<h1>Oral NSAID without gastro-protection, aged 65 and over</h1>" in html
+    assert f">{int(latest.denominator):,}<" in html and f">{int(latest.numerator):,}<" in html
+    for caption in ("By age band", "By sex", "By ethnicity", "By deprivation"):
+        assert caption in html
+    ages = breakdowns[(breakdowns.measure == "pincer_a") & (breakdowns.practice_id == "A00001")]
+    for breakdown in ("age_band", "sex", "ethnicity", "imd_quintile"):  # every breakdown adds up to the practice
+        assert ages[ages.breakdown == breakdown].denominator.sum() == latest.denominator
+    for codes in ("pincer_nsaid", "pincer_ulcer_healing"):
+        assert codes in html
+    assert "Open the action list" not in html  # not clinical: no link to patients
+    assert "chart-main" in specs_in(html)
+
+
+def test_action_list_page_and_csv_match_the_library_and_are_audited(client, universe, measured):
+    store, results_dir = measured
+    end = json.loads((results_dir / "manifest.json").read_text())["end"]
+    expected = action_list(store, "pincer_a", "A00001", on=end)
+    assert len(expected) > 0, "the synthetic practice should have someone to act on"
+    client.force_login(universe.people["gp"])
+    html = client.get(reverse("dashboard:action-list", args=["A00001", "pincer_a"])).content.decode()
+    for patient_id in expected.patient_id:
+        assert f'<td class="nhsuk-table__cell">{patient_id}</td>' in html
+    csv = client.get(reverse("dashboard:action-list-csv", args=["A00001", "pincer_a"]))
+    assert csv["Content-Type"].startswith("text/csv") and "attachment" in csv["Content-Disposition"]
+    downloaded = pd.read_csv(io.BytesIO(csv.content))
+    assert list(downloaded.patient_id.astype(str)) == list(expected.patient_id.astype(str))
+    assert list(downloaded.reason) == list(expected.reason)
+    events = AuditEvent.objects.filter(actor=universe.people["gp"].email, target_id="pincer_a")
+    assert sorted(events.values_list("action", flat=True)) == ["patient_data.downloaded", "patient_data.viewed"]
+    assert set(events.values_list("organisation_code", flat=True)) == {"A00001"}
+
+
+def test_network_measure_uses_published_counts_and_anonymous_labels(client, universe, measured):
+    client.force_login(universe.people["network_qi_lead"])
+    html = client.get(reverse("dashboard:network-measure", args=["QPCN1", "dna_rate"])).content.decode()
+    specs = specs_in(html)
+    funnel = specs["funnel-main"]
+    points = [v for layer in funnel["layer"] for v in layer.get("data", {}).get("values", []) if "status" in v]
+    assert points, "the funnel should show the PCN's practices"
+    for point in points:  # published 12-month totals: rounded to 5
+        assert point["denominator"] % 5 == 0
+    assert "Riverside Surgery" not in html  # A00001 has not agreed to share its name
+    assert "Hill Street Practice" in html  # A00002 has
+    assert re.search(r"Practice [A-Z]\b", html)
+    assert "Meadow Practice" not in html  # another PCN's practice
+    for element, spec in specs.items():
+        if element.startswith("spc-"):
+            for row in spec["data"]["values"]:
+                if row.get("numerator") is not None:
+                    assert row["numerator"] % 5 == 0 or row["numerator"] == 0
+    assert "patient_id" not in html
+
+
+def test_network_overview_lists_every_measure_without_ranking(client, universe, measured):
+    client.force_login(universe.people["icb_analyst"])
+    html = client.get(reverse("dashboard:network", args=["QICB"])).content.decode()
+    for measure in all_measures().values():
+        assert reverse("dashboard:network-measure", args=["QICB", measure.id]) in html
+    assert "<table" not in html  # no league table
+
+
+def test_charts_script_loads_only_from_this_server(client, universe, measured):
+    client.force_login(universe.people["gp"])
+    response = client.get(reverse("dashboard:practice", args=["A00001"]))
+    html = response.content.decode()
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    for src in re.findall(r'<script[^>]* src="([^"]+)"', html):
+        assert src.startswith("/")
+    interpreter = client.get(reverse("dashboard:vega-interpreter")).content.decode()
+    assert "from 'vega-util'" not in interpreter and "export" in interpreter
