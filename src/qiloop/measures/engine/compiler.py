@@ -135,8 +135,6 @@ class Compiler:
         self.interval_table = interval_table(store, intervals, offsets)
         self.population = population(store, self.interval_table, breakdowns)
         self.tables = self._relevant_rows(measures)
-        self.measures = measures
-        self.shared: dict[m.Node, tuple[ir.Table, str]] = {}
         self.features = FeatureBuilder(self.tables, self.interval_table)
         self.feature_tables: dict[m.Node, tuple[ir.Table, str]] = {}
         self.materialize_features = False
@@ -177,43 +175,14 @@ class Compiler:
             self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
         self.features = FeatureBuilder(self.tables, self.interval_table, self.store.materialize)
         self.materialize_features = True
-        self._share_windowed_scans()
-
-    def _share_windowed_scans(self) -> None:
-        """Features over the same table and window (exists, count, first/last date) come from one range join.
-
-        Each group is one join of the rows to the interval table and one GROUP BY with a conditional
-        aggregate per feature, stored once; a feature is then a filter of its group's table.
-        """
-        groups: dict[tuple[str, object], list[m.Node]] = {}
-        for measure in self.measures:
-            for node in measure.nodes():
-                for feature in m.features(node):
-                    key = _shared_key(feature)
-                    if key is not None and feature not in groups.setdefault(key, []):
-                        groups[key].append(feature)
-        for index, ((table, window), members) in enumerate(groups.items()):
-            if len(members) < 2:
-                continue
-            built = self.features.shared(table, window, members)  # type: ignore[arg-type]
-            stored = self.store.materialize(f"qiloop_shared_{index}", built)
-            for i, member in enumerate(members):
-                self.shared[member] = (stored, f"g{i}")
 
     def feature(self, node: m.Node) -> tuple[ir.Table, str]:
         """The (patient_id, interval_id, value) table of a feature, built once per run."""
         if node not in self.feature_tables:
             name = f"f{len(self.feature_tables)}"
-            if node in self.shared:
-                group, column = self.shared[node]
-                counted = isinstance(node, _COUNTS) and node.kind in ("exists", "count")
-                present = group[column] > 0 if counted else group[column].notnull()
-                value = present if isinstance(node, _COUNTS) and node.kind == "exists" else group[column]
-                table = group.filter(present).select(*KEYS, **{name: value})
-            else:
-                table = self.features.build(node, name)
-                if self.materialize_features:
-                    table = self.store.materialize(f"qiloop_feature_{name}", table)
+            table = self.features.build(node, name)
+            if self.materialize_features:
+                table = self.store.materialize(f"qiloop_feature_{name}", table)
             self.feature_tables[node] = (table, name)
         return self.feature_tables[node]
 
@@ -277,15 +246,6 @@ def _conjuncts(node: m.Node) -> list[m.Node]:
 
 
 _COUNTS = (m.Aggregate, m.AppointmentAggregate)
-
-
-def _shared_key(node: m.Node) -> tuple[str, object] | None:
-    """(table, window) of a feature that can share a range join with others, else None."""
-    if isinstance(node, m.Aggregate) and node.kind in ("exists", "count", "first_date", "last_date"):
-        return node.query.table, node.query.window
-    if isinstance(node, m.AppointmentAggregate) and node.kind in ("exists", "count"):
-        return "appointments", node.query.window
-    return None
 
 
 def _is_count(node: m.Node) -> bool:

@@ -86,52 +86,6 @@ class FeatureBuilder:
         }[node.kind]
         return rows.group_by(KEYS).aggregate(**{name: metric(rows)})
 
-    def shared(self, table: str, window: Window, members: list[m.Node]) -> ir.Table:
-        """One range join for several features on ``table`` and ``window``: a column g<i> per member.
-
-        Exists and count give the number of matching rows (0 when none); first/last date the min/max date.
-        """
-        if table == "appointments":
-            rows = windowed(self.tables["appointments"], self.intervals, window, "start_date")
-        else:
-            rows = windowed(self.tables[table], self.intervals, window)
-        columns = {}
-        for i, node in enumerate(members):
-            if isinstance(node, m.AppointmentAggregate):
-                columns[f"g{i}"] = rows.count(where=self._appointment_filter(rows, node.query))
-                continue
-            assert isinstance(node, m.Aggregate)
-            condition = self._code_filter(rows, node.query)
-            if node.kind in ("exists", "count"):
-                columns[f"g{i}"] = rows.count(where=condition)
-            elif node.kind == "first_date":
-                columns[f"g{i}"] = rows.date.min(where=condition)
-            else:
-                columns[f"g{i}"] = rows.date.max(where=condition)
-        return rows.group_by(KEYS).aggregate(**columns)
-
-    def _code_filter(self, rows: ir.Table, q: m.EventQuery) -> ir.BooleanValue:
-        column = "snomedct_code" if q.table == "clinical_events" else "dmd_code"
-        condition = rows[column].isin(sorted(q.codes.codes))
-        for op, bound in q.value_conditions:
-            value = rows.numeric_value
-            condition = (
-                condition & {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
-            )
-        return condition
-
-    def _appointment_filter(self, rows: ir.Table, q: m.AppointmentQuery) -> ir.BooleanValue:
-        condition: ir.BooleanValue = ibis.literal(True)
-        for column in ("status", "mode", "hcp_role"):
-            values = getattr(q, column)
-            if values is not None:
-                condition = condition & rows[column].isin(sorted(values)) if values else ibis.literal(False)
-        if q.min_lead_days is not None:
-            condition = condition & (rows.start_date >= rows.booked_date + ibis.interval(days=q.min_lead_days))
-        if q.max_lead_days is not None:
-            condition = condition & (rows.start_date <= rows.booked_date + ibis.interval(days=q.max_lead_days))
-        return condition
-
     def _appointment_rows(self, q: m.AppointmentQuery) -> ir.Table:
         t = self.tables["appointments"]
         for column in ("status", "mode", "hcp_role"):
