@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     parser.add_argument("--skip-pandas", action="store_true", help="skip the pandas comparison")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--memory-limit", default="6GB", help="DuckDB memory limit (QILOOP_DUCKDB_MEMORY_LIMIT); it spills beyond it"
+    )
 
 
 def prepare_store(patients: int, cache: Path, seed: int) -> Path:
@@ -146,6 +149,9 @@ def _same_counts(qiloop_results: Any, pandas_results: Any) -> tuple[bool, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ["QILOOP_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     store = prepare_store(args.patients, args.cache, args.seed)
     start, end = _months(args.months)
     print(f"store {store}: {args.patients:,} patients; intervals {start:%Y-%m} to {end:%Y-%m} ({args.months} months)")

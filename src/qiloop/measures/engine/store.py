@@ -134,6 +134,11 @@ def open_store(store: Any, engine: str = "duckdb", *, spark_session: Any | None 
             con = ibis.duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise QiloopError(f"cannot open the DuckDB store {path}: {exc}") from None
+        limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT")
+        if limit:
+            # Past the limit DuckDB spills to a temporary directory rather than growing.
+            con.con.execute("SET memory_limit = ?", [limit])
+            con.con.execute("SET temp_directory = ?", [tempfile.mkdtemp(prefix="qiloop-duckdb-")])
         names = set(con.list_tables()) & set(TABLES_BY_NAME)
         return Store(con, "duckdb", names, str(path))
     return _duckdb_file_to_spark(path, spark_session)
