@@ -118,8 +118,10 @@ def _describe(args: argparse.Namespace) -> int:
     from qiloop.measures.registry import get_measure
 
     m = get_measure(args.measure)
-    lines = [
-        f"{m.id}: {m.title}  (version {m.version})",
+    lines = [f"{m.id}: {m.title}  (version {m.version})"]
+    if m.description:
+        lines.append(f"  how it is counted: {m.description}")
+    lines += [
         f"  denominator: {describe(m.denominator)}",
         f"  numerator:   {describe(m.numerator)}",
     ]
