@@ -138,6 +138,9 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, browser_un
         if keep:
             name = path.strip("/").replace("/", "_")
             page.screenshot(path=str(Path(keep) / f"{name}-{width}.png"), full_page=True)
+            for i, top in enumerate((0, 1200)):  # readable pieces of the page for people to look at
+                clip = {"x": 0, "y": top, "width": width, "height": 1200}
+                page.screenshot(path=str(Path(keep) / f"{name}-{width}-part{i}.png"), full_page=True, clip=clip)
         found[path] = serious_violations(page, base)
         scroll = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert scroll <= 0, f"{path} scrolls sideways at {width} px"

@@ -18,7 +18,7 @@ from qiloop.charts import funnel_chart_spec
 from qiloop.measures.disclosure import NETWORK, apply_disclosure_control, network_view
 from qiloop.measures.model import Measure
 from qiloop.spc.funnel import funnel
-from qiloop_web.dashboard.series import Chart, measure_chart, safe_json, scale
+from qiloop_web.dashboard.series import Chart, fit_to_page, measure_chart, safe_json, scale
 
 FUNNEL_MONTHS = 12
 
@@ -47,6 +47,7 @@ class Funnel:
     sentence: str
     practices_shown: int
     practices_hidden: int
+    kind = "funnel"
 
 
 def funnel_chart(
@@ -84,8 +85,7 @@ def funnel_chart(
         width=width,
         height=height,
     )
-    spec["width"] = "container"
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    fit_to_page(spec)
     return Funnel(
         element_id=element_id,
         spec_json=safe_json(spec),

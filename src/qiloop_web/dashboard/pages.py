@@ -23,6 +23,12 @@ def results() -> Results | None:
     return load_results(settings.QILOOP_RESULTS_DIR)
 
 
+def latest_month_label(loaded: Results | None) -> str:
+    """The results' latest month in words ("March 2026"), or "" without results."""
+    end = str(loaded.manifest.get("end", "")) if loaded else ""
+    return pd.Timestamp(end + "-01").strftime("%B %Y") if end else ""
+
+
 def topic_name(topic: str) -> str:
     return TOPIC_NAMES.get(topic, topic.replace("_", " ").capitalize())
 

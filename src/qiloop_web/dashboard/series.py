@@ -42,6 +42,15 @@ def safe_json(spec: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def fit_to_page(spec: dict[str, Any]) -> None:
+    """Adapt a qiloop.charts spec to a page: as wide as its column (down to 320 px screens), no title
+    (the page's heading names the chart) and no legend (the page's key and the tags say what colours mean)."""
+    spec["width"] = "container"
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    spec.pop("title", None)
+    spec.setdefault("config", {})["legend"] = {"disable": True}
+
+
 def format_value(value: float | None, unit: str) -> str:
     if value is None or pd.isna(value):
         return "no data"
@@ -57,6 +66,7 @@ class Chart:
     spec_json: str
     text: str
     sentence: str
+    kind = "spc"
     variation_icon: str | None
     assurance_icon: str | None
     latest_value: str
@@ -112,10 +122,7 @@ def measure_chart(
     spec: dict[str, Any] = spc_chart_spec(
         result, title=title or measure.title, y_label=y_label, width=width, height=height
     )
-    spec["width"] = "container"  # the element's CSS decides the width, so charts fit a 320 px screen
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-    if small:
-        spec["title"] = {"text": ""}  # the card's heading names it
+    fit_to_page(spec)
     points = result.points
     latest = points.dropna(subset=["y"]).iloc[-1]
     summary = result.summary

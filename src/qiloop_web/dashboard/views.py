@@ -51,6 +51,7 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
         "topic": topic,
         "changed_only": changed_only,
         "manifest": loaded.manifest if loaded else {},
+        "latest_month": pages.latest_month_label(loaded),
     }
     return render(request, "dashboard/practice.html", context)
 
@@ -72,6 +73,7 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
         "manifest": loaded.manifest if loaded else {},
+        "latest_month": pages.latest_month_label(loaded),
     }
     return render(request, "dashboard/measure.html", context)
 
@@ -169,6 +171,7 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
         "manifest": loaded.manifest if loaded else {},
+        "latest_month": pages.latest_month_label(loaded),
     }
     return render(request, "dashboard/network.html", context)
 
@@ -189,6 +192,7 @@ def network_measure(request: HttpRequest, organisation: Organisation, measure_id
         "funnel": funnel,
         "multiples": multiples or [],
         "manifest": loaded.manifest if loaded else {},
+        "latest_month": pages.latest_month_label(loaded),
     }
     return render(request, "dashboard/network_measure.html", context)
 
