@@ -95,6 +95,17 @@ def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed
     return sections
 
 
+@lru_cache(maxsize=4096)
+def measure_figures(loaded: Results, practice_id: str, measure_id: str) -> dict[str, object]:
+    """The measure page's chart, numbers and breakdowns, kept while the results are unchanged."""
+    measure = all_measures()[measure_id]
+    return {
+        "chart": practice_chart(loaded, practice_id, measure, small=False),
+        "numbers": numbers_table(measure, practice_series(loaded, practice_id, measure_id)),
+        "breakdowns": breakdown_tables(loaded, measure, practice_id),
+    }
+
+
 def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, object]]:
     multiplier, unit = scale(measure)
     rows = []

@@ -17,6 +17,7 @@ from qiloop.measures.model import Measure
 from qiloop_web.dashboard import pages
 from qiloop_web.dashboard.network import Funnel, funnel_chart, published_monthly, published_totals, small_multiples
 from qiloop_web.dashboard.results import Results
+from qiloop_web.dashboard.series import Chart
 from qiloop_web.organisations.models import Kind, Organisation
 from qiloop_web.organisations.naming import practice_labels
 from qiloop_web.organisations.permissions import (
@@ -61,15 +62,11 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
     _practice_only(organisation)
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
-    series = pages.practice_series(loaded, organisation.code, measure.id) if loaded else None
-    chart = pages.practice_chart(loaded, organisation.code, measure, small=False) if loaded else None
     context = {
         "organisation": organisation,
         "measure": measure,
         "topic": pages.topic_name(measure.topic),
-        "chart": chart,
-        "numbers": pages.numbers_table(measure, series) if series is not None else [],
-        "breakdowns": pages.breakdown_tables(loaded, measure, organisation.code) if loaded else [],
+        **(pages.measure_figures(loaded, organisation.code, measure.id) if loaded else {}),
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
         "manifest": loaded.manifest if loaded else {},
@@ -148,6 +145,16 @@ def _funnel(
     return funnel_chart(measure, totals, dict(labels), element_id=element_id)
 
 
+@lru_cache(maxsize=1024)
+def _multiples(
+    loaded: Results, measure_id: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...]
+) -> list[tuple[str, Chart | None]]:
+    """The network's small-multiple SPC charts, kept while the results are unchanged."""
+    measure = pages.get_measure_or_404(measure_id)
+    monthly = published_monthly(loaded.results, measure_id, list(codes))
+    return small_multiples(measure, monthly, dict(labels), prefix="spc")
+
+
 @organisation_permission_required(Permission.VIEW_NETWORK)
 def network_view(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     codes, labels = _network_practices(request, organisation)
@@ -184,7 +191,7 @@ def network_measure(request: HttpRequest, organisation: Organisation, measure_id
     funnel = multiples = None
     if loaded is not None:
         funnel = _funnel(loaded, measure.id, tuple(codes), tuple(sorted(labels.items())), "funnel-main")
-        multiples = small_multiples(measure, published_monthly(loaded.results, measure.id, codes), labels, prefix="spc")
+        multiples = _multiples(loaded, measure.id, tuple(codes), tuple(sorted(labels.items())))
     context = {
         "organisation": organisation,
         "measure": measure,
