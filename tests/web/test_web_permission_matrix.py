@@ -75,6 +75,9 @@ dashboard:network@other-pcn                  3  4  4  4  4  4  4  4  4  4  2  4 
 dashboard:network-measure@pcn                3  4  4  4  4  4  4  4  4  2  2  4  4
 dashboard:network-measure@icb                3  4  4  4  4  4  4  4  4  4  2  4  4
 dashboard:vega-interpreter                   2  2  2  2  2  2  2  2  2  2  2  2  2
+dashboard:data@icb                           3  4  4  4  4  4  4  4  4  4  2  2  4
+dashboard:data@practice                      3  4  0  4  4  4  4  4  4  4  4  0  4
+dashboard:import-status@icb                  3  4  4  4  4  4  4  4  4  4  0  0  4
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -97,6 +100,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
     codes |= {"icb": "QICB", "missing": "NOPE"}
     if name == "dashboard:vega-interpreter":
         return reverse(name)
+    if name == "dashboard:import-status":
+        return reverse(name, args=[codes[where], "20260101-000000-abcdef"])  # no such import
     if name in ("dashboard:measure", "dashboard:action-list", "dashboard:action-list-csv", "dashboard:network-measure"):
         place, _, measure = where.partition("-no-such-")
         return reverse(name, args=[codes[place], "no_such_measure" if measure else "pincer_a"])

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 
 from qiloop.errors import QiloopError
 from qiloop.measures import action_list
 from qiloop.measures.model import Measure
-from qiloop_web.dashboard import pages
+from qiloop_web.dashboard import imports, pages
+from qiloop_web.dashboard.actions import start_import
+from qiloop_web.dashboard.forms import ImportForm
 from qiloop_web.dashboard.network import Funnel, funnel_chart, published_monthly, published_totals, small_multiples
 from qiloop_web.dashboard.results import Results
 from qiloop_web.dashboard.series import Chart
@@ -220,3 +223,41 @@ def vega_interpreter(request: HttpRequest) -> HttpResponse:
     except OSError:
         raise Http404("vega-interpreter is not installed (npm ci).") from None
     return HttpResponse(source, content_type="text/javascript; charset=utf-8")
+
+
+def _icb_only(organisation: Organisation) -> None:
+    if organisation.kind != Kind.ICB:
+        raise Http404("Imports replace the whole network's analytics store, so they are made at the ICB.")
+
+
+@organisation_permission_required(Permission.IMPORT_DATA)
+def data_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    _icb_only(organisation)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = start_import(organisation=organisation, upload=form.cleaned_data["extract"], by=request.user)
+        return redirect("dashboard:import-status", organisation.code, job.name)
+    loaded = pages.results()
+    jobs_dir = Path(settings.VAR_DIR) / "imports"
+    recent = sorted(jobs_dir.iterdir(), reverse=True)[:5] if jobs_dir.is_dir() else []
+    context = {
+        "organisation": organisation,
+        "form": form,
+        "manifest": loaded.manifest if loaded else {},
+        "latest_month": pages.latest_month_label(loaded),
+        "store": settings.QILOOP_STORE,
+        "recent": [(job.name, imports.read_status(job)) for job in recent],
+    }
+    return render(request, "dashboard/data.html", context, status=400 if form.errors else 200)
+
+
+@organisation_permission_required(Permission.IMPORT_DATA)
+def import_status(request: HttpRequest, organisation: Organisation, job_id: str) -> HttpResponse:
+    _icb_only(organisation)
+    if not re.fullmatch(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}", job_id):
+        raise Http404("No such import.")
+    status = imports.read_status(Path(settings.VAR_DIR) / "imports" / job_id)
+    if not status:
+        raise Http404("No such import.")
+    context = {"organisation": organisation, "job_id": job_id, "status": status, "steps": imports.STEPS}
+    return render(request, "dashboard/import_status.html", context)
