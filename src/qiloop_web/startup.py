@@ -125,4 +125,16 @@ def start(argv: list[str]) -> int:
         return 0
     from qiloop_web.__main__ import _serve
 
+    warm_in_background()
     return _serve(["--no-migrate", "--port", str(args.port)])
+
+
+def warm_in_background() -> None:
+    """Draw every practice's charts in a background thread while the server starts (first visits are then quick)."""
+    import threading
+
+    from qiloop_web.dashboard import pages
+
+    loaded = pages.results()
+    if loaded is not None:
+        threading.Thread(target=pages.warm_caches, args=(loaded,), name="warm-caches", daemon=True).start()

@@ -175,3 +175,14 @@ def code_lists(measure: Measure) -> list[dict[str, object]]:
                     }
                 )
     return lists
+
+
+def warm_caches(loaded: Results) -> int:
+    """Compute every practice's dashboard charts and measure pages ahead of the first visit; returns how many."""
+    count = 0
+    for practice_id in sorted(loaded.practice_ids()):
+        for measure in all_measures().values():
+            practice_chart(loaded, practice_id, measure, small=True)
+            measure_figures(loaded, practice_id, measure.id)
+            count += 1
+    return count

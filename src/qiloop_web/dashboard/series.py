@@ -38,8 +38,19 @@ def scale(measure: Measure) -> tuple[float, str]:
 
 def safe_json(spec: dict[str, Any]) -> str:
     """JSON that can sit inside a <script type="application/json"> element (no "</script>" can close it)."""
-    text = json.dumps(spec, default=str)
+    text = json.dumps(_rounded(spec), default=str)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 4 significant digits (what a chart can show), which halves the size of the page's chart data."""
+    if isinstance(value, float):
+        return float(f"{value:.4g}") if value == value else None
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def fit_to_page(spec: dict[str, Any]) -> None:
