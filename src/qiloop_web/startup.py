@@ -98,6 +98,7 @@ def start(argv: list[str]) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from qiloop.errors import QiloopError
     from qiloop_web.dashboard.results import compute_results
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
@@ -110,9 +111,13 @@ def start(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     _say("workbench database: up to date")
     store = Path(settings.QILOOP_STORE)
-    ensure_store(store, practices=args.practices, patients=args.patients)
-    compute_results(store, settings.QILOOP_RESULTS_DIR, say=_say)
-    load_store_organisations(store)
+    try:
+        ensure_store(store, practices=args.practices, patients=args.patients)
+        compute_results(store, settings.QILOOP_RESULTS_DIR, say=_say)
+        load_store_organisations(store)
+    except QiloopError as problem:
+        print(f"qiloop-web start: {problem}", file=sys.stderr)
+        return 1
     practice = Organisation.objects.filter(kind=Kind.PRACTICE).order_by("code").first()
     if practice is None:
         print("The store has no practices: nothing to show.", file=sys.stderr)

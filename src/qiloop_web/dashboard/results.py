@@ -36,25 +36,28 @@ MONTHS = 60  # five years of monthly intervals, ending with the latest month the
 FILES = ("results.parquet", "breakdowns.parquet", "manifest.json")
 
 
-def fingerprint(store: Path) -> dict[str, object]:
-    """What the results depend on: the imported tables' checksums and every measure's versions."""
+def fingerprint(store: Path, measure_ids: list[str] | None = None) -> dict[str, object]:
+    """What the results depend on: the imported tables' checksums and the measures' ids and versions
+    (every library measure unless ``measure_ids`` says which)."""
     info = read_store_info(store)
     tables = {name: table.source_sha256 for name, table in sorted(info.tables.items())}
+    known = all_measures()
     measures = {
-        mid: {"version": m.version, "codelists": m.codelist_versions} for mid, m in sorted(all_measures().items())
+        mid: {"version": known[mid].version, "codelists": known[mid].codelist_versions}
+        for mid in sorted(measure_ids or known)
     }
     digest = hashlib.sha256(json.dumps([tables, measures], sort_keys=True).encode()).hexdigest()
     return {"store": str(store), "qiloop_version": info.qiloop_version, "digest": digest}
 
 
-def up_to_date(store: Path, directory: Path) -> bool:
-    """True when ``directory`` holds results computed from this store and these measure versions."""
+def up_to_date(store: Path, directory: Path, measure_ids: list[str] | None = None) -> bool:
+    """True when ``directory`` holds results computed from this store and these measures' versions."""
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     files_there = all((directory / name).is_file() for name in FILES)
-    return files_there and manifest.get("digest") == fingerprint(store)["digest"]
+    return files_there and manifest.get("digest") == fingerprint(store, measure_ids)["digest"]
 
 
 def latest_month(store: Path) -> dt.date:
@@ -101,7 +104,7 @@ def compute_results(
     Nothing is computed when the directory already holds results of this store and these measure versions.
     """
     store, directory = Path(store), Path(directory)
-    if not force and up_to_date(store, directory):
+    if not force and up_to_date(store, directory, measure_ids):
         rows = len(pd.read_parquet(directory / "results.parquet", columns=["measure"]))
         say(f"measure results are up to date ({directory})")
         return ComputeSummary(False, len(all_measures()), rows, 0.0)
@@ -119,7 +122,11 @@ def compute_results(
     (directory / "manifest.json").unlink(missing_ok=True)  # written last: a half-written set is never "up to date"
     results.to_parquet(directory / "results.parquet", index=False)
     breakdowns.to_parquet(directory / "breakdowns.parquet", index=False)
-    manifest = fingerprint(store) | {"start": start, "end": end, "computed_at": dt.datetime.now(dt.UTC).isoformat()}
+    manifest = fingerprint(store, [m.id for m in measures]) | {
+        "start": start,
+        "end": end,
+        "computed_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - started
     say(f"  {len(results):,} result rows in {seconds:.1f} s")
