@@ -46,23 +46,34 @@ MEASURED = ["pincer_a", "pincer_any", "dna_rate", "appts_per_1000", "continuity_
 @pytest.fixture(scope="session")
 def measured_store(tmp_path_factory):
     """A small synthetic store (3 practices, about 2,000 patients) whose practice codes are the universe's,
-    and the results of the MEASURED measures over 18 months: built once per test process."""
+    and the results of the MEASURED measures over 18 months: built once per test run, shared by the
+    xdist workers (the first builds it under a lock, the others wait and reuse it)."""
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    folder = shared / "measured"
+    with open(shared / "measured.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "ready").exists():
+            _build_measured(folder)
+            (folder / "ready").touch()
+    return folder / "demo" / "store.duckdb", folder / "results"
+
+
+def _build_measured(folder):
     import duckdb
 
     from qiloop.records.demo import build_demo
     from qiloop_web.dashboard.results import compute_results
 
-    folder = tmp_path_factory.mktemp("measured")
-    demo = build_demo(folder / "demo", practices=3, patients=2000, say=lambda _text: None)
+    demo = build_demo(folder / "demo", practices=3, patients=2000, fresh=True, say=lambda _text: None)
     con = duckdb.connect(str(demo.store))
     try:
         for table in ("practices", "practice_registrations", "appointments"):
             con.execute(f"UPDATE {table} SET practice_id = 'A0000' || right(practice_id, 1)")  # Q10001 -> A00001
     finally:
         con.close()
-    results = folder / "results"
-    compute_results(demo.store, results, months=18, measure_ids=MEASURED, say=lambda _text: None)
-    return demo.store, results
+    compute_results(demo.store, folder / "results", months=18, measure_ids=MEASURED, say=lambda _text: None)
 
 
 @pytest.fixture
