@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from conftest import MEASURED
@@ -150,3 +151,12 @@ def test_charts_script_loads_only_from_this_server(client, universe, measured):
         assert src.startswith("/")
     interpreter = client.get(reverse("dashboard:vega-interpreter")).content.decode()
     assert "from 'vega-util'" not in interpreter and "export" in interpreter
+
+
+def test_each_chart_shows_its_making_data_count_icon_and_the_words(client, universe, measured):
+    client.force_login(universe.people["gp"])
+    html = client.get(reverse("dashboard:measure", args=["A00001", "dna_rate"])).content.decode()
+    icons = re.findall(r'src="/static/qiloop/icons/([a-z_]+)\.svg"', html)
+    assert len(icons) == 1
+    assert icons[0] == "common_cause" or icons[0].startswith("special_cause_")
+    assert finders.find(f"qiloop/icons/{icons[0]}.svg")

@@ -67,8 +67,17 @@ def test_start_sets_everything_up_on_a_fresh_directory_and_a_second_start_reuses
     for email in ("gp@demo.qiloop.invalid", "network.qi.lead@demo.qiloop.invalid", "icb.analyst@demo.qiloop.invalid"):
         assert email in first.stdout
     manifest = json.loads((tmp_path / "results" / "manifest.json").read_text())
-    assert manifest["start"] < manifest["end"]
+    # Five synthetic years (synth DEFAULT_START 2021-04 to DEFAULT_END 2026-03); the first 12 months only fill
+    # the look-back windows, so results run from 2022-04.
+    assert (manifest["start"], manifest["end"]) == ("2022-04", "2026-03")
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0
     assert "measure results are up to date" in second.stdout and "created nothing new" in second.stdout
     assert f"password for every account: {password}" in second.stdout
+
+
+def test_the_data_starts_when_the_extract_does_not_with_old_history(measured):
+    from qiloop.synth import DEFAULT_END, DEFAULT_START
+    from qiloop_web.dashboard.results import data_months
+
+    assert data_months(measured[0]) == (DEFAULT_START.replace(day=1), DEFAULT_END.replace(day=1))

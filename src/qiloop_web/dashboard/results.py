@@ -32,7 +32,7 @@ from qiloop.records.store import read_store_info
 
 BREAKDOWNS = ("age_band", "sex", "ethnicity", "imd_quintile")
 BREAKDOWN_NAMES = {"age_band": "Age band", "sex": "Sex", "ethnicity": "Ethnicity", "imd_quintile": "Deprivation"}
-MONTHS = 60  # five years of monthly intervals, ending with the latest month the store has data for
+MONTHS = 60  # at most five years of monthly intervals, ending with the latest month the store has data for
 FILES = ("results.parquet", "breakdowns.parquet", "manifest.json")
 
 
@@ -60,17 +60,32 @@ def up_to_date(store: Path, directory: Path, measure_ids: list[str] | None = Non
     return files_there and manifest.get("digest") == fingerprint(store, measure_ids)["digest"]
 
 
-def latest_month(store: Path) -> dt.date:
-    """The first day of the latest month with clinical events or prescriptions (appointments may be booked ahead)."""
+LOOKBACK_MONTHS = 12  # most measures look back 12 months: earlier months would climb as history fills in
+
+
+def data_months(store: Path) -> tuple[dt.date, dt.date]:
+    """First days of the month the data starts in earnest and of the latest month.
+
+    The start is the first month whose count of clinical events plus prescriptions reaches half the
+    median of the last 12 months' (an extract holds a little older history, such as diagnoses years ago); the latest
+    is the last month with either (appointments may be booked ahead, so they do not count).
+    """
     con = duckdb.connect(str(store), read_only=True)
     try:
-        row = con.execute(
-            "SELECT greatest((SELECT max(date) FROM clinical_events), (SELECT max(date) FROM medications))"
-        ).fetchone()
+        rows = con.execute(
+            "SELECT month, count(*) FROM (SELECT date_trunc('month', date) AS month FROM clinical_events"
+            " UNION ALL SELECT date_trunc('month', date) FROM medications) GROUP BY month ORDER BY month"
+        ).fetchall()
     finally:
         con.close()
-    latest = row[0] if row and row[0] is not None else dt.date.today()
-    return dt.date(latest.year, latest.month, 1)
+    if not rows:
+        today = dt.date.today().replace(day=1)
+        return today, today
+    recent = sorted(n for _month, n in rows[-12:])
+    median = recent[len(recent) // 2]
+    start = next(month for month, n in rows if n >= median / 2)
+    latest = rows[-1][0]
+    return dt.date(start.year, start.month, 1), dt.date(latest.year, latest.month, 1)
 
 
 def month_text(day: dt.date) -> str:
@@ -111,8 +126,11 @@ def compute_results(
     started = time.perf_counter()
     known = all_measures()
     measures = [known[i] for i in measure_ids] if measure_ids else list(known.values())
-    last = latest_month(store)
-    start, end = month_text(first_month(last, months)), month_text(last)
+    earliest, last = data_months(store)
+    # Up to ``months`` months, none before a full look-back of history exists (the demo's five years give four).
+    first = max(first_month(last, months), first_month(earliest, -LOOKBACK_MONTHS + 1))
+    first = min(first, first_month(last, 2))  # at least two months, even for a short extract
+    start, end = month_text(first), month_text(last)
     say(f"computing {len(measures)} measures for every practice, {start} to {end} ...")
     # One engine run for all measures (it shares features between them and shows its own progress bar).
     results = run_measures(store, measures, start=start, end=end)
