@@ -135,11 +135,25 @@ def start(argv: list[str]) -> int:
 
 
 def warm_in_background() -> None:
-    """Draw every practice's charts in a background thread while the server starts (first visits are then quick)."""
+    """Draw every practice's charts and every network's funnels and small multiples in a background thread
+    while the server starts, so first visits are quick."""
     import threading
 
     from qiloop_web.dashboard import pages
 
     loaded = pages.results()
-    if loaded is not None:
-        threading.Thread(target=pages.warm_caches, args=(loaded,), name="warm-caches", daemon=True).start()
+    if loaded is None:
+        return
+
+    def warm() -> None:
+        from django.db import connection
+
+        from qiloop_web.dashboard.views import warm_network_caches
+
+        try:
+            pages.warm_caches(loaded)
+            warm_network_caches(loaded)
+        finally:
+            connection.close()
+
+    threading.Thread(target=warm, name="warm-caches", daemon=True).start()

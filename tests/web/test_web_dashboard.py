@@ -160,3 +160,16 @@ def test_each_chart_shows_its_making_data_count_icon_and_the_words(client, unive
     assert len(icons) == 1
     assert icons[0] == "common_cause" or icons[0].startswith("special_cause_")
     assert finders.find(f"qiloop/icons/{icons[0]}.svg")
+
+
+def test_warming_the_caches_draws_what_a_network_lead_then_sees(client, universe, measured):
+    from qiloop_web.dashboard import pages, views
+
+    loaded = pages.results()
+    assert pages.warm_caches(loaded) == 3 * len(all_measures())  # every practice with results, every measure
+    assert views.warm_network_caches(loaded) == 3 * len(all_measures())  # the ICB and its two PCNs
+    before = views._multiples.cache_info()
+    client.force_login(universe.people["network_qi_lead"])
+    assert client.get(reverse("dashboard:network-measure", args=["QPCN1", "dna_rate"])).status_code == 200
+    after = views._multiples.cache_info()
+    assert after.hits == before.hits + 1 and after.misses == before.misses

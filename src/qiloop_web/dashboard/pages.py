@@ -33,6 +33,10 @@ def topic_name(topic: str) -> str:
     return TOPIC_NAMES.get(topic, topic.replace("_", " ").capitalize())
 
 
+def measures_ids() -> list[str]:
+    return list(all_measures())
+
+
 def measures_by_topic() -> dict[str, list[Measure]]:
     grouped: dict[str, list[Measure]] = {t: [] for t in TOPICS}
     for measure in all_measures().values():

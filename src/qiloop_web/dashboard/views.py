@@ -132,10 +132,30 @@ def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id
 def _network_practices(request: HttpRequest, organisation: Organisation) -> tuple[list[str], dict[str, str]]:
     if organisation.kind == Kind.PRACTICE:
         raise Http404("A network view is for a PCN or an ICB.")
-    practices = list(Organisation.objects.filter(kind=Kind.PRACTICE).filter(parent=organisation))
-    if organisation.kind == Kind.ICB:
-        practices = list(Organisation.objects.filter(kind=Kind.PRACTICE, parent__parent=organisation))
+    practices = network_practices(organisation)
     return [p.code for p in practices], practice_labels(request.user, practices)
+
+
+def network_practices(organisation: Organisation) -> list[Organisation]:
+    """The practices of a PCN, or of every PCN in an ICB."""
+    if organisation.kind == Kind.ICB:
+        return list(Organisation.objects.filter(kind=Kind.PRACTICE, parent__parent=organisation).order_by("code"))
+    return list(Organisation.objects.filter(kind=Kind.PRACTICE, parent=organisation).order_by("code"))
+
+
+def warm_network_caches(loaded: Results) -> int:
+    """Draw every network's funnels and small multiples as someone outside its practices sees them."""
+    count = 0
+    for network in Organisation.objects.exclude(kind=Kind.PRACTICE).order_by("code"):
+        practices = network_practices(network)
+        codes = tuple(p.code for p in practices)
+        labels = tuple(sorted(practice_labels(None, practices).items()))
+        for measure_id in pages.measures_ids():
+            _funnel(loaded, measure_id, codes, labels, f"funnel-{measure_id}")
+            _funnel(loaded, measure_id, codes, labels, "funnel-main")
+            _multiples(loaded, measure_id, codes, labels)
+            count += 1
+    return count
 
 
 @lru_cache(maxsize=1024)
