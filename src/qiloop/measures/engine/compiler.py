@@ -45,10 +45,20 @@ def interval_table(store: Store, intervals: list[Interval], offsets: Iterable[Of
         "interval_id": pa.array(range(len(intervals)), pa.int64()),
         "interval_start": pa.array([i.start for i in intervals], pa.date32()),
         "interval_end": pa.array([i.end for i in intervals], pa.date32()),
+        "ref_month": pa.array([_month_index(i.reference_date) for i in intervals], pa.int64()),
     }
     for offset in sorted(set(offsets) | {Offset()}):
         columns[offset.column] = pa.array([offset.apply(i.reference_date) for i in intervals], pa.date32())
     return store.temporary_table("qiloop_intervals", pa.table(columns))
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_ends(intervals: list[Interval]) -> bool:
+    """Whether every reference date is the last day of its month (then whole-month windows are month indices)."""
+    return all((i.reference_date + dt.timedelta(days=1)).day == 1 for i in intervals)
 
 
 def _age(dob: ir.DateValue, ref: ir.DateValue) -> ir.IntegerValue:
@@ -135,9 +145,11 @@ class Compiler:
         self.interval_table = interval_table(store, intervals, offsets)
         self.population = population(store, self.interval_table, breakdowns)
         self.tables = self._relevant_rows(measures)
-        self.features = FeatureBuilder(self.tables, self.interval_table)
+        self.month_ends = _month_ends(intervals)
+        self.features = FeatureBuilder(self.tables, self.interval_table, month_ends=self.month_ends)
         self.feature_tables: dict[m.Node, tuple[ir.Table, str]] = {}
         self.materialize_features = False
+        self._cuts = 0
 
     def cache_population(self) -> None:
         self.population = self.store.materialize("qiloop_population", self.population)
@@ -173,7 +185,7 @@ class Compiler:
         """Materialise the code-filtered event rows, and from now on each feature table when first used."""
         for name in list(self.tables):
             self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
-        self.features = FeatureBuilder(self.tables, self.interval_table, self.store.materialize)
+        self.features = FeatureBuilder(self.tables, self.interval_table, self.store.materialize, self.month_ends)
         self.materialize_features = True
 
     def feature(self, node: m.Node) -> tuple[ir.Table, str]:
@@ -199,12 +211,16 @@ class Compiler:
             for part in prefilter:
                 frame = frame.filter(population_only.value(part))
         names: dict[m.Node, str] = {}
-        driver = _driver(measure.denominator)
-        if driver is not None:
-            table, name = self.feature(driver)
+        drivers = _drivers(measure.denominator)
+        if len(drivers) == 1:
+            table, name = self.feature(drivers[0])
             joined = frame.join(table, KEYS)
             frame = joined.select(*frame.columns, table[name])
-            names[driver] = name
+            names[drivers[0]] = name
+        elif drivers:
+            frame = self._candidates(frame, [[d] for d in drivers])
+        elif isinstance(measure.denominator, m.Or):
+            frame = self._or_candidates(frame, measure.denominator)
         for node in measure.nodes():
             for feature in m.features(node):
                 if feature in names:
@@ -226,6 +242,45 @@ class Compiler:
         frame = frame.mutate(in_denominator=in_den, numerator_value=num_count, denominator_value=den_count)
         return CompiledMeasure(frame, names)
 
+    def _candidates(self, frame: ir.Table, branches: list[list[m.Node]]) -> ir.Table:
+        """``frame`` cut to the rows some branch can hold for: a branch is a driving feature or population conditions.
+
+        Used for or-composites: a row outside every branch's candidates has every branch false, so it is
+        outside the denominator and counts nowhere.
+        """
+        keys = []
+        for branch in branches:
+            if len(branch) == 1 and m.features(branch[0]):
+                keys.append(self.feature(branch[0])[0].select(*KEYS))
+            else:
+                population_only = _Expressions(frame, {})
+                condition = population_only.value(branch[0])
+                for part in branch[1:]:
+                    condition = condition & population_only.value(part)
+                keys.append(frame.filter(condition).select(*KEYS))
+        candidates = ibis.union(*keys, distinct=True)
+        joined = frame.join(candidates, KEYS)
+        cut = joined.select(*frame.columns)
+        if self.materialize_features:
+            # Stored, so that the optimiser cannot postpone the cut until after the feature joins.
+            self._cuts += 1
+            cut = self.store.materialize(f"qiloop_candidates_{self._cuts}", cut)
+        return cut
+
+    def _or_candidates(self, frame: ir.Table, denominator: m.Or) -> ir.Table:
+        """For a denominator that is an or of branches: each branch's drivers, or else its population conditions."""
+        branches: list[list[m.Node]] = []
+        for branch in _disjuncts(denominator):
+            drivers = _drivers(branch)
+            if drivers:
+                branches.extend([d] for d in drivers)
+                continue
+            population_only = [part for part in _conjuncts(branch) if not m.features(part)]
+            if not population_only:
+                return frame  # a branch any row may satisfy: no cut
+            branches.append(population_only)
+        return self._candidates(frame, branches)
+
     def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
         frame = compiled.frame.filter(compiled.frame.in_denominator)
         return frame.group_by(["interval_id", "practice_id", *breakdowns]).aggregate(
@@ -242,6 +297,12 @@ class Compiler:
 def _conjuncts(node: m.Node) -> list[m.Node]:
     if isinstance(node, m.And):
         return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _disjuncts(node: m.Node) -> list[m.Node]:
+    if isinstance(node, m.Or):
+        return _disjuncts(node.left) + _disjuncts(node.right)
     return [node]
 
 
@@ -283,6 +344,24 @@ def _driver(node: m.Node) -> m.Node | None:
                 if _is_count(side) and _requires_positive(node.op, other, on_left):
                     return side
     return None
+
+
+def _drivers(node: m.Node) -> list[m.Node]:
+    """Features at least one of which must have a row for ``node`` to be true (empty: no such set).
+
+    For an ``Or`` this is every branch's driving feature (the candidate set); otherwise ``_driver``'s one feature.
+    """
+    if isinstance(node, m.Or):
+        left, right = _drivers(node.left), _drivers(node.right)
+        if not left or not right:
+            return []
+        return list(dict.fromkeys([*left, *right]))
+    if isinstance(node, m.And):
+        left, right = _drivers(node.left), _drivers(node.right)
+        options = [d for d in (left, right) if d]
+        return min(options, key=len) if options else []
+    driver = _driver(node)
+    return [driver] if driver is not None else []
 
 
 class _Expressions:

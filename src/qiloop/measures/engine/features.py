@@ -26,8 +26,31 @@ def in_window(date: ir.DateValue, intervals: ir.Table, window: Window) -> ir.Boo
     return condition
 
 
-def windowed(rows: ir.Table, intervals: ir.Table, window: Window, date_column: str = "date") -> ir.Table:
-    """Each row once for every interval whose window contains its date, with interval_id."""
+def month_index(date: ir.DateValue) -> ir.IntegerValue:
+    """Months since year 0 (year × 12 + month − 1): equal for dates in the same calendar month."""
+    return (date.year().cast("int64") * 12 + date.month().cast("int64") - 1).cast("int64")
+
+
+def whole_month(window: Window) -> bool:
+    """Whether, counted back from a month end, ``window`` is exactly one calendar month (e.g. "in the last month")."""
+    after, until = window.after, window.until
+    return after is not None and after.days == 0 and until.days == 0 and after.months - until.months == 1
+
+
+def windowed(
+    rows: ir.Table, intervals: ir.Table, window: Window, date_column: str = "date", month_ends: bool = False
+) -> ir.Table:
+    """Each row once for every interval whose window contains its date, with interval_id.
+
+    When every reference date is a month end (``month_ends``) and the window is one whole calendar month, the
+    window is that month exactly (months_before keeps month ends), so an equi-join on the month index replaces
+    the range join. Other windows (day offsets, several months, no lower bound) keep the exact range join.
+    """
+    if month_ends and whole_month(window):
+        shift = window.until.months
+        keyed = rows.mutate(qiloop_month=month_index(rows[date_column]) + shift)
+        joined = keyed.join(intervals, keyed.qiloop_month == intervals.ref_month)
+        return joined.select(*rows.columns, interval_id=joined.interval_id)
     joined = rows.join(intervals, in_window(rows[date_column], intervals, window))
     return joined.select(*rows.columns, interval_id=joined.interval_id)
 
@@ -40,9 +63,11 @@ class FeatureBuilder:
         tables: dict[str, ir.Table],
         intervals: ir.Table,
         materialize: Callable[[str, ir.Table], ir.Table] | None = None,
+        month_ends: bool = False,
     ) -> None:
         self.tables = tables
         self.intervals = intervals
+        self.month_ends = month_ends
         self.materialize = materialize
         self._totals: dict[m.AppointmentQuery, ir.Table] = {}
 
@@ -70,7 +95,7 @@ class FeatureBuilder:
             coded = coded.filter(
                 {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
             )
-        rows = windowed(coded, self.intervals, q.window)
+        rows = windowed(coded, self.intervals, q.window, month_ends=self.month_ends)
         if node.kind in ("latest_value", "latest_value_date"):
             valued = rows.filter(rows.numeric_value.notnull())
             latest = valued.group_by(KEYS).aggregate(latest_date=valued.date.max())
@@ -96,7 +121,8 @@ class FeatureBuilder:
             t = t.filter(t.start_date >= t.booked_date + ibis.interval(days=q.min_lead_days))
         if q.max_lead_days is not None:
             t = t.filter(t.start_date <= t.booked_date + ibis.interval(days=q.max_lead_days))
-        return windowed(t.select("patient_id", "start_date", "clinician_id"), self.intervals, q.window, "start_date")
+        columns = t.select("patient_id", "start_date", "clinician_id")
+        return windowed(columns, self.intervals, q.window, "start_date", self.month_ends)
 
     def _appointments(self, node: m.AppointmentAggregate, name: str) -> ir.Table:
         rows = self._appointment_rows(node.query)
@@ -125,7 +151,7 @@ class FeatureBuilder:
         return self._totals[q]
 
     def _last_dates(self, codes: frozenset[str], window: Window, column: str) -> ir.Table:
-        rows = windowed(self._coded("clinical_events", codes), self.intervals, window)
+        rows = windowed(self._coded("clinical_events", codes), self.intervals, window, month_ends=self.month_ends)
         return rows.group_by(KEYS).aggregate(**{column: rows.date.max()})
 
     def _unresolved(self, node: m.Unresolved, name: str) -> ir.Table:
@@ -138,8 +164,12 @@ class FeatureBuilder:
         )
 
     def _co_prescribed(self, node: m.CoPrescribed, name: str) -> ir.Table:
-        first = windowed(self._coded("medications", node.first.codes), self.intervals, node.window)
-        second = windowed(self._coded("medications", node.second.codes), self.intervals, node.window)
+        first = windowed(
+            self._coded("medications", node.first.codes), self.intervals, node.window, month_ends=self.month_ends
+        )
+        second = windowed(
+            self._coded("medications", node.second.codes), self.intervals, node.window, month_ends=self.month_ends
+        )
         first = first.select(*KEYS, first_date=first.date).distinct()
         second = second.select(*KEYS, second_date=second.date).distinct()
         gap = ibis.interval(days=node.within_days)
