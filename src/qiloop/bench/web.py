@@ -5,7 +5,9 @@ the demo network and its measure results first if they are missing), signs in
 ``--users`` simulated people (two in three as a GP browsing the practice
 dashboard and measure pages, one in three as the network QI lead browsing the
 network view and network measure pages), lets them request pages one after
-another for ``--seconds``, then stops the server. Prints requests/s, p50, p95
+another for ``--seconds`` — starting once the server says it has drawn its
+charts ahead of first visits ("charts ready"), so the figures are the steady
+state — then stops the server. Prints requests/s, p50, p95
 and p99 latency and errors, overall and per page. Target: p95 ≤ 300 ms, no errors.
 
 Standard library only (http.client, threads); the library does not import the
@@ -116,8 +118,8 @@ def start_server(port: int, var_dir: Path) -> tuple[subprocess.Popen[str], str]:
         print(f"  [workbench] {line.rstrip()}", file=sys.stderr)
         if "password for every account:" in line:
             password = line.rsplit(":", 1)[1].strip()
-        if "qiloop workbench: http://" in line or time.monotonic() > deadline:
-            break
+        if line.startswith("charts ready") or time.monotonic() > deadline:
+            break  # the server has drawn its charts: measure the steady state
     threading.Thread(target=lambda: [None for _ in process.stdout or []], daemon=True).start()  # keep draining
     while time.monotonic() < deadline and process.poll() is None:
         try:
