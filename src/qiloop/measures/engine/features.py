@@ -55,6 +55,23 @@ def windowed(
     return joined.select(*rows.columns, interval_id=joined.interval_id)
 
 
+def _reduced(rows: ir.Table, kind: str, window: Window) -> ir.Table:
+    """The fewest event rows that give the same feature (the join to the intervals multiplies every row kept).
+
+    A count needs every row. Dates alone decide exists and first/last date: one row per patient and date. The
+    latest value is the smallest value on the latest date: one row per patient and date with its smallest value.
+    With no lower bound, exists and first date depend only on each patient's earliest date.
+    """
+    if kind == "count":
+        return rows
+    if kind in ("latest_value", "latest_value_date"):
+        valued = rows.filter(rows.numeric_value.notnull())
+        return valued.group_by(["patient_id", "date"]).aggregate(numeric_value=valued.numeric_value.min())
+    if kind in ("exists", "first_date") and window.after is None:
+        return rows.group_by("patient_id").aggregate(date=rows.date.min())
+    return rows.select("patient_id", "date").distinct()
+
+
 class FeatureBuilder:
     """Builds feature tables from the (pre-filtered) event tables and the interval table."""
 
@@ -95,9 +112,9 @@ class FeatureBuilder:
             coded = coded.filter(
                 {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
             )
-        rows = windowed(coded, self.intervals, q.window, month_ends=self.month_ends)
+        rows = windowed(_reduced(coded, node.kind, q.window), self.intervals, q.window, month_ends=self.month_ends)
         if node.kind in ("latest_value", "latest_value_date"):
-            valued = rows.filter(rows.numeric_value.notnull())
+            valued = rows
             latest = valued.group_by(KEYS).aggregate(latest_date=valued.date.max())
             if node.kind == "latest_value_date":
                 return latest.rename({name: "latest_date"})
@@ -151,7 +168,8 @@ class FeatureBuilder:
         return self._totals[q]
 
     def _last_dates(self, codes: frozenset[str], window: Window, column: str) -> ir.Table:
-        rows = windowed(self._coded("clinical_events", codes), self.intervals, window, month_ends=self.month_ends)
+        dates = _reduced(self._coded("clinical_events", codes), "last_date", window)
+        rows = windowed(dates, self.intervals, window, month_ends=self.month_ends)
         return rows.group_by(KEYS).aggregate(**{column: rows.date.max()})
 
     def _unresolved(self, node: m.Unresolved, name: str) -> ir.Table:
@@ -165,10 +183,16 @@ class FeatureBuilder:
 
     def _co_prescribed(self, node: m.CoPrescribed, name: str) -> ir.Table:
         first = windowed(
-            self._coded("medications", node.first.codes), self.intervals, node.window, month_ends=self.month_ends
+            _reduced(self._coded("medications", node.first.codes), "last_date", node.window),
+            self.intervals,
+            node.window,
+            month_ends=self.month_ends,
         )
         second = windowed(
-            self._coded("medications", node.second.codes), self.intervals, node.window, month_ends=self.month_ends
+            _reduced(self._coded("medications", node.second.codes), "last_date", node.window),
+            self.intervals,
+            node.window,
+            month_ends=self.month_ends,
         )
         first = first.select(*KEYS, first_date=first.date).distinct()
         second = second.select(*KEYS, second_date=second.date).distinct()
