@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/qiloop bench synth
 	$(BIN)/qiloop bench spc
 	$(BIN)/qiloop bench measures
+	$(BIN)/qiloop bench web
 
 docs: $(STAMP)
 	$(BIN)/python -m qiloop.clidocs > docs/cli.md
