@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from qiloop.charts.text import format_number
-from qiloop.commands.spc import write_output
+from qiloop.commands.chart_output import add_output_options, write_chart_files
 from qiloop.errors import InputError
 
 
@@ -47,11 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--y-label", help="y axis title")
     parser.add_argument("--x-label", help="x axis title")
     parser.add_argument("--show-labels", action="store_true", help="label outlying units on the chart")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print the full result as JSON")
-    output.add_argument("--csv", action="store_true", help="print the per-unit table as CSV")
-    parser.add_argument("--svg", metavar="FILE", type=Path, help="also write the chart as SVG")
-    parser.add_argument("--png", metavar="FILE", type=Path, help="also write the chart as PNG")
+    add_output_options(parser, table="unit")
     parser.set_defaults(func=run)
 
 
@@ -95,15 +90,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(with_line(message, table), hint=exc.hint) from None
 
     if args.svg or args.png:
-        from qiloop.charts import funnel_chart_spec, to_png, to_svg
+        from qiloop.charts import funnel_chart_spec
 
         spec = funnel_chart_spec(
             result, title=args.title, y_label=args.y_label, x_label=args.x_label, show_labels=args.show_labels
         )
-        if args.svg:
-            write_output(args.svg, to_svg(spec).encode("utf-8"))
-        if args.png:
-            write_output(args.png, to_png(spec))
+        write_chart_files(spec, args)
     if args.json:
         sys.stdout.write(result.to_json(indent=2) + "\n")
     elif args.csv:

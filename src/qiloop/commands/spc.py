@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qiloop.charts.palette import ASSURANCE_ICON_LABELS, CHART_NAMES, VARIATION_ICON_LABELS
 from qiloop.charts.text import format_number, format_x
+from qiloop.commands.chart_output import add_output_options, write_chart_files
 from qiloop.errors import InputError
 
 if TYPE_CHECKING:
@@ -65,11 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--annotate", action="append", default=[], metavar="X=LABEL", help="mark a change, e.g. 2024-03-01='PDSA 1'"
     )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print the full result as JSON")
-    output.add_argument("--csv", action="store_true", help="print the per-point table as CSV")
-    parser.add_argument("--svg", metavar="FILE", type=Path, help="also write the chart as SVG")
-    parser.add_argument("--png", metavar="FILE", type=Path, help="also write the chart as PNG")
+    add_output_options(parser, table="point")
     parser.set_defaults(func=run)
 
 
@@ -188,20 +184,10 @@ def _annotation(text: str) -> dict[str, str]:
 
 
 def _write_charts(result: Any, args: argparse.Namespace, annotations: list[dict[str, str]]) -> None:
-    from qiloop.charts import spc_chart_spec, to_png, to_svg
+    from qiloop.charts import spc_chart_spec
 
     try:
         spec = spc_chart_spec(result, title=args.title, y_label=args.y_label, annotations=annotations)
     except ValueError as exc:
         raise InputError(f"--annotate: {exc}") from None
-    if args.svg:
-        write_output(args.svg, to_svg(spec).encode("utf-8"))
-    if args.png:
-        write_output(args.png, to_png(spec))
-
-
-def write_output(path: Path, content: bytes) -> None:
-    """Write a chart file; a missing folder is the user's to fix."""
-    if not path.parent.exists():
-        raise InputError(f"{path}: the folder {path.parent} does not exist", hint="create it or choose another path")
-    path.write_bytes(content)
+    write_chart_files(spec, args)
