@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "qiloop_web.accounts",
     "qiloop_web.organisations",
     "qiloop_web.dashboard",
+    "qiloop_web.projects",
+    "qiloop_web.teamwork",
 ]
 
 MIDDLEWARE = [

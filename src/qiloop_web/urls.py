@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("qiloop_web.organisations.urls")),
     path("", include("qiloop_web.audit.urls")),
     path("", include("qiloop_web.dashboard.urls")),
+    path("", include("qiloop_web.projects.urls")),
+    path("", include("qiloop_web.teamwork.urls")),
 ]

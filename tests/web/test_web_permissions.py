@@ -26,17 +26,19 @@ CODES = {
     "S": P.MANAGE_PRACTICE_SETTINGS,
     "N": P.VIEW_NETWORK,
     "G": P.MANAGE_ORGANISATIONS,
+    "q": P.VIEW_PROJECTS,
+    "Q": P.EDIT_PROJECTS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVL
-practice_manager        ODVLIMUAS
-practice_nurse          ODVL
-pharmacist              ODVL
-healthcare_assistant    ODV
-receptionist            OD
-health_secretary        OD
-patient_representative  OD
-network_qi_lead         N
+gp                      ODVLqQ
+practice_manager        ODVLIMUASqQ
+practice_nurse          ODVLqQ
+pharmacist              ODVLqQ
+healthcare_assistant    ODVqQ
+receptionist            ODqQ
+health_secretary        ODqQ
+patient_representative  ODqQ
+network_qi_lead         Nq
 icb_analyst             N
 administrator           OIMUAG
 other_gp                -

@@ -27,6 +27,8 @@ class Permission(enum.Enum):
     MANAGE_PRACTICE_SETTINGS = "manage_practice_settings"
     VIEW_NETWORK = "view_network"  # suppressed aggregates across a PCN or ICB
     MANAGE_ORGANISATIONS = "manage_organisations"  # create PCNs and practices beneath
+    VIEW_PROJECTS = "view_projects"  # QI projects, driver diagrams, PDSA cycles (never patient-level)
+    EDIT_PROJECTS = "edit_projects"  # create and change QI projects, tasks, and record QI time
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
@@ -62,7 +64,8 @@ class RoleDefinition:
 
 P = Permission
 PRACTICE = frozenset({"practice"})
-_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD})
+# Every member of a practice team, patient representatives included, takes part in QI projects.
+_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
 _CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
@@ -89,7 +92,7 @@ ROLES: dict[Role, RoleDefinition] = {
             Role.NETWORK_QI_LEAD,
             frozenset({"pcn", "icb"}),
             frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
-            beneath=frozenset({P.VIEW_NETWORK}),
+            beneath=frozenset({P.VIEW_NETWORK, P.VIEW_PROJECTS}),
         ),
         RoleDefinition(
             Role.ICB_ANALYST,
