@@ -106,7 +106,7 @@ def records(draw, max_patients: int = 6) -> dict[str, pd.DataFrame]:
 
 @st.composite
 def windowed(draw, frame):
-    choice = draw(st.integers(0, 6))
+    choice = draw(st.integers(0, 7))
     if choice == 0:
         return frame
     if choice == 1:
@@ -119,6 +119,10 @@ def windowed(draw, frame):
         return frame.between(from_months_ago=6, to_months_ago=3)
     if choice == 5:
         return frame.between(from_days_ago=40, to_days_ago=10)
+    if choice == 7:
+        # a season start; 1 March and 15 February fall inside START..END, so the season restarts mid-run
+        month, day = draw(st.sampled_from([(8, 1), (3, 1), (2, 15), (1, 31)]))
+        return frame.since_last(month=month, day=day)
     return frame.between(from_months_ago=1, to_days_ago=3)
 
 

@@ -1,5 +1,8 @@
 """Spec tests for event building blocks: windows, latest values, registers, co-prescribing, exclusions."""
 
+import pytest
+
+from qiloop.errors import QiloopError
 from qiloop.measures.language import (
     age,
     clinical_events,
@@ -22,6 +25,39 @@ def test_in_last_three_months_boundaries():
     store.med(1, D(2023, 12, 31), "n").med(2, D(2024, 1, 1), "n").med(3, D(2024, 4, 1), "n")
     m = _count_of(medications(["n"]).in_last(months=3).exists())
     assert counts(run_checked(store, [m])) == (1, 3)
+
+
+def test_since_last_season_start_boundaries():
+    # flu season: since the most recent 1 August on or before the reference date
+    store = Store().patient(1).patient(2).patient(3).patient(4).patient(5)
+    store.event(1, D(2023, 7, 31), "flu")  # the day before the season: not counted at any reference date below
+    store.event(2, D(2023, 8, 1), "flu")  # first day of the 2023/24 season
+    store.event(3, D(2024, 3, 31), "flu")  # on the March reference date
+    store.event(4, D(2024, 4, 1), "flu")  # after the March reference date
+    store.event(5, D(2024, 8, 1), "flu")  # first day of the 2024/25 season
+    season = _count_of(clinical_events(["flu"]).since_last(month=8, day=1).exists())
+    march = run_checked(store, [season], start="2024-03", end="2024-03")
+    assert counts(march) == (2, 5)  # patients 2 and 3
+    july = run_checked(store, [season], start="2024-07", end="2024-07")
+    assert counts(july) == (3, 5)  # 1 Aug 2023 - 31 Jul 2024: patients 2, 3 and 4
+    august = run_checked(store, [season], start="2024-08", end="2024-08")
+    assert counts(august) == (1, 5)  # a new season began on 1 August 2024: only patient 5
+
+
+def test_since_last_on_the_anchor_day_and_monthly_run():
+    # a run over several months: the season restarts when a reference date reaches 1 March
+    store = Store().patient(1).patient(2)
+    store.event(1, D(2024, 2, 20), "x").event(2, D(2024, 3, 1), "x")
+    m = _count_of(clinical_events(["x"]).since_last(month=3, day=1).count())
+    results = run_checked(store, [m], start="2024-01", end="2024-04")
+    assert results["numerator"].tolist() == [0, 1, 1, 1]  # Jan: none; Feb: patient 1; Mar, Apr: patient 2 only
+
+
+def test_since_last_rejects_a_day_not_in_every_year():
+    with pytest.raises(QiloopError, match="29 February"):
+        clinical_events(["x"]).since_last(month=2, day=29)
+    with pytest.raises(QiloopError, match="month from 1 to 12"):
+        clinical_events(["x"]).since_last(month=13, day=1)
 
 
 def test_between_months_ago():

@@ -9,6 +9,10 @@
 * A window is "after ``after`` and on or before ``until``", both counted back
   from the reference date: ``in_last(months=12)`` at 31 March 2024 is
   1 April 2023 – 31 March 2024 inclusive.
+* A **season start** (an anchored offset, ``Offset.since(month, day)``) points at
+  the day before the most recent ``day``/``month`` on or before the reference
+  date, so ``since_last(month=8, day=1)`` at 31 March 2024 is 1 August 2023 –
+  31 March 2024, and at 31 August 2024 it is 1 August 2024 – 31 August 2024.
 """
 
 from __future__ import annotations
@@ -37,21 +41,53 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 @dataclass(frozen=True, order=True)
 class Offset:
-    """A distance back from the reference date: ``months`` calendar months, then ``days`` days."""
+    """A distance back from the reference date: ``months`` calendar months, then ``days`` days.
+
+    An **anchored** offset (``anchor_month`` and ``anchor_day`` set, built with :meth:`since`) instead points at the
+    day before the most recent ``anchor_day``/``anchor_month`` on or before the reference date, so that a window
+    "after" it starts on that day (a season: "since the last 1 August").
+    """
 
     months: int = 0
     days: int = 0
+    anchor_month: int = 0
+    anchor_day: int = 0
 
     def __post_init__(self) -> None:
         if self.months < 0 or self.days < 0:
             raise QiloopError(f"a time offset cannot be negative (got {self.months} months, {self.days} days)")
+        if self.anchor_month or self.anchor_day:
+            if self.months or self.days:
+                raise QiloopError("a season start cannot also be moved by months or days")
+            _check_day_of_year(self.anchor_month, self.anchor_day)
+
+    @classmethod
+    def since(cls, month: int, day: int) -> Offset:
+        """The day before the most recent ``day``/``month`` on or before the reference date."""
+        return cls(anchor_month=month, anchor_day=day)
+
+    @property
+    def anchored(self) -> bool:
+        return bool(self.anchor_month)
 
     def apply(self, reference: dt.date) -> dt.date:
         """The date this offset points at, counted back from ``reference``."""
+        if self.anchored:
+            start = dt.date(reference.year, self.anchor_month, self.anchor_day)
+            if start > reference:
+                start = dt.date(reference.year - 1, self.anchor_month, self.anchor_day)
+            return start - dt.timedelta(days=1)
         return months_before(reference, self.months) - dt.timedelta(days=self.days)
 
     @property
+    def anchor_label(self) -> str:
+        """The anchor in words, e.g. '1 August'."""
+        return f"{self.anchor_day} {calendar.month_name[self.anchor_month]}"
+
+    @property
     def label(self) -> str:
+        if self.anchored:
+            return f"the day before the most recent {self.anchor_label}"
         parts = []
         if self.months:
             parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
@@ -62,7 +98,23 @@ class Offset:
     @property
     def column(self) -> str:
         """Name of the interval-table column holding this offset's date."""
+        if self.anchored:
+            return f"ref_since_{self.anchor_month:02d}_{self.anchor_day:02d}"
         return f"ref_minus_{self.months}m_{self.days}d"
+
+
+def _check_day_of_year(month: int, day: int) -> None:
+    """A season start must be a day that every year has (so not 29 February)."""
+    if not 1 <= month <= 12:
+        raise QiloopError(
+            f"a season start needs a month from 1 to 12 (got {month})", hint="e.g. since_last(month=8, day=1)"
+        )
+    length = calendar.monthrange(2023, month)[1]  # a non-leap year: 29 February is not a day every year has
+    if not 1 <= day <= length:
+        raise QiloopError(
+            f"a season start needs a day from 1 to {length} in {calendar.month_name[month]} (got {day})",
+            hint="29 February is not allowed: not every year has it",
+        )
 
 
 REFERENCE = Offset()
@@ -103,6 +155,10 @@ class Window:
                 if self.until == REFERENCE
                 else f"on or before {self.until.label} before the reference date"
             )
+        if self.after.anchored and self.until == REFERENCE:
+            return f"since the most recent {self.after.anchor_label} (on or before the reference date)"
+        if self.after.anchored:
+            return f"since the most recent {self.after.anchor_label} and on or before {self.until.label} before the reference date"
         if self.until == REFERENCE:
             return f"in the last {self.after.label}"
         return f"after {self.after.label} and on or before {self.until.label} before the reference date"

@@ -233,6 +233,14 @@ class _Windowed:
             Window(after=Offset(from_months_ago, from_days_ago), until=Offset(to_months_ago, to_days_ago))
         )
 
+    def since_last(self, *, month: int, day: int = 1) -> Any:
+        """On or after the most recent ``day``/``month`` on or before the reference date, up to the reference date.
+
+        A season: ``since_last(month=8, day=1)`` is the flu season so far — 1 August 2023 to 31 March 2024 at a
+        31 March 2024 reference date, and 1 August 2024 to 31 August 2024 at 31 August 2024.
+        """
+        return self._with_window(Window(after=Offset.since(month, day)))
+
     def ever(self) -> Any:
         """On or before the reference date (the default)."""
         return self._with_window(Window())
