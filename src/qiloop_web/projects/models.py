@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from qiloop.improvement import pdsa
 from qiloop_web.organisations.models import Organisation
 
 
@@ -198,27 +199,10 @@ class ProcessStep(models.Model):
         return self.text
 
 
-class Stage(models.TextChoices):
-    """The values of ``qiloop.improvement.pdsa.Stage`` (a test checks they agree)."""
-
-    # Plan: the question, the prediction, who does what, when and where, the data to collect.
-    PLAN = "plan", "Plan"
-    # Do: carry out the test; record what happened and what was observed.
-    DO = "do", "Do"
-    # Study: compare the results with the prediction.
-    STUDY = "study", "Study"
-    # Act: adopt, adapt or abandon the change, and say what comes next.
-    ACT = "act", "Act"
-    # Done: the cycle is finished.
-    DONE = "done", "Done"
-
-
-class Decision(models.TextChoices):
-    """The values of ``qiloop.improvement.pdsa.Decision`` (blank until the act stage)."""
-
-    ADOPT = "adopt", "Adopt"
-    ADAPT = "adapt", "Adapt"
-    ABANDON = "abandon", "Abandon"
+# The PDSA stages and decisions are the library's (qiloop.improvement.pdsa, where each is explained);
+# the labels are the values in title case: "Plan", "Do", "Study", "Act", "Done"; "Adopt", "Adapt", "Abandon".
+Stage = models.TextChoices("Stage", [(s.name, (s.value, s.value.title())) for s in pdsa.Stage])
+Decision = models.TextChoices("Decision", [(d.name, (d.value, d.value.title())) for d in pdsa.Decision])
 
 
 class PdsaCycle(models.Model):
