@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import get_resolver, reverse
+from projects_universe import project_url
 
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.organisations.models import Invitation, Membership, Organisation
@@ -78,6 +79,37 @@ dashboard:vega-interpreter                   2  2  2  2  2  2  2  2  2  2  2  2 
 dashboard:data@icb                           3  4  4  4  4  4  4  4  4  4  2  2  4
 dashboard:data@practice                      3  4  0  4  4  4  4  4  4  4  4  0  4
 dashboard:import-status@icb                  3  4  4  4  4  4  4  4  4  4  0  0  4
+projects:list@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:list@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
+projects:list@far                            3  4  4  4  4  4  4  4  4  4  4  4  4
+projects:list@pcn                            3  4  4  4  4  4  4  4  4  4  4  4  4
+projects:new@practice                        3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:new@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
+projects:detail@practice                     3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:detail@sibling                      3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:aim@practice                        3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:aim@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  0
+projects:status@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:team@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:remove-member@practice              3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:add-measure@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:measure@practice                    3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:measure@sibling                     3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:edit-measure@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:remove-measure@practice             3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:remove-point@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:drivers@practice                    3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:edit-driver@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:move-driver@practice                5  5  5  5  5  5  5  5  5  5  5  5  5
+projects:remove-driver@practice              3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:remove-driver@sibling               3  4  4  4  4  4  4  4  4  4  4  4  0
+projects:fishbone@practice                   3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:edit-cause@practice                 3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:remove-cause@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:process-map@practice                3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:edit-step@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:move-step@practice                  5  5  5  5  5  5  5  5  5  5  5  5  5
+projects:remove-step@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -113,6 +145,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name, args=[codes[where], Invitation.objects.get(organisation__code=codes[where]).pk])
     if name == "organisations:accept-invitation":
         return reverse(name, args=[invitation_token])
+    if name.startswith("projects:"):
+        return project_url(name, codes[where], universe)
     if name.startswith("accounts:") or name == "home":
         return reverse(name)
     return reverse(name, args=[codes[where]])

@@ -1,0 +1,588 @@
+"""Every change to a QI project, except PDSA cycles (``pdsa_actions``).
+
+Each function takes keyword arguments only, is told who is acting (``by``),
+runs in one transaction and writes an audit event in it. Rules a person can
+break raise ``ProjectError`` with a message that says what is wrong and what
+to do; nothing is changed when one is raised. Views check the permission
+(EDIT_PROJECTS) before calling; the actions check the rules that keep a
+project whole (a member belongs to the practice, a manual point's numerator
+is at most its denominator, a closed project has a reflection...).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from qiloop.improvement.aims import check_aim
+from qiloop.measures import all_measures
+from qiloop_web.audit import log
+from qiloop_web.organisations.models import Kind, Membership, Organisation
+from qiloop_web.projects.models import (
+    DriverNode,
+    FishboneCategory,
+    FishboneCause,
+    ManualPoint,
+    MeasureRole,
+    NodeKind,
+    ProcessStep,
+    Project,
+    ProjectMeasure,
+    ProjectMember,
+    Status,
+)
+
+
+class ProjectError(Exception):
+    """A rule about a QI project was broken; the message is for the person."""
+
+
+# Where a project may go from each status. Closing is possible from anywhere (an idea can be dropped);
+# a sustaining project can go back to active when the improvement slips; a closed project can be reopened (active).
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    Status.IDEA: (Status.ACTIVE, Status.CLOSED),
+    Status.ACTIVE: (Status.SUSTAINING, Status.CLOSED),
+    Status.SUSTAINING: (Status.ACTIVE, Status.CLOSED),
+    Status.CLOSED: (Status.ACTIVE,),
+}
+
+# What may hang beneath what in a driver diagram (None: directly beneath the aim).
+PARENT_KINDS: dict[str, tuple[str | None, ...]] = {
+    NodeKind.PRIMARY: (None,),
+    NodeKind.SECONDARY: (NodeKind.PRIMARY,),
+    NodeKind.CHANGE_IDEA: (NodeKind.PRIMARY, NodeKind.SECONDARY),
+}
+
+
+def _text(value: str | None, *, what: str, required: bool = True, max_length: int = 300) -> str:
+    cleaned = " ".join((value or "").split())
+    if required and not cleaned:
+        raise ProjectError(f"Enter {what}.")
+    if len(cleaned) > max_length:
+        raise ProjectError(f"{what[0].upper()}{what[1:]} must be {max_length} characters or fewer.")
+    return cleaned
+
+
+def _touch(project: Project) -> None:
+    project.updated_at = timezone.now()
+    project.save(update_fields=["updated_at"])
+
+
+def _record(project: Project, action: str, by: Any, target_type: str, target_id: object, **detail: Any) -> None:
+    log.record(
+        by=by,
+        action=f"project.{action}",
+        target_type=target_type,
+        target_id=target_id,
+        organisation=project.practice,
+        detail={"project": project.pk, **detail},
+    )
+
+
+def end_of_month_after(start: date, months: int) -> date:
+    """The last day of the month ``months`` after ``start``'s month (an aim's "by when" from a template)."""
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+
+
+# --- projects -------------------------------------------------------------------------------------------------
+
+
+def create_project(
+    *, practice: Organisation, title: str, by: Any, template_key: str = "", today: date | None = None
+) -> Project:
+    """A new project in ``practice``, blank or from a template (which fills aim, measures and change ideas).
+
+    The person creating it joins its team as the lead.
+    """
+    if practice.kind != Kind.PRACTICE:
+        raise ProjectError("Projects belong to a GP practice; choose a practice.")
+    chosen = None
+    if template_key:
+        from qiloop.improvement.templates import template
+
+        try:
+            chosen = template(template_key)
+        except KeyError as unknown:
+            raise ProjectError(
+                f"There is no project template called {template_key!r}; choose one from the list."
+            ) from unknown
+    title = _text(title or (chosen.title if chosen else ""), what="a title for the project", max_length=200)
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        project = Project.objects.create(practice=practice, title=title, template_key=template_key, created_by=by)
+        if chosen is not None:
+            _fill_from_template(project, chosen, today)
+        if by is not None and getattr(by, "is_authenticated", False):
+            ProjectMember.objects.create(project=project, user=by, role_in_project="lead")
+        _record(project, "created", by, "project", project.pk, title=title, template=template_key)
+    return project
+
+
+def _fill_from_template(project: Project, chosen: Any, today: date) -> None:
+    project.aim_what = chosen.aim_what
+    project.aim_how_much = chosen.aim_how_much
+    project.aim_by = end_of_month_after(today, chosen.aim_by_months)
+    project.save(update_fields=["aim_what", "aim_how_much", "aim_by"])
+    library = all_measures()
+    for order, measure in enumerate(chosen.measures):
+        library_id = measure.library_id if measure.library_id in library else ""
+        ProjectMeasure.objects.create(
+            project=project,
+            role=measure.role,
+            title=measure.title,
+            library_measure_id=library_id,
+            unit=measure.unit or "",
+            low_is_good=measure.low_is_good,
+            order=order,
+        )
+    for p_order, (primary, secondaries, ideas) in enumerate(chosen.primary_drivers):
+        node = DriverNode.objects.create(project=project, kind=NodeKind.PRIMARY, text=primary, order=p_order)
+        for s_order, secondary in enumerate(secondaries):
+            DriverNode.objects.create(
+                project=project, parent=node, kind=NodeKind.SECONDARY, text=secondary, order=s_order
+            )
+        # A template names the change ideas for a primary driver, not for one secondary: they hang from the primary.
+        for i_order, idea in enumerate(ideas, start=len(secondaries)):
+            DriverNode.objects.create(project=project, parent=node, kind=NodeKind.CHANGE_IDEA, text=idea, order=i_order)
+
+
+def update_aim(
+    *, project: Project, title: str, what: str, how_much: str, by_when: date | None, by: Any, today: date | None = None
+) -> Project:
+    """Change the title and the aim. The aim must say what, by how much and by when (a future date)."""
+    title = _text(title, what="a title for the project", max_length=200)
+    what = _text(what, what="what you want to improve")
+    how_much = _text(how_much, what="by how much", max_length=200)
+    check = check_aim(what, how_much, by_when, today=today or timezone.localdate())
+    if not check.ok:
+        raise ProjectError(" ".join(check.missing))
+    before = {"title": project.title, "what": project.aim_what, "how_much": project.aim_how_much}
+    before["by"] = project.aim_by.isoformat() if project.aim_by else None
+    with transaction.atomic():
+        project.title, project.aim_what, project.aim_how_much, project.aim_by = title, what, how_much, by_when
+        project.updated_at = timezone.now()
+        project.save(update_fields=["title", "aim_what", "aim_how_much", "aim_by", "updated_at"])
+        after = {"title": title, "what": what, "how_much": how_much, "by": by_when.isoformat() if by_when else None}
+        _record(project, "aim_changed", by, "project", project.pk, before=before, after=after)
+    return project
+
+
+def aim_is_set(project: Project, today: date | None = None) -> bool:
+    return check_aim(project.aim_what, project.aim_how_much, project.aim_by, today=today or timezone.localdate()).ok
+
+
+def change_status(*, project: Project, status: str, by: Any, reflection: str = "") -> Project:
+    """Move the project on (idea -> active -> sustaining -> closed). Closing needs a reflection;
+    starting (active) needs an aim that says what, by how much and by when."""
+    try:
+        new = Status(status)
+    except ValueError as unknown:
+        raise ProjectError(
+            f"{status!r} is not a project status; choose idea, active, sustaining or closed."
+        ) from unknown
+    old = Status(project.status)
+    if new == old:
+        return project
+    if new not in NEXT_STATUSES[old]:
+        allowed = " or ".join(Status(s).label.lower() for s in NEXT_STATUSES[old])
+        raise ProjectError(f"A project that is {old.label.lower()} can only become {allowed}.")
+    if new == Status.ACTIVE and old == Status.IDEA and not aim_is_set(project):
+        raise ProjectError(
+            "Before the project becomes active, write its aim: what will improve, by how much and by when."
+        )
+    reflection = (reflection or "").strip()
+    if new == Status.CLOSED and not reflection:
+        raise ProjectError("Write a closing reflection: what did the team learn, and what happens now?")
+    with transaction.atomic():
+        project.status = new
+        fields = ["status", "updated_at"]
+        if new == Status.CLOSED:
+            project.closing_reflection = reflection
+            fields.append("closing_reflection")
+        project.updated_at = timezone.now()
+        project.save(update_fields=fields)
+        _record(project, "status_changed", by, "project", project.pk, **{"from": old.value, "to": new.value})
+    return project
+
+
+# --- team -----------------------------------------------------------------------------------------------------
+
+
+def add_member(*, project: Project, user: Any, role_in_project: str = "member", by: Any) -> ProjectMember:
+    """Add someone from the practice (any role, patient representatives included) to the project's team."""
+    if not Membership.objects.filter(user=user, organisation=project.practice).exists():
+        raise ProjectError(f"{user.display_name} is not a member of {project.practice.name}; invite them first.")
+    if ProjectMember.objects.filter(project=project, user=user).exists():
+        raise ProjectError(f"{user.display_name} is already in the project team.")
+    role_in_project = _text(role_in_project or "member", what="their part in the project", max_length=100)
+    with transaction.atomic():
+        member = ProjectMember.objects.create(project=project, user=user, role_in_project=role_in_project)
+        _touch(project)
+        _record(project, "member_added", by, "user", user.pk, role_in_project=role_in_project)
+    return member
+
+
+def remove_member(*, member: ProjectMember, by: Any) -> None:
+    project = member.project
+    with transaction.atomic():
+        _record(project, "member_removed", by, "user", member.user_id, role_in_project=member.role_in_project)
+        member.delete()
+        _touch(project)
+
+
+# --- measures -------------------------------------------------------------------------------------------------
+
+
+def _measure_fields(*, role: str, title: str, library_measure_id: str, unit: str, low_is_good: bool) -> dict[str, Any]:
+    if role not in MeasureRole.values:
+        raise ProjectError("Choose whether the measure is an outcome, process or balancing measure.")
+    library_measure_id = (library_measure_id or "").strip()
+    library = all_measures()
+    if library_measure_id and library_measure_id not in library:
+        raise ProjectError(f"There is no library measure {library_measure_id!r}; choose one from the list.")
+    if library_measure_id and not (title or "").strip():
+        title = library[library_measure_id].title
+    return {
+        "role": role,
+        "title": _text(title, what="a name for the measure", max_length=200),
+        "library_measure_id": library_measure_id,
+        "unit": _text(unit, what="a unit", required=False, max_length=50),
+        "low_is_good": bool(low_is_good),
+    }
+
+
+def add_measure(
+    *,
+    project: Project,
+    role: str,
+    title: str = "",
+    library_measure_id: str = "",
+    unit: str = "",
+    low_is_good: bool = False,
+    by: Any,
+) -> ProjectMeasure:
+    """A library measure (from the practice's results) or, with no ``library_measure_id``, a series entered by hand."""
+    fields = _measure_fields(
+        role=role, title=title, library_measure_id=library_measure_id, unit=unit, low_is_good=low_is_good
+    )
+    order = (project.measures.aggregate(m=Max("order"))["m"] or 0) + 1
+    with transaction.atomic():
+        measure = ProjectMeasure.objects.create(project=project, order=order, **fields)
+        _touch(project)
+        _record(project, "measure_added", by, "project_measure", measure.pk, **fields)
+    return measure
+
+
+def edit_measure(
+    *, measure: ProjectMeasure, role: str, title: str, unit: str, low_is_good: bool, by: Any
+) -> ProjectMeasure:
+    """Change a measure's role, name, unit and direction (its source, library or manual, stays)."""
+    fields = _measure_fields(
+        role=role, title=title, library_measure_id=measure.library_measure_id, unit=unit, low_is_good=low_is_good
+    )
+    before = {name: getattr(measure, name) for name in fields}
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(measure, name, value)
+        measure.save()
+        _touch(measure.project)
+        _record(measure.project, "measure_changed", by, "project_measure", measure.pk, before=before, after=fields)
+    return measure
+
+
+def remove_measure(*, measure: ProjectMeasure, by: Any) -> None:
+    project = measure.project
+    with transaction.atomic():
+        _record(
+            project,
+            "measure_removed",
+            by,
+            "project_measure",
+            measure.pk,
+            title=measure.title,
+            points=measure.points.count(),
+        )
+        measure.delete()
+        _touch(project)
+
+
+def _number(value: Any, *, what: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProjectError(f"The {what} must be a number, like 12 or 3.5 (we read {str(value)!r}).") from None
+    if not math.isfinite(number):
+        raise ProjectError(f"The {what} must be an ordinary number (we read {str(value)!r}).")
+    if number < 0:
+        raise ProjectError(f"The {what} cannot be negative (we read {str(value)!r}).")
+    return number
+
+
+def point_values(
+    value: Any = None, numerator: Any = None, denominator: Any = None
+) -> tuple[float, float | None, float | None]:
+    """Check one point's numbers: a value alone, or a numerator and denominator (the value is then their percentage)."""
+    value_n = _number(value, what="value")
+    num = _number(numerator, what="numerator")
+    den = _number(denominator, what="denominator")
+    if (num is None) != (den is None):
+        raise ProjectError("Enter both the numerator and the denominator, or neither.")
+    if num is not None and den is not None:
+        if den == 0:
+            raise ProjectError("The denominator must be more than 0.")
+        if num > den:
+            raise ProjectError(
+                f"The numerator ({num:g}) is more than the denominator ({den:g}): "
+                "the numerator counts those of the denominator who meet the measure."
+            )
+        return round(100 * num / den, 6), num, den
+    if value_n is None:
+        raise ProjectError("Enter a value, or a numerator and a denominator.")
+    return value_n, None, None
+
+
+def add_point(
+    *,
+    measure: ProjectMeasure,
+    on: date,
+    by: Any,
+    value: Any = None,
+    numerator: Any = None,
+    denominator: Any = None,
+    note: str = "",
+) -> ManualPoint:
+    """Add one point to a series entered by hand. Dates are unique within a series."""
+    if not measure.is_manual:
+        raise ProjectError(f"{measure.title} comes from the practice's records; its points cannot be typed in.")
+    if on is None:
+        raise ProjectError("Enter the date of the point.")
+    if on > timezone.localdate():
+        raise ProjectError(f"The date {on:%d/%m/%Y} is in the future; enter points once they have happened.")
+    if measure.points.filter(date=on).exists():
+        raise ProjectError(f"There is already a point for {on:%d/%m/%Y}; remove it first or choose another date.")
+    number, num, den = point_values(value, numerator, denominator)
+    note = _text(note, what="the note", required=False)
+    with transaction.atomic():
+        point = ManualPoint.objects.create(
+            measure=measure, date=on, value=number, numerator=num, denominator=den, note=note
+        )
+        _touch(measure.project)
+        _record(measure.project, "point_added", by, "project_measure", measure.pk, date=on.isoformat(), value=number)
+    return point
+
+
+def remove_point(*, point: ManualPoint, by: Any) -> None:
+    measure = point.measure
+    with transaction.atomic():
+        _record(
+            measure.project,
+            "point_removed",
+            by,
+            "project_measure",
+            measure.pk,
+            date=point.date.isoformat(),
+            value=point.value,
+        )
+        point.delete()
+        _touch(measure.project)
+
+
+# --- driver diagram ---------------------------------------------------------------------------------------------
+
+
+def _check_parent(project: Project, kind: str, parent: DriverNode | None) -> None:
+    if kind not in NodeKind.values:
+        raise ProjectError("Choose a primary driver, a secondary driver or a change idea.")
+    if parent is not None and parent.project_id != project.pk:
+        raise ProjectError("That driver belongs to another project.")
+    allowed = PARENT_KINDS[kind]
+    if (parent.kind if parent else None) not in allowed:
+        if kind == NodeKind.PRIMARY:
+            raise ProjectError("A primary driver hangs directly from the aim; do not choose a driver above it.")
+        if kind == NodeKind.SECONDARY:
+            raise ProjectError("Choose the primary driver this secondary driver belongs to.")
+        raise ProjectError("Choose the primary or secondary driver this change idea belongs to.")
+
+
+def add_driver_node(*, project: Project, kind: str, text: str, by: Any, parent: DriverNode | None = None) -> DriverNode:
+    _check_parent(project, kind, parent)
+    text = _text(text, what="the driver or change idea")
+    order = (DriverNode.objects.filter(project=project, parent=parent).aggregate(m=Max("order"))["m"] or 0) + 1
+    with transaction.atomic():
+        node = DriverNode.objects.create(project=project, parent=parent, kind=kind, text=text, order=order)
+        _touch(project)
+        _record(project, "driver_added", by, "driver_node", node.pk, kind=kind, text=text)
+    return node
+
+
+def edit_driver_node(*, node: DriverNode, text: str, by: Any) -> DriverNode:
+    text = _text(text, what="the driver or change idea")
+    before = node.text
+    with transaction.atomic():
+        node.text = text
+        node.save(update_fields=["text"])
+        _touch(node.project)
+        _record(node.project, "driver_changed", by, "driver_node", node.pk, before=before, after=text)
+    return node
+
+
+def _move(item: Any, siblings: list[Any], direction: str) -> bool:
+    """Swap ``item`` with its neighbour among ``siblings`` (in display order); renumber them. False at an end."""
+    if direction not in ("up", "down"):
+        raise ProjectError("Move up or down.")
+    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(siblings):
+        return False
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    for order, sibling in enumerate(siblings):
+        if sibling.order != order:
+            sibling.order = order
+            sibling.save(update_fields=["order"])
+    return True
+
+
+def move_driver_node(*, node: DriverNode, direction: str, by: Any) -> bool:
+    """Move a node up or down among the nodes beneath the same parent. Returns False if it is already at that end."""
+    with transaction.atomic():
+        siblings = list(DriverNode.objects.select_for_update().filter(project=node.project, parent=node.parent_id))
+        moved = _move(node, siblings, direction)
+        if moved:
+            _touch(node.project)
+            _record(node.project, "driver_moved", by, "driver_node", node.pk, direction=direction)
+    return moved
+
+
+def nodes_beneath(node: DriverNode) -> list[DriverNode]:
+    """Every node under ``node`` (children, grandchildren): what deleting it also deletes."""
+    found: list[DriverNode] = []
+    frontier = [node.pk]
+    while frontier:
+        children = list(DriverNode.objects.filter(parent_id__in=frontier))
+        found += children
+        frontier = [child.pk for child in children]
+    return found
+
+
+def delete_driver_node(*, node: DriverNode, by: Any) -> int:
+    """Delete a node and everything beneath it; PDSA cycles that tested a deleted change idea keep their record
+    but lose the link. Returns how many nodes were deleted."""
+    project = node.project
+    beneath = nodes_beneath(node)
+    with transaction.atomic():
+        _record(
+            project, "driver_removed", by, "driver_node", node.pk, kind=node.kind, text=node.text, beneath=len(beneath)
+        )
+        node.delete()
+        _touch(project)
+    return 1 + len(beneath)
+
+
+# --- fishbone ---------------------------------------------------------------------------------------------------
+
+
+def add_cause(*, project: Project, category: str, text: str, by: Any) -> FishboneCause:
+    if category not in FishboneCategory.values:
+        raise ProjectError("Choose a category for the cause.")
+    text = _text(text, what="the cause")
+    order = (project.fishbone_causes.filter(category=category).aggregate(m=Max("order"))["m"] or 0) + 1
+    with transaction.atomic():
+        cause = FishboneCause.objects.create(project=project, category=category, text=text, order=order)
+        _touch(project)
+        _record(project, "cause_added", by, "fishbone_cause", cause.pk, category=category, text=text)
+    return cause
+
+
+def edit_cause(*, cause: FishboneCause, category: str, text: str, by: Any) -> FishboneCause:
+    if category not in FishboneCategory.values:
+        raise ProjectError("Choose a category for the cause.")
+    text = _text(text, what="the cause")
+    before = {"category": cause.category, "text": cause.text}
+    with transaction.atomic():
+        if category != cause.category:
+            cause.order = (
+                cause.project.fishbone_causes.filter(category=category).aggregate(m=Max("order"))["m"] or 0
+            ) + 1
+        cause.category, cause.text = category, text
+        cause.save()
+        _touch(cause.project)
+        _record(
+            cause.project,
+            "cause_changed",
+            by,
+            "fishbone_cause",
+            cause.pk,
+            before=before,
+            after={"category": category, "text": text},
+        )
+    return cause
+
+
+def delete_cause(*, cause: FishboneCause, by: Any) -> None:
+    project = cause.project
+    with transaction.atomic():
+        _record(project, "cause_removed", by, "fishbone_cause", cause.pk, category=cause.category, text=cause.text)
+        cause.delete()
+        _touch(project)
+
+
+# --- process map ------------------------------------------------------------------------------------------------
+
+
+def _step_fields(text: str, owner: str, pain_point: str) -> dict[str, str]:
+    return {
+        "text": _text(text, what="what happens at this step"),
+        "owner": _text(owner, what="who does it", required=False, max_length=100),
+        "pain_point": _text(pain_point, what="the pain point", required=False),
+    }
+
+
+def add_step(*, project: Project, text: str, by: Any, owner: str = "", pain_point: str = "") -> ProcessStep:
+    """Add a step at the end of the process map."""
+    fields = _step_fields(text, owner, pain_point)
+    order = (project.process_steps.aggregate(m=Max("order"))["m"] or 0) + 1
+    with transaction.atomic():
+        step = ProcessStep.objects.create(project=project, order=order, **fields)
+        _touch(project)
+        _record(project, "step_added", by, "process_step", step.pk, **fields)
+    return step
+
+
+def edit_step(*, step: ProcessStep, text: str, owner: str, pain_point: str, by: Any) -> ProcessStep:
+    fields = _step_fields(text, owner, pain_point)
+    before = {name: getattr(step, name) for name in fields}
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(step, name, value)
+        step.save()
+        _touch(step.project)
+        _record(step.project, "step_changed", by, "process_step", step.pk, before=before, after=fields)
+    return step
+
+
+def move_step(*, step: ProcessStep, direction: str, by: Any) -> bool:
+    with transaction.atomic():
+        siblings = list(ProcessStep.objects.select_for_update().filter(project=step.project))
+        moved = _move(step, siblings, direction)
+        if moved:
+            _touch(step.project)
+            _record(step.project, "step_moved", by, "process_step", step.pk, direction=direction)
+    return moved
+
+
+def delete_step(*, step: ProcessStep, by: Any) -> None:
+    project = step.project
+    with transaction.atomic():
+        _record(project, "step_removed", by, "process_step", step.pk, text=step.text)
+        step.delete()
+        _touch(project)
