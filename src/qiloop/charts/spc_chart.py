@@ -9,6 +9,8 @@
   baseline shows as separate line segments, labelled "Phase 1", "Phase 2"…;
 * an optional target line;
 * annotations (PDSA cycles, changes) as labelled vertical rules;
+* markers (``markers=``): PDSA cycles (dashed) and adopted changes (solid) as
+  labelled vertical rules, listed in the text alternative too;
 * the variation and assurance icons as text badges in the subtitle;
 * ``description``: a full text alternative (:func:`chart_text_alternative`).
 
@@ -56,13 +58,18 @@ def spc_chart_spec(
     y_label: str | None = None,
     x_label: str | None = None,
     annotations: Sequence[dict[str, Any]] = (),
+    markers: Sequence[dict[str, Any]] | None = None,
     width: int = 640,
     height: int = 320,
 ) -> dict[str, Any]:
     """A Vega-Lite v5 spec (a dict) drawing ``result``; see the module docstring for what it shows.
 
     ``annotations`` is a list of ``{"x": <a date or label on the x axis>, "label": "PDSA 1: ..."}``.
+    ``markers`` is a list of ``{"x": ..., "label": "PDSA 1: SMS reminders", "kind": "pdsa"}``
+    (``kind`` is one of :data:`MARKER_KINDS`, default ``pdsa``); each is a labelled vertical
+    rule, and the text alternative lists them.
     """
+    checked_markers = check_markers(markers or ())
     points = result.points
     summary = result.summary
     x_type = _x_type(points["x"])
@@ -92,11 +99,13 @@ def spc_chart_spec(
     layers += _phase_layers(records, x_enc)
     if annotations:
         layers += _annotation_layers(annotations, x_enc, x_type)
+    if checked_markers:
+        layers += _marker_layers(checked_markers, x_enc, x_type, first_row=len(annotations))
 
     chart_name = CHART_NAMES.get(summary.chart, f"{summary.chart} chart")
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "description": chart_text_alternative(result, measure=title or y_label),
+        "description": chart_text_alternative(result, measure=title or y_label, markers=checked_markers),
         "title": {"text": title or chart_name[:1].upper() + chart_name[1:], "subtitle": icon_badges(summary)},
         "width": width,
         "height": height,
@@ -284,6 +293,71 @@ def _annotation_layers(annotations: Sequence[dict[str, Any]], x_enc: dict[str, A
         }
     ]
     # one text layer per row, staggered, so neighbouring PDSA labels do not overprint
+    for row in sorted({v["row"] for v in values}):
+        layers.append(
+            {
+                "data": {"values": [v for v in values if v["row"] == row]},
+                "mark": {
+                    "type": "text",
+                    "color": ANNOTATION,
+                    "align": "left",
+                    "baseline": "top",
+                    "dx": 3,
+                    "y": 2 + 13 * row,
+                },
+                "encoding": {"x": x_enc, "text": {"field": "label"}},
+            }
+        )
+    return layers
+
+
+#: Marker kinds and how each is drawn: a PDSA cycle (dashed) or an adopted change (solid).
+MARKER_KINDS: dict[str, dict[str, Any]] = {
+    "pdsa": {"strokeDash": [4, 3], "strokeWidth": 1.5},
+    "change": {"strokeWidth": 2},
+}
+
+
+def check_markers(markers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each marker as ``{"x", "label", "kind"}`` (kind defaults to ``pdsa``); ValueError says which one is wrong."""
+    checked = []
+    for i, marker in enumerate(markers):
+        if not isinstance(marker, dict) or "x" not in marker or "label" not in marker:
+            got = sorted(marker) if isinstance(marker, dict) else type(marker).__name__
+            raise ValueError(f"marker {i + 1} needs an 'x' and a 'label'; got {got}")
+        kind = str(marker.get("kind") or "pdsa")
+        if kind not in MARKER_KINDS:
+            raise ValueError(f"marker {i + 1}: kind {kind!r} is not one of {', '.join(MARKER_KINDS)}")
+        checked.append({"x": marker["x"], "label": str(marker["label"]), "kind": kind})
+    return checked
+
+
+def _marker_layers(markers: list[dict[str, Any]], x_enc: dict[str, Any], x_type: str, *, first_row: int) -> list[dict]:
+    values = []
+    for i, marker in enumerate(markers):
+        try:
+            x_value = _x_value(marker["x"], x_type)
+        except (TypeError, ValueError):
+            raise ValueError(f"marker {i + 1}: {marker['x']!r} is not a value on the chart's x axis") from None
+        values.append({"x": x_value, "label": marker["label"], "kind": marker["kind"], "row": (first_row + i) % 3})
+    layers: list[dict[str, Any]] = []
+    for kind, style in MARKER_KINDS.items():
+        of_kind = [v for v in values if v["kind"] == kind]
+        if not of_kind:
+            continue
+        layers.append(
+            {
+                "data": {"values": of_kind},
+                "mark": {"type": "rule", "color": ANNOTATION, **style},
+                "encoding": {
+                    "x": x_enc,
+                    "tooltip": [
+                        {"field": "label", "title": "Marker"},
+                        {"field": "x", "type": x_enc["type"], "title": x_enc.get("title") or "x"},
+                    ],
+                },
+            }
+        )
     for row in sorted({v["row"] for v in values}):
         layers.append(
             {

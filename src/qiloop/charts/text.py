@@ -11,6 +11,7 @@ the same message as the picture.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qiloop.charts.palette import ASSURANCE_ICON_LABELS, CHART_NAMES, VARIATION_ICON_LABELS
@@ -46,11 +47,26 @@ def format_x(value: Any) -> str:
     return str(value)
 
 
-def chart_text_alternative(result: Any, *, measure: str | None = None) -> str:
-    """A full-sentence description of an SPC or funnel result for people who cannot see the chart."""
+def chart_text_alternative(
+    result: Any, *, measure: str | None = None, markers: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """A full-sentence description of an SPC or funnel result for people who cannot see the chart.
+
+    ``markers`` (``{"x", "label"}`` dicts, e.g. PDSA cycles) are listed after the SPC description.
+    """
     if hasattr(result, "units") and hasattr(result.summary, "n_units"):
         return _funnel_text(result, measure)
-    return _spc_text(result, measure)
+    text = _spc_text(result, measure)
+    if markers:
+        text += " " + markers_text(markers)
+    return text
+
+
+def markers_text(markers: Sequence[Mapping[str, Any]]) -> str:
+    """'Marked on the chart: PDSA 1: reminders (2026-03-03); PDSA 2 (2026-05-01).'"""
+    items = "; ".join(f"{marker['label']} ({format_x(marker['x'])})" for marker in markers)
+    count = "1 marker" if len(markers) == 1 else f"{len(markers)} markers"
+    return f"Marked on the chart ({count}): {items}."
 
 
 def _spc_text(result: Any, measure: str | None) -> str:
