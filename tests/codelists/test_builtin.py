@@ -20,6 +20,7 @@ REQUIRED = {
     "pincer_amiodarone", "pincer_tft",
     # QOF and long-term conditions
     "copd", "copd_resolved", "copd_review", "mrc_grade", "mrc_grade_3_plus", "fev1_fvc", "copd_exacerbation",
+    "copd_exacerbation_count", "copd_invite",
     "flu_vaccination", "hypertension", "hypertension_resolved", "bp_systolic", "bp_diastolic", "hyp_max_therapy",
     "hyp_pca_unsuitable", "hyp_pca_dissent", "hyp_invite", "diabetes", "diabetes_resolved", "hba1c", "asthma",
     "asthma_resolved", "asthma_review", "atrial_fibrillation", "atrial_fibrillation_resolved", "ckd", "stroke", "tia",

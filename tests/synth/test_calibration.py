@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from synth_reference import pincer_rates, prevalence, registered_on
 
+from qiloop.synth.codes import CODES
+
 END = dt.date(2026, 3, 31)
 START = dt.date(2021, 4, 1)
 
@@ -121,3 +123,70 @@ def test_deaths_and_turnover_happen(calibration_tables: dict[str, pd.DataFrame])
     reg = calibration_tables["practice_registrations"]
     assert (reg.start_date > START).mean() > 0.15
     assert reg.end_date.notna().mean() > 0.15
+
+
+def _coded(tables: dict[str, pd.DataFrame], concept: str, lo: dt.date | None, hi: dt.date) -> pd.DataFrame:
+    """Rows of ``concept`` dated after ``lo`` (if given) and on or before ``hi``."""
+    events = tables["clinical_events"]
+    rows = events[events.snomedct_code.isin(CODES[concept]) & (events.date <= hi)]
+    return rows if lo is None else rows[rows.date > lo]
+
+
+def test_moderate_or_severe_frailty_is_like_the_efi(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """eFI (Clegg et al. 2016): about 15% of people aged 65+ have moderate or severe frailty; tolerance 10-20%.
+
+    Diabetes with frailty (DM021's denominator) must exist: 5-25% of the diabetes register aged 17+. No one is coded
+    frail before 65.
+    """
+    pop = registered_on(calibration_tables, END)
+    frail = set(_coded(calibration_tables, "frailty", None, END).patient_id)
+    old = pop[pop.age >= 65]
+    share = float(old.index.isin(frail).mean())
+    assert 0.10 <= share <= 0.20, share
+    diabetes = set(_coded(calibration_tables, "diabetes_type1", None, END).patient_id) | set(
+        _coded(calibration_tables, "diabetes_type2", None, END).patient_id
+    )
+    register = pop[(pop.age >= 17) & pop.index.isin(diabetes)]
+    frail_share = float(register.index.isin(frail).mean())
+    assert 0.05 <= frail_share <= 0.25, frail_share
+    coded = _coded(calibration_tables, "frailty", None, END).merge(
+        calibration_tables["patients"][["patient_id", "date_of_birth"]], on="patient_id"
+    )
+    age_at_code = (pd.to_datetime(coded.date) - pd.to_datetime(coded.date_of_birth)).dt.days / 365.25
+    assert (age_at_code >= 64.9).all()
+
+
+def test_chads2_vasc_scores_are_recorded_for_af(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """AF006 and AF008 need recorded CHA2DS2-VASc scores: 30-80% of the AF register has one in the last 12 months
+    (at diagnosis and at some reviews); scores are whole numbers 0-9, mostly 2 or more (AF is a disease of old
+    age), and everyone aged 75+ scores at least 2."""
+    pop = registered_on(calibration_tables, END)
+    af = pop[pop.index.isin(set(_coded(calibration_tables, "atrial_fibrillation", None, END).patient_id))]
+    year = _coded(calibration_tables, "chads2_vasc_score", dt.date(2025, 3, 31), END)
+    share = float(af.index.isin(set(year.patient_id)).mean())
+    assert 0.30 <= share <= 0.80, share
+    scores = _coded(calibration_tables, "chads2_vasc_score", None, END).merge(
+        calibration_tables["patients"][["patient_id", "date_of_birth"]], on="patient_id"
+    )
+    values = scores.numeric_value
+    assert values.notna().all() and (values == values.round()).all() and values.between(0, 9).all()
+    assert (values >= 2).mean() >= 0.7
+    age = (pd.to_datetime(scores.date) - pd.to_datetime(scores.date_of_birth)).dt.days / 365.25
+    assert (values[age >= 75.01] >= 2).all()
+
+
+def test_copd_reviews_record_exacerbations_and_invitations(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """COPD010 parts: the number of exacerbations in the past year is recorded for 55-90% of the register in the
+    last 12 months, averaging 0.3-1.2 (about 0.6 exacerbations a year); 3-20% of the register were not reviewed
+    after two invitations at least 7 days apart (the invitation PCA)."""
+    pop = registered_on(calibration_tables, END)
+    copd = pop[pop.index.isin(set(_coded(calibration_tables, "copd", None, END).patient_id))]
+    since = dt.date(2025, 3, 31)
+    counts = _coded(calibration_tables, "copd_exacerbation_count", since, END)
+    assert 0.55 <= float(copd.index.isin(set(counts.patient_id)).mean()) <= 0.90
+    assert 0.3 <= float(counts.numeric_value.mean()) <= 1.2, counts.numeric_value.mean()
+    invites = _coded(calibration_tables, "copd_invite", since, END).groupby("patient_id").date.agg(["min", "max"])
+    twice = invites[(pd.to_datetime(invites["max"]) - pd.to_datetime(invites["min"])).dt.days >= 7].index
+    reviewed = set(_coded(calibration_tables, "copd_review", since, END).patient_id)
+    pca = float(copd.index.isin(set(twice) - reviewed).mean())
+    assert 0.03 <= pca <= 0.20, pca

@@ -14,7 +14,7 @@ import numpy as np
 from qiloop.synth import params
 from qiloop.synth.batches import EventBatch, code_index, code_indices
 from qiloop.synth.conditions import Diagnoses
-from qiloop.synth.population import Population, Window
+from qiloop.synth.population import SEX_FEMALE, Population, Window
 from qiloop.synth.practices import PracticeSpec
 from qiloop.synth.sampling import NO_DATE, choose, poisson_points, recurring, to_days
 
@@ -98,28 +98,117 @@ def copd_events(ctx: Context, out: EventBatch) -> None:
     confirmed = (rng.random(len(rows)) < 0.86) & (when <= ctx.obs_end[rows])
     out.add(rows[confirmed], when[confirmed], code_index("fev1_fvc_post_bronchodilator"),
             np.round(rng.uniform(0.42, 0.69, int(confirmed.sum())), 2))  # fmt: skip
-    # Annual review (rate can change at a planted month).
-    r, d = _review_dates(ctx, rows, onset, condition="copd")
-    p = np.full(len(r), spec.rates["copd_review"])
+    # Exacerbations: a Poisson process per patient, rates spread around about 0.6 a year (many none, a few often).
+    lo = np.maximum(onset, ctx.obs_start[rows])
+    rate = params.COPD_EXACERBATIONS_PER_YEAR / YEAR * rng.gamma(0.8, 1 / 0.8, len(rows))
+    er, ed = poisson_points(rng, lo, ctx.obs_end[rows], rate)
+    exacerbated = rows[er]
+    out.add(exacerbated, ed, code_index("copd_exacerbation"))
+    # Annual recall (rate can change at a planted month): invitations, then the review for those who come.
+    recall_rows, recall_days = _review_dates(ctx, rows, onset, condition="copd")
+    p = np.full(len(recall_rows), spec.rates["copd_review"])
     change = spec.change("copd_review_rate")
     if change is not None:
-        p = np.where(d >= to_days(change.from_month), change.after, change.before)
-    keep = _accept(ctx, len(r), p)
-    r, d = r[keep], d[keep]
+        p = np.where(recall_days >= to_days(change.from_month), change.after, change.before)
+    keep = _accept(ctx, len(recall_rows), p)
+    _copd_invitations(ctx, recall_rows, recall_days, reviewed=keep, out=out)
+    r, d = recall_rows[keep], recall_days[keep]
     out.add(r, d, code_index("copd_review"))
     grade_of_patient = choose(rng, ctx.pop.size, [0.15, 0.35, 0.28, 0.15, 0.07])
     with_mrc = rng.random(len(r)) < 0.93
     grade = grade_of_patient[r[with_mrc]]
     out.add(r[with_mrc], d[with_mrc], code_indices("mrc_grade")[grade])
+    # The review template asks for the number of exacerbations in the past year: the count of the patient's
+    # exacerbation events in the 365 days up to the review.
+    counted = rng.random(len(r)) < params.COPD_EXACERBATION_COUNT_RECORDED
+    out.add(r[counted], d[counted], code_index("copd_exacerbation_count"),
+            _events_in_year_before(exacerbated, ed, r[counted], d[counted]).astype(float))  # fmt: skip
     refer = (grade >= 2) & (rng.random(len(grade)) < 0.45)  # MRC grade 3-5: offer pulmonary rehabilitation
     referred = r[with_mrc][refer]
     referral_day = d[with_mrc][refer] + rng.integers(0, 45, int(refer.sum()))
     inside = referral_day <= ctx.obs_end[referred]
     out.add(referred[inside], referral_day[inside], code_index("pulmonary_rehab_referral"))
-    # Exacerbations, about 0.6 a year.
-    lo = np.maximum(onset, ctx.obs_start[rows])
-    er, ed = poisson_points(rng, lo, ctx.obs_end[rows], 0.6 / YEAR)
-    out.add(rows[er], ed, code_index("copd_exacerbation"))
+
+
+def _copd_invitations(
+    ctx: Context, rows: np.ndarray, recall: np.ndarray, reviewed: np.ndarray, out: EventBatch
+) -> None:
+    """Recall invitations: a first one 2-6 weeks before the recall date for most patients; for some of those who
+    do not come, a second one 2-5 weeks after the first (two invitations 7+ days apart: a QOF PCA)."""
+    rng = ctx.rng
+    n = len(rows)
+    invited = rng.random(n) < params.COPD_INVITED
+    first = recall - rng.integers(14, 43, n)
+    kind = choose(rng, n, [0.6, 0.0, 0.4])  # first letter or text message
+    ok = invited & (first >= ctx.obs_start[rows])
+    out.add(rows[ok], first[ok], code_indices("copd_invite")[kind[ok]])
+    second = first + rng.integers(14, 36, n)
+    again = ok & ~reviewed & (rng.random(n) < params.COPD_SECOND_INVITATION) & (second <= ctx.obs_end[rows])
+    kind2 = choose(rng, n, [0.0, 0.6, 0.4])  # second letter or text message
+    out.add(rows[again], second[again], code_indices("copd_invite")[kind2[again]])
+
+
+def _events_in_year_before(
+    event_rows: np.ndarray, event_days: np.ndarray, rows: np.ndarray, days: np.ndarray
+) -> np.ndarray:
+    """For each (row, day): how many events of that row fall in the 365 days up to and including the day."""
+    shift = 1_000_000  # days are well within ±500,000 of 1970
+    keys = np.sort(event_rows.astype(np.int64) * 2 * shift + event_days + shift)
+    upper = rows.astype(np.int64) * 2 * shift + days + shift
+    return np.searchsorted(keys, upper, side="right") - np.searchsorted(keys, upper - 365, side="right")
+
+
+def frailty_events(ctx: Context, out: EventBatch) -> None:
+    """Moderate or severe frailty (electronic frailty index), coded once for some people aged 65 and over.
+
+    The chance by age at the end of the data (65-74, 75-84, 85+) follows the eFI's published split of people aged
+    65+ (about 12% moderate and 3% severe); more long-term conditions make it likelier. The code is dated at a
+    random day after the 65th birthday within the data.
+    """
+    rng = ctx.rng
+    age = ctx.age_at(ctx.obs_end)
+    p = np.select([age >= 85, age >= 75, age >= 65], list(params.FRAILTY_BY_AGE), 0.0)
+    conditions = sum((ctx.dx.onset[c] <= ctx.obs_end).astype(float) for c in ("diabetes", "copd", "heart_failure",
+                     "ckd", "atrial_fibrillation", "hypertension"))  # fmt: skip
+    p = np.minimum(p * np.where(conditions >= 2, params.FRAILTY_MULTIMORBIDITY_FACTOR, 1.0), 0.8)
+    chosen = np.flatnonzero(rng.random(ctx.pop.size) < p)
+    lo = np.maximum(ctx.pop.dob[chosen] + np.int64(65 * YEAR), ctx.obs_start[chosen])
+    hi = ctx.obs_end[chosen]
+    ok = lo <= hi
+    chosen, lo, hi = chosen[ok], lo[ok], hi[ok]
+    day = lo + np.floor(rng.random(len(chosen)) * (hi - lo + 1)).astype(np.int64)
+    severe = rng.random(len(chosen)) < params.FRAILTY_SEVERE_SHARE
+    out.add(chosen, day, code_indices("frailty")[severe.astype(np.int64)])
+
+
+def chads2_vasc_events(ctx: Context, out: EventBatch) -> None:
+    """CHA2DS2-VASc scores for people with AF: at diagnosis for most, then at some annual reviews.
+
+    The score is computed from the record on the day: age 65-74 (1) or 75+ (2), female (1), heart failure,
+    hypertension, diabetes (1 each); vascular disease (1) is drawn per patient, as the generator has no
+    vascular-disease diagnoses; it has no stroke either, so stroke/TIA scores 0.
+    """
+    rng = ctx.rng
+    rows = _diagnosed_rows(ctx, "atrial_fibrillation")
+    onset = ctx.dx.onset["atrial_fibrillation"][rows]
+    at_diagnosis = onset + rng.integers(0, 31, len(rows))
+    first = (
+        (rng.random(len(rows)) < params.CHADS_VASC_AT_DIAGNOSIS)
+        & (at_diagnosis >= ctx.obs_start[rows])
+        & (at_diagnosis <= ctx.obs_end[rows])
+    )
+    r1, d1 = rows[first], at_diagnosis[first]
+    r2, d2 = _review_dates(ctx, rows, onset + 200, condition=None)
+    again = _accept(ctx, len(r2), params.CHADS_VASC_AT_REVIEW)
+    r = np.concatenate([r1, r2[again]])
+    d = np.concatenate([d1, d2[again]])
+    vascular = rng.random(ctx.pop.size) < params.VASCULAR_DISEASE_SHARE
+    age = ctx.age_at(d, r)
+    score = np.where(age >= 75, 2, np.where(age >= 65, 1, 0)) + (ctx.pop.sex[r] == SEX_FEMALE).astype(int)
+    for condition in ("heart_failure", "hypertension", "diabetes"):
+        score = score + (ctx.dx.onset[condition][r] <= d).astype(int)
+    score = score + vascular[r].astype(int)
+    out.add(r, d, code_index("chads2_vasc_score"), score.astype(float))
 
 
 def asthma_events(ctx: Context, out: EventBatch) -> None:

@@ -50,12 +50,23 @@ CODES: dict[str, tuple[str, ...]] = {
     "asthma_review": ("394700004",),
     # MRC breathlessness grade 1, 2, 3, 4, 5 in that order (public)
     "mrc_grade": ("391120009", "391123006", "391124000", "391125004", "391126003"),
-    # Acute exacerbation of COPD (fixture: COPD_COD / COPDEXACB)
+    # Acute exacerbation of COPD (fixture: COPD_COD)
     "copd_exacerbation": ("195951007",),
+    # Number of COPD exacerbations in past year, the count as value (public: QOF COPDEXACB_COD; checked in
+    # BHFDSC/CCU035_01 code/CCU035_01-D01-codelist.py and the HL7 Portugal pulmonary rehabilitation FHIR IG)
+    "copd_exacerbation_count": ("723245007",),
+    # COPD monitoring first letter; second letter; text message invitation (public: QOF COPDINVITE_COD;
+    # checked in BHFDSC/CCU035_01 code/CCU035_01-D01-codelist.py; the last also in Accurx's COPD questionnaire)
+    "copd_invite": ("716241000000106", "717021000000106", "1066281000000104"),
     # Post-bronchodilator FEV1/FVC ratio, value as a ratio 0-1 (public)
     "fev1_fvc_post_bronchodilator": ("407603001",),
     # Referral to pulmonary rehabilitation (public; [uncertain] confirm against PULRHBREF_COD)
     "pulmonary_rehab_referral": ("718361005",),
+    # Moderate frailty; severe frailty (public: SNOMED CT UK, QOF MODFRAIL_COD / SEVFRAIL_COD; seen in several
+    # public QOF and eFI implementations)
+    "frailty": ("925831000000107", "925861000000102"),
+    # CHA2DS2-VASc score, the score as value (public: SNOMED CT 735258002, assessment scale, active 2018-01-31)
+    "chads2_vasc_score": ("735258002",),
     # Seasonal influenza vaccination (public); first inactivated seasonal flu vaccination (fixture: FLU_COD)
     "flu_vaccination": ("822851000000102", "985151000000100"),
     # ---- observations with numeric values (SNOMED CT) ----

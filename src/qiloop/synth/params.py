@@ -100,6 +100,21 @@ REVIEW_RATES = {
 }
 PRACTICE_QUALITY_SD = 0.6  # spread of practice completion on the logit scale
 
+# COPD recall details (QOF COPD010 needs the review, an MRC grade and the number of exacerbations).
+COPD_EXACERBATIONS_PER_YEAR = 0.6  # mean; spread across patients (gamma, shape 0.8)
+COPD_EXACERBATION_COUNT_RECORDED = 0.95  # share of reviews recording the number of exacerbations in the past year
+COPD_INVITED = 0.85  # share of recall dates preceded by an invitation
+COPD_SECOND_INVITATION = 0.6  # share of invited patients who did not come that get a second invitation
+# Moderate or severe frailty (eFI; Clegg et al. 2016: of people aged 65+, about 12% moderate and 3% severe),
+# chance of a code by age at the end of the data: 85+, 75-84, 65-74; times this with two or more conditions.
+FRAILTY_BY_AGE = (0.32, 0.16, 0.06)
+FRAILTY_MULTIMORBIDITY_FACTOR = 1.6
+FRAILTY_SEVERE_SHARE = 0.2
+# CHA2DS2-VASc: recorded at AF diagnosis for most, then at some annual reviews; vascular disease share of AF.
+CHADS_VASC_AT_DIAGNOSIS = 0.85
+CHADS_VASC_AT_REVIEW = 0.5
+VASCULAR_DISEASE_SHARE = 0.2
+
 # PINCER medians (domain-notes section 10, "pre" period) the prescribing model aims at.
 PINCER_TARGETS = {
     "A": 0.0116,

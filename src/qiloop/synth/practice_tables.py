@@ -15,11 +15,13 @@ from qiloop.synth.clinical import (
     Context,
     asthma_events,
     blood_pressure_events,
+    chads2_vasc_events,
     copd_events,
     diabetes_events,
     diagnosis_events,
     events_after_death,
     flu_events,
+    frailty_events,
     kidney_events,
 )
 from qiloop.synth.conditions import CONDITIONS, diagnose
@@ -92,6 +94,8 @@ def generate_practice(
     diabetes_events(ctx, events)
     kidney_events(ctx, events)
     flu_events(ctx, events)
+    frailty_events(ctx, events)
+    chads2_vasc_events(ctx, events)
     after_death = events_after_death(ctx, events)
 
     courses = long_term_courses(ctx)

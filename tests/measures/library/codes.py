@@ -42,6 +42,9 @@ MRC_5 = "391126003"
 FEV1_FVC = "407603001"  # fev1_fvc
 PR_REFERRAL = "718361005"  # pulmonary_rehab_referral (placeholder code, see docs/codelists.md)
 PR_ATTENDED = "229823004"  # pulmonary_rehab_attended
+EXACERBATION_COUNT = "723245007"  # copd_exacerbation_count
+COPD_INVITE_1 = "716241000000106"  # copd_invite (first letter)
+COPD_INVITE_2 = "717021000000106"  # copd_invite (second letter)
 FLU = "822851000000102"  # flu_vaccination (generic)
 FLU_PHARMACY = "955691000000108"  # flu_vaccination
 
@@ -87,6 +90,7 @@ IN_LIST = {
     HYP_INVITE_2: "hyp_invite", BP_DECLINED: "bp_declined", DIABETES: "diabetes", TYPE_2_DIABETES: "diabetes",
     DIABETES_RESOLVED: "diabetes_resolved", HBA1C: "hba1c", MODERATE_FRAILTY: "frailty_moderate_severe", AF: "atrial_fibrillation",
     AF_RESOLVED: "atrial_fibrillation_resolved", STROKE: "stroke", TIA: "tia", ASTHMA_REVIEW: "asthma_review",
-    CHADS_VASC: "chads2_vasc_score",
+    CHADS_VASC: "chads2_vasc_score", EXACERBATION_COUNT: "copd_exacerbation_count", COPD_INVITE_1: "copd_invite",
+    COPD_INVITE_2: "copd_invite",
 }  # fmt: skip
 NOT_IN_LIST = {FLURBIPROFEN_EYE_DROPS: "pincer_nsaid", SPIRONOLACTONE: "loop_diuretic", MRC_2: "mrc_grade_3_plus"}

@@ -1,8 +1,8 @@
 """Spec tests for the COPD measures, reference date 31 March 2024.
 
-"Last 12 months" at 2024-03-31 = 2023-04-01 .. 2024-03-31 (a reading on 2023-03-31 is outside). The flu window
-("last 8 months") = 2023-08-01 .. 2024-03-31. New to the register (PCA) = first COPD code or registration after
-2023-12-31.
+"Last 12 months" at 2024-03-31 = 2023-04-01 .. 2024-03-31 (a reading on 2023-03-31 is outside). The flu season
+("since the most recent 1 August") = 2023-08-01 .. 2024-03-31; at 2024-09-30 it is 2024-08-01 .. 2024-09-30. New to
+the register (PCA) = first COPD code or registration after 2023-12-31.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from qiloop.measures.library import all_measures
 
 from .codes import (
     COPD,
+    COPD_INVITE_1,
+    COPD_INVITE_2,
     COPD_RESOLVED,
     COPD_REVIEW,
+    EXACERBATION_COUNT,
     FEV1_FVC,
     FLU,
     FLU_PHARMACY,
@@ -122,22 +125,42 @@ SPECS = {
         P(
             1,
             (1, 1),
-            "review and MRC grade this year",
-            events=[OLD_COPD, ev("2023-06-01", COPD_REVIEW), ev("2023-06-01", MRC_2)],
+            "review, number of exacerbations and MRC grade this year",
+            events=[
+                OLD_COPD,
+                ev("2023-06-01", COPD_REVIEW),
+                ev("2023-06-01", EXACERBATION_COUNT, 1),
+                ev("2023-06-01", MRC_2),
+            ],
         ),
-        P(2, (1, 0), "review without MRC grade", events=[OLD_COPD, ev("2023-06-01", COPD_REVIEW)]),
+        P(
+            2,
+            (1, 0),
+            "review and exacerbations without MRC grade",
+            events=[OLD_COPD, ev("2023-06-01", COPD_REVIEW), ev("2023-06-01", EXACERBATION_COUNT, 0)],
+        ),
         P(
             3,
             (1, 0),
             "review exactly 12 months ago is outside",
-            events=[OLD_COPD, ev("2023-03-31", COPD_REVIEW), ev("2023-04-01", MRC_2)],
-        ),
+            events=[
+                OLD_COPD,
+                ev("2023-03-31", COPD_REVIEW),
+                ev("2023-04-01", EXACERBATION_COUNT, 0),
+                ev("2023-04-01", MRC_2),
+            ],
+        ),  # fmt: skip
         P(
             4,
             (1, 1),
-            "both on the first day of the window",
-            events=[OLD_COPD, ev("2023-04-01", COPD_REVIEW), ev("2023-04-01", MRC_2)],
-        ),
+            "all three on the first day of the window",
+            events=[
+                OLD_COPD,
+                ev("2023-04-01", COPD_REVIEW),
+                ev("2023-04-01", EXACERBATION_COUNT, 2),
+                ev("2023-04-01", MRC_2),
+            ],
+        ),  # fmt: skip
         P(
             5,
             (0, 0),
@@ -152,6 +175,7 @@ SPECS = {
                 ev("2024-02-01", COPD),
                 ev("2024-02-01", FEV1_FVC, 0.6),
                 ev("2024-03-01", COPD_REVIEW),
+                ev("2024-03-01", EXACERBATION_COUNT, 0),
                 ev("2024-03-01", MRC_3),
             ],
         ),
@@ -164,6 +188,72 @@ SPECS = {
         ),
         P(8, (0, 0), "not on the register", events=[ev("2023-06-01", COPD_REVIEW), ev("2023-06-01", MRC_2)]),
         P(9, (1, 0), "registered exactly 3 months ago is not new", registered=("2023-12-31", None), events=[OLD_COPD]),
+        P(
+            10,
+            (1, 0),
+            "review and MRC grade, number of exacerbations not recorded",
+            events=[OLD_COPD, ev("2023-06-01", COPD_REVIEW), ev("2023-06-01", MRC_2)],
+        ),
+        P(
+            11,
+            (1, 1),
+            "the three parts on different days of the year count",
+            events=[
+                OLD_COPD,
+                ev("2023-05-01", MRC_4),
+                ev("2023-06-01", COPD_REVIEW),
+                ev("2024-01-10", EXACERBATION_COUNT, 3),
+            ],
+        ),
+        P(
+            12,
+            (1, 0),
+            "number of exacerbations recorded 13 months ago is too old",
+            events=[
+                OLD_COPD,
+                ev("2023-06-01", COPD_REVIEW),
+                ev("2023-02-28", EXACERBATION_COUNT, 1),
+                ev("2023-06-01", MRC_2),
+            ],
+        ),
+        P(
+            13,
+            (0, 0),
+            "two invitations 14 days apart, not reviewed: adjusted out",
+            events=[OLD_COPD, ev("2023-10-01", COPD_INVITE_1), ev("2023-10-15", COPD_INVITE_2)],
+        ),
+        P(
+            14,
+            (0, 0),
+            "two invitations exactly 7 days apart: adjusted out",
+            events=[OLD_COPD, ev("2023-10-01", COPD_INVITE_1), ev("2023-10-08", COPD_INVITE_2)],
+        ),
+        P(
+            15,
+            (1, 0),
+            "two invitations 6 days apart are not enough",
+            events=[OLD_COPD, ev("2023-10-01", COPD_INVITE_1), ev("2023-10-07", COPD_INVITE_2)],
+        ),
+        P(16, (1, 0), "one invitation is not enough", events=[OLD_COPD, ev("2023-10-01", COPD_INVITE_1)]),
+        P(
+            17,
+            (1, 0),
+            "second invitation before the 12-month window",
+            events=[OLD_COPD, ev("2023-03-01", COPD_INVITE_1), ev("2023-04-20", COPD_INVITE_2)],
+        ),
+        P(
+            18,
+            (1, 1),
+            "invited twice and then reviewed: counts (the PCA applies only when not met)",
+            events=[
+                OLD_COPD,
+                ev("2023-10-01", COPD_INVITE_1),
+                ev("2023-10-15", COPD_INVITE_2),
+                ev("2023-11-01", COPD_REVIEW),
+                ev("2023-11-01", EXACERBATION_COUNT, 0),
+                ev("2023-11-01", MRC_2),
+            ],
+        ),
     ],
     "copd014": [
         P(
@@ -226,6 +316,22 @@ SPECS = {
         P(6, (1, 0), "not vaccinated", events=[OLD_COPD]),
     ],
 }
+
+
+# The flu season restarts on 1 August: at 30 September 2024 the season is 1 August - 30 September 2024.
+FLU_SEPTEMBER = "2024-09-30"
+FLU_SEPTEMBER_SPEC = [
+    P(1, (1, 0), "vaccinated in October 2023: last season", events=[OLD_COPD, ev("2023-10-01", FLU)]),
+    P(2, (1, 0), "vaccinated 31 July 2024: before the season", events=[OLD_COPD, ev("2024-07-31", FLU)]),
+    P(3, (1, 1), "vaccinated 1 August 2024", events=[OLD_COPD, ev("2024-08-01", FLU)]),
+    P(4, (1, 1), "vaccinated on the reference date", events=[OLD_COPD, ev("2024-09-30", FLU)]),
+    P(5, (1, 0), "vaccinated after the reference date", events=[OLD_COPD, ev("2024-10-01", FLU)]),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_copd_flu_season_restarts_in_august(engine):
+    check(engine, all_measures()["copd_flu"], FLU_SEPTEMBER_SPEC, FLU_SEPTEMBER)
 
 
 def test_every_copd_measure_has_a_spec():

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from qiloop.measures.language import clinical_events, measure
 from qiloop.measures.library.common import EVERYONE, LONG_TERM_CONDITIONS, codelist, governance
-from qiloop.measures.library.registers import coded_in_last, copd_register, newly_diagnosed, newly_registered
+from qiloop.measures.library.registers import (
+    coded_in_last,
+    copd_register,
+    newly_diagnosed,
+    newly_registered,
+    two_invitations_7_days_apart,
+)
 from qiloop.measures.model import Measure
 
 QOF = "QOF 2024/25 (business rules v49)"
@@ -37,17 +43,19 @@ REGISTER = measure(
 
 REVIEW = measure(
     id="copd010",
-    title="COPD review with MRC breathlessness grade in the last 12 months",
+    title="COPD review with exacerbations and MRC breathlessness grade in the last 12 months",
     denominator=on_register,
-    numerator=coded_in_last("copd_review") & coded_in_last("mrc_grade"),
-    exclusions=new_to_register,
+    numerator=coded_in_last("copd_review") & coded_in_last("copd_exacerbation_count") & coded_in_last("mrc_grade"),
+    exclusions=new_to_register | two_invitations_7_days_apart("copd_invite"),
     **governance(
         why_it_matters="An annual COPD review checks breathlessness, inhaler use, flare-ups and smoking, and is when "
         "treatment is adjusted; people without one are more likely to be admitted to hospital.",
-        description="Denominator: the COPD register. Numerator: a COPD review code and an MRC breathlessness grade in "
-        "the last 12 months. Personalised care adjustment (removed only if the numerator is not met): first COPD "
-        "code or registration in the last 3 months. QOF also asks for the number of exacerbations; no verified "
-        "code list for that record exists yet, so it is not checked.",
+        description="Denominator: the COPD register. Numerator: in the last 12 months, a COPD review code, a record "
+        "of the number of exacerbations in the past year and an MRC breathlessness grade (not necessarily on the "
+        "same day). Personalised care adjustments (removed only if the numerator is not met): two or more review "
+        "invitations in the last 12 months, the first and last at least 7 days apart; first COPD code or "
+        "registration in the last 3 months. QOF's other PCA reasons (unsuitable, informed dissent) are not coded "
+        "yet.",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD010",
@@ -80,16 +88,20 @@ REHAB = measure(
     ),
 )
 
+FLU_SEASON_START = {"month": 8, "day": 1}
+"""The flu season runs from 1 August (QOF COPD007: 1 August to 31 March)."""
+
 FLU = measure(
     id="copd_flu",
     title="Flu vaccination this season for people with COPD",
     denominator=on_register,
-    numerator=clinical_events(codelist("flu_vaccination")).in_last(months=8).exists(),
+    numerator=clinical_events(codelist("flu_vaccination")).since_last(**FLU_SEASON_START).exists(),
     **governance(
         why_it_matters="Flu can cause severe COPD flare-ups; vaccination reduces admissions and deaths.",
-        description="Denominator: the COPD register. Numerator: a seasonal flu vaccination in the last 8 months, "
-        "which at a 31 March reference date is the flu season (1 August to 31 March). Read monthly values as a "
-        "rolling 8 months; use financial-year intervals for the season figure.",
+        description="Denominator: the COPD register. Numerator: a seasonal flu vaccination since the most recent 1 "
+        "August on or before the reference date (the season so far: at 31 March, 1 August to 31 March; at 31 August, "
+        "1 to 31 August). Monthly values climb through the autumn and restart each August; the 31 March value (or "
+        "financial-year intervals) is the season figure.",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator="QOF COPD007 (retired 2021/22; now in the PCN scheme)",

@@ -19,6 +19,7 @@ from qiloop.measures.library.registers import (
     hypertension_register,
     newly_diagnosed,
     newly_registered,
+    two_invitations_7_days_apart,
 )
 from qiloop.measures.model import Measure
 
@@ -50,12 +51,6 @@ def bp_controlled(*, clinic: tuple[int, int], home: tuple[int, int]) -> BoolSeri
     clinic_ok = (clinic_sys <= clinic[0]) & (clinic_dia <= clinic[1])
     home_ok = (home_sys <= home[0]) & (home_dia <= home[1])
     return (home_is_latest & home_ok) | (~home_is_latest & clinic_ok)
-
-
-def two_invitations_7_days_apart(name: str) -> BoolSeries:
-    """Two or more invitations in the last 12 months, the first and last at least 7 days apart (a QOF PCA reason)."""
-    invitations = clinical_events(codelist(name)).in_last(months=12)
-    return invitations.last_date() >= invitations.first_date().plus_days(7)
 
 
 hypertension_pca = any_of(

@@ -91,3 +91,9 @@ def newly_registered(*, months: int) -> BoolSeries:
 
 def coded_in_last(name: str, *, months: int = 12) -> BoolSeries:
     return clinical_events(codelist(name)).in_last(months=months).exists()
+
+
+def two_invitations_7_days_apart(name: str) -> BoolSeries:
+    """Two or more invitations in the last 12 months, the first and last at least 7 days apart (a QOF PCA reason)."""
+    invitations = clinical_events(codelist(name)).in_last(months=12)
+    return invitations.last_date() >= invitations.first_date().plus_days(7)
