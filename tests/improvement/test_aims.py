@@ -127,3 +127,9 @@ def test_has_by_when_is_exactly_a_future_date(deadline, today):
 def test_any_number_is_an_amount(number):
     assert has_quantity(f"to {number}")
     assert has_quantity(f"by {number}%")
+
+
+def test_none_counts_as_empty():
+    check = check_aim(None, None, None, today=TODAY)
+    assert check.missing == [PROMPT_WHAT, PROMPT_HOW_MUCH, PROMPT_BY_WHEN]
+    assert aim_sentence(None, None, None) == ""

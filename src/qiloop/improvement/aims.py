@@ -90,7 +90,7 @@ class AimCheck:
     by_date: date | None = None
 
 
-def has_quantity(text: str) -> bool:
+def has_quantity(text: str | None) -> bool:
     """True when ``text`` names an amount: a number, a percentage or a word like 'halve'.
 
     >>> has_quantity("from 8% to 4%"), has_quantity("halve it"), has_quantity("a lot")
@@ -139,7 +139,9 @@ def format_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def check_aim(what: str, how_much: str, by_when: date | str | None, *, today: date | None = None) -> AimCheck:
+def check_aim(
+    what: str | None, how_much: str | None, by_when: date | str | None, *, today: date | None = None
+) -> AimCheck:
     """Check that an aim says what will improve, by how much and by when (a date after ``today``).
 
     ``today`` defaults to the current date. Each missing part adds one prompt to ``missing``,
@@ -174,7 +176,7 @@ def check_aim(what: str, how_much: str, by_when: date | str | None, *, today: da
     )
 
 
-def aim_sentence(what: str, how_much: str, by_when: date | str | None) -> str:
+def aim_sentence(what: str | None, how_much: str | None, by_when: date | str | None) -> str:
     """One sentence: 'Reduce missed appointments from 8% to 4% by 31 March 2027'.
 
     Parts left empty are left out; a deadline that cannot be read is quoted as written.
