@@ -79,6 +79,26 @@ dashboard:vega-interpreter                   2  2  2  2  2  2  2  2  2  2  2  2 
 dashboard:data@icb                           3  4  4  4  4  4  4  4  4  4  2  2  4
 dashboard:data@practice                      3  4  0  4  4  4  4  4  4  4  4  0  4
 dashboard:import-status@icb                  3  4  4  4  4  4  4  4  4  4  0  0  4
+teamwork:my-tasks                            3  2  2  2  2  2  2  2  2  2  2  2  2
+teamwork:tasks@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
+teamwork:tasks@sibling                       3  4  4  4  4  4  4  4  4  2  4  4  2
+teamwork:tasks@far                           3  4  4  4  4  4  4  4  4  4  4  4  4
+teamwork:tasks@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
+teamwork:task-create@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
+teamwork:task-create@sibling                 3  4  4  4  4  4  4  4  4  4  4  4  2
+teamwork:task-edit@practice                  3  4  2  4  4  4  2  4  4  4  4  4  4
+teamwork:task-edit@practice-sibling-task     3  0  0  0  0  0  0  0  0  4  4  4  4
+teamwork:task-complete@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
+teamwork:task-delete@practice                3  4  2  4  4  4  2  4  4  4  4  4  4
+teamwork:task-delete@practice-sibling-task   3  0  0  0  0  0  0  0  0  4  4  4  4
+teamwork:time@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
+teamwork:time@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
+teamwork:time-create@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
+teamwork:time-edit@practice                  3  4  2  2  4  4  4  4  4  4  4  4  4
+teamwork:time-edit@practice-sibling-entry    3  0  0  0  0  0  0  0  0  4  4  4  4
+teamwork:time-delete@practice                3  4  2  2  4  4  4  4  4  4  4  4  4
+teamwork:time-csv@practice                   3  2  2  2  2  2  2  2  2  2  4  4  4
+teamwork:time-csv@far                        3  4  4  4  4  4  4  4  4  4  4  4  4
 projects:list@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
 projects:list@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
 projects:list@far                            3  4  4  4  4  4  4  4  4  4  4  4  4
@@ -145,11 +165,43 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name, args=[codes[where], Invitation.objects.get(organisation__code=codes[where]).pk])
     if name == "organisations:accept-invitation":
         return reverse(name, args=[invitation_token])
+    if name in TEAMWORK_OBJECT_URLS:
+        return teamwork_object_url(name, where, universe)
     if name.startswith("projects:"):
         return project_url(name, codes[where], universe)
-    if name.startswith("accounts:") or name == "home":
+    if name.startswith("accounts:") or name in ("home", "teamwork:my-tasks"):
         return reverse(name)
     return reverse(name, args=[codes[where]])
+
+
+TEAMWORK_OBJECT_URLS = {
+    "teamwork:task-edit",
+    "teamwork:task-complete",
+    "teamwork:task-delete",
+    "teamwork:time-edit",
+    "teamwork:time-delete",
+}
+
+
+def teamwork_object_url(name: str, where: str, universe) -> str:
+    """A task the receptionist set themselves, or time the practice nurse recorded, at Riverside Surgery
+    ("-sibling-task"/"-sibling-entry": one of Hill Street's, asked for under Riverside's code). Made without
+    the actions, so no audit event is written."""
+    from qiloop_web.teamwork.models import Task, TimeEntry
+
+    theirs = where.startswith("practice-sibling")
+    practice = universe.sibling_practice if theirs else universe.practice
+    if name.startswith("teamwork:task-"):
+        owner = universe.people["other_gp" if theirs else "receptionist"]
+        found, _ = Task.objects.get_or_create(
+            practice=practice, title="Matrix task", owner=owner, created_by=owner, due_on="2026-01-31"
+        )
+    else:
+        user = universe.people["other_gp" if theirs else "practice_nurse"]
+        found, _ = TimeEntry.objects.get_or_create(
+            practice=practice, user=user, role="gp", meeting="Matrix", spent_on="2026-01-05", minutes=30
+        )
+    return reverse(name, args=["A00001", found.pk])
 
 
 @pytest.fixture
@@ -190,6 +242,29 @@ REFUSED_POSTS = [
     ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
     ("organisations:remove-member@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
     ("organisations:cancel-invitation@practice", {}, ["gp", "receptionist", "network_qi_lead", "other_gp"]),
+    (
+        "teamwork:task-create@practice",
+        {"title": "x", "due_on": "2027-01-01", "status": "todo"},
+        ["network_qi_lead", "icb_analyst", "administrator", "other_gp"],
+    ),
+    (
+        "teamwork:task-edit@practice",
+        {"title": "Changed", "due_on": "2027-01-01", "status": "done"},
+        ["gp", "pharmacist", "network_qi_lead", "other_gp"],
+    ),
+    ("teamwork:task-complete@practice", {}, ["gp", "patient_representative", "network_qi_lead", "other_gp"]),
+    ("teamwork:task-delete@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
+    (
+        "teamwork:time-create@practice",
+        {"spent_on": "2026-01-01", "minutes": "30", "meeting": "x"},
+        ["network_qi_lead", "icb_analyst", "other_gp"],
+    ),
+    (
+        "teamwork:time-edit@practice",
+        {"spent_on": "2026-01-01", "minutes": "600", "meeting": "x"},
+        ["gp", "receptionist", "other_gp"],
+    ),
+    ("teamwork:time-delete@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
 ]
 
 
