@@ -74,6 +74,19 @@ def test_the_header_links_to_my_tasks(client, universe):
     assert f'href="{reverse("teamwork:my-tasks")}">My tasks</a>' in page
 
 
+def test_the_practice_page_links_to_tasks_and_qi_time(client, universe):
+    page = text(
+        signed_in(client, universe, "patient_representative").get(reverse("organisations:detail", args=["A00001"]))
+    )
+    assert reverse("teamwork:tasks", args=["A00001"]) in page and reverse("teamwork:time", args=["A00001"]) in page
+
+
+def test_the_audit_log_names_task_events_in_words(client, universe):
+    task(universe, "Audited task", by="practice_manager")
+    page = text(signed_in(client, universe, "practice_manager").get(reverse("audit:organisation-log", args=["A00001"])))
+    assert "Task added" in page
+
+
 def test_the_task_list_filters_by_owner_status_and_project(client, universe):
     project = Project.objects.create(practice=universe.practice, title="NSAID safety")
     task(universe, "Receptionist todo")

@@ -34,6 +34,12 @@ ACTION_LABELS = {
     "password_reset.completed": "Password reset",
     "patient_data.viewed": "Patient-level data viewed",
     "patient_data.downloaded": "Patient-level data downloaded",
+    "task.created": "Task added",
+    "task.changed": "Task changed",
+    "task.deleted": "Task deleted",
+    "qi_time.recorded": "QI time recorded",
+    "qi_time.changed": "QI time changed",
+    "qi_time.deleted": "QI time deleted",
 }
 
 
