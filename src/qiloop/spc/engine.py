@@ -211,8 +211,8 @@ def spc(
             f"{rule_profile.min_points_for_limits} (profile {rule_profile.name})"
         )
 
-    with np.errstate(invalid="ignore"):
-        sigma_signal = (plotted > lines["ucl"]) | (plotted < lines["lcl"])
+    above, below = rules.outside_flags(plotted, lines["lcl"], lines["ucl"])
+    sigma_signal = above | below
 
     if rule_profile.rules_cross_phases:
         segments = [np.flatnonzero(usable)]

@@ -20,11 +20,24 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def side_of(y: FloatArray, cl: FloatArray) -> IntArray:
-    """+1 above the centre line, -1 below, 0 on it or where either value is missing."""
+# Values this close (relative) to a line count as on it: a mean of identical values can
+# differ from them in the last bit (the mean of twelve 0.1s is 0.09999999999999999), and
+# such rounding must never make a flat series look like a signal.
+RELATIVE_TOLERANCE = 1e-9
+
+
+def exceeds(a: FloatArray, b: FloatArray) -> BoolArray:
+    """``a > b`` by more than rounding (NaN on either side: False)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
     with np.errstate(invalid="ignore"):
-        diff = np.asarray(y, dtype=float) - np.asarray(cl, dtype=float)
-    return np.nan_to_num(np.sign(diff), nan=0.0).astype(np.int64)
+        slack = RELATIVE_TOLERANCE * np.maximum(np.abs(a), np.abs(b))
+        return np.asarray(a - b > slack)
+
+
+def side_of(y: FloatArray, cl: FloatArray) -> IntArray:
+    """+1 above the centre line, -1 below, 0 on it (within rounding) or where either value is missing."""
+    return exceeds(y, cl).astype(np.int64) - exceeds(cl, y).astype(np.int64)
 
 
 def run_lengths(values: IntArray) -> IntArray:
@@ -124,9 +137,11 @@ def trend_end_flags(y: FloatArray, length: int) -> IntArray:
 
 
 def outside_flags(y: FloatArray, lcl: FloatArray, ucl: FloatArray) -> tuple[BoolArray, BoolArray]:
-    """(above, below): strictly beyond the upper / lower process limit (missing limits never fire)."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(y > ucl), np.asarray(y < lcl)
+    """(above, below): strictly beyond (by more than rounding) the upper / lower process limit.
+
+    Missing limits never fire.
+    """
+    return exceeds(y, ucl), exceeds(lcl, y)
 
 
 def two_of_three_flags(
@@ -149,11 +164,10 @@ def two_of_three_flags(
     """
     y = np.asarray(y, dtype=float)
     side = side_of(y, cl)
-    with np.errstate(invalid="ignore"):
-        beyond = [np.asarray(y > upper_2s), np.asarray(y < lower_2s)]
-        if not count_beyond_3sigma:
-            beyond[0] &= ~np.asarray(y > ucl)
-            beyond[1] &= ~np.asarray(y < lcl)
+    beyond = [exceeds(y, upper_2s), exceeds(lower_2s, y)]
+    if not count_beyond_3sigma:
+        beyond[0] &= ~exceeds(y, ucl)
+        beyond[1] &= ~exceeds(lcl, y)
     n = y.shape[-1]
     out = []
     for direction, close in zip((1, -1), beyond, strict=True):
