@@ -1,0 +1,222 @@
+"""Replace one practice's records in an existing store with that practice's new extract.
+
+>>> from qiloop.records.practice_import import import_practice_extract
+>>> result = import_practice_extract("var/Q10002-extract", "var/store.duckdb")  # doctest: +SKIP
+>>> result.practice_id, result.tables["patients"]  # doctest: +SKIP
+('Q10002', 2104)
+
+A network's store is built from every practice's extract; when one practice
+sends a new extract, only its records change. The extract must hold exactly
+one practice (its ``practices`` table has one row) and is validated exactly
+as :func:`~qiloop.records.importer.import_extract` validates a whole one.
+
+What "the practice's records" means, since events and prescriptions carry a
+patient but no practice:
+
+* the practice's row, registrations and appointments are replaced by the extract's;
+* every patient in the extract is replaced whole (their ``patients`` row,
+  clinical events and medications): the practice's extract holds the full GP
+  record of the patients it sends;
+* a patient who was registered at the practice, is not in the new extract and
+  has no registration or appointment at any other practice leaves the store with
+  their events and medications; one who also belongs to another practice keeps
+  their record (only this practice's registration goes).
+
+The merged store is built beside the old one and swapped in only when every
+check has passed (keys still unique, every patient and practice reference
+still resolving), so a failed import changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from qiloop.errors import InputError
+from qiloop.records.importer import import_extract
+from qiloop.records.schema import TABLES_BY_NAME
+from qiloop.records.sql import connect, ident
+from qiloop.records.store import METADATA_TABLE, StoredTable, building, publish, read_store_info, write_metadata
+
+PATIENT_RECORD_TABLES = ("patients", "clinical_events", "medications")  # rows that belong to a patient, not a practice
+PRACTICE_TABLES = ("practice_registrations", "appointments", "practices")  # rows that carry the practice_id
+
+
+@dataclass(frozen=True)
+class PracticeImportResult:
+    """What a practice import did: the practice, the extract's rows per table, patients who left, time taken."""
+
+    store: Path
+    practice_id: str
+    tables: dict[str, int]
+    patients_removed: int
+    seconds: float
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def import_practice_extract(
+    source_dir: str | Path,
+    store: str | Path,
+    *,
+    practice_id: str | None = None,
+    key: bytes | None = None,
+    threads: int | None = None,
+) -> PracticeImportResult:
+    """Replace the records of the one practice in the extract ``source_dir`` in the existing ``store``.
+
+    ``practice_id``, when given, must be the extract's practice (a check that the right file was sent).
+    Raises :class:`~qiloop.errors.InputError`, leaving the store exactly as it was, when the extract is
+    invalid, holds other than one practice, or would leave the store inconsistent.
+    """
+    started = time.perf_counter()
+    source_dir, store = Path(source_dir), Path(store)
+    info = read_store_info(store)
+    with building(store) as build_dir:
+        part = build_dir / "practice.duckdb"
+        extract = import_extract(source_dir, part, key=key, threads=threads)
+        practice = _the_one_practice(part, source_dir, practice_id)
+        unknown = sorted(set(extract.tables) - set(info.tables))
+        if unknown:
+            raise InputError(
+                f"{source_dir}: the extract has {', '.join(unknown)}, which the store does not; nothing was imported",
+                hint="import the whole network's extract instead",
+            )
+        merged = build_dir / "store.duckdb"
+        shutil.copyfile(store, merged)
+        con = connect(str(merged), threads=threads)
+        try:
+            con.execute("ATTACH ? AS part (READ_ONLY)", [str(part)])
+            removed = _replace(con, practice, present=set(info.tables), incoming=set(extract.tables))
+            _check_merged(con, set(info.tables), practice)
+            counts = {name: _count(con, name) for name in info.tables}
+            con.execute("DETACH part")
+            part_checksums = {name: t.source_sha256 for name, t in read_store_info(part).tables.items()}
+            con.execute(f"DELETE FROM {METADATA_TABLE}")
+            con.execute(f"DROP TABLE {METADATA_TABLE}")
+            write_metadata(con, [_merged_entry(t, practice, part_checksums, counts) for t in info.tables.values()])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        publish(merged, store)
+    return PracticeImportResult(
+        store=store,
+        practice_id=practice,
+        tables=dict(extract.tables),
+        patients_removed=removed,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _the_one_practice(part: Path, source_dir: Path, expected: str | None) -> str:
+    con = connect(str(part), read_only=True)
+    try:
+        has_practices = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'practices'"
+        ).fetchone() == (1,)
+        ids = (
+            [r[0] for r in con.execute("SELECT practice_id FROM practices ORDER BY 1").fetchall()]
+            if has_practices
+            else []
+        )
+    finally:
+        con.close()
+    if not has_practices:
+        raise InputError(
+            f"{source_dir}: a practice's extract needs a practices table naming the practice; nothing was imported",
+            hint="add practices.csv (or .parquet) with the practice's row",
+        )
+    if len(ids) != 1:
+        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        raise InputError(
+            f"{source_dir}: a practice's extract holds one practice, but its practices table has {len(ids)}"
+            f"{': ' + shown if ids else ''}; nothing was imported",
+            hint="import a network's extract as a whole, or send one practice's extract",
+        )
+    if expected is not None and ids[0] != expected:
+        raise InputError(
+            f"{source_dir}: the extract is for practice {ids[0]}, not {expected}; nothing was imported",
+            hint=f"send {expected}'s own extract",
+        )
+    return str(ids[0])
+
+
+def _replace(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str], incoming: set[str]) -> int:
+    """Delete the practice's rows and its leaving patients' records, insert the extract's; returns how many left."""
+    elsewhere = "SELECT patient_id FROM practice_registrations WHERE practice_id <> $p"
+    if "appointments" in present:
+        elsewhere += " UNION SELECT patient_id FROM appointments WHERE practice_id <> $p"
+    con.execute(
+        "CREATE TEMP TABLE leaving AS SELECT patient_id FROM practice_registrations WHERE practice_id = $p "
+        f"EXCEPT ({elsewhere}) EXCEPT SELECT patient_id FROM part.patients",
+        {"p": practice},
+    )
+    leaving = _scalar(con, "SELECT count(*) FROM leaving")
+    con.execute(
+        "CREATE TEMP TABLE replaced AS SELECT patient_id FROM leaving UNION SELECT patient_id FROM part.patients"
+    )
+    for name in PRACTICE_TABLES:
+        if name in present:
+            con.execute(f"DELETE FROM main.{ident(name)} WHERE practice_id = ?", [practice])
+    for name in PATIENT_RECORD_TABLES:
+        if name in present:
+            con.execute(f"DELETE FROM main.{ident(name)} WHERE patient_id IN (SELECT patient_id FROM replaced)")
+    for name in sorted(incoming):
+        con.execute(f"INSERT INTO main.{ident(name)} BY NAME SELECT * FROM part.{ident(name)}")
+    return leaving
+
+
+def _check_merged(con: duckdb.DuckDBPyConnection, present: set[str], practice: str) -> None:
+    """Keys unique and references resolving across the merged tables; InputError naming the first clash."""
+    for name in sorted(present):
+        table = TABLES_BY_NAME[name]
+        if table.key:
+            cols = ", ".join(ident(k) for k in table.key)
+            clash = con.execute(
+                f"SELECT {cols} FROM main.{ident(name)} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
+            ).fetchone()
+            if clash:
+                shown = ", ".join(f"{k} {v}" for k, v in zip(table.key, clash, strict=True))
+                raise InputError(
+                    f"{name}: {shown} from practice {practice}'s extract is already in the store for another "
+                    "practice; nothing was imported",
+                    hint="identifiers must be unique across the network: check the extract came from the same system",
+                )
+        columns = {c.name for c in table.columns}
+        for column, referenced in (("patient_id", "patients"), ("practice_id", "practices")):
+            if column in columns and referenced in present and name != referenced:
+                dangling = con.execute(
+                    f"SELECT {column} FROM main.{ident(name)} WHERE {column} IS NOT NULL AND {column} NOT IN "
+                    f"(SELECT {column} FROM main.{ident(referenced)}) LIMIT 1"
+                ).fetchone()
+                if dangling:
+                    raise InputError(
+                        f"{name}: {column} {dangling[0]} would refer to no row of {referenced} after replacing "
+                        f"practice {practice}; nothing was imported",
+                        hint="the practice's extract must include every patient its registrations and appointments name",
+                    )
+
+
+def _merged_entry(
+    old: StoredTable, practice: str, part_checksums: dict[str, str], counts: dict[str, int]
+) -> StoredTable:
+    """The table's metadata after the merge: a checksum that changes with the practice's new file."""
+    new = part_checksums.get(old.name, "absent")
+    checksum = hashlib.sha256(f"{old.source_sha256}|{practice}|{new}".encode()).hexdigest()
+    return StoredTable(old.name, old.source_file, checksum, counts[old.name])
+
+
+def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    return _scalar(con, f"SELECT count(*) FROM main.{ident(name)}")
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
