@@ -371,3 +371,11 @@ def test_totals_fill_gaps_and_skip_zero_rows():
     assert figures.roles == ["gp", "pharmacist"]
     assert totals.by_role_and_month([]).is_empty
     assert totals.sentence(totals.by_role_and_month([])) == "No QI time has been recorded yet."
+
+
+def test_hours_round_halves_up_and_the_chart_keeps_empty_months():
+    assert [totals.hours(m) for m in (45, 90, 135, 3)] == ["0.8", "1.5", "2.3", "0.1"]
+    figures = totals.by_role_and_month([(date(2026, 1, 5), "gp", 60), (date(2026, 3, 5), "gp", 30)])
+    spec = totals.chart_spec(figures)
+    assert spec["encoding"]["x"]["scale"]["domain"] == ["Jan 2026", "Feb 2026", "Mar 2026"]
+    assert [v["month"] for v in spec["data"]["values"]] == ["Jan 2026", "Mar 2026"]

@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from qiloop.charts.palette import VEGA_LITE_SCHEMA
 from qiloop_web.organisations.roles import Role
@@ -51,8 +52,9 @@ def _next_month(month: date) -> date:
 
 
 def hours(minutes: int) -> str:
-    """Minutes as hours with one decimal place, e.g. 90 -> "1.5"."""
-    return f"{minutes / 60:,.1f}"
+    """Minutes as hours to one decimal place, halves rounded up as people expect: 90 -> "1.5", 45 -> "0.8"."""
+    value = (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value:,}"
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,14 @@ def chart_spec(totals: Totals) -> dict[str, object]:
         "data": {"values": values},
         "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "month", "type": "ordinal", "sort": labels, "title": None, "axis": {"labelAngle": -45}},
+            "x": {
+                "field": "month",
+                "type": "ordinal",
+                "sort": labels,
+                "scale": {"domain": labels},  # months with no time still get their (empty) place
+                "title": None,
+                "axis": {"labelAngle": 0 if len(labels) <= 6 else -45},
+            },
             "y": {"field": "hours", "type": "quantitative", "stack": "zero", "title": "Hours"},
             "color": {
                 "field": "role",
@@ -188,6 +197,10 @@ def chart_spec(totals: Totals) -> dict[str, object]:
         },
         "width": "container",
         "height": 260,
+        "config": {
+            "axis": {"labelFontSize": 12, "titleFontSize": 12},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12},
+        },
         "autosize": {"type": "fit-x", "contains": "padding"},
     }
 
