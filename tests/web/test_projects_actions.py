@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -375,3 +377,19 @@ def test_every_write_touches_the_project(blank, gp):
     actions.add_step(project=blank, text="Request arrives", by=gp)
     blank.refresh_from_db()
     assert blank.updated_at > before
+
+
+def test_every_project_audit_event_has_a_plain_english_label(universe, gp):
+    from projects_universe import build_project
+
+    from qiloop_web.audit.models import ACTION_LABELS
+
+    qi = build_project(universe)
+    actions.edit_driver_node(node=qi.primary, text="Renamed", by=gp)
+    actions.move_step(step=actions.add_step(project=qi.project, text="Second", by=gp), direction="up", by=gp)
+    written = set(AuditEvent.objects.filter(action__startswith="project.").values_list("action", flat=True))
+    assert len(written) >= 8
+    assert written <= set(ACTION_LABELS)
+    source = (Path(actions.__file__)).read_text()
+    named = {f"project.{name}" for name in re.findall(r'_record\(\s*[\w.]+,\s*"(\w+)"', source)}
+    assert named and named <= set(ACTION_LABELS)
