@@ -13,10 +13,12 @@ from qiloop.measures.library import all_measures
 
 from .codes import (
     COPD,
+    COPD_DISSENT,
     COPD_INVITE_1,
     COPD_INVITE_2,
     COPD_RESOLVED,
     COPD_REVIEW,
+    COPD_UNSUITABLE,
     EXACERBATION_COUNT,
     FEV1_FVC,
     FLU,
@@ -254,6 +256,19 @@ SPECS = {
                 ev("2023-11-01", MRC_2),
             ],
         ),
+        P(
+            19,
+            (0, 0),
+            "excepted as unsuitable this year: adjusted out",
+            events=[OLD_COPD, ev("2023-09-01", COPD_UNSUITABLE)],
+        ),
+        P(20, (0, 0), "informed dissent this year: adjusted out", events=[OLD_COPD, ev("2024-03-31", COPD_DISSENT)]),
+        P(
+            21,
+            (1, 0),
+            "informed dissent 13 months ago no longer applies",
+            events=[OLD_COPD, ev("2023-02-28", COPD_DISSENT)],
+        ),
     ],
     "copd014": [
         P(
@@ -305,6 +320,18 @@ SPECS = {
             "new registrant without referral: adjusted out",
             registered=("2024-02-01", None),
             events=[OLD_COPD, ev("2024-02-15", MRC_4)],
+        ),
+        P(
+            10,
+            (0, 0),
+            "declined (informed dissent) this year, not referred: adjusted out",
+            events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2023-10-01", COPD_DISSENT)],
+        ),
+        P(
+            11,
+            (1, 0),
+            "excepted as unsuitable for COPD indicators does not remove from COPD014",
+            events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2023-10-01", COPD_UNSUITABLE)],
         ),
     ],
     "copd_flu": [

@@ -46,16 +46,18 @@ REVIEW = measure(
     title="COPD review with exacerbations and MRC breathlessness grade in the last 12 months",
     denominator=on_register,
     numerator=coded_in_last("copd_review") & coded_in_last("copd_exacerbation_count") & coded_in_last("mrc_grade"),
-    exclusions=new_to_register | two_invitations_7_days_apart("copd_invite"),
+    exclusions=new_to_register
+    | coded_in_last("copd_pca_unsuitable")
+    | coded_in_last("copd_pca_dissent")
+    | two_invitations_7_days_apart("copd_invite"),
     **governance(
         why_it_matters="An annual COPD review checks breathlessness, inhaler use, flare-ups and smoking, and is when "
         "treatment is adjusted; people without one are more likely to be admitted to hospital.",
         description="Denominator: the COPD register. Numerator: in the last 12 months, a COPD review code, a record "
         "of the number of exacerbations in the past year and an MRC breathlessness grade (not necessarily on the "
-        "same day). Personalised care adjustments (removed only if the numerator is not met): two or more review "
-        "invitations in the last 12 months, the first and last at least 7 days apart; first COPD code or "
-        "registration in the last 3 months. QOF's other PCA reasons (unsuitable, informed dissent) are not coded "
-        "yet.",
+        "same day). Personalised care adjustments (removed only if the numerator is not met): in the last 12 months, "
+        "excepted from COPD indicators as unsuitable or for informed dissent, or two or more review invitations "
+        "with the first and last at least 7 days apart; or first COPD code or registration in the last 3 months.",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD010",
@@ -72,14 +74,16 @@ REHAB = measure(
     title="Pulmonary rehabilitation referral for COPD with MRC grade 3 or above",
     denominator=on_register & coded_in_last("mrc_grade_3_plus"),
     numerator=_referral_last >= _mrc3_first,
-    exclusions=new_to_register | clinical_events(codelist("pulmonary_rehab_attended")).exists(),
+    exclusions=new_to_register
+    | clinical_events(codelist("pulmonary_rehab_attended")).exists()
+    | coded_in_last("copd_pca_dissent"),
     **governance(
         why_it_matters="Pulmonary rehabilitation improves breathlessness, exercise capacity and quality of life and "
         "cuts admissions for people limited by breathlessness (MRC grade 3 or worse).",
         description="Denominator: the COPD register with an MRC grade of 3, 4 or 5 in the last 12 months. Numerator: "
         "a referral to pulmonary rehabilitation on or after the first such MRC grade. Personalised care adjustments "
-        "(removed only if the numerator is not met): pulmonary rehabilitation attended before; first COPD code or "
-        "registration in the last 3 months. The referral code list is a placeholder (see docs/codelists.md).",
+        "(removed only if the numerator is not met): pulmonary rehabilitation attended before; informed dissent from "
+        "COPD indicators in the last 12 months; first COPD code or registration in the last 3 months. The referral code list is a placeholder (see docs/codelists.md).",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD014 (formerly COPD008)",
