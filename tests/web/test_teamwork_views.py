@@ -32,6 +32,15 @@ def task(universe, title, *, owner="receptionist", by="gp", due=7, practice=None
     )
 
 
+def typed(name: str, day: object, month: object, year: object) -> dict[str, str]:
+    """A date as people type it in the NHS date input's three boxes."""
+    return {f"{name}_day": str(day), f"{name}_month": str(month), f"{name}_year": str(year)}
+
+
+def on(name: str, when: date) -> dict[str, str]:
+    return typed(name, when.day, when.month, when.year)
+
+
 def signed_in(client, universe, key):
     client.force_login(universe.people[key])
     return client
@@ -120,7 +129,7 @@ def test_edit_links_show_only_on_tasks_i_may_change(client, universe):
 
 
 def post_task(client, **data):
-    fields = {"title": "Update the recall letter", "due_on": "2027-03-31", "status": "todo"} | data
+    fields = {"title": "Update the recall letter", "status": "todo"} | typed("due_on", 31, 3, 2027) | data
     return client.post(reverse("teamwork:task-create", args=["A00001"]), fields)
 
 
@@ -128,7 +137,7 @@ def test_creating_a_task_for_a_patient_representative(client, universe):
     client = signed_in(client, universe, "gp")
     owner = universe.people["patient_representative"]
     assert "Who will do it" in text(client.get(reverse("teamwork:task-create", args=["A00001"])))
-    response = post_task(client, owner=owner.pk, due_on="31/03/2027")
+    response = post_task(client, owner=owner.pk, **typed("due_on", " 31", "03 ", "2027"))
     assert response.status_code == 302
     created = Task.objects.get()
     assert (created.owner, created.due_on, created.created_by) == (owner, date(2027, 3, 31), universe.people["gp"])
@@ -139,8 +148,10 @@ def test_creating_a_task_for_a_patient_representative(client, universe):
     ("data", "error", "field"),
     [
         ({"title": ""}, "Enter what needs doing", "id_title"),
-        ({"due_on": "31/02/2027"}, "Enter the due date as a real date, for example 31/03/2027", "id_due_on"),
-        ({"due_on": ""}, "Enter the due date", "id_due_on"),
+        (typed("due_on", 31, 2, 2027), "Due date must be a real date, for example 31 3 2027", "id_due_on"),
+        (typed("due_on", 31, "", 2027), "Due date must include a month", "id_due_on"),
+        (typed("due_on", 31, 3, 27), "Enter the year of the due date as 4 digits, for example 2027", "id_due_on"),
+        (typed("due_on", "", "", ""), "Enter the due date", "id_due_on"),
         ({"owner": "OTHER"}, "Choose someone who is a member of this practice", "id_owner"),
         ({"owner": ""}, "Choose who will do it", "id_owner"),
     ],
@@ -173,8 +184,10 @@ def test_the_owner_edits_completes_and_deletes_with_confirmation(client, univers
     job = task(universe, "Count the DNAs", owner="receptionist")
     client = signed_in(client, universe, "receptionist")
     edit = reverse("teamwork:task-edit", args=["A00001", job.pk])
-    assert 'value="Count the DNAs"' in text(client.get(edit))
-    data = {"title": "Count the DNAs for May", "owner": job.owner_id, "due_on": "2027-01-15", "status": "doing"}
+    form = text(client.get(edit))
+    assert 'value="Count the DNAs"' in form
+    assert f'id="id_due_on" name="due_on_day" type="text" inputmode="numeric" value="{job.due_on.day}"' in form
+    data = {"title": "Count the DNAs for May", "owner": job.owner_id, "status": "doing"} | typed("due_on", 15, 1, 2027)
     assert client.post(edit, data).status_code == 302
     job.refresh_from_db()
     assert (job.title, job.status, job.due_on) == ("Count the DNAs for May", "doing", date(2027, 1, 15))
@@ -239,16 +252,16 @@ def test_recording_time_and_a_bad_entry(client, universe):
     client = signed_in(client, universe, "health_secretary")
     url = reverse("teamwork:time-create", args=["A00001"])
     assert "Minutes spent" in text(client.get(url))
-    bad = client.post(url, {"spent_on": "2026-13-01", "minutes": "0", "meeting": ""})
+    bad = client.post(url, {"minutes": "0", "meeting": ""} | typed("spent_on", 1, 13, 2026))
     assert bad.status_code == 400
     page = text(bad)
-    assert '<a href="#id_spent_on">Enter the date you spent the time as a real date, for example 31/03/2027</a>' in page
+    assert '<a href="#id_spent_on">Date must be a real date, for example 31 3 2027</a>' in page
     assert '<a href="#id_minutes">Enter the minutes spent as a whole number greater than 0</a>' in page
     assert '<a href="#id_project">Choose the project the time was for, or name the meeting</a>' in page
     assert not TimeEntry.objects.exists()
-    future = client.post(url, {"spent_on": (TODAY + timedelta(days=2)).isoformat(), "minutes": "30", "meeting": "x"})
+    future = client.post(url, {"minutes": "30", "meeting": "x"} | on("spent_on", TODAY + timedelta(days=2)))
     assert "in the future" in text(future)
-    good = client.post(url, {"spent_on": "2026-05-04", "minutes": "30", "meeting": "Monthly QI huddle"})
+    good = client.post(url, {"minutes": "30", "meeting": "Monthly QI huddle"} | typed("spent_on", 4, 5, 2026))
     assert good.status_code == 302
     entry = TimeEntry.objects.get()
     assert (entry.minutes, entry.role, entry.meeting) == (30, "health_secretary", "Monthly QI huddle")
@@ -345,7 +358,7 @@ def test_someone_elses_time_is_403_to_edit(client, hand_made_time):
     url = reverse("teamwork:time-edit", args=["A00001", entry.pk])
     assert (
         signed_in(client, hand_made_time, "gp")
-        .post(url, {"spent_on": "2026-01-10", "minutes": "600", "meeting": "x"})
+        .post(url, {"minutes": "600", "meeting": "x"} | typed("spent_on", 10, 1, 2026))
         .status_code
         == 403
     )

@@ -13,22 +13,12 @@ from qiloop_web.organisations.models import Membership, Organisation
 from qiloop_web.organisations.roles import Role
 from qiloop_web.projects.models import PdsaCycle, Project
 from qiloop_web.teamwork.actions import MAX_MINUTES_PER_ENTRY
+from qiloop_web.teamwork.date_input import DayMonthYearField
 from qiloop_web.teamwork.models import TaskStatus
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %m %Y"]
 
-
-def _date_field(label: str, what: str, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": f"Enter {what}",
-            "invalid": f"Enter {what} as a real date, for example 31/03/2027",
-        },
-        **kwargs,
-    )
+def _date_field(label: str, what: str, **kwargs: Any) -> DayMonthYearField:
+    return DayMonthYearField(label=label, error_messages={"required": f"Enter {what}"}, **kwargs)
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -80,7 +70,7 @@ class TaskForm(forms.Form):
                 "invalid_choice": "Choose someone who is a member of this practice",
             },
         )
-        self.fields["due_on"] = _date_field("Due date", "the due date", help_text="For example, 31/03/2027.")
+        self.fields["due_on"] = _date_field("Due date", "the due date", help_text="For example, 31 3 2027")
         self.fields["project"] = _project_field(practice, "Project (optional)")
         self.fields["pdsa_cycle"] = forms.ModelChoiceField(
             queryset=PdsaCycle.objects.filter(project__practice=practice).select_related("project"),
@@ -131,9 +121,7 @@ class TimeEntryForm(forms.Form):
 
     def __init__(self, *args: Any, practice: Organisation, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["spent_on"] = _date_field(
-            "Date", "the date you spent the time", help_text="For example, 31/03/2026."
-        )
+        self.fields["spent_on"] = _date_field("Date", "the date you spent the time", help_text="For example, 27 3 2026")
         self.fields["project"] = _project_field(practice, "Project")
         self.order_fields(["spent_on", "minutes", "project", "meeting", "note"])
 

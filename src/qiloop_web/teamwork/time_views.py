@@ -9,6 +9,7 @@ from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from qiloop_web.organisations.models import Organisation
@@ -71,7 +72,7 @@ def _render_form(
 @organisation_permission_required(Permission.EDIT_PROJECTS)
 def time_create(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     practice_only(organisation)
-    initial = {"project": request.GET.get("project")}
+    initial = {"project": request.GET.get("project"), "spent_on": timezone.localdate()}
     form = TimeEntryForm(request.POST if request.method == "POST" else None, practice=organisation, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
