@@ -62,3 +62,40 @@ def test_financial_years_end_on_31_march():
 def test_range_backwards_is_an_error():
     with pytest.raises(QiloopError, match="after it ends"):
         intervals_between(D(2024, 3, 1), D(2024, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("reference", "first_day"),
+    [
+        (D(2024, 3, 31), D(2023, 8, 1)),  # the 2023/24 flu season
+        (D(2024, 7, 31), D(2023, 8, 1)),  # still that season on 31 July
+        (D(2024, 8, 1), D(2024, 8, 1)),  # a new season on 1 August itself
+        (D(2024, 8, 31), D(2024, 8, 1)),
+        (D(2024, 12, 31), D(2024, 8, 1)),
+    ],
+)
+def test_season_window_starts_on_the_most_recent_anchor_day(reference, first_day):
+    window = Window(after=Offset.since(8, 1))
+    assert window.contains(first_day, reference)
+    assert not window.contains(first_day - dt.timedelta(days=1), reference)
+    assert window.contains(reference, reference)
+    assert not window.contains(reference + dt.timedelta(days=1), reference)
+
+
+def test_season_start_never_moves_backwards_and_has_its_own_column():
+    start = Offset.since(3, 1)
+    refs = [D(2024, m, 28) for m in range(1, 13)]
+    dates = [start.apply(r) for r in refs]
+    assert dates == sorted(dates)
+    assert start.anchored and not Offset(months=3).anchored
+    assert start.column != Offset().column and start.column != Offset.since(8, 1).column
+    assert "1 March" in Window(after=start).label
+
+
+def test_season_start_cannot_be_shifted_or_impossible():
+    with pytest.raises(QiloopError, match="cannot also be moved"):
+        Offset(months=1, anchor_month=8, anchor_day=1)
+    with pytest.raises(QiloopError, match="29 February"):
+        Offset.since(2, 29)
+    with pytest.raises(QiloopError, match="day from 1 to 30"):
+        Offset.since(4, 31)
