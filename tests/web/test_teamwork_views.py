@@ -392,3 +392,50 @@ def test_hours_round_halves_up_and_the_chart_keeps_empty_months():
     spec = totals.chart_spec(figures)
     assert spec["encoding"]["x"]["scale"]["domain"] == ["Jan 2026", "Feb 2026", "Mar 2026"]
     assert [v["month"] for v in spec["data"]["values"]] == ["Jan 2026", "Mar 2026"]
+
+
+def test_the_project_tasks_tag_lists_open_tasks_and_links_to_add_one(rf, universe):
+    from django.template import Context, Template
+
+    project = Project.objects.create(practice=universe.practice, title="Continuity for frail patients")
+    other = Project.objects.create(practice=universe.practice, title="Other")
+    task(universe, "Name a usual GP for each", project=project, due=-1)
+    task(universe, "Other project's task", project=other)
+    finished = task(universe, "Finished", project=project)
+    actions.complete_task(task=finished, by=universe.people["receptionist"])
+    template = Template("{% load teamwork_tags %}{% project_tasks project %}")
+
+    def render(who):
+        request = rf.get("/practices/A00001/projects/1/")
+        request.user = universe.people[who]
+        return re.sub(r"\s+", " ", template.render(Context({"request": request, "project": project})))
+
+    page = render("receptionist")
+    assert "Name a usual GP for each" in page and "Overdue" in page
+    assert "Other project" not in page and "Finished" not in page
+    query = f"project={project.pk}&amp;next=%2Fpractices%2FA00001%2Fprojects%2F1%2F"
+    assert f'href="{reverse("teamwork:task-create", args=["A00001"])}?{query}"' in page
+    assert "Record QI time for this project" in page
+    lead = render("network_qi_lead")
+    assert "Name a usual GP for each" in lead and "Add a task" not in lead
+    assert render("other_gp").strip() == ""
+
+
+def test_adding_a_task_from_a_cycle_prefills_it_and_returns_to_the_page(client, universe):
+    from qiloop_web.projects.models import PdsaCycle
+
+    project = Project.objects.create(practice=universe.practice, title="Fewer DNAs")
+    cycle = PdsaCycle.objects.create(project=project, title="Reminder texts")
+    client = signed_in(client, universe, "receptionist")
+    back = "/practices/A00001/projects/"
+    url = f"{reverse('teamwork:task-create', args=['A00001'])}?project={project.pk}&cycle={cycle.pk}&next={back}"
+    form = text(client.get(url))
+    assert f'<option value="{project.pk}" selected>Fewer DNAs</option>' in form
+    assert f'<option value="{cycle.pk}" selected>Fewer DNAs: Reminder texts</option>' in form
+    data = {"title": "Send the texts", "owner": universe.people["receptionist"].pk, "status": "todo"}
+    data |= typed("due_on", 1, 2, 2027) | {"project": project.pk, "pdsa_cycle": cycle.pk, "next": back}
+    response = client.post(url, data)
+    assert response.status_code == 302 and response.url == back
+    assert Task.objects.get().pdsa_cycle == cycle
+    outside = client.post(url, data | {"next": "https://example.com/"})
+    assert outside.url == reverse("teamwork:tasks", args=["A00001"])

@@ -4,6 +4,10 @@
 the practice dashboard. It shows nothing to people who may not see the
 practice's projects (VIEW_PROJECTS), and nothing when no task is overdue.
 
+``{% project_tasks project %}`` (or ``{% project_tasks project cycle=cycle %}``):
+the open tasks of a project (or of one PDSA cycle), with links to add a task
+for that step and to record QI time for the project, for project pages.
+
 ``{% nhsuk_date_field form.due_on %}``: an NHS date input for a
 ``date_input.DayMonthYearField``.
 """
@@ -14,7 +18,9 @@ from typing import Any
 
 from django import template
 from django.forms import BoundField
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from qiloop_web.organisations.models import Organisation
 from qiloop_web.organisations.permissions import has_permission
@@ -66,3 +72,28 @@ def nhsuk_date_field(field: BoundField) -> dict[str, Any]:
         [f"{field.auto_id}-hint"] * bool(field.help_text) + [f"{field.auto_id}-error"] * bool(field.errors)
     )
     return {"field": field, "parts": parts, "described_by": described_by}
+
+
+@register.inclusion_tag("teamwork/_project_tasks.html", takes_context=True)
+def project_tasks(context: Any, project: Any, cycle: Any = None, heading: str = "h2") -> dict[str, Any]:
+    request = context["request"]
+    practice = project.practice
+    if not has_permission(request.user, Permission.VIEW_PROJECTS, practice):
+        return {"shown": False}
+    tasks = Task.objects.filter(practice=practice, project=project).exclude(status=TaskStatus.DONE)
+    if cycle is not None:
+        tasks = tasks.filter(pdsa_cycle=cycle)
+    today = timezone.localdate()
+    query = {"project": project.pk, "next": request.get_full_path()} | ({"cycle": cycle.pk} if cycle else {})
+    can_edit = has_permission(request.user, Permission.EDIT_PROJECTS, practice)
+    return {
+        "shown": True,
+        "heading": heading if heading in ("h2", "h3", "h4") else "h2",
+        "cycle": cycle,
+        "rows": [{"task": task, "overdue": task.is_overdue(today)} for task in tasks.select_related("owner")],
+        "add_url": f"{reverse('teamwork:task-create', args=[practice.code])}?{urlencode(query)}" if can_edit else "",
+        "time_url": f"{reverse('teamwork:time-create', args=[practice.code])}?{urlencode({'project': project.pk})}"
+        if can_edit
+        else "",
+        "list_url": f"{reverse('teamwork:tasks', args=[practice.code])}?{urlencode({'project': project.pk})}",
+    }
