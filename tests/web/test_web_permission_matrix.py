@@ -130,6 +130,10 @@ projects:process-map@practice                3  2  2  2  2  2  2  2  2  2  4  4 
 projects:edit-step@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:move-step@practice                  5  5  5  5  5  5  5  5  5  5  5  5  5
 projects:remove-step@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:cycle-new@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:cycle-new@sibling                   3  4  4  4  4  4  4  4  4  4  4  4  0
+projects:cycle@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  0  4  4  0
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -167,6 +171,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name, args=[invitation_token])
     if name in TEAMWORK_OBJECT_URLS:
         return teamwork_object_url(name, where, universe)
+    if name in ("projects:cycle", "projects:cycle-new"):
+        return pdsa_url(name, codes[where], universe)
     if name.startswith("projects:"):
         return project_url(name, codes[where], universe)
     if name.startswith("accounts:") or name in ("home", "teamwork:my-tasks"):
@@ -202,6 +208,19 @@ def teamwork_object_url(name: str, where: str, universe) -> str:
             practice=practice, user=user, role="gp", meeting="Matrix", spent_on="2026-01-05", minutes=30
         )
     return reverse(name, args=["A00001", found.pk])
+
+
+def pdsa_url(name: str, code: str, universe) -> str:
+    """A PDSA page of the universe's project under practice ``code``: starting a cycle, or a cycle (made
+    without the actions, so no audit event)."""
+    from qiloop_web.projects.models import PdsaCycle
+
+    project_url("projects:detail", code, universe)  # builds the project on first use
+    qi = universe.qi_project
+    if name == "projects:cycle-new":
+        return reverse(name, args=[code, qi.project.pk])
+    cycle, _ = PdsaCycle.objects.get_or_create(project=qi.project, title="Matrix cycle", change_idea=qi.change_idea)
+    return reverse(name, args=[code, qi.project.pk, cycle.pk])
 
 
 @pytest.fixture
@@ -242,6 +261,8 @@ REFUSED_POSTS = [
     ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
     ("organisations:remove-member@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
     ("organisations:cancel-invitation@practice", {}, ["gp", "receptionist", "network_qi_lead", "other_gp"]),
+    ("projects:cycle@practice", {"question": "Q?", "to": "do"}, ["network_qi_lead", "administrator", "other_gp"]),
+    ("projects:cycle-new@practice", {"title": "T"}, ["network_qi_lead", "icb_analyst", "other_gp"]),
     (
         "teamwork:task-create@practice",
         {"title": "x", "due_on": "2027-01-01", "status": "todo"},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qiloop_web.projects import views
+from qiloop_web.projects import pdsa_views, views
 
 app_name = "projects"
 
@@ -30,4 +30,6 @@ urlpatterns = [
     path(P + "process-map/<int:step_id>/edit/", views.edit_step, name="edit-step"),
     path(P + "process-map/<int:step_id>/move/", views.move_step, name="move-step"),
     path(P + "process-map/<int:step_id>/remove/", views.remove_step, name="remove-step"),
+    path(P + "cycles/new/", pdsa_views.cycle_new, name="cycle-new"),
+    path(P + "cycles/<int:cycle_id>/", pdsa_views.cycle_page, name="cycle"),
 ]
