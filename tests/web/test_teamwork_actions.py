@@ -217,3 +217,16 @@ def test_the_database_refuses_zero_minutes_even_past_the_actions(universe):
             spent_on=date(2026, 1, 5),
             minutes=0,
         )
+
+
+def test_a_task_whose_owner_has_left_can_be_finished_or_handed_on_but_not_given_to_an_outsider(universe):
+    task = new_task(universe, by="receptionist", owner="receptionist")
+    Membership.objects.filter(user=universe.people["receptionist"]).delete()
+    manager = universe.people["practice_manager"]
+    actions.update_task(task=task, due_on=TODAY + timedelta(days=1), by=manager)
+    with pytest.raises(actions.TeamworkError, match="not a member"):
+        actions.update_task(task=task, owner=universe.people["other_gp"], by=manager)
+    actions.update_task(task=task, owner=universe.people["pharmacist"], by=manager)
+    actions.complete_task(task=task, by=universe.people["pharmacist"])
+    task.refresh_from_db()
+    assert (task.owner, task.status) == (universe.people["pharmacist"], "done")

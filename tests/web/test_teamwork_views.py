@@ -439,3 +439,15 @@ def test_adding_a_task_from_a_cycle_prefills_it_and_returns_to_the_page(client, 
     assert Task.objects.get().pdsa_cycle == cycle
     outside = client.post(url, data | {"next": "https://example.com/"})
     assert outside.url == reverse("teamwork:tasks", args=["A00001"])
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_task_list_asks_the_database_a_fixed_number_of_times(
+    client, universe, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        task(universe, f"Task {number}", due=number - 5)
+    client = signed_in(client, universe, "practice_manager")
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("teamwork:tasks", args=["A00001"]))
+    assert text(response).count("Mark as done") == count

@@ -21,7 +21,7 @@ from django.utils import timezone
 from qiloop_web.accounts.models import User
 from qiloop_web.audit import log
 from qiloop_web.organisations.models import Membership, Organisation
-from qiloop_web.organisations.permissions import has_permission
+from qiloop_web.organisations.permissions import has_permission, permissions_in
 from qiloop_web.organisations.roles import Permission
 from qiloop_web.projects.models import PdsaCycle, Project
 from qiloop_web.teamwork.models import Task, TaskStatus, TimeEntry
@@ -40,20 +40,24 @@ class NotYours(TeamworkError):
     """Someone tried to change a task or time entry that is not theirs (and they do not manage the practice)."""
 
 
-def may_change_task(user: Any, task: Task) -> bool:
-    """Its owner, the person who created it, and the practice manager may change a task."""
-    if not has_permission(user, Permission.EDIT_PROJECTS, task.practice):
+def may_change_task(user: Any, task: Task, granted: frozenset[Permission] | None = None) -> bool:
+    """Its owner, the person who created it, and the practice manager may change a task.
+
+    ``granted``: the user's permissions in the task's practice, when the caller already has them
+    (a list of tasks asks once per practice, not once per task).
+    """
+    granted = permissions_in(user, task.practice) if granted is None else granted
+    if Permission.EDIT_PROJECTS not in granted:
         return False
-    if user.pk in (task.owner_id, task.created_by_id):
-        return True
-    return has_permission(user, Permission.MANAGE_MEMBERS, task.practice)
+    return user.pk in (task.owner_id, task.created_by_id) or Permission.MANAGE_MEMBERS in granted
 
 
-def may_change_time(user: Any, entry: TimeEntry) -> bool:
+def may_change_time(user: Any, entry: TimeEntry, granted: frozenset[Permission] | None = None) -> bool:
     """The person who recorded the time, and the practice manager, may change or delete it."""
-    if not has_permission(user, Permission.EDIT_PROJECTS, entry.practice):
+    granted = permissions_in(user, entry.practice) if granted is None else granted
+    if Permission.EDIT_PROJECTS not in granted:
         return False
-    return user.pk == entry.user_id or has_permission(user, Permission.MANAGE_MEMBERS, entry.practice)
+    return user.pk == entry.user_id or Permission.MANAGE_MEMBERS in granted
 
 
 def _check_may_edit(by: User, practice: Organisation) -> None:
@@ -167,7 +171,8 @@ def update_task(*, task: Task, by: User, **changes: Any) -> Task:
     new = {field: changes.get(field, getattr(task, field)) for field in TASK_FIELDS}
     new["title"] = _check_title(new["title"])
     new["notes"] = (new["notes"] or "").strip()
-    _check_owner(new["owner"], task.practice)
+    if new["owner"] != task.owner:  # a task whose owner has left can still be finished or handed on
+        _check_owner(new["owner"], task.practice)
     new["project"] = _check_links(task.practice, new["project"], new["pdsa_cycle"])
     new["status"] = _check_status(new["status"])
     changed = [field for field in TASK_FIELDS if new[field] != getattr(task, field)]

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from qiloop_web.organisations.models import Membership, Organisation
-from qiloop_web.organisations.permissions import has_permission, organisation_permission_required
+from qiloop_web.organisations.permissions import has_permission, organisation_permission_required, permissions_in
 from qiloop_web.organisations.roles import Permission
 from qiloop_web.teamwork import actions
 from qiloop_web.teamwork.forms import TaskFilterForm, TaskForm
@@ -42,14 +42,18 @@ def next_or(request: HttpRequest, default: str) -> str:
 
 def _task_rows(request: HttpRequest, tasks: Any) -> list[dict[str, Any]]:
     today = timezone.localdate()
-    return [
-        {"task": task, "overdue": task.is_overdue(today), "can_change": actions.may_change_task(request.user, task)}
-        for task in tasks
-    ]
+    granted: dict[int, frozenset[Permission]] = {}
+    rows = []
+    for task in tasks:
+        if task.practice_id not in granted:
+            granted[task.practice_id] = permissions_in(request.user, task.practice)
+        can_change = actions.may_change_task(request.user, task, granted[task.practice_id])
+        rows.append({"task": task, "overdue": task.is_overdue(today), "can_change": can_change})
+    return rows
 
 
 def _tasks() -> Any:
-    return Task.objects.select_related("practice", "owner", "project", "pdsa_cycle")
+    return Task.objects.select_related("practice__parent__parent", "owner", "project", "pdsa_cycle")
 
 
 @login_required
