@@ -191,7 +191,9 @@ def test_the_team_starts_and_runs_a_cycle_through_the_pages(client, project, rep
     response = client.post(new, {"title": "Text reminders", "change_idea": idea_of(project).pk})
     cycle = project.cycles.get()
     assert response.status_code == 302 and response.url == cycle_url(cycle)
-    response = client.post(cycle_url(cycle), PLAN | {"starts_on": "2026-01-01", "to": "do"})
+    response = client.post(
+        cycle_url(cycle), PLAN | {"starts_on_day": "1", "starts_on_month": "1", "starts_on_year": "2026", "to": "do"}
+    )
     assert response.status_code == 302
     cycle.refresh_from_db()
     assert cycle.stage == "do" and cycle.starts_on == CHANGE_ON
@@ -214,6 +216,18 @@ def test_the_page_says_clearly_why_a_cycle_cannot_move_on(client, project, rep):
     assert 'id="id_question"' in response.text and "Will it work?" in response.text  # what they typed stays
     cycle.refresh_from_db()
     assert (cycle.stage, cycle.question) == ("plan", "")
+
+
+def test_a_start_date_that_is_not_a_date_is_refused_with_a_message(client, project, rep):
+    client.force_login(rep)
+    cycle = create_cycle(project=project, title="Text reminders", change_idea=idea_of(project), by=rep)
+    data = PLAN | {"starts_on_day": "31", "starts_on_month": "", "starts_on_year": "2026", "to": "do"}
+    response = client.post(cycle_url(cycle), data)
+    assert response.status_code == 400 and "Date the test starts must include a month" in response.text
+    data |= {"starts_on_month": "2"}
+    assert "Date the test starts must be a real date" in client.post(cycle_url(cycle), data).text
+    cycle.refresh_from_db()
+    assert (cycle.stage, cycle.question, cycle.starts_on) == ("plan", "", None)
 
 
 def test_the_study_stage_shows_the_measures_charts_beside_the_results(client, project, rep):

@@ -12,6 +12,7 @@ from django import forms
 
 from qiloop.improvement.pdsa import Decision, Stage
 from qiloop_web.projects.models import DriverNode, NodeKind, PdsaCycle, Project
+from qiloop_web.teamwork.date_input import DayMonthYearField
 
 TEXT = {"rows": 3}
 
@@ -65,12 +66,11 @@ class PlanForm(forms.Form):
     when = _text("When")
     where = _text("Where")
     data_to_collect = _text("The data to collect", "What you will count or note, and how.")
-    starts_on = forms.DateField(
-        label="Date the test starts (optional)",
-        help_text="For example 2026-01-15. It places the cycle on the charts; if left empty, the day it moves to Do.",
+    starts_on = DayMonthYearField(
+        label="Date the test starts",
+        help_text="Optional. For example 15 1 2026. It places the cycle on the project's charts; "
+        "if you leave it empty, it is the day the cycle moves to Do.",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the start date as a real date, for example 2026-01-15."},
     )
 
 
