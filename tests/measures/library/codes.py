@@ -47,6 +47,7 @@ COPD_INVITE_1 = "716241000000106"  # copd_invite (first letter)
 COPD_INVITE_2 = "717021000000106"  # copd_invite (second letter)
 COPD_UNSUITABLE = "716311000000100"  # copd_pca_unsuitable
 COPD_DISSENT = "716291000000101"  # copd_pca_dissent
+PR_UNSUITABLE = "371611000000107"  # pulmonary_rehab_unsuitable
 FLU = "822851000000102"  # flu_vaccination (generic)
 FLU_PHARMACY = "955691000000108"  # flu_vaccination
 
@@ -94,5 +95,6 @@ IN_LIST = {
     AF_RESOLVED: "atrial_fibrillation_resolved", STROKE: "stroke", TIA: "tia", ASTHMA_REVIEW: "asthma_review",
     CHADS_VASC: "chads2_vasc_score", EXACERBATION_COUNT: "copd_exacerbation_count", COPD_INVITE_1: "copd_invite",
     COPD_INVITE_2: "copd_invite", COPD_UNSUITABLE: "copd_pca_unsuitable", COPD_DISSENT: "copd_pca_dissent",
+    PR_UNSUITABLE: "pulmonary_rehab_unsuitable",
 }  # fmt: skip
 NOT_IN_LIST = {FLURBIPROFEN_EYE_DROPS: "pincer_nsaid", SPIRONOLACTONE: "loop_diuretic", MRC_2: "mrc_grade_3_plus"}

@@ -29,6 +29,7 @@ from .codes import (
     MRC_5,
     PR_ATTENDED,
     PR_REFERRAL,
+    PR_UNSUITABLE,
 )  # fmt: skip
 from .spec import ENGINES, Patient, check
 from .spec import event as ev
@@ -332,6 +333,18 @@ SPECS = {
             (1, 0),
             "excepted as unsuitable for COPD indicators does not remove from COPD014",
             events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2023-10-01", COPD_UNSUITABLE)],
+        ),
+        P(
+            12,
+            (0, 0),
+            "unsuitable for pulmonary rehabilitation this year: adjusted out",
+            events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2023-10-02", PR_UNSUITABLE)],
+        ),
+        P(
+            13,
+            (1, 0),
+            "unsuitable for pulmonary rehabilitation 13 months ago no longer applies",
+            events=[OLD_COPD, ev("2023-10-01", MRC_3), ev("2023-02-28", PR_UNSUITABLE)],
         ),
     ],
     "copd_flu": [

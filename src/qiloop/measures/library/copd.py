@@ -76,14 +76,15 @@ REHAB = measure(
     numerator=_referral_last >= _mrc3_first,
     exclusions=new_to_register
     | clinical_events(codelist("pulmonary_rehab_attended")).exists()
+    | coded_in_last("pulmonary_rehab_unsuitable")
     | coded_in_last("copd_pca_dissent"),
     **governance(
         why_it_matters="Pulmonary rehabilitation improves breathlessness, exercise capacity and quality of life and "
         "cuts admissions for people limited by breathlessness (MRC grade 3 or worse).",
         description="Denominator: the COPD register with an MRC grade of 3, 4 or 5 in the last 12 months. Numerator: "
         "a referral to pulmonary rehabilitation on or after the first such MRC grade. Personalised care adjustments "
-        "(removed only if the numerator is not met): pulmonary rehabilitation attended before; informed dissent from "
-        "COPD indicators in the last 12 months; first COPD code or registration in the last 3 months. The referral code list is a placeholder (see docs/codelists.md).",
+        "(removed only if the numerator is not met): pulmonary rehabilitation attended before; unsuitable for pulmonary "
+        "rehabilitation or informed dissent from COPD indicators in the last 12 months; first COPD code or registration in the last 3 months. The referral code list is a placeholder (see docs/codelists.md).",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD014 (formerly COPD008)",
