@@ -133,7 +133,8 @@ def _coded(tables: dict[str, pd.DataFrame], concept: str, lo: dt.date | None, hi
 
 
 def test_moderate_or_severe_frailty_is_like_the_efi(calibration_tables: dict[str, pd.DataFrame]) -> None:
-    """eFI (Clegg et al. 2016): about 15% of people aged 65+ have moderate or severe frailty; tolerance 10-20%.
+    """eFI (Clegg et al. 2016, as recalled; not in the domain notes): about 15% of people aged 65+ have moderate or
+    severe frailty; tolerance 10-20%.
 
     Diabetes with frailty (DM021's denominator) must exist: 5-25% of the diabetes register aged 17+. No one is coded
     frail before 65.

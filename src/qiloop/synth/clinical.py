@@ -161,8 +161,8 @@ def _events_in_year_before(
 def frailty_events(ctx: Context, out: EventBatch) -> None:
     """Moderate or severe frailty (electronic frailty index), coded once for some people aged 65 and over.
 
-    The chance by age at the end of the data (65-74, 75-84, 85+) follows the eFI's published split of people aged
-    65+ (about 12% moderate and 3% severe); more long-term conditions make it likelier. The code is dated at a
+    The chance by age at the end of the data (65-74, 75-84, 85+) aims at the eFI's split of people aged 65+ (about
+    12% moderate and 3% severe, as recalled from Clegg et al. 2016); more long-term conditions make it likelier. The code is dated at a
     random day after the 65th birthday within the data.
     """
     rng = ctx.rng
