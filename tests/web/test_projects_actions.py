@@ -393,3 +393,51 @@ def test_every_project_audit_event_has_a_plain_english_label(universe, gp):
     source = (Path(actions.__file__)).read_text()
     named = {f"project.{name}" for name in re.findall(r'_record\(\s*[\w.]+,\s*"(\w+)"', source)}
     assert named and named <= set(ACTION_LABELS)
+
+
+def test_pasted_points_are_added_all_at_once(manual, gp):
+    text = "2026-10-05, 12\n\n05/10/2025\t3/4\n2026-09-28, 7, half-day closure, bank holiday\n"
+    points = actions.add_points(measure=manual, text=text, by=gp)
+    assert len(points) == 3
+    got = [(p.date.isoformat(), p.value, p.numerator, p.note) for p in manual.points.order_by("date")]
+    assert got == [
+        ("2025-10-05", 75.0, 3.0, ""),
+        ("2026-09-28", 7.0, None, "half-day closure, bank holiday"),
+        ("2026-10-05", 12.0, None, ""),
+    ]
+    (event,) = events("project.points_added")
+    assert event.detail == {"project": manual.project_id, "count": 3, "first": "2025-10-05", "last": "2026-10-05"}
+
+
+def test_pasted_points_with_any_wrong_line_add_nothing_and_name_every_wrong_line(manual, gp):
+    actions.add_point(measure=manual, on=date(2026, 1, 5), value=1, by=gp)
+    future = (timezone.localdate() + timedelta(days=3)).isoformat()
+    text = "\n".join(
+        [
+            "2026-02-02, 4",  # line 1: fine
+            "2026-01-05, 2",  # line 2: already a point
+            "2026-02-02, 5",  # line 3: repeats line 1
+            "yesterday, 3",  # line 4: not a date
+            "2026-02-09",  # line 5: no value
+            "2026-02-16, 6/5",  # line 6: numerator above denominator
+            f"{future}, 1",  # line 7: future
+            "2026-02-23, many",  # line 8: not a number
+        ]
+    )
+    before = AuditEvent.objects.count()
+    with pytest.raises(actions.PointsError) as raised:
+        actions.add_points(measure=manual, text=text, by=gp)
+    problems = raised.value.problems
+    assert [p.split(":")[0] for p in problems] == [f"Line {n}" for n in range(2, 9)]
+    assert "already a point for 05/01/2026 (an earlier point)" in problems[0]
+    assert "already a point for 02/02/2026 (line 1)" in problems[1]
+    assert "'yesterday' is not a date" in problems[2]
+    assert "numerator (6) is more than the denominator (5)" in problems[4]
+    assert "in the future" in problems[5] and "must be a number" in problems[6]
+    assert manual.points.count() == 1 and AuditEvent.objects.count() == before
+
+
+def test_pasting_nothing_or_into_a_library_measure_is_refused(blank, manual, gp):
+    refused(actions.add_points, measure=manual, text=" \n ", by=gp, match="Paste at least one line")
+    library = actions.add_measure(project=blank, role="outcome", library_measure_id="dna_rate", by=gp)
+    refused(actions.add_points, measure=library, text="2026-10-05, 1", by=gp, match="cannot be typed in")

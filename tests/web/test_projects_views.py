@@ -324,3 +324,13 @@ def test_a_project_is_not_found_under_another_practice(client, universe, qi):
         ).status_code
         == 404
     )
+
+
+def test_paste_several_points_with_errors_per_line(gp_client, qi):
+    measure_url = url("projects:measure", qi)
+    bad = gp_client.post(measure_url, {"form": "many", "points": "2026-09-07, 3\n2026-09-14, x"})
+    summary = error_summary(bad)
+    assert "Line 2: The value must be a number" in summary and 'href="#id_points"' in bad.content.decode()
+    assert qi.manual.points.count() == 1
+    good = gp_client.post(measure_url, {"form": "many", "points": "2026-09-07, 3\n2026-09-14, 4"})
+    assert good.status_code == 302 and qi.manual.points.count() == 3

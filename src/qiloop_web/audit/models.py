@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "project.measure_changed": "QI project measure changed",
     "project.measure_removed": "QI project measure removed",
     "project.point_added": "QI project data point added",
+    "project.points_added": "QI project data points added",
     "project.point_removed": "QI project data point removed",
     "project.driver_added": "Driver diagram: added",
     "project.driver_changed": "Driver diagram: changed",

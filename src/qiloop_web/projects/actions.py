@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -41,6 +41,14 @@ from qiloop_web.projects.models import (
 
 class ProjectError(Exception):
     """A rule about a QI project was broken; the message is for the person."""
+
+
+class PointsError(ProjectError):
+    """Some lines of pasted points are wrong; ``problems`` has one message per wrong line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 # Where a project may go from each status. Closing is possible from anywhere (an idea can be dropped);
@@ -379,6 +387,79 @@ def add_point(
         _touch(measure.project)
         _record(measure.project, "point_added", by, "project_measure", measure.pk, date=on.isoformat(), value=number)
     return point
+
+
+MAX_PASTED_POINTS = 520  # ten years of weekly counts
+
+
+def _pasted_date(text: str) -> date:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ProjectError(f"{text.strip()!r} is not a date: write it as 2026-10-05 or 05/10/2026.")
+
+
+def _pasted_point(line: str, today: date) -> tuple[date, float, float | None, float | None, str]:
+    parts = [part.strip() for part in (line.split("\t") if "\t" in line else line.split(","))]
+    if len(parts) < 2 or not parts[1]:
+        raise ProjectError("write a date and a value, separated by a comma, like 2026-10-05, 12.")
+    on = _pasted_date(parts[0])
+    if on > today:
+        raise ProjectError(f"the date {on:%d/%m/%Y} is in the future.")
+    if "/" in parts[1]:
+        numerator, _, denominator = parts[1].partition("/")
+        value, num, den = point_values(None, numerator, denominator)
+    else:
+        value, num, den = point_values(parts[1])
+    note = _text(", ".join(parts[2:]), what="the note", required=False)
+    return on, value, num, den, note
+
+
+def add_points(*, measure: ProjectMeasure, text: str, by: Any) -> list[ManualPoint]:
+    """Add many points at once, one a line: ``date, value[, note]`` or ``date, numerator/denominator[, note]``.
+
+    All or nothing: when any line is wrong, :class:`PointsError` lists every wrong line and nothing is added.
+    """
+    if not measure.is_manual:
+        raise ProjectError(f"{measure.title} comes from the practice's records; its points cannot be typed in.")
+    lines = [(number, line) for number, line in enumerate((text or "").splitlines(), start=1) if line.strip()]
+    if not lines:
+        raise ProjectError("Paste at least one line: a date and a value, like 2026-10-05, 12.")
+    if len(lines) > MAX_PASTED_POINTS:
+        raise ProjectError(f"Paste at most {MAX_PASTED_POINTS} lines at a time (there are {len(lines)}).")
+    taken = {d: "an earlier point" for d in measure.points.values_list("date", flat=True)}
+    today = timezone.localdate()
+    rows, problems = [], []
+    for number, line in lines:
+        try:
+            on, value, num, den, note = _pasted_point(line, today)
+        except ProjectError as problem:
+            problems.append(f"Line {number}: {problem}")
+            continue
+        if on in taken:
+            problems.append(f"Line {number}: there is already a point for {on:%d/%m/%Y} ({taken[on]}).")
+            continue
+        taken[on] = f"line {number}"
+        rows.append(ManualPoint(measure=measure, date=on, value=value, numerator=num, denominator=den, note=note))
+    if problems:
+        raise PointsError(problems)
+    with transaction.atomic():
+        points = ManualPoint.objects.bulk_create(rows)
+        _touch(measure.project)
+        dates = sorted(p.date for p in rows)
+        _record(
+            measure.project,
+            "points_added",
+            by,
+            "project_measure",
+            measure.pk,
+            count=len(rows),
+            first=dates[0].isoformat(),
+            last=dates[-1].isoformat(),
+        )
+    return points
 
 
 def remove_point(*, point: ManualPoint, by: Any) -> None:

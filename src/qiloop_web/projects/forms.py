@@ -190,6 +190,17 @@ class PointForm(forms.Form):
     note = forms.CharField(label="Note (optional)", max_length=300, required=False)
 
 
+class PointsForm(forms.Form):
+    points = forms.CharField(
+        label="Points, one a line",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="A date and a value, or a date and numerator/denominator, and a note if you like, "
+        "separated by commas: '2026-10-05, 12' or '05/10/2026, 40/50, half-day closure'. "
+        "You can paste two columns from a spreadsheet.",
+        error_messages={"required": "Paste at least one line: a date and a value, like 2026-10-05, 12"},
+    )
+
+
 class DriverNodeForm(forms.Form):
     kind = forms.ChoiceField(
         label="What are you adding?",

@@ -363,12 +363,19 @@ def edit_measure(request: HttpRequest, organisation: Organisation, project_id: i
 def measure_page(request: HttpRequest, organisation: Organisation, project_id: int, measure_id: int) -> HttpResponse:
     project = _project(organisation, project_id)
     measure = _measure(project, measure_id)
-    form = forms.PointForm(_data(request)) if measure.is_manual else None
+    many = request.method == "POST" and request.POST.get("form") == "many"
+    form = forms.PointForm(None if many else _data(request)) if measure.is_manual else None
+    many_form = forms.PointsForm(_data(request) if many else None) if measure.is_manual else None
     if request.method == "POST":
         _require_edit(request, organisation)
-        if form is None:
+        if form is None or many_form is None:
             raise Http404("This measure's points come from the practice's records.")
-        if form.is_valid():
+        if many and many_form.is_valid():
+            added = _add_points(many_form, measure, request.user)
+            if added:
+                messages.success(request, f"{added} points added.")
+                return redirect("projects:measure", organisation.code, project.pk, measure.pk)
+        elif not many and form.is_valid():
             data = form.cleaned_data
             if _attempt(
                 form,
@@ -390,11 +397,24 @@ def measure_page(request: HttpRequest, organisation: Organisation, project_id: i
         project,
         measure=measure,
         form=form,
+        many_form=many_form,
         points=list(measure.points.all()),
         library_title=summary.library_title(measure),
         can_see_dashboard=has_permission(request.user, Permission.VIEW_DASHBOARD, organisation),
     )
     return render(request, "projects/measure.html", context)
+
+
+def _add_points(form: forms.PointsForm, measure: ProjectMeasure, by: Any) -> int:
+    """Add pasted points; each wrong line becomes an error in the summary. How many were added (0 on errors)."""
+    try:
+        return len(actions.add_points(measure=measure, text=form.cleaned_data["points"], by=by))
+    except actions.PointsError as wrong:
+        for problem in wrong.problems:
+            form.add_error("points", problem)
+    except ProjectError as problem:
+        form.add_error("points", str(problem))
+    return 0
 
 
 @GET_POST
