@@ -140,6 +140,7 @@ def test_project_pages_have_no_serious_accessibility_violations(browser, browser
     project = f"/practices/A00001/projects/{made.project.pk}/"
     paths = [project, f"{project}cycles/new/", f"{project}cycles/{cycle.pk}/"]
     found = {}
+    keep = os.environ.get("QILOOP_SCREENSHOTS")  # a folder to keep full-page screenshots in
     for width in (1280, 320):
         page = new_page(browser, width)
         sign_in(page, live_server.url, "patient_representative@example.nhs.uk")
@@ -147,6 +148,13 @@ def test_project_pages_have_no_serious_accessibility_violations(browser, browser
             page.goto(live_server.url + path)
             wait_for_charts(page)
             assert page.problems == [], path
+            if keep:
+                name = path.strip("/").replace("/", "_")
+                page.screenshot(path=str(Path(keep) / f"{name}-{width}.png"), full_page=True)
+                height = page.evaluate("() => document.documentElement.scrollHeight")
+                for i, top in enumerate(range(0, height, 1200)):  # readable slices for people to look at
+                    clip = {"x": 0, "y": top, "width": width, "height": min(1200, height - top)}
+                    page.screenshot(path=str(Path(keep) / f"{name}-{width}-part{i}.png"), full_page=True, clip=clip)
             found[(path, width)] = serious_violations(page, live_server.url)
             scroll = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert scroll <= 0, f"{path} scrolls sideways at {width} px"

@@ -47,6 +47,7 @@ class Series:
     y: list[float]
     unit: str
     source: str
+    monthly: bool = False  # one point per calendar month (library measures), dated its first day
 
     @property
     def count(self) -> int:
@@ -127,6 +128,11 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _when(x: pd.Timestamp, monthly: bool) -> str:
+    """When the latest point is: "in March 2026" for a monthly measure, "on 5 October 2026" otherwise."""
+    return f"in {x:%B %Y}" if monthly else f"on {_day(x.date())}"
+
+
 def measure_series(measure: ProjectMeasure, practice_code: str) -> tuple[Series | None, str]:
     """The measure's series for the practice, or None and why there is none."""
     if measure.is_manual:
@@ -146,7 +152,10 @@ def measure_series(measure: ProjectMeasure, practice_code: str) -> tuple[Series 
     multiplier, unit = scale(library)
     values = [float("nan") if pd.isna(v) else float(v) * multiplier for v in rows["ratio"]]
     x = [pd.Timestamp(v) for v in rows["interval_start"]]
-    return Series(x, values, unit, f"from the practice's records ({library.title})"), ""
+    source = "from the practice's records"
+    if library.title.strip().lower() != measure.title.strip().lower():
+        source += f" ({library.title})"
+    return Series(x, values, unit, source, monthly=True), ""
 
 
 def cycle_markers(project: Project) -> list[Marker]:
@@ -197,11 +206,12 @@ def measure_chart(
     if series is None:
         return item
     if series.count < 2:
-        item.problem = (
-            "Fewer than two points so far: add points to see the chart."
-            if measure.is_manual
-            else "Fewer than two months of results for this practice so far."
-        )
+        if measure.is_manual:
+            item.problem = "Fewer than two points so far: add points to see the chart."
+        elif series.count == 0:
+            item.problem = "There are no results of this measure for the practice yet."
+        else:
+            item.problem = "Only one month of results for the practice so far: a chart needs two or more."
         return item
     splits = []
     for marker in markers:
@@ -226,6 +236,7 @@ def measure_chart(
         result, title=measure.title, y_label=y_label, markers=chart_markers, width=width, height=height
     )
     fit_to_page(spec)
+    _without_legend(spec)
     if change is not None:
         # The baseline is the way of working the change replaced: from the last new phase before it.
         since = max((at for at in splits if at < pd.Timestamp(change.on)), default=None)
@@ -247,10 +258,18 @@ def measure_chart(
         variation_icon=summary.variation_icon,
         assurance_icon=summary.assurance_icon,
         latest_value=format_value(series.y[latest_at], series.unit),
-        latest_month=_day(series.x[latest_at].date()),
+        latest_month=_when(series.x[latest_at], series.monthly),
         changed=change_of(summary.variation_icon),
     )
     return item
+
+
+def _without_legend(spec: dict[str, Any]) -> None:
+    """No colour legend: the page's key says what the colours mean, and a legend overflows a narrow column."""
+    for layer in spec.get("layer", []):
+        colour = layer.get("encoding", {}).get("color")
+        if isinstance(colour, dict) and "field" in colour:
+            colour["legend"] = None
 
 
 def text_alternative(result: Any, title: str, markers: list[Marker], item: MeasureChart) -> str:
