@@ -451,3 +451,10 @@ def test_the_task_list_asks_the_database_a_fixed_number_of_times(
     with django_assert_max_num_queries(9):
         response = client.get(reverse("teamwork:tasks", args=["A00001"]))
     assert text(response).count("Mark as done") == count
+
+
+def test_a_network_lead_gets_no_back_link_to_a_practice_page_they_cannot_open(client, universe):
+    back = f'href="{reverse("organisations:detail", args=["A00001"])}"'
+    for name in ("teamwork:tasks", "teamwork:time"):
+        assert back not in text(signed_in(client, universe, "network_qi_lead").get(reverse(name, args=["A00001"])))
+        assert back in text(signed_in(client, universe, "receptionist").get(reverse(name, args=["A00001"])))

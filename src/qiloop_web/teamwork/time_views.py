@@ -18,7 +18,7 @@ from qiloop_web.organisations.roles import Permission
 from qiloop_web.teamwork import actions, totals
 from qiloop_web.teamwork.forms import TimeEntryForm
 from qiloop_web.teamwork.models import TimeEntry
-from qiloop_web.teamwork.views import practice_only
+from qiloop_web.teamwork.views import page_links, practice_only
 
 
 def practice_totals(practice: Organisation) -> totals.Totals:
@@ -48,7 +48,7 @@ def time_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         "chart": None if figures.is_empty else totals.hours_chart(figures),
         "entries": entries[:100],
         "shows_everyone": manages,
-        "can_edit": has_permission(request.user, Permission.EDIT_PROJECTS, organisation),
+        **page_links(request, organisation),
     }
     return render(request, "teamwork/time.html", context)
 

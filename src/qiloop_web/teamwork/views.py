@@ -52,6 +52,15 @@ def _task_rows(request: HttpRequest, tasks: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def page_links(request: HttpRequest, organisation: Organisation) -> dict[str, bool]:
+    """What the page may offer: adding (EDIT_PROJECTS) and the way back to the practice (VIEW_ORGANISATION)."""
+    granted = permissions_in(request.user, organisation)
+    return {
+        "can_edit": Permission.EDIT_PROJECTS in granted,
+        "can_see_practice": Permission.VIEW_ORGANISATION in granted,
+    }
+
+
 def _tasks() -> Any:
     return Task.objects.select_related("practice__parent__parent", "owner", "project", "pdsa_cycle")
 
@@ -87,7 +96,7 @@ def task_list(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         "organisation": organisation,
         "filters": filters,
         "rows": _task_rows(request, tasks.order_by("due_on", "id")),
-        "can_edit": has_permission(request.user, Permission.EDIT_PROJECTS, organisation),
+        **page_links(request, organisation),
         "here": request.get_full_path(),
     }
     return render(request, "teamwork/task_list.html", context)
