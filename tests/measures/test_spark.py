@@ -47,3 +47,20 @@ def test_spark_engine_equals_reference(spark, tables, measures):
         assert "no one is registered" in str(exc)
         return
     assert_same_results(engine, run_reference(tables, measures, periods))
+
+
+def test_spark_season_window_restarts_on_its_anchor_day(spark):
+    """since_last(month=3, day=1) on Spark: the season restarts when a reference date reaches 1 March."""
+    from qiloop.measures.language import age, clinical_events, measure
+
+    from .data import D, Store
+
+    store = Store().patient(1).patient(2)
+    store.event(1, D(2024, 2, 20), "x").event(2, D(2024, 3, 1), "x")
+    season = clinical_events(["x"]).since_last(month=3, day=1).count()
+    m = measure(id="m", title="t", denominator=age >= 0, numerator=season)
+    tables = store.tables()
+    engine = run_measures(tables, [m], start=START, end=END, engine="spark", spark_session=spark)
+    periods = intervals_between(parse_month(START), parse_month(END, end=True))
+    assert_same_results(engine, run_reference(tables, [m], periods))
+    assert engine["numerator"].tolist() == [0, 1, 1, 1]  # Jan: none; Feb: patient 1; Mar, Apr: patient 2 only
