@@ -33,7 +33,10 @@ def test_project_pages_are_accessible_and_fit_the_screen(browser, project_univer
     page = new_page(browser, width)
     sign_in(page, base, "patient_representative@example.nhs.uk")
     found = {}
-    paths = ["/practices/A00001/projects/"] + [f"/practices/A00001/projects/{project.pk}/{p}" for p in PAGES]
+    qi = project_universe.qi_project
+    pages = [*PAGES, f"measures/{qi.manual.pk}/", f"drivers/{qi.primary.pk}/remove/", "status/"]
+    paths = ["/practices/A00001/projects/", "/practices/A00001/projects/new/"]
+    paths += [f"/practices/A00001/projects/{project.pk}/{p}" for p in pages]
     for path in paths:
         page.goto(base + path)
         page.wait_for_load_state()
