@@ -176,6 +176,19 @@ def test_ramps_chain_cycles_of_the_same_project_only(universe, project, rep):
     assert project.cycles.count() == 1
 
 
+def test_a_closed_projects_cycles_no_longer_change(project, rep):
+    cycle = run_to_act(project, rep)
+    Project.objects.filter(pk=project.pk).update(status="closed", closing_reflection="Learnt a lot")
+    cycle.refresh_from_db()
+    with pytest.raises(PdsaError, match="This project is closed"):
+        decide(cycle=cycle, decision="adopt", next_step="Go", by=rep)
+    with pytest.raises(PdsaError, match="This project is closed"):
+        update_cycle(cycle=cycle, fields={"next_step": "Go"}, by=rep)
+    with pytest.raises(PdsaError, match="This project is closed"):
+        create_cycle(project=cycle.project, title="More", change_idea=idea_of(project), by=rep)
+    assert PdsaCycle.objects.get(pk=cycle.pk).stage == "act" and project.cycles.count() == 1
+
+
 # --- pages ----------------------------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from qiloop.improvement.pdsa import (
     next_stage,
 )
 from qiloop_web.audit import log
-from qiloop_web.projects.models import DriverNode, PdsaCycle, Project
+from qiloop_web.projects.models import DriverNode, PdsaCycle, Project, Status
 
 # What each stage records (the library's REQUIRED fields are among them; the others are optional).
 STAGE_FIELDS: dict[Stage, tuple[str, ...]] = {
@@ -62,6 +62,7 @@ def create_cycle(
 
     A cycle chained from another tests the same change idea unless told otherwise.
     """
+    _check_open(project)
     title = (title or "").strip()
     if not title:
         raise PdsaError("Enter a title for the cycle, for example 'Text reminders two days before'.")
@@ -91,6 +92,7 @@ def update_cycle(*, cycle: PdsaCycle, fields: Mapping[str, Any], to: Stage | str
     done. Moving on is checked by the library (``check_transition``); if it is refused nothing is saved.
     Moving from act to done is :func:`decide`.
     """
+    _check_open(cycle.project)
     current = Stage(cycle.stage)
     if current == Stage.DONE:
         raise PdsaError("This cycle is finished; its record can no longer change. Start the next cycle instead.")
@@ -133,6 +135,7 @@ def decide(
     charts, from the date the cycle started. ``start_next`` (adopt or adapt) starts the next cycle of the
     ramp, testing the same change idea; returns ``(cycle, next_cycle or None)``.
     """
+    _check_open(cycle.project)
     if Stage(cycle.stage) != Stage.ACT:
         raise PdsaError(
             f"This cycle is in the {Stage(cycle.stage).value} stage; a decision is made in the act stage, "
@@ -170,6 +173,11 @@ def decide(
             title = next_title.strip() or f"{cycle.title} (next cycle)"
             following = create_cycle(project=cycle.project, title=title, previous=cycle, by=by)
     return cycle, following
+
+
+def _check_open(project: Project) -> None:
+    if project.status == Status.CLOSED:
+        raise PdsaError("This project is closed, so its cycles no longer change; reopen it to test more changes.")
 
 
 def _today_not_before(start: dt.date | None) -> dt.date:
