@@ -195,6 +195,9 @@ def test_a_library_measure_takes_its_title_from_the_library(blank, gp):
     measure = actions.add_measure(project=blank, role="outcome", library_measure_id="dna_rate", low_is_good=True, by=gp)
     assert measure.title and not measure.is_manual
     assert events("project.measure_added")[0].detail["library_measure_id"] == "dna_rate"
+    refused(
+        actions.add_measure, project=blank, role="outcome", library_measure_id="dna_rate", by=gp, match="already has"
+    )
 
 
 def test_measures_refuse_an_unknown_library_id_a_bad_role_and_no_name(blank, gp):

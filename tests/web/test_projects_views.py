@@ -334,3 +334,23 @@ def test_paste_several_points_with_errors_per_line(gp_client, qi):
     assert qi.manual.points.count() == 1
     good = gp_client.post(measure_url, {"form": "many", "points": "2026-09-07, 3\n2026-09-14, 4"})
     assert good.status_code == 302 and qi.manual.points.count() == 3
+
+
+def test_library_measures_are_offered_by_topic(gp_client, qi):
+    html = gp_client.get(url("projects:add-measure", qi)).content.decode()
+    assert '<optgroup label="Access and continuity">' in html
+    group = html.split('<optgroup label="Access and continuity">', 1)[1].split("</optgroup>", 1)[0]
+    assert 'value="dna_rate"' in group
+    again = gp_client.post(url("projects:add-measure", qi), {"role": "outcome", "library_measure_id": "dna_rate"})
+    assert "The project already has the library measure" in error_summary(again)
+    response = gp_client.post(
+        url("projects:add-measure", qi), {"role": "process", "library_measure_id": "continuity_upc"}
+    )
+    assert response.status_code == 302
+    assert qi.project.measures.filter(library_measure_id="continuity_upc").count() == 1
+
+
+def test_the_practice_dashboard_and_page_link_to_the_projects(gp_client, universe):
+    projects = f'href="{url("projects:list")}"'
+    assert projects in gp_client.get(reverse("dashboard:practice", args=[CODE])).content.decode()
+    assert projects in gp_client.get(reverse("organisations:detail", args=[CODE])).content.decode()

@@ -281,6 +281,11 @@ def add_measure(
     fields = _measure_fields(
         role=role, title=title, library_measure_id=library_measure_id, unit=unit, low_is_good=low_is_good
     )
+    if (
+        fields["library_measure_id"]
+        and project.measures.filter(library_measure_id=fields["library_measure_id"]).exists()
+    ):
+        raise ProjectError(f"The project already has the library measure '{fields['title']}'.")
     order = (project.measures.aggregate(m=Max("order"))["m"] or 0) + 1
     with transaction.atomic():
         measure = ProjectMeasure.objects.create(project=project, order=order, **fields)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from qiloop.improvement.aims import PROMPT_HOW_MUCH, PROMPT_WHAT, check_aim
 from qiloop.measures import all_measures
+from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop_web.projects.models import FishboneCategory, MeasureRole, NodeKind, Status
 
 
@@ -127,8 +128,14 @@ class MemberForm(forms.Form):
         self.fields["user"].choices = _choices(people, "Choose a person")
 
 
-def library_choices() -> list[tuple[str, str]]:
-    return sorted(((m.id, m.title) for m in all_measures().values()), key=lambda pair: pair[1])
+def library_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The library's measures by topic (option groups), each topic's measures by title."""
+    by_topic: dict[str, list[tuple[str, str]]] = {}
+    for measure in all_measures().values():
+        by_topic.setdefault(TOPIC_NAMES.get(measure.topic, measure.topic or "Other"), []).append(
+            (measure.id, measure.title)
+        )
+    return [(topic, sorted(pairs, key=lambda pair: pair[1])) for topic, pairs in sorted(by_topic.items())]
 
 
 class MeasureForm(forms.Form):
@@ -162,7 +169,8 @@ class MeasureForm(forms.Form):
         if editing:
             del self.fields["library_measure_id"]
         else:
-            self.fields["library_measure_id"].choices = [("", "A series the team enters by hand")] + library_choices()
+            manual: list[Any] = [("", "A series the team enters by hand")]
+            self.fields["library_measure_id"].choices = manual + library_choices()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
