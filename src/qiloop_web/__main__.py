@@ -54,15 +54,61 @@ def _serve(argv: list[str]) -> int:
             "  python -m qiloop_web load_organisations var/demo/extract/practices.parquet   (made by `qiloop demo`)\n"
             "  python -m qiloop_web demo_accounts"
         )
-    print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)")
-    # --insecure serves the static files (from node_modules) even with DEBUG off; this is a local server.
-    call_command("runserver", f"127.0.0.1:{args.port}", "--insecure", use_reloader=False)
+    from qiloop_web.startup import draw_charts
+
+    draw_charts()
+    print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)", flush=True)
+    return run_server(args.port)
+
+
+def run_server(port: int) -> int:
+    """Serve on 127.0.0.1 with gunicorn: QILOOP_WEB_WORKERS processes of QILOOP_WEB_THREADS threads each.
+
+    The processes are forked from this one once it has loaded the application and drawn the charts, so
+    every worker begins with the charts this process already holds in memory.
+    """
+    from django.conf import settings
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    # STATIC_ROOT holds collectstatic's copies (production); empty, WhiteNoise serves from the finders.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    from qiloop_web.wsgi import application
+
+    connections.close_all()  # each worker opens its own database connection after the fork
+
+    class Workbench(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"127.0.0.1:{port}",
+                "workers": max(1, settings.QILOOP_WEB_WORKERS),
+                "threads": max(1, settings.QILOOP_WEB_THREADS),
+                "worker_class": "gthread",
+                "preload_app": True,
+                "timeout": 120,
+                "graceful_timeout": 10,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "proc_name": "qiloop-web",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return application
+
+    Workbench().run()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiloop_web.settings")
+    if argv[:1] in (["serve"], ["start"]):
+        # Serving for people to use: no debug pages or per-query bookkeeping unless asked for
+        # (`runserver` keeps QILOOP_DEBUG's development default for working on the code).
+        os.environ.setdefault("QILOOP_DEBUG", "false")
     from django.core.exceptions import ImproperlyConfigured
 
     try:

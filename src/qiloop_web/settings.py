@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,6 +143,30 @@ STATICFILES_DIRS = [
     ("vega-embed", NODE_MODULES / "vega-embed" / "build"),
     ("axe-core", NODE_MODULES / "axe-core"),
 ]
+
+# Static files are served by the workbench itself (WhiteNoise), straight from the folders above: no
+# collectstatic needed, files read once at start-up, compressed variants when present, cached by browsers.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+WHITENOISE_MAX_AGE = 60 * 60 * 24  # a day: file names carry no version, so not "forever"
+
+# Rendered chart grids, measure pages and network pages (aggregates only; never a patient-level page), per
+# worker process, keyed by organisation, results fingerprint and what varies the fragment (docs/workbench.md).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "qiloop-pages",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 4000},
+    }
+}
+
+# The multi-process server (gunicorn) behind `serve` and `start`.
+QILOOP_WEB_WORKERS = int(ENV.get("QILOOP_WEB_WORKERS") or 3)
+QILOOP_WEB_THREADS = int(ENV.get("QILOOP_WEB_THREADS") or 4)
+
+# The data page imports extracts from folders on the server only under this directory.
+QILOOP_IMPORT_ROOT = Path(ENV.get("QILOOP_IMPORT_ROOT") or VAR_DIR / "imports").resolve()
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@
    store or a measure's version changes);
 4. create the ICB, PCNs and practices from the store's practices table;
 5. create one demo account per role and print them with their password (kept in var/demo_password);
-6. serve on http://127.0.0.1:PORT/.
+6. draw the charts, then serve on http://127.0.0.1:PORT/ (gunicorn: several processes, each with threads).
 """
 
 from __future__ import annotations
@@ -130,33 +130,26 @@ def start(argv: list[str]) -> int:
         return 0
     from qiloop_web.__main__ import _serve
 
-    warm_in_background()
     return _serve(["--no-migrate", "--port", str(args.port)])
 
 
-def warm_in_background() -> None:
-    """Draw every practice's charts and every network's funnels and small multiples in a background thread
-    while the server starts, so first visits are quick."""
-    import threading
+def draw_charts() -> None:
+    """Draw every practice's charts and every network's funnels and small multiples before serving, so the
+    server's worker processes (forked from this one) all start with them and first visits are quick."""
+    from django.db import connection
 
     from qiloop_web.dashboard import pages
+    from qiloop_web.dashboard.views import warm_network_caches
 
     loaded = pages.results()
     if loaded is None:
         _say("charts ready: none to draw")
         return
-
-    def warm() -> None:
-        from django.db import connection
-
-        from qiloop_web.dashboard.views import warm_network_caches
-
-        began = time.perf_counter()
-        try:
-            pages.warm_caches(loaded)
-            warm_network_caches(loaded)
-            _say(f"charts ready in {time.perf_counter() - began:.0f} s (drawn ahead of first visits)")
-        finally:
-            connection.close()
-
-    threading.Thread(target=warm, name="warm-caches", daemon=True).start()
+    _say("drawing every practice's charts and every network's funnels ahead of first visits ...")
+    began = time.perf_counter()
+    try:
+        pages.warm_caches(loaded)
+        warm_network_caches(loaded)
+    finally:
+        connection.close()
+    _say(f"charts ready in {time.perf_counter() - began:.0f} s")

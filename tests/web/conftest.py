@@ -12,6 +12,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 if "QILOOP_VAR_DIR" not in os.environ:
     os.environ["QILOOP_VAR_DIR"] = tempfile.mkdtemp(prefix="qiloop-web-tests-")
@@ -25,6 +26,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+# WhiteNoise serves collectstatic's folder too, and warns on every start when it is missing.
+Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # Fast hashing: the tests create many people; the production hasher is unchanged.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

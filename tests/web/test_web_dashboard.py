@@ -173,3 +173,67 @@ def test_warming_the_caches_draws_what_a_network_lead_then_sees(client, universe
     assert client.get(reverse("dashboard:network-measure", args=["QPCN1", "dna_rate"])).status_code == 200
     after = views._multiples.cache_info()
     assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+def test_the_filters_update_the_chart_grid_in_place_with_htmx_and_work_without_it(client, universe, measured):
+    client.force_login(universe.people["gp"])
+    url = reverse("dashboard:practice", args=["A00001"])
+    full = client.get(url, {"topic": "access_continuity"})
+    html = full.content.decode()
+    assert "<html" in html and 'hx-target="#chart-grid"' in html and 'hx-push-url="true"' in html
+    assert "/static/htmx/htmx.min.js" in html and 'id="chart-grid"' in html
+    assert "HX-Request" in full["Vary"]
+    partial = client.get(url, {"topic": "access_continuity"}, headers={"HX-Request": "true"})
+    fragment = partial.content.decode()
+    assert "<html" not in fragment and "<h1>" not in fragment and "HX-Request" in partial["Vary"]
+    assert set(specs_in(fragment)) == {"chart-dna_rate", "chart-appts_per_1000", "chart-continuity_upc"}
+    assert "<h2>Access and continuity</h2>" in fragment and "<h2>Prescribing safety</h2>" not in fragment
+    status = re.search(r'<hx-partial hx-target="#grid-status" hx-swap="innerHTML">(.*?)</hx-partial>', fragment, re.S)
+    in_topic = sum(m.topic == "access_continuity" for m in all_measures().values())
+    assert status and f"Showing {in_topic} measures about access and continuity." == status.group(1).strip()
+    assert fragment.count('class="nhsuk-card__heading') == in_topic
+    # htmx restoring a page from its history asks for the whole page
+    restored = client.get(
+        url, {"topic": "access_continuity"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restored.content.decode()
+
+
+def test_cached_page_parts_still_check_permission_on_every_request(client, universe, measured):
+    from django.core.cache import cache
+    from django.core.cache.utils import make_template_fragment_key
+
+    from qiloop_web.dashboard import pages
+    from qiloop_web.dashboard.views import fragment_key
+
+    url = reverse("dashboard:practice", args=["A00001"])
+    client.force_login(universe.people["gp"])
+    first = client.get(url).content.decode()
+    key = make_template_fragment_key("practice-grid", [fragment_key("A00001", pages.results(), "", False)])
+    assert cache.get(key) and cache.get(key) in first  # the chart grid was kept
+    assert cache.get(key) in client.get(url).content.decode()
+    client.force_login(universe.people["other_gp"])
+    assert client.get(url).status_code == 403
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_action_lists_are_never_cached(client, universe, measured):
+    client.force_login(universe.people["gp"])
+    page = client.get(reverse("dashboard:action-list", args=["A00001", "dna_rate"]))
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
+    download = client.get(reverse("dashboard:action-list-csv", args=["A00001", "dna_rate"]))
+    assert "no-store" in download["Cache-Control"]
+
+
+def test_a_cached_network_page_follows_a_practice_sharing_its_name(client, universe, measured):
+    from qiloop_web.organisations.actions import change_practice_settings
+
+    url = reverse("dashboard:network-measure", args=["QPCN1", "dna_rate"])
+    client.force_login(universe.people["network_qi_lead"])
+    assert "Riverside Surgery" not in client.get(url).content.decode()
+    change_practice_settings(
+        practice=universe.practice, by=universe.people["practice_manager"], share_name_with_network=True
+    )
+    assert "Riverside Surgery" in client.get(url).content.decode()

@@ -6,6 +6,7 @@ import hashlib
 import io
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -96,3 +97,203 @@ def test_the_form_wants_a_zip(client, universe, measured):
     response = client.post(reverse("dashboard:data", args=["QICB"]), {"extract": upload})
     assert response.status_code == 400
     assert "The extract must be a .zip file" in response.content.decode()
+
+
+def practice_extract_from_store(store, out, practice: str):
+    """One practice's extract cut from a store: its row, registrations and appointments, and the full record
+    of every patient registered there (as the practice's own system would send it)."""
+    import duckdb
+
+    out.mkdir(parents=True, exist_ok=True)
+    patients = f"(SELECT patient_id FROM practice_registrations WHERE practice_id = '{practice}')"
+    queries = {
+        "practices": f"SELECT * FROM practices WHERE practice_id = '{practice}'",
+        "patients": f"SELECT * FROM patients WHERE patient_id IN {patients}",
+        "practice_registrations": f"SELECT * FROM practice_registrations WHERE practice_id = '{practice}'",
+        "clinical_events": f"SELECT * FROM clinical_events WHERE patient_id IN {patients}",
+        "medications": f"SELECT * FROM medications WHERE patient_id IN {patients}",
+        "appointments": f"SELECT * FROM appointments WHERE practice_id = '{practice}'",
+    }
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        for name, query in queries.items():
+            con.execute(f"COPY ({query}) TO '{out / f'{name}.parquet'}' (FORMAT parquet)")
+    finally:
+        con.close()
+    return out
+
+
+def rows_of_other_practices(store, practice: str) -> dict[str, list]:
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return {
+            name: sorted(con.execute(f"SELECT * FROM {name} WHERE practice_id <> ?", [practice]).fetchall())
+            for name in ("practices", "practice_registrations", "appointments")
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def import_root(settings, tmp_path):
+    root = tmp_path / "imports-root"
+    root.mkdir()
+    settings.QILOOP_IMPORT_ROOT = root
+    return root
+
+
+def fit_the_universe(store) -> None:
+    """Give the store's practices the universe's PCNs and ICB (A00001, A00002 in QPCN1; A00003 in QPCN2)."""
+    import duckdb
+
+    con = duckdb.connect(str(store))
+    try:
+        con.execute(
+            "UPDATE practices SET icb_id = 'QICB', pcn_id = CASE practice_id WHEN 'A00003' THEN 'QPCN2' ELSE 'QPCN1' END"
+        )
+    finally:
+        con.close()
+
+
+def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
+    client, universe, data_settings, import_root
+):
+    store, computed = data_settings
+    fit_the_universe(store)
+    folder = practice_extract_from_store(store, import_root / "A00001-november", "A00001")
+    others = rows_of_other_practices(store, "A00001")
+    client.force_login(universe.people["practice_manager"])
+    page = client.get(reverse("dashboard:data", args=["A00001"])).content.decode()
+    assert "replaces your practice's records only" in page and 'name="scope"' not in page
+    response = client.post(reverse("dashboard:data", args=["A00001"]), {"folder": "A00001-november"})
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "Import finished" in page and "for practice A00001 (the other practices" in page
+    assert rows_of_other_practices(store, "A00001") == others
+    assert computed and folder.is_dir()  # the folder is read where it is, not moved or deleted
+    started = AuditEvent.objects.get(action="data.import_started")
+    assert started.detail["scope"] == "practice" and started.detail["folder"] == str(folder)
+    assert started.organisation_code == "A00001"
+
+
+def test_another_practices_extract_is_refused_at_a_practice_and_changes_nothing(
+    client, universe, data_settings, import_root
+):
+    store, computed = data_settings
+    practice_extract_from_store(store, import_root / "theirs", "A00002")
+    before = sha(store)
+    client.force_login(universe.people["practice_manager"])
+    response = client.post(reverse("dashboard:data", args=["A00001"]), {"folder": str(import_root / "theirs")})
+    page = client.get(response.url).content.decode()
+    assert "The import failed: nothing was changed" in page
+    assert "the extract is for practice A00002, not A00001" in page
+    assert sha(store) == before and computed == []
+
+
+def test_at_the_icb_one_practices_extract_replaces_only_that_practice(client, universe, data_settings, import_root):
+    store, computed = data_settings
+    fit_the_universe(store)
+    upload_folder = practice_extract_from_store(store, import_root / "a2", "A00002")
+    others = rows_of_other_practices(store, "A00002")
+    client.force_login(universe.people["icb_analyst"])
+    upload = SimpleUploadedFile("a2.zip", zipped(upload_folder), "application/zip")
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"extract": upload, "scope": "practice"})
+    page = client.get(response.url).content.decode()
+    assert "for practice A00002" in page
+    assert rows_of_other_practices(store, "A00002") == others
+    # the network's whole extract sent as "one practice" is refused, saying why
+    upload = SimpleUploadedFile("all.zip", zipped(extract_of_store(store, import_root / "all")), "application/zip")
+    before = sha(store)
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"extract": upload, "scope": "practice"})
+    page = client.get(response.url).content.decode()
+    assert "holds one practice, but its practices table has 3" in page and sha(store) == before
+
+
+def extract_of_store(store, out):
+    import duckdb
+
+    out.mkdir()
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        for name in ("practices", "patients", "practice_registrations", "clinical_events", "medications"):
+            con.execute(f"COPY {name} TO '{out / f'{name}.parquet'}' (FORMAT parquet)")
+    finally:
+        con.close()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("/etc", "The folder must be inside the import folder"),
+        ("../outside", "The folder must be inside the import folder"),
+        ("not-there", "There is no folder at"),
+    ],
+)
+def test_a_folder_outside_the_import_root_or_missing_is_refused(
+    client, universe, data_settings, import_root, given, message
+):
+    store, _computed = data_settings
+    (import_root.parent / "outside").mkdir()
+    before = sha(store)
+    client.force_login(universe.people["icb_analyst"])
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"folder": given})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and "nhsuk-error-summary" in page and "<title>Error: " in page
+    assert sha(store) == before
+    assert not AuditEvent.objects.filter(action="data.import_started").exists()
+
+
+def test_a_zip_and_a_folder_together_or_neither_are_refused(client, universe, data_settings, import_root):
+    client.force_login(universe.people["icb_analyst"])
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {})
+    assert response.status_code == 400
+    assert "Choose the zip file of the extract to import, or give a folder on the server" in response.content.decode()
+    (import_root / "x").mkdir()
+    upload = SimpleUploadedFile("extract.zip", b"PK", "application/zip")
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"extract": upload, "folder": "x"})
+    assert response.status_code == 400
+    assert "Give either a zip file or a folder, not both" in response.content.decode()
+
+
+def test_import_progress_polls_with_htmx_and_stops_when_done(client, universe, settings):
+    job = imports.new_job(
+        Path(settings.VAR_DIR) / "imports", folder=Path("/nowhere"), scope="network", organisation="QICB"
+    )
+    imports.write_status(job, state="running", step=imports.STEPS[1])
+    url = reverse("dashboard:import-status", args=["QICB", job.name])
+    client.force_login(universe.people["icb_analyst"])
+    page = client.get(url).content.decode()
+    assert "<html" in page and 'hx-trigger="every 3s"' in page and "htmx.min.js" in page
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
+    assert "Checking the folder" in page  # a folder import's first step
+    partial = client.get(url, headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode() and 'id="import-progress"' in partial.content.decode()
+    assert "HX-Request" in partial["Vary"]
+    imports.write_status(job, state="done", message="imported 5 rows and recomputed the measures")
+    done = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "Import finished" in done and "hx-trigger" not in done  # polling stops
+    # the job was made at the ICB: not visible from a practice, even to someone who may import there
+    client.force_login(universe.people["administrator"])
+    assert client.get(reverse("dashboard:import-status", args=["A00001", job.name])).status_code == 404
+
+
+def test_an_extract_that_contradicts_the_organisations_puts_the_store_back(
+    client, universe, data_settings, import_root
+):
+    """The store's A00001 is in another PCN than the workbench's: the import itself is valid, the organisations
+    step refuses it, and the store goes back to what it was."""
+    store, computed = data_settings
+    practice_extract_from_store(store, import_root / "a1", "A00001")
+    before = sha(store)
+    client.force_login(universe.people["practice_manager"])
+    response = client.post(reverse("dashboard:data", args=["A00001"]), {"folder": "a1"})
+    page = client.get(response.url).content.decode()
+    assert "The import failed: nothing was changed" in page
+    assert "do not fit the organisations already here" in page and "A00001 belongs to QPCN1" in page
+    assert "the analytics store was put back as it was" in page
+    assert sha(store) == before and computed == []
+    assert not [p for p in store.parent.iterdir() if ".before-" in p.name]

@@ -77,8 +77,10 @@ dashboard:network-measure@pcn                3  4  4  4  4  4  4  4  4  2  2  4 
 dashboard:network-measure@icb                3  4  4  4  4  4  4  4  4  4  2  4  4
 dashboard:vega-interpreter                   2  2  2  2  2  2  2  2  2  2  2  2  2
 dashboard:data@icb                           3  4  4  4  4  4  4  4  4  4  2  2  4
-dashboard:data@practice                      3  4  0  4  4  4  4  4  4  4  4  0  4
+dashboard:data@practice                      3  4  2  4  4  4  4  4  4  4  4  2  4
+dashboard:data@pcn                           3  4  4  4  4  4  4  4  4  4  4  0  4
 dashboard:import-status@icb                  3  4  4  4  4  4  4  4  4  4  0  0  4
+dashboard:import-status@practice             3  4  0  4  4  4  4  4  4  4  4  0  4
 teamwork:my-tasks                            3  2  2  2  2  2  2  2  2  2  2  2  2
 teamwork:tasks@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
 teamwork:tasks@sibling                       3  4  4  4  4  4  4  4  4  2  4  4  2

@@ -11,26 +11,51 @@ from django.db import close_old_connections, transaction
 from qiloop_web.audit.log import record
 from qiloop_web.dashboard import imports
 from qiloop_web.dashboard.results import compute_results
-from qiloop_web.organisations.models import Organisation
+from qiloop_web.organisations.models import Kind, Organisation
 
 
 def _load_organisations(store: Path) -> None:
+    from qiloop_web.organisations.loading import PracticesFileError
     from qiloop_web.startup import load_store_organisations
 
-    load_store_organisations(store)
+    try:
+        load_store_organisations(store)  # all or nothing (one transaction)
+    except PracticesFileError as problem:
+        raise imports.ImportFailed(
+            f"the extract's practices do not fit the organisations already here: {problem}",
+            hint="check the practice, PCN and ICB codes in the extract's practices table",
+        ) from None
 
 
-def start_import(*, organisation: Organisation, upload: Any, by: Any) -> Path:
-    """Save the upload as a job and run it (in the background unless QILOOP_IMPORTS_IN_BACKGROUND is off)."""
+def start_import(
+    *, organisation: Organisation, by: Any, upload: Any = None, folder: Path | None = None, scope: str = "network"
+) -> Path:
+    """Make a job of an uploaded zip or a folder on the server and run it (in the background unless
+    QILOOP_IMPORTS_IN_BACKGROUND is off). ``scope`` "practice": one practice's extract (at a practice, that
+    practice's own), replacing only its records."""
+    practice = organisation.code if organisation.kind == Kind.PRACTICE else ""
+    scope = "practice" if practice else scope
     with transaction.atomic():
-        job = imports.new_job(Path(settings.VAR_DIR) / "imports", upload)
+        job = imports.new_job(
+            Path(settings.VAR_DIR) / "imports",
+            upload,
+            folder=folder,
+            scope=scope,
+            practice=practice,
+            organisation=organisation.code,
+        )
+        source = (
+            {"folder": str(folder)[:500]}
+            if folder is not None
+            else {"file": str(getattr(upload, "name", ""))[:200], "bytes": int(getattr(upload, "size", 0) or 0)}
+        )
         record(
             by=by,
             action="data.import_started",
             target_type="import",
             target_id=job.name,
             organisation=organisation,
-            detail={"file": str(getattr(upload, "name", ""))[:200], "bytes": int(getattr(upload, "size", 0) or 0)},
+            detail={**source, "scope": scope},
         )
 
     def finished(ok: bool, message: str) -> None:

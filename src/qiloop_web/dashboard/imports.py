@@ -1,14 +1,19 @@
-"""Importing an uploaded extract (a zip of the canonical CSV/Parquet files) into the analytics store.
+"""Importing an extract (an uploaded zip, or a folder on the server) into the analytics store.
 
 One import is a job in ``var/imports/ID/``: the uploaded zip, the unpacked
 extract and ``status.json`` (state, the step it is on, the message, the
-quality report). The job runs in a background thread of the server:
+quality report, and where the extract came from). The job runs in a
+background thread of the server:
 
 1. unpack the zip (refusing absolute paths, ``..``, links and more than
-   ``MAX_UNPACKED_BYTES``);
-2. ``qiloop.records.importer.import_extract`` into the store — it builds the
-   new store beside the old one and replaces it only when everything is
-   valid, so a failed import changes nothing;
+   ``MAX_UNPACKED_BYTES``), or check the folder is still there (a folder is
+   read where it is, never changed);
+2. the whole network's extract: ``qiloop.records.importer.import_extract``
+   into the store; one practice's extract:
+   ``qiloop.records.practice_import.import_practice_extract``, which replaces
+   that practice's records only. Both build the new store beside the old one
+   and replace it only when everything is valid, so a failed import changes
+   nothing;
 3. the data-quality report; 4. the organisations in the new practices table;
 5. the measure results again (``compute_results``).
 
@@ -20,6 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import secrets
 import shutil
 import threading
@@ -31,6 +38,7 @@ from typing import Any
 from qiloop.errors import QiloopError
 
 MAX_UNPACKED_BYTES = 4 * 1024**3
+FOLDER_STEP = "checking the folder"
 STEPS = [
     "unpacking the zip",
     "importing and checking the extract",
@@ -44,15 +52,48 @@ class ImportFailed(QiloopError):
     pass
 
 
-def new_job(imports_dir: Path, upload: Any) -> Path:
-    """Save an uploaded file as a new job folder; returns the folder."""
+JOB_NAME = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+
+
+def new_job(
+    imports_dir: Path,
+    upload: Any = None,
+    *,
+    folder: Path | None = None,
+    scope: str = "network",
+    practice: str = "",
+    organisation: str = "",
+) -> Path:
+    """A new job folder for an uploaded zip (saved into it) or a folder on the server; returns the job folder.
+
+    ``scope`` "practice": the extract is one practice's (``practice``, when given, says which), replacing only
+    that practice's records; "network": the whole network's, replacing the store. ``organisation``: the code of
+    the organisation where the import was made (only its importers see the job).
+    """
     job = imports_dir / (dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
     job.mkdir(parents=True)
-    with (job / "upload.zip").open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    write_status(job, state="queued", step="", message="")
+    if upload is not None:
+        with (job / "upload.zip").open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    source = {"source": "folder", "folder": str(folder)} if folder is not None else {"source": "upload"}
+    write_status(
+        job, state="queued", step="", message="", scope=scope, practice=practice, organisation=organisation, **source
+    )
     return job
+
+
+def recent_jobs(imports_dir: Path, count: int = 5) -> list[Path]:
+    """The latest job folders, newest first (other folders under the imports directory are not jobs)."""
+    if not imports_dir.is_dir():
+        return []
+    jobs = [p for p in imports_dir.iterdir() if p.is_dir() and JOB_NAME.fullmatch(p.name)]
+    return sorted(jobs, reverse=True)[:count]
+
+
+def steps_for(status: dict[str, Any]) -> list[str]:
+    """The steps of this job, as shown while it runs."""
+    return [FOLDER_STEP, *STEPS[1:]] if status.get("source") == "folder" else list(STEPS)
 
 
 def write_status(job: Path, **fields: Any) -> None:
@@ -97,6 +138,30 @@ def unpack(zip_path: Path, target: Path) -> Path:
     return target
 
 
+def source_folder(job: Path, status: dict[str, Any]) -> Path:
+    """The folder holding the extract's files: the unpacked zip, or the folder on the server as it is."""
+    if status.get("source") != "folder":
+        return unpack(job / "upload.zip", job / "extract")
+    folder = Path(str(status.get("folder", "")))
+    if not folder.is_dir():
+        raise ImportFailed(f"the folder {folder} is not there any more", hint="check the path and import again")
+    return folder
+
+
+def _keep_store(store: Path, job: Path) -> Path | None:
+    """A second name for the store file as it is now (a hard link: imports write a new file and move it into
+    place, so the link keeps the old one), to put back if a later step fails. None when there is no store."""
+    if not store.is_file():
+        return None
+    kept = store.with_name(f".{store.name}.before-{job.name}")
+    kept.unlink(missing_ok=True)
+    try:
+        os.link(store, kept)
+    except OSError:
+        shutil.copy2(store, kept)  # a file system without hard links
+    return kept
+
+
 def run_import(
     job: Path,
     *,
@@ -108,15 +173,25 @@ def run_import(
 ) -> bool:
     """Run every step of the job, recording progress in status.json; True when it succeeded."""
     from qiloop.records.importer import import_extract
+    from qiloop.records.practice_import import import_practice_extract
     from qiloop.records.quality import quality_report
 
-    step = STEPS[0]
+    status = read_status(job)
+    one_practice = status.get("scope") == "practice"
+    step = steps_for(status)[0]
+    before: Path | None = None
+    imported = False
     try:
         write_status(job, state="running", step=step)
-        extract = unpack(job / "upload.zip", job / "extract")
+        before = _keep_store(store, job)
+        extract = source_folder(job, status)
         step = STEPS[1]
         write_status(job, step=step)
-        result = import_extract(extract, store)
+        if one_practice:
+            result: Any = import_practice_extract(extract, store, practice_id=status.get("practice") or None)
+        else:
+            result = import_extract(extract, store)
+        imported = True
         step = STEPS[2]
         write_status(job, step=step, rows=result.total_rows)
         write_status(job, quality=quality_report(store).summary_text())
@@ -126,19 +201,26 @@ def run_import(
         step = STEPS[4]
         write_status(job, step=step)
         compute(store, results_dir, say=lambda _text: None)
-    except QiloopError as problem:
-        message = f"{step}: {problem}"
-        write_status(job, state="failed", message=message)
-        on_finish(False, message)
-        return False
     except Exception as problem:  # noqa: BLE001 - a job must always end in a recorded state
-        message = f"{step}: an unexpected error ({type(problem).__name__}); nothing was changed if the import had not finished"
+        if imported and before is not None:
+            os.replace(before, store)  # the store as it was before this import
+        if isinstance(problem, QiloopError):
+            message = f"{step}: {problem}"
+        else:
+            message = f"{step}: an unexpected error ({type(problem).__name__})"
+        if imported and before is not None:
+            message += "; the analytics store was put back as it was"
         write_status(job, state="failed", message=message)
         on_finish(False, message)
         return False
     finally:
         shutil.rmtree(job / "extract", ignore_errors=True)
-    write_status(job, state="done", step="", message=f"imported {result.total_rows:,} rows and recomputed the measures")
+        if before is not None:
+            before.unlink(missing_ok=True)
+    scope = f" for practice {result.practice_id} (the other practices' records are unchanged)" if one_practice else ""
+    write_status(
+        job, state="done", step="", message=f"imported {result.total_rows:,} rows{scope} and recomputed the measures"
+    )
     on_finish(True, "")
     return True
 

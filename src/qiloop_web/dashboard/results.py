@@ -174,6 +174,11 @@ class Results:
     breakdowns: pd.DataFrame
     manifest: dict[str, object]
 
+    @property
+    def key(self) -> str:
+        """Names this set of results in cache keys: their fingerprint and when they were computed."""
+        return f"{self.manifest.get('digest', '')}-{self.manifest.get('computed_at', '')}"
+
     def practice_ids(self) -> set[str]:
         return set(self.results["practice_id"].unique())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import cache_control
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import cache_control, never_cache
 
 from qiloop.errors import QiloopError
 from qiloop.measures import action_list
@@ -29,6 +31,28 @@ from qiloop_web.organisations.permissions import (
     permissions_in,
 )
 from qiloop_web.organisations.roles import Permission
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    """An htmx request for part of a page (not htmx restoring a whole page from its history)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+        and headers.get("HX-Request-Type") != "full"
+    )
+
+
+def fragment_key(code: str, loaded: Results | None, *parts: object) -> str:
+    """What a cached page fragment depends on: the organisation, the results (fingerprint and when they were
+    computed, so new results are never shown old fragments) and the page's own choices. Fragments hold
+    aggregates only; the permission check runs before any is looked up."""
+    return ":".join([code, loaded.key if loaded else "no-results", *map(str, parts)])
+
+
+def labels_key(labels: dict[str, str]) -> str:
+    """The practice labels this viewer sees (names only where shared), as a short cache-key part."""
+    return hashlib.sha256(repr(sorted(labels.items())).encode()).hexdigest()[:16]
 
 
 def _practice_only(organisation: Organisation) -> None:
@@ -54,10 +78,18 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
         "changed_only": changed_only,
+        "fragment_key": fragment_key(organisation.code, loaded, topic, changed_only),
+        "topic_name": pages.topic_name(topic),
+        "shown": sum(len(section.cards) for section in sections),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
     }
-    return render(request, "dashboard/practice.html", context)
+    if wants_partial(request) and has_data:
+        response = render(request, "dashboard/_practice_grid_response.html", context)
+    else:
+        response = render(request, "dashboard/practice.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @organisation_permission_required(Permission.VIEW_DASHBOARD)
@@ -72,6 +104,7 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         **(pages.measure_figures(loaded, organisation.code, measure.id) if loaded else {}),
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
+        "fragment_key": fragment_key(organisation.code, loaded, measure.id),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
     }
@@ -98,6 +131,7 @@ def _action_list(store: str, digest: str, measure_id: str, practice_id: str, on:
         return None, problem.message
 
 
+@never_cache  # patient-level: never kept by a browser or proxy, never in the page cache
 @patient_level_view(what="action_list")
 def action_list_page(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
     _practice_only(organisation)
@@ -200,6 +234,7 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
         "practice_count": len(codes),
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
+        "fragment_key": fragment_key(organisation.code, loaded, topic, labels_key(labels)),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
     }
@@ -221,6 +256,7 @@ def network_measure(request: HttpRequest, organisation: Organisation, measure_id
         "topic": pages.topic_name(measure.topic),
         "funnel": funnel,
         "multiples": multiples or [],
+        "fragment_key": fragment_key(organisation.code, loaded, measure.id, labels_key(labels)),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
     }
@@ -245,39 +281,78 @@ def vega_interpreter(request: HttpRequest) -> HttpResponse:
     return HttpResponse(source, content_type="text/javascript; charset=utf-8")
 
 
-def _icb_only(organisation: Organisation) -> None:
-    if organisation.kind != Kind.ICB:
-        raise Http404("Imports replace the whole network's analytics store, so they are made at the ICB.")
+def _importer(organisation: Organisation) -> None:
+    if organisation.kind == Kind.PCN:
+        raise Http404("Extracts are imported at the ICB (the whole network, or one practice) or by the practice.")
+
+
+def _job_of(organisation: Organisation, job_id: str) -> dict[str, Any]:
+    """The status of an import made at this organisation (404 for anything else)."""
+    if not imports.JOB_NAME.fullmatch(job_id):
+        raise Http404("No such import.")
+    status = imports.read_status(Path(settings.VAR_DIR) / "imports" / job_id)
+    if not status or not _made_at(status, organisation):
+        raise Http404("No such import.")
+    return status
+
+
+def _made_at(status: dict[str, Any], organisation: Organisation) -> bool:
+    # Jobs from before imports named their organisation were all made at the ICB.
+    made_at = status.get("organisation") or ("" if organisation.kind != Kind.ICB else organisation.code)
+    return bool(made_at) and made_at == organisation.code
 
 
 @organisation_permission_required(Permission.IMPORT_DATA)
 def data_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    _icb_only(organisation)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        job = start_import(organisation=organisation, upload=form.cleaned_data["extract"], by=request.user)
+    _importer(organisation)
+    at_practice = organisation.kind == Kind.PRACTICE
+    posted = request.method == "POST"
+    form = ImportForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        import_root=settings.QILOOP_IMPORT_ROOT,
+        practice=organisation.code if at_practice else "",
+    )
+    if posted and form.is_valid():
+        job = start_import(
+            organisation=organisation,
+            by=request.user,
+            upload=form.cleaned_data["extract"],
+            folder=form.cleaned_data["folder"],
+            scope=form.chosen_scope,
+        )
         return redirect("dashboard:import-status", organisation.code, job.name)
     loaded = pages.results()
-    jobs_dir = Path(settings.VAR_DIR) / "imports"
-    recent = sorted(jobs_dir.iterdir(), reverse=True)[:5] if jobs_dir.is_dir() else []
+    recent = [
+        (job.name, status)
+        for job in imports.recent_jobs(Path(settings.VAR_DIR) / "imports", count=50)
+        if _made_at(status := imports.read_status(job), organisation)
+    ][:5]
     context = {
         "organisation": organisation,
+        "at_practice": at_practice,
         "form": form,
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
         "store": settings.QILOOP_STORE,
-        "recent": [(job.name, imports.read_status(job)) for job in recent],
+        "import_root": settings.QILOOP_IMPORT_ROOT,
+        "recent": recent,
     }
     return render(request, "dashboard/data.html", context, status=400 if form.errors else 200)
 
 
 @organisation_permission_required(Permission.IMPORT_DATA)
 def import_status(request: HttpRequest, organisation: Organisation, job_id: str) -> HttpResponse:
-    _icb_only(organisation)
-    if not re.fullmatch(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}", job_id):
-        raise Http404("No such import.")
-    status = imports.read_status(Path(settings.VAR_DIR) / "imports" / job_id)
-    if not status:
-        raise Http404("No such import.")
-    context = {"organisation": organisation, "job_id": job_id, "status": status, "steps": imports.STEPS}
-    return render(request, "dashboard/import_status.html", context)
+    _importer(organisation)
+    status = _job_of(organisation, job_id)
+    context = {
+        "organisation": organisation,
+        "job_id": job_id,
+        "status": status,
+        "steps": imports.steps_for(status),
+        "running": status.get("state") in ("queued", "running"),
+    }
+    template = "dashboard/_import_progress.html" if wants_partial(request) else "dashboard/import_status.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
