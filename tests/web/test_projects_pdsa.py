@@ -305,6 +305,16 @@ def test_charts_show_each_started_cycle_as_a_marker_and_an_adopted_change_as_a_n
     assert "In 2 phases" in item.chart.text
 
 
+def test_a_measure_page_shows_its_chart_with_the_projects_cycles(client, project, rep):
+    run_to_act(project, rep)
+    measure = project.measures.get()
+    client.force_login(rep)
+    page = client.get(reverse("projects:measure", args=["A00001", project.pk, measure.pk]))
+    assert page.status_code == 200 and f'id="project-measure-{measure.pk}"' in page.text
+    assert "PDSA 1: Text reminders, being tested" in page.text and "Improvement since the change" in page.text
+    assert "vega-embed.min.js" in page.text
+
+
 def test_a_cycle_still_being_tested_is_a_marker_without_a_new_phase(project, rep):
     run_to_act(project, rep)
     (item,) = charts.project_charts(project)

@@ -198,6 +198,12 @@ def project_charts(project: Project, *, small: bool = False) -> list[MeasureChar
     ]
 
 
+def project_measure_chart(measure: ProjectMeasure) -> MeasureChart:
+    """One measure's chart with its project's PDSA markers, phases and the verdict on the latest change."""
+    markers = cycle_markers(measure.project)
+    return measure_chart(measure, measure.project.practice.code, markers, latest_change(markers))
+
+
 def measure_chart(
     measure: ProjectMeasure, practice_code: str, markers: list[Marker], change: Marker | None, *, small: bool = False
 ) -> MeasureChart:

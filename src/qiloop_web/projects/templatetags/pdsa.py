@@ -1,4 +1,5 @@
-"""``{% pdsa_cycles project %}`` and ``{% pdsa_charts project %}``: the project page's cycles, progress and charts.
+"""``{% pdsa_cycles project %}`` and ``{% pdsa_charts project %}``: the project page's cycles, progress and charts;
+``{% pdsa_measure_chart measure %}``: one project measure's chart, for its own page.
 
 The project page includes ``projects/_cycles.html`` and ``projects/_charts.html``, which call these, so
 the page needs nothing but ``project`` in its context (and the signed-in ``user``).
@@ -13,7 +14,7 @@ from django import template
 from qiloop_web.organisations.permissions import has_permission
 from qiloop_web.organisations.roles import Permission
 from qiloop_web.projects import charts
-from qiloop_web.projects.models import PdsaCycle, Project, Status
+from qiloop_web.projects.models import PdsaCycle, Project, ProjectMeasure, Status
 
 register = template.Library()
 
@@ -43,3 +44,8 @@ def pdsa_charts(project: Project) -> dict[str, Any]:
         "has_charts": any(item.chart for item in measure_charts),
         "progress": charts.project_progress(project, measure_charts),
     }
+
+
+@register.inclusion_tag("projects/_chart_measure.html")
+def pdsa_measure_chart(measure: ProjectMeasure) -> dict[str, Any]:
+    return {"item": charts.project_measure_chart(measure)}
