@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from qiloop_web.projects import actions
+from qiloop_web.projects import actions, diagram_actions
 from qiloop_web.projects.models import DriverNode, FishboneCause, ManualPoint, ProcessStep, Project, ProjectMeasure
 
 
@@ -36,8 +36,8 @@ def build_project(universe) -> QiProject:
     point = actions.add_point(measure=manual, on=date(2026, 10, 5), numerator=40, denominator=50, by=gp)
     primary = project.driver_nodes.filter(kind="primary").first()
     change_idea = project.driver_nodes.filter(kind="change_idea").first()
-    cause = actions.add_cause(project=project, category="people", text="Patients forget", by=gp)
-    step = actions.add_step(project=project, text="Patient books", owner="reception", by=gp)
+    cause = diagram_actions.add_cause(project=project, category="people", text="Patients forget", by=gp)
+    step = diagram_actions.add_step(project=project, text="Patient books", owner="reception", by=gp)
     return QiProject(project, manual, point, primary, change_idea, cause, step)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from qiloop.improvement.templates import template, templates
 from qiloop_web.audit.models import AuditEvent
-from qiloop_web.projects import actions
+from qiloop_web.projects import actions, diagram_actions
 from qiloop_web.projects.actions import ProjectError
 from qiloop_web.projects.models import (
     DriverNode,
@@ -286,13 +286,19 @@ def test_remove_point(manual, gp):
 
 
 def test_driver_diagram_nodes_hang_where_they_belong(blank, gp):
-    primary = actions.add_driver_node(project=blank, kind="primary", text="Patients remember", by=gp)
-    secondary = actions.add_driver_node(project=blank, kind="secondary", text="Reminders", parent=primary, by=gp)
-    idea = actions.add_driver_node(project=blank, kind="change_idea", text="SMS at 24 h", parent=secondary, by=gp)
+    primary = diagram_actions.add_driver_node(project=blank, kind="primary", text="Patients remember", by=gp)
+    secondary = diagram_actions.add_driver_node(
+        project=blank, kind="secondary", text="Reminders", parent=primary, by=gp
+    )
+    idea = diagram_actions.add_driver_node(
+        project=blank, kind="change_idea", text="SMS at 24 h", parent=secondary, by=gp
+    )
     assert (idea.parent, secondary.parent, primary.parent) == (secondary, primary, None)
-    refused(actions.add_driver_node, project=blank, kind="secondary", text="x", by=gp, match="primary driver this")
     refused(
-        actions.add_driver_node,
+        diagram_actions.add_driver_node, project=blank, kind="secondary", text="x", by=gp, match="primary driver this"
+    )
+    refused(
+        diagram_actions.add_driver_node,
         project=blank,
         kind="primary",
         text="x",
@@ -301,7 +307,7 @@ def test_driver_diagram_nodes_hang_where_they_belong(blank, gp):
         match="directly from the aim",
     )
     refused(
-        actions.add_driver_node,
+        diagram_actions.add_driver_node,
         project=blank,
         kind="change_idea",
         text="x",
@@ -309,15 +315,15 @@ def test_driver_diagram_nodes_hang_where_they_belong(blank, gp):
         by=gp,
         match="primary or secondary",
     )
-    refused(actions.add_driver_node, project=blank, kind="primary", text=" ", by=gp, match="Enter the driver")
+    refused(diagram_actions.add_driver_node, project=blank, kind="primary", text=" ", by=gp, match="Enter the driver")
     assert DriverNode.objects.count() == 3 and len(events("project.driver_added")) == 3
 
 
 def test_a_node_from_another_project_cannot_be_a_parent(universe, blank, gp):
     other = actions.create_project(practice=universe.practice, title="Other", by=gp)
-    foreign = actions.add_driver_node(project=other, kind="primary", text="Elsewhere", by=gp)
+    foreign = diagram_actions.add_driver_node(project=other, kind="primary", text="Elsewhere", by=gp)
     refused(
-        actions.add_driver_node,
+        diagram_actions.add_driver_node,
         project=blank,
         kind="secondary",
         text="x",
@@ -328,17 +334,17 @@ def test_a_node_from_another_project_cannot_be_a_parent(universe, blank, gp):
 
 
 def test_reorder_edit_and_delete_with_everything_beneath(blank, gp):
-    first = actions.add_driver_node(project=blank, kind="primary", text="First", by=gp)
-    second = actions.add_driver_node(project=blank, kind="primary", text="Second", by=gp)
-    below = actions.add_driver_node(project=blank, kind="secondary", text="Below", parent=first, by=gp)
-    actions.add_driver_node(project=blank, kind="change_idea", text="Idea", parent=below, by=gp)
-    assert actions.move_driver_node(node=second, direction="up", by=gp) is True
+    first = diagram_actions.add_driver_node(project=blank, kind="primary", text="First", by=gp)
+    second = diagram_actions.add_driver_node(project=blank, kind="primary", text="Second", by=gp)
+    below = diagram_actions.add_driver_node(project=blank, kind="secondary", text="Below", parent=first, by=gp)
+    diagram_actions.add_driver_node(project=blank, kind="change_idea", text="Idea", parent=below, by=gp)
+    assert diagram_actions.move_driver_node(node=second, direction="up", by=gp) is True
     assert [n.text for n in DriverNode.objects.filter(project=blank, parent=None)] == ["Second", "First"]
-    assert actions.move_driver_node(node=second, direction="up", by=gp) is False  # already first
-    refused(actions.move_driver_node, node=second, direction="sideways", by=gp, match="up or down")
-    actions.edit_driver_node(node=first, text="First, renamed", by=gp)
-    assert [n.text for n in actions.nodes_beneath(first)] == ["Below", "Idea"]
-    assert actions.delete_driver_node(node=first, by=gp) == 3
+    assert diagram_actions.move_driver_node(node=second, direction="up", by=gp) is False  # already first
+    refused(diagram_actions.move_driver_node, node=second, direction="sideways", by=gp, match="up or down")
+    diagram_actions.edit_driver_node(node=first, text="First, renamed", by=gp)
+    assert [n.text for n in diagram_actions.nodes_beneath(first)] == ["Below", "Idea"]
+    assert diagram_actions.delete_driver_node(node=first, by=gp) == 3
     assert [n.text for n in DriverNode.objects.filter(project=blank)] == ["Second"]
     (event,) = events("project.driver_removed")
     assert event.detail["beneath"] == 2 and event.detail["text"] == "First, renamed"
@@ -348,13 +354,13 @@ def test_reorder_edit_and_delete_with_everything_beneath(blank, gp):
 
 
 def test_fishbone_causes_by_category(blank, gp):
-    cause = actions.add_cause(project=blank, category="equipment", text="Phone lines busy at 8am", by=gp)
-    actions.edit_cause(cause=cause, category="environment", text="Phone lines busy", by=gp)
+    cause = diagram_actions.add_cause(project=blank, category="equipment", text="Phone lines busy at 8am", by=gp)
+    diagram_actions.edit_cause(cause=cause, category="environment", text="Phone lines busy", by=gp)
     cause.refresh_from_db()
     assert (cause.category, cause.text) == ("environment", "Phone lines busy")
-    refused(actions.add_cause, project=blank, category="weather", text="x", by=gp, match="Choose a category")
-    refused(actions.add_cause, project=blank, category="people", text="", by=gp, match="Enter the cause")
-    actions.delete_cause(cause=cause, by=gp)
+    refused(diagram_actions.add_cause, project=blank, category="weather", text="x", by=gp, match="Choose a category")
+    refused(diagram_actions.add_cause, project=blank, category="people", text="", by=gp, match="Enter the cause")
+    diagram_actions.delete_cause(cause=cause, by=gp)
     assert not FishboneCause.objects.exists()
     assert [e.action for e in AuditEvent.objects.filter(action__startswith="project.cause").order_by("id")] == [
         "project.cause_added",
@@ -364,20 +370,20 @@ def test_fishbone_causes_by_category(blank, gp):
 
 
 def test_process_map_steps_in_order_with_owner_and_pain_point(blank, gp):
-    one = actions.add_step(project=blank, text="Request arrives", owner="reception", by=gp)
-    two = actions.add_step(project=blank, text="GP signs", owner="GP", pain_point="waits 2 days", by=gp)
-    assert actions.move_step(step=two, direction="up", by=gp)
+    one = diagram_actions.add_step(project=blank, text="Request arrives", owner="reception", by=gp)
+    two = diagram_actions.add_step(project=blank, text="GP signs", owner="GP", pain_point="waits 2 days", by=gp)
+    assert diagram_actions.move_step(step=two, direction="up", by=gp)
     assert [s.text for s in ProcessStep.objects.filter(project=blank)] == ["GP signs", "Request arrives"]
-    actions.edit_step(step=one, text="Request arrives by phone", owner="", pain_point="", by=gp)
-    refused(actions.add_step, project=blank, text="", by=gp, match="what happens at this step")
-    actions.delete_step(step=two, by=gp)
+    diagram_actions.edit_step(step=one, text="Request arrives by phone", owner="", pain_point="", by=gp)
+    refused(diagram_actions.add_step, project=blank, text="", by=gp, match="what happens at this step")
+    diagram_actions.delete_step(step=two, by=gp)
     assert [s.text for s in ProcessStep.objects.filter(project=blank)] == ["Request arrives by phone"]
     assert len(events("project.step_moved")) == 1 and len(events("project.step_removed")) == 1
 
 
 def test_every_write_touches_the_project(blank, gp):
     before = blank.updated_at
-    actions.add_step(project=blank, text="Request arrives", by=gp)
+    diagram_actions.add_step(project=blank, text="Request arrives", by=gp)
     blank.refresh_from_db()
     assert blank.updated_at > before
 
@@ -388,13 +394,16 @@ def test_every_project_audit_event_has_a_plain_english_label(universe, gp):
     from qiloop_web.audit.models import ACTION_LABELS
 
     qi = build_project(universe)
-    actions.edit_driver_node(node=qi.primary, text="Renamed", by=gp)
-    actions.move_step(step=actions.add_step(project=qi.project, text="Second", by=gp), direction="up", by=gp)
+    diagram_actions.edit_driver_node(node=qi.primary, text="Renamed", by=gp)
+    diagram_actions.move_step(
+        step=diagram_actions.add_step(project=qi.project, text="Second", by=gp), direction="up", by=gp
+    )
     written = set(AuditEvent.objects.filter(action__startswith="project.").values_list("action", flat=True))
     assert len(written) >= 8
     assert written <= set(ACTION_LABELS)
-    source = (Path(actions.__file__)).read_text()
-    named = {f"project.{name}" for name in re.findall(r'_record\(\s*[\w.]+,\s*"(\w+)"', source)}
+    source = Path(actions.__file__).read_text() + Path(diagram_actions.__file__).read_text()
+    named = {f"project.{name}" for name in re.findall(r'record_event\(\s*[\w.]+,\s*"(\w+)"', source)}
+    assert len(named) == 22
     assert named and named <= set(ACTION_LABELS)
 
 

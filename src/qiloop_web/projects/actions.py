@@ -1,4 +1,7 @@
-"""Every change to a QI project, except PDSA cycles (``pdsa_actions``).
+"""Every change to a QI project's aim, status, team, measures and points.
+
+The driver diagram, fishbone and process map are changed in ``diagram_actions``; PDSA cycles in
+``pdsa_actions``. All share this module's rules: ``ProjectError``, ``clean_text``, ``touch``, ``record_event``.
 
 Each function takes keyword arguments only, is told who is acting (``by``),
 runs in one transaction and writes an audit event in it. Rules a person can
@@ -26,12 +29,9 @@ from qiloop_web.audit import log
 from qiloop_web.organisations.models import Kind, Membership, Organisation
 from qiloop_web.projects.models import (
     DriverNode,
-    FishboneCategory,
-    FishboneCause,
     ManualPoint,
     MeasureRole,
     NodeKind,
-    ProcessStep,
     Project,
     ProjectMeasure,
     ProjectMember,
@@ -60,15 +60,8 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     Status.CLOSED: (Status.ACTIVE,),
 }
 
-# What may hang beneath what in a driver diagram (None: directly beneath the aim).
-PARENT_KINDS: dict[str, tuple[str | None, ...]] = {
-    NodeKind.PRIMARY: (None,),
-    NodeKind.SECONDARY: (NodeKind.PRIMARY,),
-    NodeKind.CHANGE_IDEA: (NodeKind.PRIMARY, NodeKind.SECONDARY),
-}
 
-
-def _text(value: str | None, *, what: str, required: bool = True, max_length: int = 300) -> str:
+def clean_text(value: str | None, *, what: str, required: bool = True, max_length: int = 300) -> str:
     cleaned = " ".join((value or "").split())
     if required and not cleaned:
         raise ProjectError(f"Enter {what}.")
@@ -77,12 +70,12 @@ def _text(value: str | None, *, what: str, required: bool = True, max_length: in
     return cleaned
 
 
-def _touch(project: Project) -> None:
+def touch(project: Project) -> None:
     project.updated_at = timezone.now()
     project.save(update_fields=["updated_at"])
 
 
-def _record(project: Project, action: str, by: Any, target_type: str, target_id: object, **detail: Any) -> None:
+def record_event(project: Project, action: str, by: Any, target_type: str, target_id: object, **detail: Any) -> None:
     log.record(
         by=by,
         action=f"project.{action}",
@@ -122,7 +115,7 @@ def create_project(
             raise ProjectError(
                 f"There is no project template called {template_key!r}; choose one from the list."
             ) from unknown
-    title = _text(title or (chosen.title if chosen else ""), what="a title for the project", max_length=200)
+    title = clean_text(title or (chosen.title if chosen else ""), what="a title for the project", max_length=200)
     today = today or timezone.localdate()
     with transaction.atomic():
         project = Project.objects.create(practice=practice, title=title, template_key=template_key, created_by=by)
@@ -130,7 +123,7 @@ def create_project(
             _fill_from_template(project, chosen, today)
         if by is not None and getattr(by, "is_authenticated", False):
             ProjectMember.objects.create(project=project, user=by, role_in_project="lead")
-        _record(project, "created", by, "project", project.pk, title=title, template=template_key)
+        record_event(project, "created", by, "project", project.pk, title=title, template=template_key)
     return project
 
 
@@ -166,9 +159,9 @@ def update_aim(
     *, project: Project, title: str, what: str, how_much: str, by_when: date | None, by: Any, today: date | None = None
 ) -> Project:
     """Change the title and the aim. The aim must say what, by how much and by when (a future date)."""
-    title = _text(title, what="a title for the project", max_length=200)
-    what = _text(what, what="what you want to improve")
-    how_much = _text(how_much, what="by how much", max_length=200)
+    title = clean_text(title, what="a title for the project", max_length=200)
+    what = clean_text(what, what="what you want to improve")
+    how_much = clean_text(how_much, what="by how much", max_length=200)
     check = check_aim(what, how_much, by_when, today=today or timezone.localdate())
     if not check.ok:
         raise ProjectError(" ".join(check.missing))
@@ -179,7 +172,7 @@ def update_aim(
         project.updated_at = timezone.now()
         project.save(update_fields=["title", "aim_what", "aim_how_much", "aim_by", "updated_at"])
         after = {"title": title, "what": what, "how_much": how_much, "by": by_when.isoformat() if by_when else None}
-        _record(project, "aim_changed", by, "project", project.pk, before=before, after=after)
+        record_event(project, "aim_changed", by, "project", project.pk, before=before, after=after)
     return project
 
 
@@ -217,7 +210,7 @@ def change_status(*, project: Project, status: str, by: Any, reflection: str = "
             fields.append("closing_reflection")
         project.updated_at = timezone.now()
         project.save(update_fields=fields)
-        _record(project, "status_changed", by, "project", project.pk, **{"from": old.value, "to": new.value})
+        record_event(project, "status_changed", by, "project", project.pk, **{"from": old.value, "to": new.value})
     return project
 
 
@@ -230,20 +223,20 @@ def add_member(*, project: Project, user: Any, role_in_project: str = "member", 
         raise ProjectError(f"{user.display_name} is not a member of {project.practice.name}; invite them first.")
     if ProjectMember.objects.filter(project=project, user=user).exists():
         raise ProjectError(f"{user.display_name} is already in the project team.")
-    role_in_project = _text(role_in_project or "member", what="their part in the project", max_length=100)
+    role_in_project = clean_text(role_in_project or "member", what="their part in the project", max_length=100)
     with transaction.atomic():
         member = ProjectMember.objects.create(project=project, user=user, role_in_project=role_in_project)
-        _touch(project)
-        _record(project, "member_added", by, "user", user.pk, role_in_project=role_in_project)
+        touch(project)
+        record_event(project, "member_added", by, "user", user.pk, role_in_project=role_in_project)
     return member
 
 
 def remove_member(*, member: ProjectMember, by: Any) -> None:
     project = member.project
     with transaction.atomic():
-        _record(project, "member_removed", by, "user", member.user_id, role_in_project=member.role_in_project)
+        record_event(project, "member_removed", by, "user", member.user_id, role_in_project=member.role_in_project)
         member.delete()
-        _touch(project)
+        touch(project)
 
 
 # --- measures -------------------------------------------------------------------------------------------------
@@ -260,9 +253,9 @@ def _measure_fields(*, role: str, title: str, library_measure_id: str, unit: str
         title = library[library_measure_id].title
     return {
         "role": role,
-        "title": _text(title, what="a name for the measure", max_length=200),
+        "title": clean_text(title, what="a name for the measure", max_length=200),
         "library_measure_id": library_measure_id,
-        "unit": _text(unit, what="a unit", required=False, max_length=50),
+        "unit": clean_text(unit, what="a unit", required=False, max_length=50),
         "low_is_good": bool(low_is_good),
     }
 
@@ -289,8 +282,8 @@ def add_measure(
     order = (project.measures.aggregate(m=Max("order"))["m"] or 0) + 1
     with transaction.atomic():
         measure = ProjectMeasure.objects.create(project=project, order=order, **fields)
-        _touch(project)
-        _record(project, "measure_added", by, "project_measure", measure.pk, **fields)
+        touch(project)
+        record_event(project, "measure_added", by, "project_measure", measure.pk, **fields)
     return measure
 
 
@@ -306,15 +299,15 @@ def edit_measure(
         for name, value in fields.items():
             setattr(measure, name, value)
         measure.save()
-        _touch(measure.project)
-        _record(measure.project, "measure_changed", by, "project_measure", measure.pk, before=before, after=fields)
+        touch(measure.project)
+        record_event(measure.project, "measure_changed", by, "project_measure", measure.pk, before=before, after=fields)
     return measure
 
 
 def remove_measure(*, measure: ProjectMeasure, by: Any) -> None:
     project = measure.project
     with transaction.atomic():
-        _record(
+        record_event(
             project,
             "measure_removed",
             by,
@@ -324,7 +317,7 @@ def remove_measure(*, measure: ProjectMeasure, by: Any) -> None:
             points=measure.points.count(),
         )
         measure.delete()
-        _touch(project)
+        touch(project)
 
 
 def _number(value: Any, *, what: str) -> float | None:
@@ -384,13 +377,15 @@ def add_point(
     if measure.points.filter(date=on).exists():
         raise ProjectError(f"There is already a point for {on:%d/%m/%Y}; remove it first or choose another date.")
     number, num, den = point_values(value, numerator, denominator)
-    note = _text(note, what="the note", required=False)
+    note = clean_text(note, what="the note", required=False)
     with transaction.atomic():
         point = ManualPoint.objects.create(
             measure=measure, date=on, value=number, numerator=num, denominator=den, note=note
         )
-        _touch(measure.project)
-        _record(measure.project, "point_added", by, "project_measure", measure.pk, date=on.isoformat(), value=number)
+        touch(measure.project)
+        record_event(
+            measure.project, "point_added", by, "project_measure", measure.pk, date=on.isoformat(), value=number
+        )
     return point
 
 
@@ -418,7 +413,7 @@ def _pasted_point(line: str, today: date) -> tuple[date, float, float | None, fl
         value, num, den = point_values(None, numerator, denominator)
     else:
         value, num, den = point_values(parts[1])
-    note = _text(", ".join(parts[2:]), what="the note", required=False)
+    note = clean_text(", ".join(parts[2:]), what="the note", required=False)
     return on, value, num, den, note
 
 
@@ -452,9 +447,9 @@ def add_points(*, measure: ProjectMeasure, text: str, by: Any) -> list[ManualPoi
         raise PointsError(problems)
     with transaction.atomic():
         points = ManualPoint.objects.bulk_create(rows)
-        _touch(measure.project)
+        touch(measure.project)
         dates = sorted(p.date for p in rows)
-        _record(
+        record_event(
             measure.project,
             "points_added",
             by,
@@ -470,7 +465,7 @@ def add_points(*, measure: ProjectMeasure, text: str, by: Any) -> list[ManualPoi
 def remove_point(*, point: ManualPoint, by: Any) -> None:
     measure = point.measure
     with transaction.atomic():
-        _record(
+        record_event(
             measure.project,
             "point_removed",
             by,
@@ -480,195 +475,4 @@ def remove_point(*, point: ManualPoint, by: Any) -> None:
             value=point.value,
         )
         point.delete()
-        _touch(measure.project)
-
-
-# --- driver diagram ---------------------------------------------------------------------------------------------
-
-
-def _check_parent(project: Project, kind: str, parent: DriverNode | None) -> None:
-    if kind not in NodeKind.values:
-        raise ProjectError("Choose a primary driver, a secondary driver or a change idea.")
-    if parent is not None and parent.project_id != project.pk:
-        raise ProjectError("That driver belongs to another project.")
-    allowed = PARENT_KINDS[kind]
-    if (parent.kind if parent else None) not in allowed:
-        if kind == NodeKind.PRIMARY:
-            raise ProjectError("A primary driver hangs directly from the aim; do not choose a driver above it.")
-        if kind == NodeKind.SECONDARY:
-            raise ProjectError("Choose the primary driver this secondary driver belongs to.")
-        raise ProjectError("Choose the primary or secondary driver this change idea belongs to.")
-
-
-def add_driver_node(*, project: Project, kind: str, text: str, by: Any, parent: DriverNode | None = None) -> DriverNode:
-    _check_parent(project, kind, parent)
-    text = _text(text, what="the driver or change idea")
-    order = (DriverNode.objects.filter(project=project, parent=parent).aggregate(m=Max("order"))["m"] or 0) + 1
-    with transaction.atomic():
-        node = DriverNode.objects.create(project=project, parent=parent, kind=kind, text=text, order=order)
-        _touch(project)
-        _record(project, "driver_added", by, "driver_node", node.pk, kind=kind, text=text)
-    return node
-
-
-def edit_driver_node(*, node: DriverNode, text: str, by: Any) -> DriverNode:
-    text = _text(text, what="the driver or change idea")
-    before = node.text
-    with transaction.atomic():
-        node.text = text
-        node.save(update_fields=["text"])
-        _touch(node.project)
-        _record(node.project, "driver_changed", by, "driver_node", node.pk, before=before, after=text)
-    return node
-
-
-def _move(item: Any, siblings: list[Any], direction: str) -> bool:
-    """Swap ``item`` with its neighbour among ``siblings`` (in display order); renumber them. False at an end."""
-    if direction not in ("up", "down"):
-        raise ProjectError("Move up or down.")
-    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(siblings):
-        return False
-    siblings[index], siblings[other] = siblings[other], siblings[index]
-    for order, sibling in enumerate(siblings):
-        if sibling.order != order:
-            sibling.order = order
-            sibling.save(update_fields=["order"])
-    return True
-
-
-def move_driver_node(*, node: DriverNode, direction: str, by: Any) -> bool:
-    """Move a node up or down among the nodes beneath the same parent. Returns False if it is already at that end."""
-    with transaction.atomic():
-        siblings = list(DriverNode.objects.select_for_update().filter(project=node.project, parent=node.parent_id))
-        moved = _move(node, siblings, direction)
-        if moved:
-            _touch(node.project)
-            _record(node.project, "driver_moved", by, "driver_node", node.pk, direction=direction)
-    return moved
-
-
-def nodes_beneath(node: DriverNode) -> list[DriverNode]:
-    """Every node under ``node`` (children, grandchildren): what deleting it also deletes."""
-    found: list[DriverNode] = []
-    frontier = [node.pk]
-    while frontier:
-        children = list(DriverNode.objects.filter(parent_id__in=frontier))
-        found += children
-        frontier = [child.pk for child in children]
-    return found
-
-
-def delete_driver_node(*, node: DriverNode, by: Any) -> int:
-    """Delete a node and everything beneath it; PDSA cycles that tested a deleted change idea keep their record
-    but lose the link. Returns how many nodes were deleted."""
-    project = node.project
-    beneath = nodes_beneath(node)
-    with transaction.atomic():
-        _record(
-            project, "driver_removed", by, "driver_node", node.pk, kind=node.kind, text=node.text, beneath=len(beneath)
-        )
-        node.delete()
-        _touch(project)
-    return 1 + len(beneath)
-
-
-# --- fishbone ---------------------------------------------------------------------------------------------------
-
-
-def add_cause(*, project: Project, category: str, text: str, by: Any) -> FishboneCause:
-    if category not in FishboneCategory.values:
-        raise ProjectError("Choose a category for the cause.")
-    text = _text(text, what="the cause")
-    order = (project.fishbone_causes.filter(category=category).aggregate(m=Max("order"))["m"] or 0) + 1
-    with transaction.atomic():
-        cause = FishboneCause.objects.create(project=project, category=category, text=text, order=order)
-        _touch(project)
-        _record(project, "cause_added", by, "fishbone_cause", cause.pk, category=category, text=text)
-    return cause
-
-
-def edit_cause(*, cause: FishboneCause, category: str, text: str, by: Any) -> FishboneCause:
-    if category not in FishboneCategory.values:
-        raise ProjectError("Choose a category for the cause.")
-    text = _text(text, what="the cause")
-    before = {"category": cause.category, "text": cause.text}
-    with transaction.atomic():
-        if category != cause.category:
-            cause.order = (
-                cause.project.fishbone_causes.filter(category=category).aggregate(m=Max("order"))["m"] or 0
-            ) + 1
-        cause.category, cause.text = category, text
-        cause.save()
-        _touch(cause.project)
-        _record(
-            cause.project,
-            "cause_changed",
-            by,
-            "fishbone_cause",
-            cause.pk,
-            before=before,
-            after={"category": category, "text": text},
-        )
-    return cause
-
-
-def delete_cause(*, cause: FishboneCause, by: Any) -> None:
-    project = cause.project
-    with transaction.atomic():
-        _record(project, "cause_removed", by, "fishbone_cause", cause.pk, category=cause.category, text=cause.text)
-        cause.delete()
-        _touch(project)
-
-
-# --- process map ------------------------------------------------------------------------------------------------
-
-
-def _step_fields(text: str, owner: str, pain_point: str) -> dict[str, str]:
-    return {
-        "text": _text(text, what="what happens at this step"),
-        "owner": _text(owner, what="who does it", required=False, max_length=100),
-        "pain_point": _text(pain_point, what="the pain point", required=False),
-    }
-
-
-def add_step(*, project: Project, text: str, by: Any, owner: str = "", pain_point: str = "") -> ProcessStep:
-    """Add a step at the end of the process map."""
-    fields = _step_fields(text, owner, pain_point)
-    order = (project.process_steps.aggregate(m=Max("order"))["m"] or 0) + 1
-    with transaction.atomic():
-        step = ProcessStep.objects.create(project=project, order=order, **fields)
-        _touch(project)
-        _record(project, "step_added", by, "process_step", step.pk, **fields)
-    return step
-
-
-def edit_step(*, step: ProcessStep, text: str, owner: str, pain_point: str, by: Any) -> ProcessStep:
-    fields = _step_fields(text, owner, pain_point)
-    before = {name: getattr(step, name) for name in fields}
-    with transaction.atomic():
-        for name, value in fields.items():
-            setattr(step, name, value)
-        step.save()
-        _touch(step.project)
-        _record(step.project, "step_changed", by, "process_step", step.pk, before=before, after=fields)
-    return step
-
-
-def move_step(*, step: ProcessStep, direction: str, by: Any) -> bool:
-    with transaction.atomic():
-        siblings = list(ProcessStep.objects.select_for_update().filter(project=step.project))
-        moved = _move(step, siblings, direction)
-        if moved:
-            _touch(step.project)
-            _record(step.project, "step_moved", by, "process_step", step.pk, direction=direction)
-    return moved
-
-
-def delete_step(*, step: ProcessStep, by: Any) -> None:
-    project = step.project
-    with transaction.atomic():
-        _record(project, "step_removed", by, "process_step", step.pk, text=step.text)
-        step.delete()
-        _touch(project)
+        touch(measure.project)
