@@ -127,6 +127,8 @@ def test_only_the_current_stage_changes_and_a_finished_cycle_never(project, rep)
         update_cycle(cycle=cycle, fields={"results": "Early"}, by=rep)
     with pytest.raises(PdsaError, match="Record the decision"):
         update_cycle(cycle=cycle, fields={}, to="done", by=rep)
+    with pytest.raises(PdsaError, match="'banana' is not a PDSA stage"):
+        update_cycle(cycle=cycle, fields={}, to="banana", by=rep)
     cycle = run_to_act(project, rep, title="Second")
     decide(cycle=cycle, decision="adapt", next_step="Try at 3 days", by=rep)
     with pytest.raises(PdsaError, match="finished"):
@@ -316,7 +318,8 @@ def test_a_measure_page_shows_its_chart_with_the_projects_cycles(client, project
 
 
 def test_a_cycle_still_being_tested_is_a_marker_without_a_new_phase(project, rep):
-    run_to_act(project, rep)
+    cycle = run_to_act(project, rep)
+    update_cycle(cycle=cycle, fields={"decision": "adopt", "new_phase": True}, by=rep)  # a draft, not decided
     (item,) = charts.project_charts(project)
     assert item.phases == 1 and "PDSA 1: Text reminders" in item.chart.spec_json
     assert "PDSA 1: Text reminders, being tested (2026-01-01)" in item.chart.text and "new phase" not in item.chart.text

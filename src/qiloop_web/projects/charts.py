@@ -168,17 +168,10 @@ def cycle_markers(project: Project) -> list[Marker]:
         label = f"PDSA {number}: {cycle.title}"
         if len(label) > 40:
             label = label[:39] + "…"
-        markers.append(
-            Marker(
-                cycle.pk,
-                number,
-                cycle.starts_on,
-                label,
-                bool(cycle.new_phase and cycle.decision == Decision.ADOPT),
-                cycle.decision,
-                cycle.title,
-            )
-        )
+        # A decision counts once it is recorded (Done); until then it is a draft in the Act stage.
+        decision = cycle.decision if cycle.stage == Stage.DONE else ""
+        new_phase = bool(cycle.new_phase and decision == Decision.ADOPT)
+        markers.append(Marker(cycle.pk, number, cycle.starts_on, label, new_phase, decision, cycle.title))
     return sorted(markers, key=lambda m: (m.on, m.number))
 
 

@@ -25,7 +25,6 @@ from qiloop.improvement.pdsa import (
     TransitionError,
     check_follow_on,
     check_transition,
-    next_stage,
 )
 from qiloop_web.audit import log
 from qiloop_web.projects.models import DriverNode, PdsaCycle, Project, Status
@@ -38,16 +37,11 @@ STAGE_FIELDS: dict[Stage, tuple[str, ...]] = {
     Stage.ACT: ("decision", "next_step", "new_phase"),
 }
 
-__all__ = ["STAGE_FIELDS", "PdsaError", "TransitionError", "create_cycle", "decide", "number_of", "update_cycle"]
+__all__ = ["STAGE_FIELDS", "PdsaError", "TransitionError", "create_cycle", "decide", "update_cycle"]
 
 
 class PdsaError(ValueError):
     """A rule about PDSA cycles was broken; the message says what and what to do."""
-
-
-def number_of(cycle: PdsaCycle) -> int:
-    """The cycle's number in its project (1 for the first started), as in "PDSA 2"."""
-    return PdsaCycle.objects.filter(project_id=cycle.project_id, pk__lte=cycle.pk).count()
 
 
 def create_cycle(
@@ -100,7 +94,7 @@ def update_cycle(*, cycle: PdsaCycle, fields: Mapping[str, Any], to: Stage | str
     other = sorted(set(fields) - set(allowed))
     if other:
         raise PdsaError(f"In the {current.value} stage only its own fields can change, not: {', '.join(other)}.")
-    target = Stage(to) if to else None
+    target = _stage(to) if to else None
     if target == Stage.DONE:
         raise PdsaError("Record the decision (adopt, adapt or abandon) to finish the cycle.")
     with transaction.atomic():
@@ -175,6 +169,14 @@ def decide(
     return cycle, following
 
 
+def _stage(value: Stage | str) -> Stage:
+    try:
+        return Stage(value)
+    except ValueError:
+        names = ", ".join(stage.value for stage in Stage)
+        raise PdsaError(f"{value!r} is not a PDSA stage; a cycle moves to one of: {names}.") from None
+
+
 def _check_open(project: Project) -> None:
     if project.status == Status.CLOSED:
         raise PdsaError("This project is closed, so its cycles no longer change; reopen it to test more changes.")
@@ -211,7 +213,3 @@ def _record(cycle: PdsaCycle, by: Any, action: str, detail: dict[str, Any]) -> N
         organisation=cycle.project.practice,
         detail={"project": cycle.project_id, **detail},
     )
-
-
-def stage_after(stage: Stage | str) -> Stage | None:
-    return next_stage(Stage(stage))
