@@ -168,7 +168,8 @@ def _cycle_context(
     stage = Stage(cycle.stage)
     current_at = STAGES.index(stage) if stage in STAGES else len(STAGES)
     following = list(cycle.next_cycles.order_by("created_at", "id"))  # type: ignore[attr-defined]
-    measure_charts = charts.project_charts(project, small=True) if stage in CHARTS_AT else []
+    # beside the form (study, act) the charts are small; below a finished cycle, full size
+    measure_charts = charts.project_charts(project, small=stage != Stage.DONE) if stage in CHARTS_AT else []
     return {
         "organisation": organisation,
         "project": project,
