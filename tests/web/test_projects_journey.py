@@ -126,6 +126,8 @@ def test_journey_template_project_driver_diagram_pdsa_to_adopt_marker_and_new_ph
     sync_api.expect(drawn).to_contain_text("PDSA 1: Day-before texts")
     sync_api.expect(drawn).to_contain_text("Phase 2")
     assert page.get_by_text("Done: adopt, new phase").count() == 1
+    if keep := os.environ.get("QILOOP_SCREENSHOTS"):
+        chart.screenshot(path=str(Path(keep) / "project-chart-after-adopting-1280.png"))
     assert page.problems == []
     assert serious_violations(page, base) == []
 
