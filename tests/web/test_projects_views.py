@@ -354,3 +354,18 @@ def test_the_practice_dashboard_and_page_link_to_the_projects(gp_client, univers
     projects = f'href="{url("projects:list")}"'
     assert projects in gp_client.get(reverse("dashboard:practice", args=[CODE])).content.decode()
     assert projects in gp_client.get(reverse("organisations:detail", args=[CODE])).content.decode()
+
+
+def test_the_summary_lists_the_projects_open_tasks(gp_client, universe, qi):
+    from qiloop_web.teamwork.models import Task
+
+    Task.objects.create(
+        practice=universe.practice,
+        project=qi.project,
+        title="Draft the SMS text",
+        owner=universe.people["receptionist"],
+        created_by=universe.people["gp"],
+        due_on=timezone.localdate() + timedelta(days=7),
+    )
+    page = text_of(gp_client.get(url("projects:detail", qi)))
+    assert "Draft the SMS text: Receptionist" in page and "Add a task for this project" in page
