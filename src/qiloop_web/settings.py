@@ -80,6 +80,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": environment.database(ENV.get("DATABASE_URL"), VAR_DIR / "workbench.sqlite3")}
+# Keep each server thread's connection between requests (SQLite too): opening one costs more than most queries.
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

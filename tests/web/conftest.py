@@ -43,6 +43,42 @@ def universe(db) -> Universe:
     return build_universe()
 
 
+# The universe's people, in the order the tables of designed answers list them (permission matrix, patient level).
+PEOPLE = [
+    "gp",
+    "practice_manager",
+    "practice_nurse",
+    "pharmacist",
+    "healthcare_assistant",
+    "receptionist",
+    "health_secretary",
+    "patient_representative",
+    "network_qi_lead",
+    "icb_analyst",
+    "administrator",
+    "other_gp",
+]
+
+# The universe's organisations by where they stand from the people above (most belong to A00001).
+CODES = {
+    "practice": "A00001",
+    "sibling": "A00002",
+    "far": "A00003",
+    "pcn": "QPCN1",
+    "other-pcn": "QPCN2",
+    "icb": "QICB",
+    "missing": "NOPE",
+}
+
+
+@pytest.fixture
+def invitation_token(universe) -> str:
+    """A pending invitation to A00001 (as a GP); the token its link carries."""
+    from qiloop_web.organisations.actions import invite
+
+    return invite(organisation=universe.practice, email="someone@example.nhs.uk", role="gp", by=None)[1]
+
+
 # A few measures from each topic keep the tests fast; the others show "not enough data".
 MEASURED = ["pincer_a", "pincer_any", "dna_rate", "appts_per_1000", "continuity_upc", "hyp008", "dm020"]
 

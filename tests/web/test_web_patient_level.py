@@ -10,6 +10,7 @@ import pytest
 from django.http import HttpResponse
 from django.urls import include, path
 
+from conftest import PEOPLE
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.organisations.permissions import patient_level_view
 
@@ -31,21 +32,7 @@ urlpatterns = [
     path("", include("qiloop_web.urls")),
 ]
 
-PEOPLE = [
-    "gp",
-    "practice_manager",
-    "practice_nurse",
-    "pharmacist",
-    "healthcare_assistant",
-    "receptionist",
-    "health_secretary",
-    "patient_representative",
-    "network_qi_lead",
-    "icb_analyst",
-    "administrator",
-    "other_gp",
-]
-# The designed answers: rows are requests, columns the people above (same order).
+# The designed answers: rows are requests, columns the people (conftest.PEOPLE, same order).
 #                          gp  pm  nu  ph  ha  re  hs  pr  nl  ia  ad  og
 TABLE = """
 /p/A00001/m1/            200 200 200 200 200 403 403 403 403 403 403 403

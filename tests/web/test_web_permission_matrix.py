@@ -14,24 +14,12 @@ import pytest
 from django.urls import get_resolver, reverse
 from projects_universe import project_url
 
+from conftest import CODES
+from conftest import PEOPLE as UNIVERSE_PEOPLE
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.organisations.models import Invitation, Membership, Organisation
 
-PEOPLE = [
-    "anonymous",
-    "gp",
-    "practice_manager",
-    "practice_nurse",
-    "pharmacist",
-    "healthcare_assistant",
-    "receptionist",
-    "health_secretary",
-    "patient_representative",
-    "network_qi_lead",
-    "icb_analyst",
-    "administrator",
-    "other_gp",
-]
+PEOPLE = ["anonymous", *UNIVERSE_PEOPLE]
 
 #                                           anon gp pm nu ph ha re hs pr nl ia ad og
 MATRIX = """
@@ -154,8 +142,7 @@ ROWS = parse_matrix()
 
 def url_for(row: str, universe, invitation_token: str) -> str:
     name, _, where = row.partition("@")
-    codes = {"practice": "A00001", "sibling": "A00002", "far": "A00003", "pcn": "QPCN1", "other-pcn": "QPCN2"}
-    codes |= {"icb": "QICB", "missing": "NOPE"}
+    codes = CODES
     if name == "dashboard:vega-interpreter":
         return reverse(name)
     if name == "dashboard:import-status":
@@ -223,13 +210,6 @@ def pdsa_url(name: str, code: str, universe) -> str:
         return reverse(name, args=[code, qi.project.pk])
     cycle, _ = PdsaCycle.objects.get_or_create(project=qi.project, title="Matrix cycle", change_idea=qi.change_idea)
     return reverse(name, args=[code, qi.project.pk, cycle.pk])
-
-
-@pytest.fixture
-def invitation_token(universe):
-    from qiloop_web.organisations.actions import invite
-
-    return invite(organisation=universe.practice, email="someone@example.nhs.uk", role="gp", by=None)[1]
 
 
 @pytest.mark.parametrize("person", PEOPLE)
