@@ -25,5 +25,12 @@ if (marker && window.vegaEmbed) {
     }
   };
   drawCharts(document);
+  // htmx copies the style attribute of an old element onto the new one with the same id (for its settle
+  // transition); the styles vega set on the old drawings would be an inline style the policy blocks.
+  document.addEventListener("htmx:before:swap", () => {
+    for (const element of document.querySelectorAll("[data-vega-drawn][style], [data-vega-drawn] [id][style]")) {
+      element.removeAttribute("style");
+    }
+  });
   document.addEventListener("htmx:after:settle", () => drawCharts(document));
 }
