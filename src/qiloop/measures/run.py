@@ -93,14 +93,12 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
             f"no one is registered in the store between {periods[0].start} and {periods[-1].end}",
             hint="choose --from/--to within the dates the extract covers",
         )
-    groups = groups.drop(columns="population").sort_values(keys).reset_index(drop=True)
+    groups = groups.sort_values(keys).reset_index(drop=True)
     frames = []
     if store.engine == "spark":
         # Spark pays a fixed cost per job: run every measure as one UNION ALL query.
         parts = [
-            _uniform(compiler.aggregate(compiler.compile(measure), breakdowns)).mutate(
-                measure_index=ibis.literal(i, type="int64")
-            )
+            _uniform(compiler.counts(measure, breakdowns)).mutate(measure_index=ibis.literal(i, type="int64"))
             for i, measure in enumerate(measures)
         ]
         everything = ibis.union(*parts, distinct=False).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
@@ -111,11 +109,13 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
         # Compiling builds (and stores) each shared feature table once; then turning a measure into SQL (Python,
         # holds the GIL) overlaps running the previous one (DuckDB, releases it). Only the runner thread uses
         # the connection in the second loop.
-        compiled = [compiler.compile(measure) for measure in track(measures, desc="features", total=len(measures))]
+        plans = [
+            compiler.counts(measure, breakdowns) for measure in track(measures, desc="features", total=len(measures))
+        ]
         with ThreadPoolExecutor(1) as runner:
             pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
-            for measure, plan in zip(measures, compiled, strict=True):
-                sql = ibis.to_sql(compiler.aggregate(plan, breakdowns), dialect="duckdb")
+            for measure, plan in zip(measures, plans, strict=True):
+                sql = ibis.to_sql(plan, dialect="duckdb")
                 pending.append((measure, runner.submit(store.fetch, sql)))
             for measure, future in pending:
                 counts = future.result()

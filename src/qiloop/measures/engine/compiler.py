@@ -2,26 +2,24 @@
 
 How one pass works:
 
-1. an interval table holds every interval of the run (id, start, end =
-   reference date, and one column per window offset the measures use, e.g.
-   the date 3 months before the reference date — month arithmetic is done
-   once in Python, so every backend agrees);
-2. the population is practice_registrations range-joined to that table
-   (start ≤ reference date ≤ end), one registration per patient and interval,
-   joined to patients and filtered to the living: one row per patient per
-   interval, cached;
-3. each feature (event exists/count/first/last/latest value, register,
-   co-prescribing, appointment counts and continuity) is one grouped range
-   join of the code-filtered event rows to the interval table;
-4. features are left-joined to the population, the numerator and denominator
-   expressions are evaluated as columns, and a single GROUP BY interval,
-   practice and breakdowns gives every interval's counts at once.
+1. the intervals of the run are numbered 0 … N − 1; a small interval table holds each one's dates and the date
+   each window offset points at, and ``Positions`` (features.py) turns any date into interval numbers — the date
+   arithmetic is done once in Python, so every backend agrees;
+2. the population is stored as **spans**: per patient, the run of consecutive intervals (first_iv … last_iv) in
+   which they are registered at one practice and alive — about one row per patient, not one per interval;
+3. each feature (exists/count/first/last/latest value, register, co-prescribing, appointment counts, continuity)
+   is a (patient_id, interval_id) table built from interval positions, once per run;
+4. a measure's rows start from its **driving feature** (one the denominator cannot be true without) joined to the
+   spans, stored and shared by measures with the same driver; other features are left-joined; numerator and
+   denominator become columns and one GROUP BY interval, practice and breakdowns counts every interval at once;
+5. an or-composite denominator, or one with no feature at all (a prevalence), is counted as sets of rows: each
+   branch evaluated on its own driving rows, the union of those keys, and the numerator's rows among them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +28,8 @@ import ibis.expr.types as ir
 
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
-from qiloop.measures.dates import Interval, Offset
-from qiloop.measures.engine.features import KEYS, FeatureBuilder
+from qiloop.measures.dates import REFERENCE, Interval, Offset
+from qiloop.measures.engine.features import KEYS, FeatureBuilder, Positions
 from qiloop.measures.engine.store import Store
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
@@ -45,20 +43,10 @@ def interval_table(store: Store, intervals: list[Interval], offsets: Iterable[Of
         "interval_id": pa.array(range(len(intervals)), pa.int64()),
         "interval_start": pa.array([i.start for i in intervals], pa.date32()),
         "interval_end": pa.array([i.end for i in intervals], pa.date32()),
-        "ref_month": pa.array([_month_index(i.reference_date) for i in intervals], pa.int64()),
     }
     for offset in sorted(set(offsets) | {Offset()}):
         columns[offset.column] = pa.array([offset.apply(i.reference_date) for i in intervals], pa.date32())
     return store.temporary_table("qiloop_intervals", pa.table(columns))
-
-
-def _month_index(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def _month_ends(intervals: list[Interval]) -> bool:
-    """Whether every reference date is the last day of its month (then whole-month windows are month indices)."""
-    return all((i.reference_date + dt.timedelta(days=1)).day == 1 for i in intervals)
 
 
 def _age(dob: ir.DateValue, ref: ir.DateValue) -> ir.IntegerValue:
@@ -73,53 +61,61 @@ def _age_band(age: ir.IntegerValue) -> ir.StringValue:
     return case
 
 
-def population(store: Store, intervals: ir.Table, breakdowns: tuple[str, ...] = ()) -> ir.Table:
-    """One row per patient registered and alive on each interval's reference date.
+def population_spans(store: Store, positions: Positions, breakdowns: tuple[str, ...] = ()) -> ir.Table:
+    """Who is in the population when: one row per patient and run of consecutive intervals at one registration.
 
-    Columns: patient_id, interval_id, practice_id, registration_start, age, sex and the requested breakdowns.
-    Patients with a single registration skip the ranking of overlapping registrations.
+    A patient is in an interval's population when registered (start ≤ reference date ≤ end) and alive (died after
+    the reference date) on its reference date. Columns: patient_id, practice_id, registration_start, first_iv,
+    last_iv (interval numbers, inclusive), date_of_birth, sex and the requested breakdowns. A patient with several
+    registrations has, for each interval, the one that started latest (then ends latest, then the lowest practice
+    id), as a one-interval span; everyone else has at most one span.
     """
+    count = positions.count
     regs = store.table("practice_registrations")
-    counted = regs.mutate(registrations=regs.count().over(group_by=regs.patient_id))
-    ref = intervals.interval_end
-
-    def spanning(table: ir.Table) -> ir.Table:
-        joined = table.join(intervals, [table.start_date <= ref, table.end_date.isnull() | (table.end_date >= ref)])
-        return joined.select("patient_id", "interval_id", "interval_end", "practice_id", "start_date", "end_date")
-
-    single = spanning(counted.filter(counted.registrations == 1))
-    several = spanning(counted.filter(counted.registrations > 1))
-    ranked = several.mutate(
+    regs = regs.mutate(qiloop_end_next=regs.end_date + ibis.interval(days=1))
+    regs = positions.add(regs, "start_date", {"first_iv": REFERENCE})
+    regs = positions.add(regs, "qiloop_end_next", {"end_before": REFERENCE}, missing=count)
+    patients = store.table("patients")
+    people = positions.add(patients, "date_of_death", {"alive_before": REFERENCE}, missing=count)
+    joined = regs.join(people, "patient_id")
+    spans = joined.select(
+        "patient_id",
+        "practice_id",
+        "first_iv",
+        registration_start=joined.start_date,
+        end_date=joined.end_date,
+        last_iv=ibis.least(joined.end_before, joined.alive_before) - 1,
+    )
+    spans = spans.filter(spans.first_iv <= spans.last_iv)
+    counted = spans.mutate(registrations=spans.count().over(group_by=spans.patient_id))
+    columns = ["patient_id", "practice_id", "registration_start", "first_iv", "last_iv"]
+    single = counted.filter(counted.registrations == 1).select(*columns)
+    several = counted.filter(counted.registrations > 1)
+    each = several.select(
+        "patient_id",
+        "practice_id",
+        "registration_start",
+        "end_date",
+        interval_id=ibis.range(several.first_iv, several.last_iv + 1).unnest(),
+    )
+    ranked = each.mutate(
         rank=ibis.row_number().over(
-            group_by=[several.patient_id, several.interval_id],
+            group_by=[each.patient_id, each.interval_id],
             order_by=[
-                several.start_date.desc(),
-                several.end_date.fill_null(_FAR_FUTURE).desc(),
-                several.practice_id.asc(),
+                each.registration_start.desc(),
+                each.end_date.fill_null(_FAR_FUTURE).desc(),
+                each.practice_id.asc(),
             ],
         )
     )
-    current = ibis.union(single, ranked.filter(ranked["rank"] == 0).drop("rank"), distinct=False)
-    patients = store.table("patients")
-    both = current.join(patients, "patient_id")
-    alive = both.filter(both.date_of_death.isnull() | (both.date_of_death > both.interval_end))
-    age = _age(alive.date_of_birth, alive.interval_end)
-    extra: dict[str, Any] = {}
-    if "age_band" in breakdowns:
-        extra["age_band"] = _age_band(age)
-    if "ethnicity" in breakdowns:
-        extra["ethnicity"] = alive.ethnicity.fill_null(UNKNOWN)
-    if "imd_quintile" in breakdowns:
-        extra["imd_quintile"] = alive.imd_quintile.cast("string").fill_null(UNKNOWN)
-    return alive.select(
-        "patient_id",
-        "interval_id",
-        "practice_id",
-        registration_start=alive.start_date,
-        age=age.cast("int16"),
-        sex=alive.sex,
-        **extra,
+    current = ranked.filter(ranked["rank"] == 0)
+    current = current.select(
+        "patient_id", "practice_id", "registration_start", first_iv=current.interval_id, last_iv=current.interval_id
     )
+    both = ibis.union(single, current, distinct=False)
+    with_people = both.join(patients, "patient_id")
+    extra = [b for b in ("ethnicity", "imd_quintile") if b in breakdowns]
+    return with_people.select(*columns, "date_of_birth", "sex", *extra)
 
 
 @dataclass
@@ -138,21 +134,82 @@ class Compiler:
     ) -> None:
         self.store = store
         self.intervals = intervals
+        self.breakdowns = breakdowns
         offsets: set[Offset] = set()
         for measure in measures:
             for node in measure.nodes():
                 offsets |= m.offsets_used(node)
-        self.interval_table = interval_table(store, intervals, offsets)
-        self.population = population(store, self.interval_table, breakdowns)
+        self.offsets = sorted(offsets | {Offset()})
+        self.interval_table = interval_table(store, intervals, self.offsets)
+        self.positions = Positions(intervals, self.offsets, store.temporary_table)
+        self.spans = population_spans(store, self.positions, breakdowns)
         self.tables = self._relevant_rows(measures)
-        self.month_ends = _month_ends(intervals)
-        self.features = FeatureBuilder(self.tables, self.interval_table, month_ends=self.month_ends)
+        self.features = FeatureBuilder(self.tables, self.positions)
         self.feature_tables: dict[m.Node, tuple[ir.Table, str]] = {}
         self.materialize_features = False
-        self._cuts = 0
+        self._frames = 0
+        self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
+        self._where_keys: dict[m.Node, ir.Table | None] = {}
 
     def cache_population(self) -> None:
-        self.population = self.store.materialize("qiloop_population", self.population)
+        self.spans = self.store.materialize("qiloop_population_spans", self.spans)
+
+    @property
+    def population(self) -> ir.Table:
+        """One row per patient registered and alive on each interval's reference date (built, never stored)."""
+        return self._frame(None)
+
+    def _frame(self, keys: ir.Table | None, *carried: str, reference_dates: bool = False) -> ir.Table:
+        """Population rows (patient_id, interval_id, practice_id, registration_start, age, sex, breakdowns).
+
+        ``keys`` (patient_id, interval_id and the ``carried`` columns): only those patients and intervals, where in
+        the population. None: everyone (the spans expanded to their intervals). ``reference_dates``: add the date
+        each window offset points at.
+        """
+        spans = self.spans
+        if keys is None:
+            rows = spans.select(*spans.columns, interval_id=ibis.range(spans.first_iv, spans.last_iv + 1).unnest())
+        else:
+            joined = keys.join(
+                spans,
+                [
+                    keys.patient_id == spans.patient_id,
+                    keys.interval_id >= spans.first_iv,
+                    keys.interval_id <= spans.last_iv,
+                ],
+            )
+            rows = joined.select(
+                *[spans[c] for c in spans.columns], interval_id=keys.interval_id, **{c: keys[c] for c in carried}
+            )
+        iv = self.interval_table
+        offsets = [o.column for o in self.offsets] if reference_dates else []
+        joined = rows.join(iv.select("interval_id", "interval_end", *offsets), "interval_id")
+        age = _age(joined.date_of_birth, joined.interval_end)
+        extra: dict[str, Any] = {}
+        if "age_band" in self.breakdowns:
+            extra["age_band"] = _age_band(age)
+        if "ethnicity" in self.breakdowns:
+            extra["ethnicity"] = joined.ethnicity.fill_null(UNKNOWN)
+        if "imd_quintile" in self.breakdowns:
+            extra["imd_quintile"] = joined.imd_quintile.cast("string").fill_null(UNKNOWN)
+        return joined.select(
+            "patient_id",
+            "interval_id",
+            "practice_id",
+            "registration_start",
+            age=age,
+            sex=joined.sex,
+            **extra,
+            **{c: joined[c] for c in offsets},
+            **{c: joined[c] for c in carried},
+        )
+
+    def _stored(self, frame: ir.Table) -> ir.Table:
+        """``frame`` computed once into a table (when caching), so that later joins start from its few rows."""
+        if not self.materialize_features:
+            return frame
+        self._frames += 1
+        return self.store.materialize(f"qiloop_frame_{self._frames}", frame)
 
     def _relevant_rows(self, measures: list[m.Measure]) -> dict[str, ir.Table]:
         """Event rows with any code some measure uses (one scan of each event table per run)."""
@@ -185,7 +242,7 @@ class Compiler:
         """Materialise the code-filtered event rows, and from now on each feature table when first used."""
         for name in list(self.tables):
             self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
-        self.features = FeatureBuilder(self.tables, self.interval_table, self.store.materialize, self.month_ends)
+        self.features = FeatureBuilder(self.tables, self.positions, self.store.materialize)
         self.materialize_features = True
 
     def feature(self, node: m.Node) -> tuple[ir.Table, str]:
@@ -198,37 +255,41 @@ class Compiler:
             self.feature_tables[node] = (table, name)
         return self.feature_tables[node]
 
+    def _population_filter(self, frame: ir.Table, conditions: list[m.Node]) -> ir.Table:
+        population_only = _Expressions(frame, {})
+        for part in conditions:
+            frame = frame.filter(population_only.value(part))
+        return frame
+
+    def _driven(self, driver: m.Node, prefilter: list[m.Node], dated: bool) -> tuple[ir.Table, str]:
+        """Population rows where ``driver`` has a row (with its value), meeting ``prefilter``; stored, shared."""
+        table, name = self.feature(driver)
+        key = (driver, tuple(prefilter), dated)
+        if key not in self._driven_frames:
+            frame = self._population_filter(self._frame(table, name, reference_dates=dated), prefilter)
+            self._driven_frames[key] = self._stored(frame)
+        return self._driven_frames[key], name
+
     def compile(self, measure: m.Measure) -> CompiledMeasure:
-        frame = self.population
-        if any(isinstance(n, m.ReferenceDate) for node in measure.nodes() for n in m.walk(node)):
-            offsets = [c for c in self.interval_table.columns if c.startswith("ref_minus_")]
-            iv = self.interval_table.select("interval_id", *offsets)
-            joined = frame.join(iv, "interval_id")
-            frame = joined.select(*frame.columns, *offsets)
+        dated = _dated(measure.nodes())
         prefilter = [part for part in _conjuncts(measure.denominator) if not m.features(part)]
-        if prefilter:
-            population_only = _Expressions(frame, {})
-            for part in prefilter:
-                frame = frame.filter(population_only.value(part))
+
+        def population_filter(frame: ir.Table) -> ir.Table:
+            return self._population_filter(frame, prefilter)
+
         names: dict[m.Node, str] = {}
         drivers = _drivers(measure.denominator)
         if len(drivers) == 1:
-            table, name = self.feature(drivers[0])
-            joined = frame.join(table, KEYS)
-            frame = joined.select(*frame.columns, table[name])
+            # Start from the driving feature's rows: a COPD measure touches COPD patients only.
+            frame, name = self._driven(drivers[0], prefilter, dated)
             names[drivers[0]] = name
         elif drivers:
-            frame = self._candidates(frame, [[d] for d in drivers])
+            frame = self._candidates([[d] for d in drivers], population_filter, dated)
         elif isinstance(measure.denominator, m.Or):
-            frame = self._or_candidates(frame, measure.denominator)
-        for node in measure.nodes():
-            for feature in m.features(node):
-                if feature in names:
-                    continue
-                table, name = self.feature(feature)
-                names[feature] = name
-                joined = frame.left_join(table, KEYS)
-                frame = joined.select(*frame.columns, table[name])
+            frame = self._or_candidates(measure.denominator, population_filter, dated)
+        else:
+            frame = population_filter(self._frame(None, reference_dates=dated))
+        frame, names = self._with_features(frame, measure.nodes(), names)
         expr = _Expressions(frame, names)
         den = expr.value(measure.denominator)
         num = expr.value(measure.numerator)
@@ -242,32 +303,34 @@ class Compiler:
         frame = frame.mutate(in_denominator=in_den, numerator_value=num_count, denominator_value=den_count)
         return CompiledMeasure(frame, names)
 
-    def _candidates(self, frame: ir.Table, branches: list[list[m.Node]]) -> ir.Table:
-        """``frame`` cut to the rows some branch can hold for: a branch is a driving feature or population conditions.
+    def _candidates(
+        self, branches: list[list[m.Node]], population_filter: Callable[[ir.Table], ir.Table], dated: bool
+    ) -> ir.Table:
+        """The population rows some branch can hold for: a branch is a driving feature or population conditions.
 
         Used for or-composites: a row outside every branch's candidates has every branch false, so it is
         outside the denominator and counts nowhere.
         """
         keys = []
+        everyone: ir.Table | None = None
         for branch in branches:
             if len(branch) == 1 and m.features(branch[0]):
                 keys.append(self.feature(branch[0])[0].select(*KEYS))
             else:
-                population_only = _Expressions(frame, {})
+                if everyone is None:
+                    everyone = self._frame(None, reference_dates=dated)
+                population_only = _Expressions(everyone, {})
                 condition = population_only.value(branch[0])
                 for part in branch[1:]:
                     condition = condition & population_only.value(part)
-                keys.append(frame.filter(condition).select(*KEYS))
+                keys.append(everyone.filter(condition).select(*KEYS))
         candidates = ibis.union(*keys, distinct=True)
-        joined = frame.join(candidates, KEYS)
-        cut = joined.select(*frame.columns)
-        if self.materialize_features:
-            # Stored, so that the optimiser cannot postpone the cut until after the feature joins.
-            self._cuts += 1
-            cut = self.store.materialize(f"qiloop_candidates_{self._cuts}", cut)
-        return cut
+        # Stored, so that the optimiser cannot postpone the cut until after the feature joins.
+        return self._stored(population_filter(self._frame(candidates, reference_dates=dated)))
 
-    def _or_candidates(self, frame: ir.Table, denominator: m.Or) -> ir.Table:
+    def _or_candidates(
+        self, denominator: m.Or, population_filter: Callable[[ir.Table], ir.Table], dated: bool
+    ) -> ir.Table:
         """For a denominator that is an or of branches: each branch's drivers, or else its population conditions."""
         branches: list[list[m.Node]] = []
         for branch in _disjuncts(denominator):
@@ -277,9 +340,101 @@ class Compiler:
                 continue
             population_only = [part for part in _conjuncts(branch) if not m.features(part)]
             if not population_only:
-                return frame  # a branch any row may satisfy: no cut
+                return population_filter(self._frame(None, reference_dates=dated))  # a branch any row may satisfy
             branches.append(population_only)
-        return self._candidates(frame, branches)
+        return self._candidates(branches, population_filter, dated)
+
+    def where(self, node: m.Node) -> ir.Table | None:
+        """The distinct (patient_id, interval_id) population rows where the condition ``node`` holds, if cheap.
+
+        Cheap means built from driving features only: a condition with one driving feature is evaluated on that
+        feature's rows; an ``Or`` is the union of its branches. None when some part would need the whole population.
+        """
+        if node not in self._where_keys:
+            keys: ir.Table | None = None
+            if isinstance(node, m.Or):
+                branches = [self.where(b) for b in _disjuncts(node)]
+                if all(b is not None for b in branches):
+                    keys = ibis.union(*branches, distinct=True)  # type: ignore[arg-type]
+            else:
+                drivers = _drivers(node)
+                if len(drivers) == 1:
+                    prefilter = [part for part in _conjuncts(node) if not m.features(part)]
+                    frame, name = self._driven(drivers[0], prefilter, _dated([node]))
+                    frame, names = self._with_features(frame, [node], {drivers[0]: name})
+                    keys = frame.filter(_Expressions(frame, names).value(node)).select(*KEYS)
+            self._where_keys[node] = keys
+        return self._where_keys[node]
+
+    def _with_features(
+        self, frame: ir.Table, nodes: Iterable[m.Node], names: dict[m.Node, str]
+    ) -> tuple[ir.Table, dict[m.Node, str]]:
+        """``frame`` with a column for each feature ``nodes`` use (left joins; missing where a patient has no row)."""
+        names = dict(names)
+        for node in nodes:
+            for feature in m.features(node):
+                if feature in names:
+                    continue
+                table, name = self.feature(feature)
+                names[feature] = name
+                joined = frame.left_join(table, KEYS)
+                frame = joined.select(*frame.columns, table[name])
+        return frame, names
+
+    def counts(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table:
+        """Numerator and denominator per interval, practice and breakdown values (groups with a denominator).
+
+        A true/false denominator that is an ``or`` of branches, or that uses no feature at all (a prevalence),
+        is counted as sets of rows: its rows, and the numerator's rows among them, each built from driving
+        features (see ``where``), so no row carries every feature. Other measures go through ``compile``.
+        """
+        sets = self._counts_by_sets(measure, breakdowns)
+        return sets if sets is not None else self.aggregate(self.compile(measure), breakdowns)
+
+    def _counts_by_sets(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
+        den, num = measure.denominator, measure.numerator
+        if measure.exclusions is not None or m.type_of(den) != "bool":
+            return None
+        groups = ["interval_id", "practice_id", *breakdowns]
+        dated = _dated([den])
+        if not m.features(den):
+            conditions = _conjuncts(den)
+            den_rows = self._population_filter(self._frame(None, reference_dates=dated), conditions)
+
+            def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
+                return self._population_filter(self._frame(keys, *carried, reference_dates=dated), conditions)
+
+        elif isinstance(den, m.Or):
+            den_keys = self.where(den)
+            if den_keys is None:
+                return None
+            den_rows = self._stored(self._frame(den_keys))
+
+            def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
+                joined = den_rows.join(keys, KEYS)
+                return joined.select(*den_rows.columns, *[keys[c] for c in carried])
+
+        else:
+            return None
+        if m.type_of(num) == "bool":
+            num_keys = self.where(num)
+            if num_keys is None:
+                return None
+            rows = numerator_rows(num_keys)
+            numerator = rows.group_by(groups).aggregate(numerator=rows.count())
+        elif isinstance(num, (m.Aggregate, m.AppointmentAggregate)) and num.kind == "count":
+            table, name = self.feature(num)
+            rows = numerator_rows(table, name)
+            numerator = rows.group_by(groups).aggregate(numerator=rows[name].sum())
+        else:
+            return None
+        denominator = den_rows.group_by(groups).aggregate(denominator=den_rows.count())
+        joined = denominator.left_join(numerator, groups)
+        return joined.select(
+            *[denominator[g] for g in groups],
+            numerator=joined.numerator.fill_null(0).cast("int64"),
+            denominator=joined.denominator.cast("int64"),
+        )
 
     def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
         frame = compiled.frame.filter(compiled.frame.in_denominator)
@@ -288,10 +443,22 @@ class Compiler:
         )
 
     def groups(self, breakdowns: tuple[str, ...]) -> ir.Table:
-        """Every (interval, practice, breakdown values) with someone in the population."""
-        return self.population.group_by(["interval_id", "practice_id", *breakdowns]).aggregate(
-            population=self.population.count()
+        """Every distinct (interval, practice, breakdown values) with someone in the population."""
+        keys = ["interval_id", "practice_id", *breakdowns]
+        if "age_band" in breakdowns:
+            return self.population.select(*keys).distinct()
+        # No ages needed: expand each distinct run of intervals at a practice (and breakdown values) once.
+        spans = self.spans.mutate(
+            **{b: self.spans[b].cast("string").fill_null(UNKNOWN) for b in breakdowns if b != "sex"}
         )
+        runs = spans.select("practice_id", "first_iv", "last_iv", *breakdowns).distinct()
+        rows = runs.select("practice_id", *breakdowns, interval_id=ibis.range(runs.first_iv, runs.last_iv + 1).unnest())
+        return rows.select(*keys).distinct()
+
+
+def _dated(nodes: Iterable[m.Node]) -> bool:
+    """Whether any of ``nodes`` uses a reference date (the frame then carries the offset dates)."""
+    return any(isinstance(n, m.ReferenceDate) for node in nodes for n in m.walk(node))
 
 
 def _conjuncts(node: m.Node) -> list[m.Node]:

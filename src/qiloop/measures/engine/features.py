@@ -1,66 +1,126 @@
-"""Per-patient features for every interval at once.
+"""Per-patient features for every interval at once, from interval positions.
 
-Each feature becomes a table keyed by (patient_id, interval_id): the rows of
-an event table are joined to the interval table on the window (a range join
-against a small table of reference dates), then aggregated. Patients with no
-rows have no feature row; the compiler fills False / 0 / missing.
+The intervals of a run are numbered 0 … N − 1 in date order. For a window (e.g. "in the last 12 months") the
+intervals whose window contains a date ``d`` are a run of consecutive numbers ``lo … hi``: every window bound is a
+non-decreasing function of the reference date. ``Positions`` looks ``lo`` and ``hi`` up in a small table with one
+row per day of the run (how many intervals have each offset's date before that day), computed in Python, so the
+date conventions live in one place (``qiloop.measures.dates``) and every backend agrees.
+
+Each feature becomes a table keyed by (patient_id, interval_id):
+
+* exists, last date, latest value and its date: with one row per patient and date, sorted by date, row k holds
+  for the intervals ``lo_k … min(hi_k, lo_{k+1} − 1)`` (a later row takes over where its window starts): the
+  ranges are disjoint, so they are expanded to intervals with no grouping;
+* first date: likewise from the other end, ``max(lo_k, hi_{k−1} + 1) … hi_k``;
+* counts: rows grouped by (patient, lo, hi), expanded, summed;
+* continuity (UPC/COC): per patient and clinician, the count as a step function of the interval number (change
+  points at each ``lo`` and ``hi + 1``, a running sum), so only its constant pieces are expanded.
+
+Patients with no rows have no feature row; the compiler fills False / 0 / missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from qiloop.measures import model as m
-from qiloop.measures.dates import Window
+from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
 
 KEYS = ["patient_id", "interval_id"]
 
 
-def in_window(date: ir.DateValue, intervals: ir.Table, window: Window) -> ir.BooleanValue:
-    condition = date <= intervals[window.until.column]
-    if window.after is not None:
-        condition = condition & (date > intervals[window.after.column])
-    return condition
+class Positions:
+    """Where days fall among the intervals of a run, for each window offset the measures use.
 
-
-def month_index(date: ir.DateValue) -> ir.IntegerValue:
-    """Months since year 0 (year × 12 + month − 1): equal for dates in the same calendar month."""
-    return (date.year().cast("int64") * 12 + date.month().cast("int64") - 1).cast("int64")
-
-
-def whole_month(window: Window) -> bool:
-    """Whether, counted back from a month end, ``window`` is exactly one calendar month (e.g. "in the last month")."""
-    after, until = window.after, window.until
-    return after is not None and after.days == 0 and until.days == 0 and after.months - until.months == 1
-
-
-def windowed(
-    rows: ir.Table, intervals: ir.Table, window: Window, date_column: str = "date", month_ends: bool = False
-) -> ir.Table:
-    """Each row once for every interval whose window contains its date, with interval_id.
-
-    When every reference date is a month end (``month_ends``) and the window is one whole calendar month, the
-    window is that month exactly (months_before keeps month ends), so an equi-join on the month index replaces
-    the range join. Other windows (day offsets, several months, no lower bound) keep the exact range join.
+    ``before(o, d)`` is the number of intervals whose offset-``o`` date is earlier than ``d``. Since that date never
+    decreases from one interval to the next, ``d ≤ o(ref_i)`` exactly for ``i ≥ before(o, d)`` and
+    ``d > o(ref_i)`` exactly for ``i < before(o, d)``.
     """
-    if month_ends and whole_month(window):
-        shift = window.until.months
-        keyed = rows.mutate(qiloop_month=month_index(rows[date_column]) + shift)
-        joined = keyed.join(intervals, keyed.qiloop_month == intervals.ref_month)
-        return joined.select(*rows.columns, interval_id=joined.interval_id)
-    joined = rows.join(intervals, in_window(rows[date_column], intervals, window))
-    return joined.select(*rows.columns, interval_id=joined.interval_id)
+
+    def __init__(self, intervals: list[Interval], offsets: Iterable[Offset], load: Callable[[str, Any], ir.Table]):
+        import pyarrow as pa
+
+        self.count = len(intervals)
+        self.offsets = sorted(set(offsets) | {REFERENCE})
+        refs = [i.reference_date for i in intervals]
+        dates = {o: [o.apply(r) for r in refs] for o in self.offsets}
+        for o, values in dates.items():
+            if any(b < a for a, b in zip(values, values[1:], strict=False)):
+                raise ValueError(f"offset {o} moves backwards between intervals")  # cannot happen with sorted intervals
+        # Days up to ``low`` are before no interval's dates; days after ``high`` are after all of them.
+        self.low = min(values[0] for values in dates.values())
+        self.high = max(values[-1] for values in dates.values())
+        days = [self.low + dt.timedelta(days=k) for k in range(1, (self.high - self.low).days + 1)]
+        columns: dict[str, Any] = {"qiloop_day": pa.array(days, pa.date32())}
+        for o, values in dates.items():
+            columns[_column(o)] = pa.array([bisect.bisect_left(values, d) for d in days], pa.int64())
+        self.table = load("qiloop_days", pa.table(columns))
+
+    def add(self, rows: ir.Table, date_column: str, wanted: dict[str, Offset], missing: int | None = None) -> ir.Table:
+        """``rows`` with a column per ``wanted`` name: the number of intervals whose offset date is before the row's date.
+
+        A missing date gives ``missing``.
+        """
+        days = self.table.view()
+        joined = rows.left_join(days, rows[date_column] == days.qiloop_day)
+        date = joined[date_column]
+        extra = {}
+        for name, offset in wanted.items():
+            outside = ibis.ifelse(date > ibis.literal(self.high, type="date"), self.count, 0)
+            value = ibis.coalesce(joined[_column(offset)], outside).cast("int64")
+            if missing is not None:
+                value = ibis.ifelse(date.isnull(), missing, value)
+            extra[name] = value
+        return joined.select(*rows.columns, **extra)
+
+    def ranged(self, rows: ir.Table, window: Window, date_column: str = "date") -> ir.Table:
+        """``rows`` with ``lo`` and ``hi``: the first and last interval whose window holds the row (rows in none dropped)."""
+        wanted = {"lo": window.until}
+        if window.after is not None:
+            wanted["qiloop_after"] = window.after
+        t = self.add(rows, date_column, wanted)
+        hi = t.qiloop_after - 1 if window.after is not None else ibis.literal(self.count - 1, type="int64")
+        t = t.select(*rows.columns, lo=t.lo, hi=hi.cast("int64"))
+        return t.filter(t.lo <= t.hi)
+
+
+def _column(offset: Offset) -> str:
+    return f"before_{offset.column}"
+
+
+def expand(rows: ir.Table, *columns: str, **values: Any) -> ir.Table:
+    """One row per interval from ``lo`` to ``hi`` of each row, with ``columns`` and ``values``."""
+    return rows.select(*columns, interval_id=ibis.range(rows.lo, rows.hi + 1).unnest(), **values)
+
+
+def _latest_ranges(rows: ir.Table, last: int) -> ir.Table:
+    """With one row per patient and date: each row's intervals cut where the next row's window starts.
+
+    For interval i the latest date in the window is the latest row with lo ≤ i (lo and hi never decrease with the
+    date), if that row's hi ≥ i. The ranges are disjoint.
+    """
+    following = rows.lo.lead().over(ibis.window(group_by="patient_id", order_by="date"))
+    cut = rows.mutate(hi=ibis.least(rows.hi, (following - 1).fill_null(last)))
+    return cut.filter(cut.lo <= cut.hi)
+
+
+def _earliest_ranges(rows: ir.Table) -> ir.Table:
+    """With one row per patient and date: each row's intervals from where the previous row's window ends."""
+    preceding = rows.hi.lag().over(ibis.window(group_by="patient_id", order_by="date"))
+    cut = rows.mutate(lo=ibis.greatest(rows.lo, (preceding + 1).fill_null(0)))
+    return cut.filter(cut.lo <= cut.hi)
 
 
 def _reduced(rows: ir.Table, kind: str, window: Window) -> ir.Table:
-    """The fewest event rows that give the same feature (the join to the intervals multiplies every row kept).
+    """The fewest event rows that give the same feature: one per patient and date (with its smallest value).
 
-    A count needs every row. Dates alone decide exists and first/last date: one row per patient and date. The
-    latest value is the smallest value on the latest date: one row per patient and date with its smallest value.
-    With no lower bound, exists and first date depend only on each patient's earliest date.
+    A count needs every row. With no lower bound, exists and first date depend only on each patient's earliest date.
     """
     if kind == "count":
         return rows
@@ -73,18 +133,17 @@ def _reduced(rows: ir.Table, kind: str, window: Window) -> ir.Table:
 
 
 class FeatureBuilder:
-    """Builds feature tables from the (pre-filtered) event tables and the interval table."""
+    """Builds feature tables from the (pre-filtered) event tables and the interval positions."""
 
     def __init__(
         self,
         tables: dict[str, ir.Table],
-        intervals: ir.Table,
+        positions: Positions,
         materialize: Callable[[str, ir.Table], ir.Table] | None = None,
-        month_ends: bool = False,
     ) -> None:
         self.tables = tables
-        self.intervals = intervals
-        self.month_ends = month_ends
+        self.positions = positions
+        self.last = positions.count - 1
         self.materialize = materialize
         self._totals: dict[m.AppointmentQuery, ir.Table] = {}
 
@@ -104,6 +163,12 @@ class FeatureBuilder:
         column = "snomedct_code" if table == "clinical_events" else "dmd_code"
         return t.filter(t[column].isin(sorted(codes)))
 
+    def _count(self, rows: ir.Table, name: str, value: Callable[[ir.IntegerValue], Any]) -> ir.Table:
+        """Rows with lo/hi counted per patient and interval."""
+        runs = rows.group_by(["patient_id", "lo", "hi"]).aggregate(n=rows.count())
+        per = expand(runs, "patient_id", "n")
+        return per.group_by(KEYS).aggregate(**{name: value(per.n.sum())})
+
     def _aggregate(self, node: m.Aggregate, name: str) -> ir.Table:
         q = node.query
         coded = self._coded(q.table, q.codes.codes)
@@ -112,21 +177,17 @@ class FeatureBuilder:
             coded = coded.filter(
                 {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
             )
-        rows = windowed(_reduced(coded, node.kind, q.window), self.intervals, q.window, month_ends=self.month_ends)
-        if node.kind in ("latest_value", "latest_value_date"):
-            valued = rows
-            latest = valued.group_by(KEYS).aggregate(latest_date=valued.date.max())
-            if node.kind == "latest_value_date":
-                return latest.rename({name: "latest_date"})
-            on_day = valued.join(latest, [*KEYS, valued.date == latest.latest_date])
-            return on_day.group_by(KEYS).aggregate(**{name: on_day.numeric_value.min()})
-        metric = {
-            "exists": lambda t: t.count() > 0,
-            "count": lambda t: t.count(),
-            "first_date": lambda t: t.date.min(),
-            "last_date": lambda t: t.date.max(),
-        }[node.kind]
-        return rows.group_by(KEYS).aggregate(**{name: metric(rows)})
+        rows = self.positions.ranged(_reduced(coded, node.kind, q.window), q.window)
+        if node.kind == "count":
+            return self._count(rows, name, lambda n: n)
+        if node.kind == "first_date":
+            earliest = _earliest_ranges(rows)
+            return expand(earliest, "patient_id", **{name: earliest.date})
+        latest = _latest_ranges(rows, self.last)
+        if node.kind == "exists":
+            return expand(latest, "patient_id", **{name: ibis.literal(True)})
+        value = latest.numeric_value if node.kind == "latest_value" else latest.date
+        return expand(latest, "patient_id", **{name: value})
 
     def _appointment_rows(self, q: m.AppointmentQuery) -> ir.Table:
         t = self.tables["appointments"]
@@ -138,14 +199,12 @@ class FeatureBuilder:
             t = t.filter(t.start_date >= t.booked_date + ibis.interval(days=q.min_lead_days))
         if q.max_lead_days is not None:
             t = t.filter(t.start_date <= t.booked_date + ibis.interval(days=q.max_lead_days))
-        columns = t.select("patient_id", "start_date", "clinician_id")
-        return windowed(columns, self.intervals, q.window, "start_date", self.month_ends)
+        return t.select("patient_id", "start_date", "clinician_id")
 
     def _appointments(self, node: m.AppointmentAggregate, name: str) -> ir.Table:
-        rows = self._appointment_rows(node.query)
         if node.kind in ("exists", "count"):
-            value = rows.count() > 0 if node.kind == "exists" else rows.count()
-            return rows.group_by(KEYS).aggregate(**{name: value})
+            rows = self.positions.ranged(self._appointment_rows(node.query), node.query.window, "start_date")
+            return self._count(rows, name, (lambda n: n > 0) if node.kind == "exists" else (lambda n: n))
         totals = self._clinician_totals(node.query)
         n = totals.n.cast("float64")
         if node.kind == "upc":
@@ -155,11 +214,27 @@ class FeatureBuilder:
         return totals.select(*KEYS, **{name: value})
 
     def _clinician_totals(self, q: m.AppointmentQuery) -> ir.Table:
-        """Per patient and interval: n, max nⱼ and Σ nⱼ² over clinicians (n ≥ 2); shared by UPC and COC."""
+        """Per patient and interval: n, max nⱼ and Σ nⱼ² over clinicians (n ≥ 2); shared by UPC and COC.
+
+        nⱼ as a function of the interval number changes only where an appointment's window starts (lo) or ends
+        (hi + 1): a running sum of those changes gives its constant pieces, which alone are expanded.
+        """
         if q not in self._totals:
             rows = self._appointment_rows(q)
-            named = rows.filter(rows.clinician_id.notnull())
-            per = named.group_by([*KEYS, "clinician_id"]).aggregate(nj=named.count())
+            named = self.positions.ranged(rows.filter(rows.clinician_id.notnull()), q.window, "start_date")
+            runs = named.group_by(["patient_id", "clinician_id", "lo", "hi"]).aggregate(c=named.count())
+            starts = runs.select("patient_id", "clinician_id", at=runs.lo, change=runs.c)
+            ends = runs.select("patient_id", "clinician_id", at=runs.hi + 1, change=-runs.c)
+            changes = ibis.union(starts, ends, distinct=False)
+            changes = changes.group_by(["patient_id", "clinician_id", "at"]).aggregate(change=changes.change.sum())
+            keys = ["patient_id", "clinician_id"]
+            steps = changes.mutate(
+                nj=changes.change.sum().over(ibis.cumulative_window(group_by=keys, order_by="at")),
+                upto=changes.at.lead().over(ibis.window(group_by=keys, order_by="at")) - 1,
+            )
+            pieces = steps.filter((steps.nj > 0) & (steps.at <= self.last))
+            pieces = pieces.select("patient_id", "nj", lo=pieces.at, hi=pieces.upto.fill_null(self.last))
+            per = expand(pieces, "patient_id", "nj")
             totals = per.group_by(KEYS).aggregate(n=per.nj.sum(), top=per.nj.max(), squares=(per.nj * per.nj).sum())
             totals = totals.filter(totals.n >= 2)
             if self.materialize is not None:
@@ -168,13 +243,13 @@ class FeatureBuilder:
         return self._totals[q]
 
     def _last_dates(self, codes: frozenset[str], window: Window, column: str) -> ir.Table:
-        dates = _reduced(self._coded("clinical_events", codes), "last_date", window)
-        rows = windowed(dates, self.intervals, window, month_ends=self.month_ends)
-        return rows.group_by(KEYS).aggregate(**{column: rows.date.max()})
+        rows = self.positions.ranged(_reduced(self._coded("clinical_events", codes), "last_date", window), window)
+        latest = _latest_ranges(rows, self.last)
+        return expand(latest, "patient_id", **{column: latest.date})
 
     def _unresolved(self, node: m.Unresolved, name: str) -> ir.Table:
         diagnosed = self._last_dates(node.diagnosis.codes, node.window, "diagnosed")
-        resolved = self._last_dates(node.resolved.codes, node.window, "resolved")
+        resolved = self._last_dates(node.resolved.codes, node.window, "resolved").view()
         joined = diagnosed.left_join(resolved, KEYS)
         value = joined.resolved.isnull() | (joined.diagnosed > joined.resolved)
         return joined.select(patient_id=joined.patient_id, interval_id=joined.interval_id, **{name: value}).filter(
@@ -182,27 +257,24 @@ class FeatureBuilder:
         )
 
     def _co_prescribed(self, node: m.CoPrescribed, name: str) -> ir.Table:
-        first = windowed(
-            _reduced(self._coded("medications", node.first.codes), "last_date", node.window),
-            self.intervals,
-            node.window,
-            month_ends=self.month_ends,
+        """Pairs of issues at most ``within_days`` apart hold for the intervals whose window holds both."""
+        first = self.positions.ranged(
+            _reduced(self._coded("medications", node.first.codes), "last_date", node.window), node.window
         )
-        second = windowed(
-            _reduced(self._coded("medications", node.second.codes), "last_date", node.window),
-            self.intervals,
-            node.window,
-            month_ends=self.month_ends,
-        )
-        first = first.select(*KEYS, first_date=first.date).distinct()
-        second = second.select(*KEYS, second_date=second.date).distinct()
+        second = self.positions.ranged(
+            _reduced(self._coded("medications", node.second.codes), "last_date", node.window), node.window
+        ).view()
         gap = ibis.interval(days=node.within_days)
         pairs = first.join(
             second,
             [
-                *KEYS,
-                second.second_date >= first.first_date - gap,
-                second.second_date <= first.first_date + gap,
+                first.patient_id == second.patient_id,
+                second.date >= first.date - gap,
+                second.date <= first.date + gap,
             ],
         )
-        return pairs.select(*KEYS).distinct().mutate(**{name: ibis.literal(True)})
+        both = pairs.select(
+            patient_id=first.patient_id, lo=ibis.greatest(first.lo, second.lo), hi=ibis.least(first.hi, second.hi)
+        )
+        both = both.filter(both.lo <= both.hi).distinct()
+        return expand(both, "patient_id").distinct().mutate(**{name: ibis.literal(True)})
