@@ -40,3 +40,26 @@ def test_percentiles_by_nearest_rank():
     assert percentile(values, 95) == 95.0  # index round(94.05) = 94
     assert percentile(values, 99) == 99.0
     assert percentile([], 50) != percentile([], 50)  # NaN
+
+
+def test_a_workbench_that_does_not_start_is_reported_without_a_traceback(tmp_path, capsys):
+    import argparse
+
+    from qiloop.bench.web import run
+
+    not_a_folder = tmp_path / "var"
+    not_a_folder.write_text("a file where the state folder should be")
+    args = argparse.Namespace(users=1, seconds=1.0, port=free_port(), var_dir=not_a_folder)
+    assert run(args) == 1
+    err = capsys.readouterr().err
+    # the workbench's own output is shown, then the benchmark's message (not an "internal error")
+    assert err.rstrip().endswith("qiloop bench web: the workbench did not start (see its output above)")
+    assert "internal error" not in err
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

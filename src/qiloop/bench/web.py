@@ -6,8 +6,9 @@ the demo network and its measure results first if they are missing), signs in
 dashboard and measure pages, one in three as the network QI lead browsing the
 network view and network measure pages), lets them request pages one after
 another for ``--seconds`` — starting once the server says it has drawn its
-charts ahead of first visits ("charts ready"), so the figures are the steady
-state — then stops the server. Prints requests/s, p50, p95
+charts ahead of first visits ("charts ready") and answers, so the figures are
+the steady state — then stops the server. The workbench serves with gunicorn
+(several processes), as ``start`` always does. Prints requests/s, p50, p95
 and p99 latency and errors, overall and per page. Target: p95 ≤ 300 ms, no errors.
 
 Standard library only (http.client, threads); the library does not import the
@@ -187,6 +188,14 @@ def run(args: argparse.Namespace) -> int:
 
     measures = list(all_measures())
     print(f"starting the workbench on {HOST}:{args.port} (state in {args.var_dir}) ...", file=sys.stderr)
+    try:
+        return _measure(args, measures)
+    except RuntimeError as problem:  # the workbench did not start, or a demo account could not sign in
+        print(f"qiloop bench web: {problem}", file=sys.stderr)
+        return 1
+
+
+def _measure(args: argparse.Namespace, measures: list[str]) -> int:
     process, password = start_server(args.port, args.var_dir)
     try:
         gp, lead = Session(args.port), Session(args.port)
