@@ -149,7 +149,7 @@ class Compiler:
         self.materialize_features = False
         self._frames = 0
         self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
-        self._where_keys: dict[m.Node, ir.Table | None] = {}
+        self._where_keys: dict[m.Node, ir.Table] = {}
 
     def cache_population(self) -> None:
         self.spans = self.store.materialize("qiloop_population_spans", self.spans)
@@ -344,25 +344,29 @@ class Compiler:
             branches.append(population_only)
         return self._candidates(branches, population_filter, dated)
 
-    def where(self, node: m.Node) -> ir.Table | None:
-        """The distinct (patient_id, interval_id) population rows where the condition ``node`` holds, if cheap.
+    def where(self, node: m.Node) -> ir.Table:
+        """The distinct population rows where the condition ``node`` holds: keys, practice_id and breakdowns.
 
-        Cheap means built from driving features only: a condition with one driving feature is evaluated on that
-        feature's rows; an ``Or`` is the union of its branches. None when some part would need the whole population.
+        Built from driving features where there are some: a condition with one driving feature is evaluated on
+        that feature's rows only; an ``Or`` is the union of its branches; anything else is evaluated on the
+        population rows meeting its population-only conditions (age, sex).
         """
         if node not in self._where_keys:
-            keys: ir.Table | None = None
+            columns = [*KEYS, "practice_id", *self.breakdowns]
             if isinstance(node, m.Or):
                 branches = [self.where(b) for b in _disjuncts(node)]
-                if all(b is not None for b in branches):
-                    keys = ibis.union(*branches, distinct=True)  # type: ignore[arg-type]
+                keys = ibis.union(*branches, distinct=True) if len(branches) > 1 else branches[0]
             else:
                 drivers = _drivers(node)
+                prefilter = [part for part in _conjuncts(node) if not m.features(part)]
+                names: dict[m.Node, str] = {}
                 if len(drivers) == 1:
-                    prefilter = [part for part in _conjuncts(node) if not m.features(part)]
                     frame, name = self._driven(drivers[0], prefilter, _dated([node]))
-                    frame, names = self._with_features(frame, [node], {drivers[0]: name})
-                    keys = frame.filter(_Expressions(frame, names).value(node)).select(*KEYS)
+                    names[drivers[0]] = name
+                else:
+                    frame = self._population_filter(self._frame(None, reference_dates=_dated([node])), prefilter)
+                frame, names = self._with_features(frame, [node], names)
+                keys = frame.filter(_Expressions(frame, names).value(node)).select(*columns)
             self._where_keys[node] = keys
         return self._where_keys[node]
 
@@ -405,10 +409,7 @@ class Compiler:
                 return self._population_filter(self._frame(keys, *carried, reference_dates=dated), conditions)
 
         elif isinstance(den, m.Or):
-            den_keys = self.where(den)
-            if den_keys is None:
-                return None
-            den_rows = self._stored(self._frame(den_keys))
+            den_rows = self._stored(self.where(den))
 
             def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
                 joined = den_rows.join(keys, KEYS)
@@ -417,10 +418,7 @@ class Compiler:
         else:
             return None
         if m.type_of(num) == "bool":
-            num_keys = self.where(num)
-            if num_keys is None:
-                return None
-            rows = numerator_rows(num_keys)
+            rows = numerator_rows(self.where(num).select(*KEYS))
             numerator = rows.group_by(groups).aggregate(numerator=rows.count())
         elif isinstance(num, (m.Aggregate, m.AppointmentAggregate)) and num.kind == "count":
             table, name = self.feature(num)

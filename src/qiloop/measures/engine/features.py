@@ -57,10 +57,18 @@ class Positions:
         self.low = min(values[0] for values in dates.values())
         self.high = max(values[-1] for values in dates.values())
         days = [self.low + dt.timedelta(days=k) for k in range(1, (self.high - self.low).days + 1)]
+        self._before = {o: [bisect.bisect_left(values, d) for d in days] for o, values in dates.items()}
         columns: dict[str, Any] = {"qiloop_day": pa.array(days, pa.date32())}
-        for o, values in dates.items():
-            columns[_column(o)] = pa.array([bisect.bisect_left(values, d) for d in days], pa.int64())
+        for o, before in self._before.items():
+            columns[_column(o)] = pa.array(before, pa.int64())
         self.table = load("qiloop_days", pa.table(columns))
+
+    def at_most_one(self, window: Window) -> bool:
+        """Whether every date is in the window of at most one interval (e.g. "in the last month" at month ends)."""
+        if window.after is None:
+            return self.count <= 1
+        lo, after = self._before[window.until], self._before[window.after]
+        return all(a - 1 <= low for low, a in zip(lo, after, strict=True))
 
     def add(self, rows: ir.Table, date_column: str, wanted: dict[str, Offset], missing: int | None = None) -> ir.Table:
         """``rows`` with a column per ``wanted`` name: the number of intervals whose offset date is before the row's date.
@@ -146,6 +154,7 @@ class FeatureBuilder:
         self.last = positions.count - 1
         self.materialize = materialize
         self._totals: dict[m.AppointmentQuery, ir.Table] = {}
+        self._placed: dict[Window, ir.Table] = {}
 
     def build(self, node: m.Node, name: str) -> ir.Table:
         if isinstance(node, m.Aggregate):
@@ -163,8 +172,10 @@ class FeatureBuilder:
         column = "snomedct_code" if table == "clinical_events" else "dmd_code"
         return t.filter(t[column].isin(sorted(codes)))
 
-    def _count(self, rows: ir.Table, name: str, value: Callable[[ir.IntegerValue], Any]) -> ir.Table:
+    def _count(self, rows: ir.Table, window: Window, name: str, value: Callable[[ir.IntegerValue], Any]) -> ir.Table:
         """Rows with lo/hi counted per patient and interval."""
+        if self.positions.at_most_one(window):
+            return rows.group_by(["patient_id", rows.lo.name("interval_id")]).aggregate(**{name: value(rows.count())})
         runs = rows.group_by(["patient_id", "lo", "hi"]).aggregate(n=rows.count())
         per = expand(runs, "patient_id", "n")
         return per.group_by(KEYS).aggregate(**{name: value(per.n.sum())})
@@ -179,7 +190,7 @@ class FeatureBuilder:
             )
         rows = self.positions.ranged(_reduced(coded, node.kind, q.window), q.window)
         if node.kind == "count":
-            return self._count(rows, name, lambda n: n)
+            return self._count(rows, q.window, name, lambda n: n)
         if node.kind == "first_date":
             earliest = _earliest_ranges(rows)
             return expand(earliest, "patient_id", **{name: earliest.date})
@@ -190,7 +201,18 @@ class FeatureBuilder:
         return expand(latest, "patient_id", **{name: value})
 
     def _appointment_rows(self, q: m.AppointmentQuery) -> ir.Table:
-        t = self.tables["appointments"]
+        """The appointments ``q`` selects with lo and hi (all appointments are placed once per window, and stored)."""
+        if q.window not in self._placed:
+            t = self.tables["appointments"]
+            placed = self.positions.ranged(
+                t.select("patient_id", "booked_date", "start_date", "status", "mode", "hcp_role", "clinician_id"),
+                q.window,
+                "start_date",
+            )
+            if self.materialize is not None:
+                placed = self.materialize(f"qiloop_appointments_{len(self._placed)}", placed)
+            self._placed[q.window] = placed
+        t = self._placed[q.window]
         for column in ("status", "mode", "hcp_role"):
             values = getattr(q, column)
             if values is not None:
@@ -199,12 +221,13 @@ class FeatureBuilder:
             t = t.filter(t.start_date >= t.booked_date + ibis.interval(days=q.min_lead_days))
         if q.max_lead_days is not None:
             t = t.filter(t.start_date <= t.booked_date + ibis.interval(days=q.max_lead_days))
-        return t.select("patient_id", "start_date", "clinician_id")
+        return t.select("patient_id", "start_date", "clinician_id", "lo", "hi")
 
     def _appointments(self, node: m.AppointmentAggregate, name: str) -> ir.Table:
         if node.kind in ("exists", "count"):
-            rows = self.positions.ranged(self._appointment_rows(node.query), node.query.window, "start_date")
-            return self._count(rows, name, (lambda n: n > 0) if node.kind == "exists" else (lambda n: n))
+            rows = self._appointment_rows(node.query)
+            value = (lambda n: n > 0) if node.kind == "exists" else (lambda n: n)
+            return self._count(rows, node.query.window, name, value)
         totals = self._clinician_totals(node.query)
         n = totals.n.cast("float64")
         if node.kind == "upc":
@@ -221,7 +244,7 @@ class FeatureBuilder:
         """
         if q not in self._totals:
             rows = self._appointment_rows(q)
-            named = self.positions.ranged(rows.filter(rows.clinician_id.notnull()), q.window, "start_date")
+            named = rows.filter(rows.clinician_id.notnull())
             runs = named.group_by(["patient_id", "clinician_id", "lo", "hi"]).aggregate(c=named.count())
             starts = runs.select("patient_id", "clinician_id", at=runs.lo, change=runs.c)
             ends = runs.select("patient_id", "clinician_id", at=runs.hi + 1, change=-runs.c)
