@@ -80,12 +80,26 @@ def copd010(pop: pd.DataFrame, events: pd.DataFrame, ref: dt.date, c: dict[str, 
     den = pop[pop.patient_id.isin(reg.index)].copy()
     low12 = _ts(months_before(ref, 12))
     last12 = upto[upto.date > low12]
-    reviewed = last12.loc[last12.snomedct_code.isin(c["copd_review"]), "patient_id"].unique()
-    mrc = last12.loc[last12.snomedct_code.isin(c["mrc_grade"]), "patient_id"].unique()
-    den["met"] = den.patient_id.isin(reviewed) & den.patient_id.isin(mrc)
+
+    def coded(name: str) -> np.ndarray:
+        return last12.loc[last12.snomedct_code.isin(c[name]), "patient_id"].unique()
+
+    den["met"] = (
+        den.patient_id.isin(coded("copd_review"))
+        & den.patient_id.isin(coded("copd_exacerbation_count"))
+        & den.patient_id.isin(coded("mrc_grade"))
+    )
     low3 = pd.Timestamp(months_before(ref, 3))
     first_dx = den.patient_id.map(reg["min"])
-    pca = (first_dx > low3) | (den.start_date > low3)
+    invites = last12[last12.snomedct_code.isin(c["copd_invite"])].groupby("patient_id").date.agg(["min", "max"])
+    invited = invites[invites["max"] >= invites["min"] + pd.Timedelta(days=7)].index
+    pca = (
+        (first_dx > low3)
+        | (den.start_date > low3)
+        | den.patient_id.isin(coded("copd_pca_unsuitable"))
+        | den.patient_id.isin(coded("copd_pca_dissent"))
+        | den.patient_id.isin(invited)
+    )
     den = den[den.met | ~pca]
     return pd.DataFrame({"numerator": den.groupby("practice_id").met.sum(), "denominator": _count(den)})
 
@@ -102,7 +116,8 @@ def dna_rate(pop: pd.DataFrame, appts: pd.DataFrame, ref: dt.date) -> pd.DataFra
 
 def run_pandas(tables: dict[str, pd.DataFrame], intervals: list[Interval]) -> pd.DataFrame:
     """pincer_a, copd010 and dna_rate for every interval, recomputing the population each time."""
-    codes = {name: _codes(name) for name in ("copd", "copd_resolved", "fev1_fvc", "copd_review", "mrc_grade")}
+    names = ("copd", "copd_resolved", "fev1_fvc", "copd_review", "copd_exacerbation_count", "mrc_grade", "copd_invite")
+    codes = {name: _codes(name) for name in (*names, "copd_pca_unsuitable", "copd_pca_dissent")}
     nsaid, ppi = _codes("pincer_nsaid"), _codes("pincer_ulcer_healing")
     out = []
     for interval in intervals:
