@@ -135,21 +135,29 @@ def start(argv: list[str]) -> int:
 
 def draw_charts() -> None:
     """Draw every practice's charts and every network's funnels and small multiples before serving, so the
-    server's worker processes (forked from this one) all start with them and first visits are quick."""
+    server's worker processes (forked from this one) all start with them and first visits are quick. What
+    was drawn is saved in var/cache/ and loaded instead of drawn again while the results and code are the same."""
+    from django.conf import settings
     from django.db import connection
 
-    from qiloop_web.dashboard import pages
+    from qiloop_web.dashboard import memo, pages
     from qiloop_web.dashboard.views import warm_network_caches
 
     loaded = pages.results()
     if loaded is None:
         _say("charts ready: none to draw")
         return
-    _say("drawing every practice's charts and every network's funnels ahead of first visits ...")
     began = time.perf_counter()
+    cache = Path(settings.VAR_DIR) / "cache"
+    if memo.load(cache, loaded.key):
+        _say(f"charts drawn at an earlier start loaded from {cache}")
+    else:
+        _say("drawing every practice's charts and every network's funnels ahead of first visits ...")
     try:
-        pages.warm_caches(loaded)
+        pages.warm_caches(loaded)  # what is already there is found, not drawn again
         warm_network_caches(loaded)
     finally:
         connection.close()
+    if memo.counts()["misses"]:
+        memo.save(cache, loaded.key)
     _say(f"charts ready in {time.perf_counter() - began:.0f} s")

@@ -163,16 +163,16 @@ def test_each_chart_shows_its_making_data_count_icon_and_the_words(client, unive
 
 
 def test_warming_the_caches_draws_what_a_network_lead_then_sees(client, universe, measured):
-    from qiloop_web.dashboard import pages, views
+    from qiloop_web.dashboard import memo, pages, views
 
     loaded = pages.results()
     assert pages.warm_caches(loaded) == 3 * len(all_measures())  # every practice with results, every measure
     assert views.warm_network_caches(loaded) == 3 * len(all_measures())  # the ICB and its two PCNs
-    before = views._multiples.cache_info()
+    before = memo.counts()
     client.force_login(universe.people["network_qi_lead"])
     assert client.get(reverse("dashboard:network-measure", args=["QPCN1", "dna_rate"])).status_code == 200
-    after = views._multiples.cache_info()
-    assert after.hits == before.hits + 1 and after.misses == before.misses
+    after = memo.counts()
+    assert after["hits"] == before["hits"] + 2 and after["misses"] == before["misses"]  # its funnel and multiples
 
 
 def test_the_filters_update_the_chart_grid_in_place_with_htmx_and_work_without_it(client, universe, measured):
@@ -237,3 +237,24 @@ def test_a_cached_network_page_follows_a_practice_sharing_its_name(client, unive
         practice=universe.practice, by=universe.people["practice_manager"], share_name_with_network=True
     )
     assert "Riverside Surgery" in client.get(url).content.decode()
+
+
+def test_charts_drawn_at_one_start_are_loaded_at_the_next(universe, measured, tmp_path):
+    from qiloop_web.dashboard import memo, pages, views
+
+    loaded = pages.results()
+    memo.kept("results of another test", "x", lambda: 0)  # start from nothing kept for these results
+    pages.warm_caches(loaded)
+    views.warm_network_caches(loaded)
+    saved = memo.save(tmp_path, loaded.key)
+    assert saved is not None and saved.is_file()
+    expected = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)
+    memo.kept("other results", "x", lambda: 1)  # new results: everything drawn before is dropped
+    before = memo.counts()
+    # per practice and measure: small chart, full chart, figures; per network and measure: two funnels, multiples
+    assert memo.load(tmp_path, loaded.key) == 3 * len(all_measures()) * 3 + 3 * len(all_measures()) * 3
+    again = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)
+    assert again == expected and memo.counts()["misses"] == before["misses"]  # loaded, not drawn
+    assert memo.load(tmp_path, "results computed later") == 0  # a file is only for its own results
+    memo.save(tmp_path, loaded.key)
+    assert [p.name for p in tmp_path.glob("charts-*.pickle")] == [saved.name]  # one file, older ones removed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pandas as pd
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.http import Http404
 from qiloop.measures import all_measures
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
+from qiloop_web.dashboard import memo
 from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, Results, load_results
 from qiloop_web.dashboard.series import Chart, format_value, measure_chart, scale
 
@@ -70,16 +70,14 @@ class TopicSection:
 
 
 def practice_chart(loaded: Results, practice_id: str, measure: Measure, *, small: bool) -> Chart | None:
-    """The practice's chart of ``measure``, kept in memory while the results are unchanged."""
-    return _practice_chart(loaded, str(loaded.manifest.get("digest")), practice_id, measure.id, small)
+    """The practice's chart of ``measure``, kept (memo.py) while the results are unchanged."""
 
+    def draw() -> Chart | None:
+        series = practice_series(loaded, practice_id, measure.id)
+        element_id = f"chart-{measure.id}" if small else "chart-main"
+        return measure_chart(measure, series, element_id=element_id, small=small)
 
-@lru_cache(maxsize=8192)
-def _practice_chart(loaded: Results, digest: str, practice_id: str, measure_id: str, small: bool) -> Chart | None:
-    measure = all_measures()[measure_id]
-    series = practice_series(loaded, practice_id, measure_id)
-    element_id = f"chart-{measure_id}" if small else "chart-main"
-    return measure_chart(measure, series, element_id=element_id, small=small)
+    return memo.kept(loaded.key, ("chart", practice_id, measure.id, small), draw)
 
 
 def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed_only: bool) -> list[TopicSection]:
@@ -99,15 +97,18 @@ def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed
     return sections
 
 
-@lru_cache(maxsize=4096)
 def measure_figures(loaded: Results, practice_id: str, measure_id: str) -> dict[str, object]:
-    """The measure page's chart, numbers and breakdowns, kept while the results are unchanged."""
+    """The measure page's chart, numbers and breakdowns, kept (memo.py) while the results are unchanged."""
     measure = all_measures()[measure_id]
-    return {
-        "chart": practice_chart(loaded, practice_id, measure, small=False),
-        "numbers": numbers_table(measure, practice_series(loaded, practice_id, measure_id)),
-        "breakdowns": breakdown_tables(loaded, measure, practice_id),
-    }
+
+    def make() -> dict[str, object]:
+        return {
+            "chart": practice_chart(loaded, practice_id, measure, small=False),
+            "numbers": numbers_table(measure, practice_series(loaded, practice_id, measure_id)),
+            "breakdowns": breakdown_tables(loaded, measure, practice_id),
+        }
+
+    return memo.kept(loaded.key, ("figures", practice_id, measure_id), make)
 
 
 def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, object]]:

@@ -17,7 +17,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from qiloop.errors import QiloopError
 from qiloop.measures import action_list
 from qiloop.measures.model import Measure
-from qiloop_web.dashboard import imports, pages
+from qiloop_web.dashboard import imports, memo, pages
 from qiloop_web.dashboard.actions import start_import
 from qiloop_web.dashboard.forms import ImportForm
 from qiloop_web.dashboard.network import Funnel, funnel_chart, published_monthly, published_totals, small_multiples
@@ -192,24 +192,30 @@ def warm_network_caches(loaded: Results) -> int:
     return count
 
 
-@lru_cache(maxsize=1024)
 def _funnel(
     loaded: Results, measure_id: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...], element_id: str
 ) -> Funnel | None:
-    """The funnel for these practices under these labels, kept while the results are unchanged."""
+    """The funnel for these practices under these labels, kept (memo.py) while the results are unchanged."""
     measure = pages.get_measure_or_404(measure_id)
-    totals = published_totals(loaded.results, measure_id, list(codes))
-    return funnel_chart(measure, totals, dict(labels), element_id=element_id)
+
+    def draw() -> Funnel | None:
+        totals = published_totals(loaded.results, measure_id, list(codes))
+        return funnel_chart(measure, totals, dict(labels), element_id=element_id)
+
+    return memo.kept(loaded.key, ("funnel", measure_id, codes, labels, element_id), draw)
 
 
-@lru_cache(maxsize=1024)
 def _multiples(
     loaded: Results, measure_id: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...]
 ) -> list[tuple[str, Chart | None]]:
-    """The network's small-multiple SPC charts, kept while the results are unchanged."""
+    """The network's small-multiple SPC charts, kept (memo.py) while the results are unchanged."""
     measure = pages.get_measure_or_404(measure_id)
-    monthly = published_monthly(loaded.results, measure_id, list(codes))
-    return small_multiples(measure, monthly, dict(labels), prefix="spc")
+
+    def draw() -> list[tuple[str, Chart | None]]:
+        monthly = published_monthly(loaded.results, measure_id, list(codes))
+        return small_multiples(measure, monthly, dict(labels), prefix="spc")
+
+    return memo.kept(loaded.key, ("multiples", measure_id, codes, labels), draw)
 
 
 @organisation_permission_required(Permission.VIEW_NETWORK)
