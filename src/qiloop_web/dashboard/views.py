@@ -116,19 +116,11 @@ def _action_list_table(organisation: Organisation, measure_id: str) -> tuple[Mea
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
     on = str(loaded.manifest.get("end")) if loaded else None
-    digest = str(loaded.manifest.get("digest")) if loaded else ""
-    table, problem = _action_list(str(settings.QILOOP_STORE), digest, measure.id, organisation.code, on)
-    return measure, on, table, problem
-
-
-@lru_cache(maxsize=64)
-def _action_list(store: str, digest: str, measure_id: str, practice_id: str, on: str | None) -> tuple[Any, str]:
-    # Kept in memory (by store, results fingerprint, measure, practice, month) only for pages already
-    # behind the patient-level check; every view of it is still audited.
+    # Patient-level rows are read from the store for each request and never kept (not in memory, not on disk).
     try:
-        return action_list(store, measure_id, practice_id, on=on), ""
+        return measure, on, action_list(str(settings.QILOOP_STORE), measure.id, organisation.code, on=on), ""
     except QiloopError as problem:
-        return None, problem.message
+        return measure, on, None, problem.message
 
 
 @never_cache  # patient-level: never kept by a browser or proxy, never in the page cache
