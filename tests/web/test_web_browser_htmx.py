@@ -69,3 +69,23 @@ def test_the_data_page_and_its_errors_are_accessible(browser, browser_universe, 
     # the page itself answers 400 (the form has errors), which Chromium logs; nothing else may be wrong
     assert [p for p in page.problems if "status of 400 (Bad Request)" not in p] == []
     assert serious_violations(page, base) == []
+
+
+def test_the_import_page_follows_the_import_without_reloading(browser, browser_universe, live_server, settings):
+    from pathlib import Path
+
+    from qiloop_web.dashboard import imports
+
+    job = imports.new_job(Path(settings.VAR_DIR) / "imports", folder=Path("/nowhere"), organisation="QICB")
+    imports.write_status(job, state="running", step=imports.STEPS[1])
+    base = live_server.url
+    page = new_page(browser)
+    sign_in(page, base, "icb_analyst@example.nhs.uk")
+    page.goto(f"{base}/organisations/QICB/data/imports/{job.name}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Importing"
+    page.evaluate("window.notReloaded = true")
+    imports.write_status(job, state="done", step="", message="imported 12 rows and recomputed the measures")
+    page.wait_for_selector("h1:has-text('Import finished')", timeout=10_000)  # within a poll or two (every 3 s)
+    assert page.evaluate("window.notReloaded") is True
+    assert page.get_by_text("Imported 12 rows and recomputed the measures.").is_visible()
+    assert page.problems == []
