@@ -297,3 +297,23 @@ def test_an_extract_that_contradicts_the_organisations_puts_the_store_back(
     assert "the analytics store was put back as it was" in page
     assert sha(store) == before and computed == []
     assert not [p for p in store.parent.iterdir() if ".before-" in p.name]
+
+
+def test_imports_into_one_store_wait_for_each_other(tmp_path):
+    import threading
+    import time
+
+    store = tmp_path / "store.duckdb"
+    job = imports.new_job(tmp_path / "imports", folder=tmp_path / "gone", organisation="QICB")
+    steps = {"store": store, "results_dir": tmp_path / "results", "compute": None, "load_organisations": None}
+    with imports.one_import_at_a_time(store, tmp_path / "another-job"):  # another import is running
+        worker = threading.Thread(target=imports.run_import, args=(job,), kwargs=steps)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while imports.read_status(job).get("message") != "waiting for another import to finish":
+            assert time.monotonic() < deadline, imports.read_status(job)
+            time.sleep(0.05)
+        assert imports.read_status(job)["state"] == "queued" and worker.is_alive()
+    worker.join(timeout=10)
+    status = imports.read_status(job)
+    assert status["state"] == "failed" and "is not there any more" in status["message"]

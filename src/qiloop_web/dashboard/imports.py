@@ -24,6 +24,7 @@ A failure at any step is recorded with its message (the library's
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import re
@@ -31,7 +32,8 @@ import secrets
 import shutil
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,21 @@ def source_folder(job: Path, status: dict[str, Any]) -> Path:
     return folder
 
 
+@contextmanager
+def one_import_at_a_time(store: Path, job: Path) -> Iterator[None]:
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with (store.parent / f".{store.name}.import-lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            write_status(job, state="queued", step="", message="waiting for another import to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _keep_store(store: Path, job: Path) -> Path | None:
     """A second name for the store file as it is now (a hard link: imports write a new file and move it into
     place, so the link keeps the old one), to put back if a later step fails. None when there is no store."""
@@ -171,12 +188,38 @@ def run_import(
     load_organisations: Callable[[Path], Any],
     on_finish: Callable[[bool, str], None] = lambda ok, message: None,
 ) -> bool:
-    """Run every step of the job, recording progress in status.json; True when it succeeded."""
+    """Run every step of the job, recording progress in status.json; True when it succeeded.
+
+    Imports into one store run one at a time (a lock file beside the store, across the server's processes):
+    two at once would each start from the old store and the second would undo the first.
+    """
+    status = read_status(job)
+    with one_import_at_a_time(store, job):
+        return _run_steps(
+            job,
+            status,
+            store=store,
+            results_dir=results_dir,
+            compute=compute,
+            load_organisations=load_organisations,
+            on_finish=on_finish,
+        )
+
+
+def _run_steps(
+    job: Path,
+    status: dict[str, Any],
+    *,
+    store: Path,
+    results_dir: Path,
+    compute: Callable[..., Any],
+    load_organisations: Callable[[Path], Any],
+    on_finish: Callable[[bool, str], None],
+) -> bool:
     from qiloop.records.importer import import_extract
     from qiloop.records.practice_import import import_practice_extract
     from qiloop.records.quality import quality_report
 
-    status = read_status(job)
     one_practice = status.get("scope") == "practice"
     step = steps_for(status)[0]
     before: Path | None = None
