@@ -258,3 +258,18 @@ def test_charts_drawn_at_one_start_are_loaded_at_the_next(universe, measured, tm
     assert memo.load(tmp_path, "results computed later") == 0  # a file is only for its own results
     memo.save(tmp_path, loaded.key)
     assert [p.name for p in tmp_path.glob("charts-*.pickle")] == [saved.name]  # one file, older ones removed
+
+
+def test_the_network_topic_filter_answers_htmx_with_the_measures_alone(client, universe, measured):
+    client.force_login(universe.people["network_qi_lead"])
+    url = reverse("dashboard:network", args=["QPCN1"])
+    full = client.get(url, {"topic": "long_term_conditions"}).content.decode()
+    assert "<html" in full and 'hx-target="#measure-grid"' in full and "/static/htmx/htmx.min.js" in full
+    partial = client.get(url, {"topic": "long_term_conditions"}, headers={"HX-Request": "true"})
+    fragment = partial.content.decode()
+    in_topic = [m for m in all_measures().values() if m.topic == "long_term_conditions"]
+    assert "<html" not in fragment and "HX-Request" in partial["Vary"]
+    assert "<h2>Long-term conditions</h2>" in fragment and "<h2>Prescribing safety</h2>" not in fragment
+    for measure in in_topic:
+        assert reverse("dashboard:network-measure", args=["QPCN1", measure.id]) in fragment
+    assert f"Showing {len(in_topic)} measures about long-term conditions." in fragment

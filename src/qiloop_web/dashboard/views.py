@@ -233,10 +233,15 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
         "fragment_key": fragment_key(organisation.code, loaded, topic, labels_key(labels)),
+        "topic_name": pages.topic_name(topic),
+        "shown": sum(len(section["items"]) for section in sections),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
     }
-    return render(request, "dashboard/network.html", context)
+    template = "dashboard/_network_grid_response.html" if wants_partial(request) else "dashboard/network.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @organisation_permission_required(Permission.VIEW_NETWORK)
