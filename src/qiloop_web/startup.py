@@ -102,6 +102,7 @@ def start(argv: list[str]) -> int:
     from qiloop_web.dashboard.results import compute_results
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
+    from qiloop_web.projects.demo import create_demo_project, demo_people
 
     args = parse(argv)
     if settings.PRODUCTION:
@@ -124,6 +125,8 @@ def start(argv: list[str]) -> int:
         return 1
     password = demo_password(Path(settings.VAR_DIR))
     accounts = create_demo_accounts(practice=practice, password=password)
+    create_demo_project(practice, demo_people())
+    _say(f"example QI project: {practice.name} → Projects")
     print_accounts(accounts, password, args.port)
     _say(f"ready in {time.perf_counter() - began:.1f} s")
     if args.no_serve:
