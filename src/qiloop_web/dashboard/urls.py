@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qiloop_web.dashboard import views
+from qiloop_web.dashboard import data_views, views
 
 app_name = "dashboard"
 
@@ -13,7 +13,7 @@ urlpatterns = [
     ),
     path("networks/<str:code>/", views.network_view, name="network"),
     path("networks/<str:code>/measures/<str:measure_id>/", views.network_measure, name="network-measure"),
-    path("organisations/<str:code>/data/", views.data_page, name="data"),
-    path("organisations/<str:code>/data/imports/<str:job_id>/", views.import_status, name="import-status"),
+    path("organisations/<str:code>/data/", data_views.data_page, name="data"),
+    path("organisations/<str:code>/data/imports/<str:job_id>/", data_views.import_status, name="import-status"),
     path("charts/vega-interpreter.js", views.vega_interpreter, name="vega-interpreter"),
 ]
