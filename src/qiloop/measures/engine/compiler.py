@@ -159,7 +159,37 @@ class Compiler:
         """One row per patient registered and alive on each interval's reference date (built, never stored)."""
         return self._frame(None)
 
-    def _frame(self, keys: ir.Table | None, *carried: str, reference_dates: bool = False) -> ir.Table:
+    def _pruned(self, spans: ir.Table, conditions: Iterable[m.Node]) -> ir.Table:
+        """``spans`` without those where ``conditions`` (population-only) cannot hold in any of its intervals.
+
+        Sex conditions are checked on the span; ``age ≥ c`` at its last interval and ``age ≤ c`` at its first (age
+        never decreases), so that "aged 65 or over" expands only the spans that reach 65. Rows are still filtered
+        exactly after expansion.
+        """
+        ends = self.interval_table.select("interval_id", "interval_end")
+        for condition in conditions:
+            if isinstance(condition, m.IsIn) and isinstance(condition.operand, m.Sex):
+                spans = spans.filter(spans.sex.isin(sorted(condition.values, key=str)))
+                continue
+            bound = _age_bound(condition)
+            if bound is None:
+                continue
+            op, years = bound
+            at = ends.view()
+            edge = spans.last_iv if op == "ge" else spans.first_iv
+            joined = spans.join(at, edge == at.interval_id)
+            age = _age(joined.date_of_birth, joined.interval_end)
+            joined = joined.filter(age >= years if op == "ge" else age <= years)
+            spans = joined.select(*spans.columns)
+        return spans
+
+    def _frame(
+        self,
+        keys: ir.Table | None,
+        *carried: str,
+        reference_dates: bool = False,
+        pruned_by: Iterable[m.Node] = (),
+    ) -> ir.Table:
         """Population rows (patient_id, interval_id, practice_id, registration_start, age, sex, breakdowns).
 
         ``keys`` (patient_id, interval_id and the ``carried`` columns): only those patients and intervals, where in
@@ -168,6 +198,7 @@ class Compiler:
         """
         spans = self.spans
         if keys is None:
+            spans = self._pruned(spans, pruned_by)
             rows = spans.select(*spans.columns, interval_id=ibis.range(spans.first_iv, spans.last_iv + 1).unnest())
         else:
             joined = keys.join(
@@ -241,7 +272,8 @@ class Compiler:
     def cache_relevant_rows(self) -> None:
         """Materialise the code-filtered event rows, and from now on each feature table when first used."""
         for name in list(self.tables):
-            self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
+            if name != "appointments":  # appointments are stored once per window instead (features.py)
+                self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
         self.features = FeatureBuilder(self.tables, self.positions, self.store.materialize)
         self.materialize_features = True
 
@@ -261,14 +293,20 @@ class Compiler:
             frame = frame.filter(population_only.value(part))
         return frame
 
-    def _driven(self, driver: m.Node, prefilter: list[m.Node], dated: bool) -> tuple[ir.Table, str]:
-        """Population rows where ``driver`` has a row (with its value), meeting ``prefilter``; stored, shared."""
+    def _driven(self, driver: m.Node, prefilter: list[m.Node], dated: bool, store: bool = True) -> tuple[ir.Table, str]:
+        """Population rows where ``driver`` has a row (with its value), meeting ``prefilter``.
+
+        Stored (and shared by every measure with the same driver) when ``store``: other features are left-joined to
+        it, and a stored table keeps the optimiser from joining them to the whole population first.
+        """
         table, name = self.feature(driver)
         key = (driver, tuple(prefilter), dated)
-        if key not in self._driven_frames:
-            frame = self._population_filter(self._frame(table, name, reference_dates=dated), prefilter)
-            self._driven_frames[key] = self._stored(frame)
-        return self._driven_frames[key], name
+        if key in self._driven_frames:
+            return self._driven_frames[key], name
+        frame = self._population_filter(self._frame(table, name, reference_dates=dated), prefilter)
+        if store:
+            frame = self._driven_frames[key] = self._stored(frame)
+        return frame, name
 
     def compile(self, measure: m.Measure) -> CompiledMeasure:
         dated = _dated(measure.nodes())
@@ -281,14 +319,15 @@ class Compiler:
         drivers = _drivers(measure.denominator)
         if len(drivers) == 1:
             # Start from the driving feature's rows: a COPD measure touches COPD patients only.
-            frame, name = self._driven(drivers[0], prefilter, dated)
+            others = any(f != drivers[0] for node in measure.nodes() for f in m.features(node))
+            frame, name = self._driven(drivers[0], prefilter, dated, store=others)
             names[drivers[0]] = name
         elif drivers:
             frame = self._candidates([[d] for d in drivers], population_filter, dated)
         elif isinstance(measure.denominator, m.Or):
             frame = self._or_candidates(measure.denominator, population_filter, dated)
         else:
-            frame = population_filter(self._frame(None, reference_dates=dated))
+            frame = population_filter(self._frame(None, reference_dates=dated, pruned_by=prefilter))
         frame, names = self._with_features(frame, measure.nodes(), names)
         expr = _Expressions(frame, names)
         den = expr.value(measure.denominator)
@@ -361,12 +400,19 @@ class Compiler:
                 prefilter = [part for part in _conjuncts(node) if not m.features(part)]
                 names: dict[m.Node, str] = {}
                 if len(drivers) == 1:
-                    frame, name = self._driven(drivers[0], prefilter, _dated([node]))
+                    others = any(f != drivers[0] for f in m.features(node))
+                    frame, name = self._driven(drivers[0], prefilter, _dated([node]), store=others)
                     names[drivers[0]] = name
+                elif drivers:  # one of several features must have a row (an ``and`` holding an ``or``)
+                    candidates = ibis.union(*[self.feature(d)[0].select(*KEYS) for d in drivers], distinct=True)
+                    frame = self._population_filter(self._frame(candidates, reference_dates=_dated([node])), prefilter)
                 else:
-                    frame = self._population_filter(self._frame(None, reference_dates=_dated([node])), prefilter)
+                    everyone = self._frame(None, reference_dates=_dated([node]), pruned_by=prefilter)
+                    frame = self._population_filter(everyone, prefilter)
                 frame, names = self._with_features(frame, [node], names)
                 keys = frame.filter(_Expressions(frame, names).value(node)).select(*columns)
+                if len(drivers) != 1:
+                    keys = self._stored(keys)  # computed once, shared by the composites
             self._where_keys[node] = keys
         return self._where_keys[node]
 
@@ -403,7 +449,8 @@ class Compiler:
         dated = _dated([den])
         if not m.features(den):
             conditions = _conjuncts(den)
-            den_rows = self._population_filter(self._frame(None, reference_dates=dated), conditions)
+            everyone = self._frame(None, reference_dates=dated, pruned_by=conditions)
+            den_rows = self._population_filter(everyone, conditions)
 
             def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
                 return self._population_filter(self._frame(keys, *carried, reference_dates=dated), conditions)
@@ -452,6 +499,23 @@ class Compiler:
         runs = spans.select("practice_id", "first_iv", "last_iv", *breakdowns).distinct()
         rows = runs.select("practice_id", *breakdowns, interval_id=ibis.range(runs.first_iv, runs.last_iv + 1).unnest())
         return rows.select(*keys).distinct()
+
+
+def _age_bound(condition: m.Node) -> tuple[str, int] | None:
+    """("ge", c) for a condition meaning age ≥ c, ("le", c) for age ≤ c, else None."""
+    if not isinstance(condition, m.Compare):
+        return None
+    op: str = condition.op
+    left, right = condition.left, condition.right
+    if isinstance(right, m.Age) and isinstance(left, m.Constant):
+        op = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}[op]
+        left, right = right, left
+    if not (isinstance(left, m.Age) and isinstance(right, m.Constant)):
+        return None
+    value = right.value
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return {"ge": ("ge", value), "gt": ("ge", value + 1), "le": ("le", value), "lt": ("le", value - 1)}.get(op)
 
 
 def _dated(nodes: Iterable[m.Node]) -> bool:
