@@ -27,6 +27,11 @@ def fetch(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
+def headers_of(url: str) -> dict[str, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return {k.lower(): v for k, v in response.getheaders()}
+
+
 def test_serve_starts_the_workbench_on_a_fresh_machine(tmp_path):
     if not (REPO_ROOT / "node_modules" / "nhsuk-frontend").is_dir():
         pytest.skip("npm packages not installed: run `npm ci` in the repository root")
@@ -56,6 +61,9 @@ def test_serve_starts_the_workbench_on_a_fresh_machine(tmp_path):
         assert status == 200 and b"Sign in to qiloop" in body
         css_status, css = fetch(f"http://127.0.0.1:{port}/static/nhsuk/nhsuk-frontend.min.css")
         assert css_status == 200 and b".nhsuk-header" in css
+        static = headers_of(f"http://127.0.0.1:{port}/static/nhsuk/nhsuk-frontend.min.css")
+        assert static["cache-control"] == "max-age=86400, public"  # WhiteNoise, browsers keep it for a day
+        assert headers_of(f"http://127.0.0.1:{port}/sign-in/")["server"].startswith("gunicorn")
         assert (tmp_path / "var" / "workbench.sqlite3").is_file()
         os.killpg(server.pid, signal.SIGTERM)
         output = server.communicate(timeout=10)[0].decode()
