@@ -26,9 +26,11 @@ if (marker && window.vegaEmbed) {
   };
   drawCharts(document);
   // htmx copies the style attribute of an old element onto the new one with the same id (for its settle
-  // transition); the styles vega set on the old drawings would be an inline style the policy blocks.
-  document.addEventListener("htmx:before:swap", () => {
-    for (const element of document.querySelectorAll("[data-vega-drawn][style], [data-vega-drawn] [id][style]")) {
+  // transition): the styles scripts set on the old elements (vega's drawings) would then be inline styles,
+  // which the policy blocks. The old elements are about to go, so their styles can.
+  document.addEventListener("htmx:before:swap", (event) => {
+    const target = event.detail?.ctx?.target ?? document;
+    for (const element of target.querySelectorAll("[id][style]")) {
       element.removeAttribute("style");
     }
   });
