@@ -125,6 +125,25 @@ def _earliest_ranges(rows: ir.Table) -> ir.Table:
     return cut.filter(cut.lo <= cut.hi)
 
 
+def _steps(ranges: ir.Table, keys: list[str], values: dict[str, Any], last: int) -> ir.Table:
+    """The sums of ``values`` over the rows whose lo … hi holds each interval, as constant pieces (lo, hi).
+
+    Each row adds its values from lo and takes them away after hi; a running sum of those changes per ``keys``, in
+    interval order, gives each piece's sums. Columns: ``keys``, lo, hi and one per value.
+    """
+    starts = ranges.select(*keys, at=ranges.lo, **dict(values.items()))
+    ends = ranges.select(*keys, at=ranges.hi + 1, **{name: -value for name, value in values.items()})
+    changes = ibis.union(starts, ends, distinct=False)
+    changes = changes.group_by([*keys, "at"]).aggregate(**{name: changes[name].sum() for name in values})
+    running = ibis.cumulative_window(group_by=keys, order_by="at")
+    steps = changes.mutate(
+        **{name: changes[name].sum().over(running) for name in values},
+        upto=changes.at.lead().over(ibis.window(group_by=keys, order_by="at")) - 1,
+    )
+    steps = steps.filter(steps.at <= last)
+    return steps.select(*keys, *values, lo=steps.at, hi=steps.upto.fill_null(last))
+
+
 def _reduced(rows: ir.Table, kind: str, window: Window) -> ir.Table:
     """The fewest event rows that give the same feature: one per patient and date (with its smallest value).
 
@@ -240,26 +259,23 @@ class FeatureBuilder:
         """Per patient and interval: n, max nⱼ and Σ nⱼ² over clinicians (n ≥ 2); shared by UPC and COC.
 
         nⱼ as a function of the interval number changes only where an appointment's window starts (lo) or ends
-        (hi + 1): a running sum of those changes gives its constant pieces, which alone are expanded.
+        (hi + 1): a running sum of those changes gives its constant pieces. n and Σ nⱼ² are step functions of the
+        same kind per patient (the pieces' changes summed), so only their pieces with n ≥ 2 are expanded — exactly
+        the rows of the result. max nⱼ needs only the pieces with nⱼ ≥ 2: where none holds, n ≥ 2 means it is 1.
         """
         if q not in self._totals:
             rows = self._appointment_rows(q)
             named = rows.filter(rows.clinician_id.notnull())
             runs = named.group_by(["patient_id", "clinician_id", "lo", "hi"]).aggregate(c=named.count())
-            starts = runs.select("patient_id", "clinician_id", at=runs.lo, change=runs.c)
-            ends = runs.select("patient_id", "clinician_id", at=runs.hi + 1, change=-runs.c)
-            changes = ibis.union(starts, ends, distinct=False)
-            changes = changes.group_by(["patient_id", "clinician_id", "at"]).aggregate(change=changes.change.sum())
-            keys = ["patient_id", "clinician_id"]
-            steps = changes.mutate(
-                nj=changes.change.sum().over(ibis.cumulative_window(group_by=keys, order_by="at")),
-                upto=changes.at.lead().over(ibis.window(group_by=keys, order_by="at")) - 1,
-            )
-            pieces = steps.filter((steps.nj > 0) & (steps.at <= self.last))
-            pieces = pieces.select("patient_id", "nj", lo=pieces.at, hi=pieces.upto.fill_null(self.last))
-            per = expand(pieces, "patient_id", "nj")
-            totals = per.group_by(KEYS).aggregate(n=per.nj.sum(), top=per.nj.max(), squares=(per.nj * per.nj).sum())
-            totals = totals.filter(totals.n >= 2)
+            pieces = _steps(runs, ["patient_id", "clinician_id"], {"nj": runs.c}, self.last)
+            pieces = pieces.filter(pieces.nj > 0)
+            totals = _steps(pieces, ["patient_id"], {"n": pieces.nj, "squares": pieces.nj * pieces.nj}, self.last)
+            totals = expand(totals.filter(totals.n >= 2), "patient_id", "n", "squares")
+            big = pieces.filter(pieces.nj >= 2)
+            big = expand(big, "patient_id", "nj")
+            top = big.group_by(KEYS).aggregate(top=big.nj.max())
+            joined = totals.left_join(top, KEYS)
+            totals = joined.select(*[totals[c] for c in totals.columns], top=joined.top.fill_null(1))
             if self.materialize is not None:
                 totals = self.materialize(f"qiloop_clinician_totals_{len(self._totals)}", totals)
             self._totals[q] = totals
