@@ -443,9 +443,23 @@ class Compiler:
 
     def _counts_by_sets(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
         den, num = measure.denominator, measure.numerator
+        groups = ["interval_id", "practice_id", *breakdowns]
+        if measure.exclusions is None and _nested_counts(den, num):
+            # Every appointment the numerator counts, the denominator counts too: where the numerator is above 0
+            # so is the denominator, so each is summed over its own rows, with no join between them.
+            sums = []
+            for node, column in ((den, "denominator"), (num, "numerator")):
+                table, name = self.feature(node)
+                rows = self._frame(table, name)
+                sums.append(rows.group_by(groups).aggregate(**{column: rows[name].sum()}))
+            joined = sums[0].left_join(sums[1], groups)
+            return joined.select(
+                *[sums[0][g] for g in groups],
+                numerator=joined.numerator.fill_null(0).cast("int64"),
+                denominator=joined.denominator.cast("int64"),
+            )
         if measure.exclusions is not None or m.type_of(den) != "bool":
             return None
-        groups = ["interval_id", "practice_id", *breakdowns]
         dated = _dated([den])
         if not m.features(den):
             conditions = _conjuncts(den)
@@ -516,6 +530,16 @@ def _age_bound(condition: m.Node) -> tuple[str, int] | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return {"ge": ("ge", value), "gt": ("ge", value + 1), "le": ("le", value), "lt": ("le", value - 1)}.get(op)
+
+
+def _nested_counts(den: m.Node, num: m.Node) -> bool:
+    """Whether ``den`` and ``num`` count appointments and every appointment ``num`` counts, ``den`` counts."""
+    return (
+        isinstance(den, m.AppointmentAggregate)
+        and isinstance(num, m.AppointmentAggregate)
+        and den.kind == num.kind == "count"
+        and num.query.refines(den.query)
+    )
 
 
 def _dated(nodes: Iterable[m.Node]) -> bool:
