@@ -282,7 +282,8 @@ class Compiler:
         if node not in self.feature_tables:
             name = f"f{len(self.feature_tables)}"
             table = self.features.build(node, name)
-            if self.materialize_features:
+            continuity = isinstance(node, m.AppointmentAggregate) and node.kind in ("upc", "coc")
+            if self.materialize_features and not continuity:  # continuity: one column of the stored totals
                 table = self.store.materialize(f"qiloop_feature_{name}", table)
             self.feature_tables[node] = (table, name)
         return self.feature_tables[node]
