@@ -1,7 +1,8 @@
 """``qiloop bench measures``: the whole measure library over 60 monthly intervals.
 
-Generates a synthetic network (cached under var/bench/measures-N/), imports it
-into a DuckDB store, then, each in a fresh process so peak memory is its own:
+Generates a synthetic network (cached under var/bench/measures-N-seedS-GEN/, where GEN
+is a digest of the generator's code, so a store made by older code is never reused),
+imports it into a DuckDB store, then, each in a fresh process so peak memory is its own:
 
 1. runs every library measure over 60 monthly intervals (wall time, peak RSS);
 2. times one full aggregate scan of clinical_events and medications on the same
@@ -36,11 +37,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def generator_fingerprint() -> str:
+    """A short digest of the synthetic generator's code: a cached store made by older code is not reused."""
+    import hashlib
+
+    import qiloop.synth
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(qiloop.synth.__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def prepare_store(patients: int, cache: Path, seed: int) -> Path:
-    """A cached DuckDB store of a synthetic network of ``patients`` patients."""
+    """A cached DuckDB store of a synthetic network of ``patients`` patients (made again when the generator changes)."""
     from qiloop.synth import generate_network
 
-    root = cache / f"measures-{patients}-seed{seed}"
+    root = cache / f"measures-{patients}-seed{seed}-{generator_fingerprint()}"
     store = root / "store.duckdb"
     if store.exists():
         return store
