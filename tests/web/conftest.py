@@ -121,3 +121,38 @@ def measured(settings, measured_store):
     """Point the workbench at the small measured store and its results."""
     settings.QILOOP_STORE, settings.QILOOP_RESULTS_DIR = measured_store
     return measured_store
+
+
+# Browser tests (Playwright in Debian's Chromium; never `playwright install`): one browser per test.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless; skips with the reason when it or the playwright package is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need the playwright package (pip install playwright)"
+    )
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def browser_universe(transactional_db, measured) -> Universe:
+    """The universe, committed (the live server reads it from another thread), with the measured store."""
+    return build_universe()

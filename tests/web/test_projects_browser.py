@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from projects_universe import build_project
-from test_web_browser import browser, new_page, serious_violations, sign_in  # noqa: F401  (browser is a fixture)
+from test_web_browser import new_page, serious_violations, sign_in  # noqa: F401  (browser is a fixture)
 from web_universe import build_universe
 
 
@@ -26,7 +26,7 @@ PAGES = ["", "drivers/", "fishbone/", "process-map/", "team/", "aim/", "measures
 
 
 @pytest.mark.parametrize("width", [1280, 320])
-def test_project_pages_are_accessible_and_fit_the_screen(browser, project_universe, live_server, width):  # noqa: F811
+def test_project_pages_are_accessible_and_fit_the_screen(browser, project_universe, live_server, width):
     base = live_server.url
     project = project_universe.qi_project.project
     keep = os.environ.get("QILOOP_SCREENSHOTS")
@@ -51,7 +51,7 @@ def test_project_pages_are_accessible_and_fit_the_screen(browser, project_univer
     assert found == {path: [] for path in paths}
 
 
-def test_the_driver_diagram_is_drawn_as_a_tree(browser, project_universe, live_server):  # noqa: F811
+def test_the_driver_diagram_is_drawn_as_a_tree(browser, project_universe, live_server):
     base = live_server.url
     qi = project_universe.qi_project
     page = new_page(browser, 320)

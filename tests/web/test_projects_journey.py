@@ -13,28 +13,9 @@ import os
 import re
 from pathlib import Path
 
-import pytest
-from test_web_browser import CHROMIUM, new_page, serious_violations, sign_in, sync_api, wait_for_charts
-from web_universe import build_universe
+from test_web_browser import new_page, serious_violations, sign_in, sync_api, wait_for_charts
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_universe(transactional_db, measured):
-    return build_universe()
-
-
-@pytest.fixture
-def browser():
-    from test_web_browser import ARGS
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def change_month(measured) -> str:

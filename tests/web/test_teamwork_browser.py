@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from test_web_browser import browser, new_page, serious_violations, sign_in, wait_for_charts  # noqa: F401
+from test_web_browser import new_page, serious_violations, sign_in, wait_for_charts  # noqa: F401
 from web_universe import build_universe
 
 from qiloop_web.teamwork import actions
@@ -43,7 +43,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize("width", [1280, 320])
-def test_teamwork_pages_draw_and_pass_axe(browser, teamwork_universe, live_server, width):  # noqa: F811
+def test_teamwork_pages_draw_and_pass_axe(browser, teamwork_universe, live_server, width):
     base = live_server.url
     keep = os.environ.get("QILOOP_SCREENSHOTS")
     page = new_page(browser, width)
@@ -66,7 +66,7 @@ def test_teamwork_pages_draw_and_pass_axe(browser, teamwork_universe, live_serve
     assert found == {path: [] for path in PAGES}
 
 
-def test_an_invalid_task_shows_the_error_summary_in_the_browser(browser, teamwork_universe, live_server):  # noqa: F811
+def test_an_invalid_task_shows_the_error_summary_in_the_browser(browser, teamwork_universe, live_server):
     base = live_server.url
     page = new_page(browser)
     sign_in(page, base, "practice_manager@example.nhs.uk")

@@ -11,18 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
-from web_universe import PASSWORD, build_universe
+from web_universe import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -34,21 +25,6 @@ sync_api = pytest.importorskip(
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_universe(transactional_db, measured):
-    return build_universe()
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_page(browser, width: int = 1280):

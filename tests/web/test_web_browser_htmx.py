@@ -11,25 +11,6 @@ from test_web_browser import CHROMIUM, new_page, serious_violations, sign_in, sy
 from qiloop.measures import all_measures
 
 
-@pytest.fixture
-def browser_universe(transactional_db, measured):
-    from web_universe import build_universe
-
-    return build_universe()
-
-
-@pytest.fixture
-def browser():
-    from test_web_browser import ARGS
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_universe, live_server):
     base = live_server.url
     page = new_page(browser)
