@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
 from qiloop.measures.dates import REFERENCE, Interval, Offset
-from qiloop.measures.engine.features import KEYS, FeatureBuilder, Positions
+from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder, Positions
 from qiloop.measures.engine.store import Store
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
@@ -144,7 +144,7 @@ class Compiler:
         self.positions = Positions(intervals, self.offsets, store.temporary_table)
         self.spans = population_spans(store, self.positions, breakdowns)
         self.tables = self._relevant_rows(measures)
-        self.features = FeatureBuilder(self.tables, self.positions)
+        self.features = FeatureBuilder(self.tables, self.positions, code_lists=self.code_lists)
         self.feature_tables: dict[m.Node, tuple[ir.Table, str]] = {}
         self.materialize_features = False
         self._frames = 0
@@ -257,11 +257,11 @@ class Compiler:
                         codes["medications"] |= n.first.codes | n.second.codes
                     elif isinstance(n, m.AppointmentAggregate):
                         need_appointments = True
+        self.code_lists = _code_lists(self.store, measures)
         out: dict[str, ir.Table] = {}
         for table, column in (("clinical_events", "snomedct_code"), ("medications", "dmd_code")):
             if codes[table]:
-                t = self.store.table(table)
-                out[table] = t.filter(t[column].isin(sorted(codes[table])))
+                out[table] = self.code_lists.rows_with(self.store.table(table), column, frozenset(codes[table]))
         if need_appointments:
             t = self.store.table("appointments")
             out["appointments"] = t.select(
@@ -274,7 +274,7 @@ class Compiler:
         for name in list(self.tables):
             if name != "appointments":  # appointments are stored once per window instead (features.py)
                 self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
-        self.features = FeatureBuilder(self.tables, self.positions, self.store.materialize)
+        self.features = FeatureBuilder(self.tables, self.positions, self.store.materialize, self.code_lists)
         self.materialize_features = True
 
     def feature(self, node: m.Node) -> tuple[ir.Table, str]:
@@ -514,6 +514,30 @@ class Compiler:
         runs = spans.select("practice_id", "first_iv", "last_iv", *breakdowns).distinct()
         rows = runs.select("practice_id", *breakdowns, interval_id=ibis.range(runs.first_iv, runs.last_iv + 1).unnest())
         return rows.select(*keys).distinct()
+
+
+def _code_lists(store: Store, measures: list[m.Measure]) -> CodeLists:
+    """Every code list the measures filter event rows by (each table's union too), loaded as one table."""
+    lists: dict[frozenset[str], None] = {}
+    union: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
+    for measure in measures:
+        for node in measure.nodes():
+            for n in m.walk(node):
+                if isinstance(n, m.Aggregate):
+                    found = [(n.query.table, n.query.codes.codes)]
+                elif isinstance(n, m.Unresolved):
+                    found = [("clinical_events", n.diagnosis.codes), ("clinical_events", n.resolved.codes)]
+                elif isinstance(n, m.CoPrescribed):
+                    found = [("medications", n.first.codes), ("medications", n.second.codes)]
+                else:
+                    continue
+                for table, listed in found:
+                    lists[frozenset(listed)] = None
+                    union[table] |= listed
+    for every in union.values():
+        if every:
+            lists[frozenset(every)] = None
+    return CodeLists(store.temporary_table, list(lists))
 
 
 def _age_bound(condition: m.Node) -> tuple[str, int] | None:

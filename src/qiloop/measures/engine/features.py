@@ -159,6 +159,31 @@ def _reduced(rows: ir.Table, kind: str, window: Window) -> ir.Table:
     return rows.select("patient_id", "date").distinct()
 
 
+class CodeLists:
+    """Code lists loaded into the backend as one table (list_id, code), so a filter by codes is a semi join.
+
+    An ``isin`` over a list of thousands of literal codes costs seconds of Python in Ibis (building and compiling
+    one node per code) every time it is used; a join to this small table costs the same for any list.
+    """
+
+    def __init__(self, load: Callable[[str, Any], ir.Table], lists: list[frozenset[str]]) -> None:
+        import pyarrow as pa
+
+        self.ids = {codes: i for i, codes in enumerate(lists)}
+        ids = [i for codes, i in self.ids.items() for _ in codes]
+        codes = [code for codes in self.ids for code in sorted(codes)]
+        self.table = load(
+            "qiloop_code_lists", pa.table({"list_id": pa.array(ids, pa.int64()), "code": pa.array(codes, pa.string())})
+        )
+
+    def rows_with(self, rows: ir.Table, column: str, codes: frozenset[str]) -> ir.Table:
+        """The rows of ``rows`` whose ``column`` is one of ``codes``."""
+        if codes not in self.ids:
+            return rows.filter(rows[column].isin(sorted(codes)))
+        listed = self.table.filter(self.table.list_id == self.ids[codes]).view()
+        return rows.semi_join(listed, rows[column] == listed.code)
+
+
 class FeatureBuilder:
     """Builds feature tables from the (pre-filtered) event tables and the interval positions."""
 
@@ -167,8 +192,10 @@ class FeatureBuilder:
         tables: dict[str, ir.Table],
         positions: Positions,
         materialize: Callable[[str, ir.Table], ir.Table] | None = None,
+        code_lists: CodeLists | None = None,
     ) -> None:
         self.tables = tables
+        self.code_lists = code_lists
         self.positions = positions
         self.last = positions.count - 1
         self.materialize = materialize
@@ -189,7 +216,9 @@ class FeatureBuilder:
     def _coded(self, table: str, codes: frozenset[str]) -> ir.Table:
         t = self.tables[table]
         column = "snomedct_code" if table == "clinical_events" else "dmd_code"
-        return t.filter(t[column].isin(sorted(codes)))
+        if self.code_lists is None:
+            return t.filter(t[column].isin(sorted(codes)))
+        return self.code_lists.rows_with(t, column, codes)
 
     def _count(self, rows: ir.Table, window: Window, name: str, value: Callable[[ir.IntegerValue], Any]) -> ir.Table:
         """Rows with lo/hi counted per patient and interval."""
