@@ -106,17 +106,19 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
             counts = everything[everything["measure_index"] == i].drop(columns="measure_index")
             frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     else:
-        # Compiling builds (and stores) each shared feature table once; then turning a measure into SQL (Python,
-        # holds the GIL) overlaps running the previous one (DuckDB, releases it). Only the runner thread uses
-        # the connection in the second loop.
-        plans = [
-            compiler.counts(measure, breakdowns) for measure in track(measures, desc="features", total=len(measures))
-        ]
+        # One thread runs every statement, in order: the feature tables a measure stores (each shared feature
+        # once) and its counting query. Turning the next measures into SQL (Python, holds the GIL) overlaps
+        # running them (DuckDB, releases it). Only the runner uses the connection until settled.
         with ThreadPoolExecutor(1) as runner:
             pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
-            for measure, plan in zip(measures, plans, strict=True):
-                sql = ibis.to_sql(plan, dialect="duckdb")
-                pending.append((measure, runner.submit(store.fetch, sql)))
+            store.runner = runner
+            try:
+                for measure in track(measures, desc="measures", total=len(measures)):
+                    sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
+                    pending.append((measure, runner.submit(store.fetch, sql)))
+            finally:
+                store.runner = None
+            store.settle()
             for measure, future in pending:
                 counts = future.result()
                 frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))

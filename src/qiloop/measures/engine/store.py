@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import pandas as pd
+from ibis.backends.sql.datatypes import DuckDBType
 
 from qiloop.errors import QiloopError
 from qiloop.measures.engine.compat import patch_duckdb
@@ -38,6 +41,8 @@ class Store:
     available: set[str]
     description: str
     _cleanup: list[Any] = field(default_factory=list)
+    runner: Executor | None = None  # DuckDB: a one-thread executor that is then the only user of the connection
+    _queued: list[Future[Any]] = field(default_factory=list)
 
     def table(self, name: str) -> ibis.Table:
         """The canonical table ``name`` with canonical column types (absent optional columns are null)."""
@@ -76,12 +81,32 @@ class Store:
         return self.con.table(name)
 
     def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
-        """Compute ``expr`` once into a temporary table ``name`` (replacing it) and return that table."""
+        """Compute ``expr`` once into a temporary table ``name`` (replacing it) and return that table.
+
+        With a ``runner`` (DuckDB), the statement is queued on it and the table is returned at once, typed from
+        ``expr``: turning the next measures into SQL (Python) overlaps computing this table (DuckDB). The runner
+        runs statements in the order given, so later queries find the table; ``settle`` reports a failure.
+        """
         if self.engine == "duckdb":
             sql = ibis.to_sql(expr, dialect="duckdb")
-            self.con.con.execute(f'create or replace temp table "{name}" as {sql}')  # SQL compiled by Ibis
-            return self.con.table(name)
+            if self.runner is None:
+                self.con.con.execute(f'create or replace temp table "{name}" as {sql}')  # SQL compiled by Ibis
+                return self.con.table(name)
+            # Stored with the types Ibis gives ``expr`` (DuckDB would sum BIGINTs to HUGEINT), which the table has.
+            schema = ibis.schema({column: dtype.copy(nullable=True) for column, dtype in expr.schema().items()})
+            typed = ", ".join(
+                f'cast("{c}" as {DuckDBType.from_ibis(t).sql("duckdb")}) as "{c}"' for c, t in schema.items()
+            )
+            statement = f'create or replace temp table "{name}" as select {typed} from ({sql})'  # names: ours
+            self._queued.append(self.runner.submit(self.con.con.execute, statement))
+            return ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace()).to_expr()
         return expr.cache()
+
+    def settle(self) -> None:
+        """Wait for the statements queued on the runner; raise the first one's error."""
+        queued, self._queued = self._queued, []
+        for future in queued:
+            future.result()
 
     def fetch(self, sql: str) -> pd.DataFrame:
         """Run SQL that Ibis compiled from a measure (DuckDB only) and return the rows."""
