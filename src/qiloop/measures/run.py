@@ -84,18 +84,12 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
     from qiloop.progress import track
 
     compiler = Compiler(store, periods, measures, breakdowns)
-    compiler.cache_population()
-    compiler.cache_relevant_rows()
     keys = ["interval_id", "practice_id", *breakdowns]
-    groups = compiler.groups(breakdowns).to_pandas()
-    if groups.empty:
-        raise QiloopError(
-            f"no one is registered in the store between {periods[0].start} and {periods[-1].end}",
-            hint="choose --from/--to within the dates the extract covers",
-        )
-    groups = groups.sort_values(keys).reset_index(drop=True)
     frames = []
     if store.engine == "spark":
+        compiler.cache_population()
+        compiler.cache_relevant_rows()
+        groups = _groups(compiler.groups(breakdowns).to_pandas(), keys, periods)
         # Spark pays a fixed cost per job: run every measure as one UNION ALL query.
         parts = [
             _uniform(compiler.counts(measure, breakdowns)).mutate(measure_index=ibis.literal(i, type="int64"))
@@ -106,23 +100,38 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
             counts = everything[everything["measure_index"] == i].drop(columns="measure_index")
             frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     else:
-        # One thread runs every statement, in order: the feature tables a measure stores (each shared feature
-        # once) and its counting query. Turning the next measures into SQL (Python, holds the GIL) overlaps
-        # running them (DuckDB, releases it). Only the runner uses the connection until settled.
+        # One thread runs every statement, in order: the population and event rows, each feature table a
+        # measure stores (a shared feature once) and each counting query. Turning the next measures into SQL
+        # (Python, holds the GIL) overlaps running them (DuckDB, releases it). Only the runner uses the
+        # connection until settled.
         with ThreadPoolExecutor(1) as runner:
             pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
             store.runner = runner
             try:
+                compiler.cache_population()
+                compiler.cache_relevant_rows()
+                everyone = runner.submit(store.fetch, ibis.to_sql(compiler.groups(breakdowns), dialect="duckdb"))
                 for measure in track(measures, desc="measures", total=len(measures)):
                     sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
                     pending.append((measure, runner.submit(store.fetch, sql)))
             finally:
                 store.runner = None
             store.settle()
+            groups = _groups(everyone.result(), keys, periods)
             for measure, future in pending:
                 counts = future.result()
                 frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     return sort_results(pd.concat(frames, ignore_index=True), [m.id for m in measures], breakdowns)
+
+
+def _groups(groups: pd.DataFrame, keys: list[str], periods: list[Interval]) -> pd.DataFrame:
+    """The (interval, practice, breakdown values) groups with someone registered, sorted; an error when none."""
+    if groups.empty:
+        raise QiloopError(
+            f"no one is registered in the store between {periods[0].start} and {periods[-1].end}",
+            hint="choose --from/--to within the dates the extract covers",
+        )
+    return groups.sort_values(keys).reset_index(drop=True)
 
 
 def _uniform(counts: ibis.Table) -> ibis.Table:
