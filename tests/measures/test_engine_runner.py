@@ -1,0 +1,42 @@
+"""Feature tables stored on the runner thread: typed as Ibis types them, failures reported when settled."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+import pandas as pd
+import pytest
+
+from qiloop.measures.engine.store import open_store
+
+
+def _store():
+    return open_store({"patients": pd.DataFrame({"patient_id": [1, 2, 2], "sex": ["F", "M", "M"]})})
+
+
+def test_a_table_stored_on_the_runner_has_the_types_ibis_gives_it():
+    store = _store()
+    t = store.table("patients")
+    expr = t.group_by("sex").aggregate(total=t.patient_id.sum())  # DuckDB alone would store HUGEINT
+    with ThreadPoolExecutor(1) as runner:
+        store.runner = runner
+        stored = store.materialize("qiloop_test_sums", expr)
+        store.runner = None
+    store.settle()
+    real = store.con.get_schema("qiloop_test_sums")
+    assert {c: t.copy(nullable=True) for c, t in real.items()} == dict(stored.schema().items())
+    assert str(real["total"]) == "int64"
+    got = stored.to_pandas().sort_values("sex").reset_index(drop=True)
+    assert got.to_dict("list") == {"sex": ["F", "M"], "total": [1, 4]}
+
+
+def test_a_failed_statement_on_the_runner_is_raised_when_settled():
+    store = _store()
+    t = store.table("patients")
+    broken = t.select(bad=(t.sex.cast("int64")))  # 'F' is not a number: fails only when DuckDB runs it
+    with ThreadPoolExecutor(1) as runner:
+        store.runner = runner
+        store.materialize("qiloop_test_broken", broken)
+        store.runner = None
+    with pytest.raises(duckdb.Error):
+        store.settle()
+    store.settle()  # reported once, then the queue is empty
