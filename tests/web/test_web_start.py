@@ -82,3 +82,14 @@ def test_the_data_starts_when_the_extract_does_not_with_old_history(measured):
     from qiloop_web.dashboard.results import data_months
 
     assert data_months(measured[0]) == (DEFAULT_START.replace(day=1), DEFAULT_END.replace(day=1))
+
+
+def test_start_refuses_a_bad_size_before_setting_anything_up(tmp_path):
+    env = os.environ | {"QILOOP_VAR_DIR": str(tmp_path / "var"), "QILOOP_PROGRESS": "0"}
+    env.pop("DATABASE_URL", None)
+    for option, value in (("--practices", "0"), ("--patients", "many")):
+        command = [sys.executable, "-m", "qiloop_web", "start", "--no-serve", option, value]
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2
+        assert option in run.stderr
+        assert not (tmp_path / "var" / "demo").exists()
