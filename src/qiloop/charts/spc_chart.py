@@ -292,23 +292,27 @@ def _annotation_layers(annotations: Sequence[dict[str, Any]], x_enc: dict[str, A
             "encoding": {"x": x_enc},
         }
     ]
-    # one text layer per row, staggered, so neighbouring PDSA labels do not overprint
-    for row in sorted({v["row"] for v in values}):
-        layers.append(
-            {
-                "data": {"values": [v for v in values if v["row"] == row]},
-                "mark": {
-                    "type": "text",
-                    "color": ANNOTATION,
-                    "align": "left",
-                    "baseline": "top",
-                    "dx": 3,
-                    "y": 2 + 13 * row,
-                },
-                "encoding": {"x": x_enc, "text": {"field": "label"}},
-            }
-        )
+    layers.extend(_label_rows(values, x_enc))
     return layers
+
+
+def _label_rows(values: list[dict[str, Any]], x_enc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One text layer per label row (``row`` in each value), staggered so neighbouring labels do not overprint."""
+    return [
+        {
+            "data": {"values": [v for v in values if v["row"] == row]},
+            "mark": {
+                "type": "text",
+                "color": ANNOTATION,
+                "align": "left",
+                "baseline": "top",
+                "dx": 3,
+                "y": 2 + 13 * row,
+            },
+            "encoding": {"x": x_enc, "text": {"field": "label"}},
+        }
+        for row in sorted({v["row"] for v in values})
+    ]
 
 
 #: Marker kinds and how each is drawn: a PDSA cycle (dashed) or an adopted change (solid).
@@ -358,19 +362,5 @@ def _marker_layers(markers: list[dict[str, Any]], x_enc: dict[str, Any], x_type:
                 },
             }
         )
-    for row in sorted({v["row"] for v in values}):
-        layers.append(
-            {
-                "data": {"values": [v for v in values if v["row"] == row]},
-                "mark": {
-                    "type": "text",
-                    "color": ANNOTATION,
-                    "align": "left",
-                    "baseline": "top",
-                    "dx": 3,
-                    "y": 2 + 13 * row,
-                },
-                "encoding": {"x": x_enc, "text": {"field": "label"}},
-            }
-        )
+    layers.extend(_label_rows(values, x_enc))
     return layers
