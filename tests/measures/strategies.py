@@ -221,9 +221,13 @@ def measures(draw, index: int = 0) -> Measure:
             num = ~num
         return q.measure(id=mid, title="random", denominator=den, numerator=num, exclusions=exclusions)
     if shape == 1:
-        total = draw(event_frames()).count() if draw(st.booleans()) else draw(bool_leaves()).as_int()
-        if draw(st.booleans()):
-            total = total + draw(appointment_frames()).count()
+        pick = draw(st.integers(0, 2))
+        if pick == 2:  # appointments summed over the population (e.g. appointments per 1,000 patients)
+            total = draw(appointment_frames()).count()
+        else:
+            total = draw(event_frames()).count() if pick == 0 else draw(bool_leaves()).as_int()
+            if draw(st.booleans()):
+                total = total + draw(appointment_frames()).count()
         return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=total)
     if shape == 2:
         frame = draw(appointment_frames())

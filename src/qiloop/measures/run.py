@@ -110,10 +110,12 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
             try:
                 compiler.cache_population()
                 compiler.cache_relevant_rows()
-                everyone = runner.submit(store.fetch, ibis.to_sql(compiler.groups(breakdowns), dialect="duckdb"))
+                everyone = store.submit(
+                    "groups", store.fetch, ibis.to_sql(compiler.groups(breakdowns), dialect="duckdb")
+                )
                 for measure in track(measures, desc="measures", total=len(measures)):
                     sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
-                    pending.append((measure, runner.submit(store.fetch, sql)))
+                    pending.append((measure, store.submit(f"counts {measure.id}", store.fetch, sql)))
             finally:
                 store.runner = None
             store.settle()

@@ -19,6 +19,8 @@ How one pass works:
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +30,7 @@ import ibis.expr.types as ir
 
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
-from qiloop.measures.dates import REFERENCE, Interval, Offset
+from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
 from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder, Positions
 from qiloop.measures.engine.store import Store
 
@@ -149,6 +151,18 @@ class Compiler:
         self.materialize_features = False
         self._frames = 0
         self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
+        self._tallies: dict[tuple[Window, tuple[m.Node, ...]], ir.Table] = {}
+        # Every lead-time threshold the run's appointment queries use, as "lead > w" cuts (lead ≥ k is lead > k − 1).
+        cuts: set[int] = set()
+        for measure in measures:
+            for node in measure.nodes():
+                for n in m.walk(node):
+                    if isinstance(n, m.AppointmentAggregate):
+                        if n.query.min_lead_days is not None:
+                            cuts.add(n.query.min_lead_days - 1)
+                        if n.query.max_lead_days is not None:
+                            cuts.add(n.query.max_lead_days)
+        self._lead_cuts = sorted(cuts)
         self._where_keys: dict[m.Node, ir.Table] = {}
 
     def cache_population(self) -> None:
@@ -281,6 +295,8 @@ class Compiler:
         """The (patient_id, interval_id, value) table of a feature, built once per run."""
         if node not in self.feature_tables:
             name = f"f{len(self.feature_tables)}"
+            if os.environ.get("QILOOP_PROFILE"):
+                print(f"profile feature {name}: {str(node)[:160]}", file=sys.stderr, flush=True)
             table = self.features.build(node, name)
             continuity = isinstance(node, m.AppointmentAggregate) and node.kind in ("upc", "coc")
             if self.materialize_features and not continuity:  # continuity: one column of the stored totals
@@ -450,9 +466,12 @@ class Compiler:
             # so is the denominator, so each is summed over its own rows, with no join between them.
             sums = []
             for node, column in ((den, "denominator"), (num, "numerator")):
-                table, name = self.feature(node)
-                rows = self._frame(table, name)
-                sums.append(rows.group_by(groups).aggregate(**{column: rows[name].sum()}))
+                summed = self._summed_appointments(node, (), groups, column)
+                if summed is None:
+                    table, name = self.feature(node)
+                    rows = self._frame(table, name)
+                    summed = rows.group_by(groups).aggregate(**{column: rows[name].sum()})
+                sums.append(summed)
             joined = sums[0].left_join(sums[1], groups)
             return joined.select(
                 *[sums[0][g] for g in groups],
@@ -482,6 +501,11 @@ class Compiler:
         if m.type_of(num) == "bool":
             rows = numerator_rows(self.where(num).select(*KEYS))
             numerator = rows.group_by(groups).aggregate(numerator=rows.count())
+        elif (
+            not m.features(den)
+            and (summed := self._summed_appointments(num, tuple(_conjuncts(den)), groups, "numerator")) is not None
+        ):
+            numerator = summed
         elif isinstance(num, (m.Aggregate, m.AppointmentAggregate)) and num.kind == "count":
             table, name = self.feature(num)
             rows = numerator_rows(table, name)
@@ -495,6 +519,61 @@ class Compiler:
             numerator=joined.numerator.fill_null(0).cast("int64"),
             denominator=joined.denominator.cast("int64"),
         )
+
+    def _summed_appointments(
+        self, node: m.Node, conditions: tuple[m.Node, ...], groups: list[str], column: str
+    ) -> ir.Table | None:
+        """Σ of the per-patient appointment count ``node`` over the population rows meeting ``conditions``, per group.
+
+        Where each appointment falls in at most one interval's window ("this month"), that sum is the number of
+        appointments of population patients, at the practice they are registered with: counted from a tally of the
+        appointments by group, status, mode, role and lead time, built once per window and shared by every such
+        count, instead of a per-patient table for each. None when ``node`` is not such a count.
+        """
+        if not (
+            isinstance(node, m.AppointmentAggregate)
+            and node.kind == "count"
+            and self.materialize_features
+            and self.positions.at_most_one(node.query.window)
+        ):
+            return None
+        q = node.query
+        tally = self._tally(q.window, conditions)
+        for name in ("status", "mode", "hcp_role"):
+            values = getattr(q, name)
+            if values is not None:
+                tally = tally.filter(tally[name].isin(sorted(values)))
+        if q.min_lead_days is not None:  # lead ≥ k: beyond the cut k − 1
+            tally = tally.filter(tally.lead_class > self._lead_cuts.index(q.min_lead_days - 1))
+        if q.max_lead_days is not None:  # lead ≤ k: not beyond the cut k
+            tally = tally.filter(tally.lead_class <= self._lead_cuts.index(q.max_lead_days))
+        return tally.group_by(groups).aggregate(**{column: tally.appointments.sum()})
+
+    def _tally(self, window: Window, conditions: tuple[m.Node, ...]) -> ir.Table:
+        """Appointments in ``window`` of population rows meeting ``conditions``, counted by group and kind.
+
+        ``lead_class`` is how many of the run's lead-time cuts the appointment's lead time is beyond (null when a
+        date is missing, so that no lead-time condition holds, as for single appointments).
+        """
+        key = (window, conditions)
+        if key not in self._tallies:
+            t = self.tables["appointments"]
+            lead_class = sum(
+                ((t.start_date > t.booked_date + ibis.interval(days=cut)).cast("int64") for cut in self._lead_cuts),
+                ibis.literal(0, type="int64"),
+            )
+            lead_class = ibis.ifelse(t.start_date.isnull() | t.booked_date.isnull(), ibis.null("int64"), lead_class)
+            kinds = t.select("patient_id", "start_date", "status", "mode", "hcp_role", lead_class=lead_class)
+            placed = self.positions.ranged(kinds, window, "start_date")
+            placed = placed.select("patient_id", "status", "mode", "hcp_role", "lead_class", interval_id=placed.lo)
+            rows = self._population_filter(
+                self._frame(placed, "status", "mode", "hcp_role", "lead_class", reference_dates=_dated(conditions)),
+                list(conditions),
+            )
+            groups = ["interval_id", "practice_id", *self.breakdowns, "status", "mode", "hcp_role", "lead_class"]
+            tally = rows.group_by(groups).aggregate(appointments=rows.count())
+            self._tallies[key] = self.store.materialize(f"qiloop_tally_{len(self._tallies)}", tally)
+        return self._tallies[key]
 
     def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
         frame = compiled.frame.filter(compiled.frame.in_denominator)

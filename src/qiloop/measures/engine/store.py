@@ -8,7 +8,9 @@ mapping of table name to pandas DataFrame.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -98,9 +100,24 @@ class Store:
                 f'cast("{c}" as {DuckDBType.from_ibis(t).sql("duckdb")}) as "{c}"' for c, t in schema.items()
             )
             statement = f'create or replace temp table "{name}" as select {typed} from ({sql})'  # names: ours
-            self._queued.append(self.runner.submit(self.con.con.execute, statement))
+            self._queued.append(self.submit(name, self.con.con.execute, statement))
             return ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace()).to_expr()
         return expr.cache()
+
+    def submit(self, label: str, function: Any, *args: Any) -> Future[Any]:
+        """Queue ``function(*args)`` on the runner; with ``QILOOP_PROFILE`` set, its time is written to stderr."""
+        assert self.runner is not None
+        if not os.environ.get("QILOOP_PROFILE"):
+            return self.runner.submit(function, *args)
+
+        def timed() -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                print(f"profile {time.perf_counter() - started:8.3f} s  {label}", file=sys.stderr, flush=True)
+
+        return self.runner.submit(timed)
 
     def settle(self) -> None:
         """Wait for the statements queued on the runner; raise the first one's error."""
