@@ -114,6 +114,7 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
                     "groups", store.fetch, ibis.to_sql(compiler.groups(breakdowns), dialect="duckdb")
                 )
                 for measure in track(measures, desc="measures", total=len(measures)):
+                    store.context = measure.id
                     sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
                     pending.append((measure, store.submit(f"counts {measure.id}", store.fetch, sql)))
             finally:

@@ -163,6 +163,15 @@ class Compiler:
                         if n.query.max_lead_days is not None:
                             cuts.add(n.query.max_lead_days)
         self._lead_cuts = sorted(cuts)
+        # The population conditions appointment counts are summed under (e.g. "everyone" for appointments per 1,000):
+        # one tally per window carries a flag for each, so that they share it.
+        self._tally_conditions: list[tuple[m.Node, ...]] = []
+        for measure in measures:
+            den = measure.denominator
+            if isinstance(measure.numerator, m.AppointmentAggregate) and not m.features(den):
+                conditions = tuple(_conjuncts(den))
+                if conditions not in self._tally_conditions:
+                    self._tally_conditions.append(conditions)
         self._where_keys: dict[m.Node, ir.Table] = {}
 
     def cache_population(self) -> None:
@@ -553,10 +562,13 @@ class Compiler:
         """Appointments in ``window`` of population rows meeting ``conditions``, counted by group and kind.
 
         ``lead_class`` is how many of the run's lead-time cuts the appointment's lead time is beyond (null when a
-        date is missing, so that no lead-time condition holds, as for single appointments).
+        date is missing, so that no lead-time condition holds, as for single appointments). The tally of a window
+        has a flag column for each set of conditions the run's measures sum counts under.
         """
-        key = (window, conditions)
+        known = conditions in self._tally_conditions
+        key = (window, () if known else conditions)
         if key not in self._tallies:
+            flags = self._tally_conditions if known or not conditions else []
             t = self.tables["appointments"]
             lead_class = sum(
                 ((t.start_date > t.booked_date + ibis.interval(days=cut)).cast("int64") for cut in self._lead_cuts),
@@ -565,15 +577,25 @@ class Compiler:
             lead_class = ibis.ifelse(t.start_date.isnull() | t.booked_date.isnull(), ibis.null("int64"), lead_class)
             kinds = t.select("patient_id", "start_date", "status", "mode", "hcp_role", lead_class=lead_class)
             placed = self.positions.ranged(kinds, window, "start_date")
-            placed = placed.select("patient_id", "status", "mode", "hcp_role", "lead_class", interval_id=placed.lo)
-            rows = self._population_filter(
-                self._frame(placed, "status", "mode", "hcp_role", "lead_class", reference_dates=_dated(conditions)),
-                list(conditions),
-            )
-            groups = ["interval_id", "practice_id", *self.breakdowns, "status", "mode", "hcp_role", "lead_class"]
+            kind = ["status", "mode", "hcp_role", "lead_class"]
+            placed = placed.select("patient_id", *kind, interval_id=placed.lo)
+            dated = _dated([c for group in [*flags, conditions] for c in group])
+            rows = self._population_filter(self._frame(placed, *kind, reference_dates=dated), list(key[1]))
+            population_only = _Expressions(rows, {})
+            flagged = {}
+            for k, group in enumerate(flags):
+                holds = ibis.literal(True)
+                for part in group:
+                    holds = holds & population_only.value(part)
+                flagged[f"condition_{k}"] = holds.fill_null(False)
+            rows = rows.mutate(**flagged)
+            groups = ["interval_id", "practice_id", *self.breakdowns, *kind, *flagged]
             tally = rows.group_by(groups).aggregate(appointments=rows.count())
             self._tallies[key] = self.store.materialize(f"qiloop_tally_{len(self._tallies)}", tally)
-        return self._tallies[key]
+        tally = self._tallies[key]
+        if known:
+            tally = tally.filter(tally[f"condition_{self._tally_conditions.index(conditions)}"])
+        return tally
 
     def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
         frame = compiled.frame.filter(compiled.frame.in_denominator)

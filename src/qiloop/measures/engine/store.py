@@ -45,6 +45,7 @@ class Store:
     _cleanup: list[Any] = field(default_factory=list)
     runner: Executor | None = None  # DuckDB: a one-thread executor that is then the only user of the connection
     _queued: list[Future[Any]] = field(default_factory=list)
+    context: str = ""  # what is being compiled, named in QILOOP_PROFILE's lines
 
     def table(self, name: str) -> ibis.Table:
         """The canonical table ``name`` with canonical column types (absent optional columns are null)."""
@@ -109,6 +110,8 @@ class Store:
         assert self.runner is not None
         if not os.environ.get("QILOOP_PROFILE"):
             return self.runner.submit(function, *args)
+
+        label = f"{label} ({self.context})" if self.context else label
 
         def timed() -> Any:
             started = time.perf_counter()
