@@ -40,3 +40,32 @@ def test_a_failed_statement_on_the_runner_is_raised_when_settled():
     with pytest.raises(duckdb.Error):
         store.settle()
     store.settle()  # reported once, then the queue is empty
+
+
+def test_qiloop_profile_names_each_statement_and_its_time(monkeypatch, capsys):
+    store = _store()
+    t = store.table("patients")
+    monkeypatch.setenv("QILOOP_PROFILE", "1")
+    with ThreadPoolExecutor(1) as runner:
+        store.runner = runner
+        store.context = "some_measure"
+        store.materialize("qiloop_test_profiled", t.group_by("sex").aggregate(n=t.count()))
+        store.runner = None
+    store.settle()
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("profile")]
+    assert len(lines) == 1
+    seconds, label = lines[0].removeprefix("profile").split(" s  ")
+    assert float(seconds) >= 0
+    assert label == "qiloop_test_profiled (some_measure)"
+
+
+def test_without_qiloop_profile_nothing_is_printed(monkeypatch, capsys):
+    store = _store()
+    t = store.table("patients")
+    monkeypatch.delenv("QILOOP_PROFILE", raising=False)
+    with ThreadPoolExecutor(1) as runner:
+        store.runner = runner
+        store.materialize("qiloop_test_quiet", t.select("sex"))
+        store.runner = None
+    store.settle()
+    assert "profile" not in capsys.readouterr().err
