@@ -238,7 +238,8 @@ def measures(draw, index: int = 0) -> Measure:
     if shape == 3:
         frame = draw(appointment_frames())
         index_series = frame.upc() if draw(st.booleans()) else frame.coc()
-        return q.measure(id=mid, title="random", denominator=frame.count() >= 2, numerator=index_series)
+        den = frame.count() >= 2 if draw(st.booleans()) else index_series >= 0
+        return q.measure(id=mid, title="random", denominator=den, numerator=index_series)
     latest = draw(windowed(q.clinical_events(draw(codes(SNOMED))))).latest_value()
     return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=latest)
 

@@ -31,7 +31,7 @@ import ibis.expr.types as ir
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
 from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
-from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder, Positions
+from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder, Positions, continuity_index
 from qiloop.measures.engine.store import Store
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
@@ -152,6 +152,7 @@ class Compiler:
         self._frames = 0
         self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
         self._tallies: dict[tuple[Window, tuple[m.Node, ...]], ir.Table] = {}
+        self._continuity: dict[m.AppointmentQuery, ir.Table] = {}
         # Every lead-time threshold the run's appointment queries use, as "lead > w" cuts (lead ≥ k is lead > k − 1).
         cuts: set[int] = set()
         for measure in measures:
@@ -464,8 +465,45 @@ class Compiler:
         is counted as sets of rows: its rows, and the numerator's rows among them, each built from driving
         features (see ``where``), so no row carries every feature. Other measures go through ``compile``.
         """
+        summed = self._summed_continuity(measure, breakdowns)
+        if summed is not None:
+            return summed
         sets = self._counts_by_sets(measure, breakdowns)
         return sets if sets is not None else self.aggregate(self.compile(measure), breakdowns)
+
+    def _summed_continuity(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
+        """A continuity index summed over the patients who have one (``index >= 0``), with its count.
+
+        Each appointment query's clinician totals are joined to the population once and summed per group into a
+        small table (UPC and COC sums and the number of patients), shared by the UPC and COC measures: the
+        per-patient table (a row for each patient and interval with 2 or more appointments) is never stored.
+        None when ``measure`` is not of that shape.
+        """
+        num, den = measure.numerator, measure.denominator
+        if not (
+            self.materialize_features
+            and measure.exclusions is None
+            and isinstance(num, m.AppointmentAggregate)
+            and num.kind in ("upc", "coc")
+            and isinstance(den, m.Compare)
+            and den.op == "ge"
+            and isinstance(den.left, m.AppointmentAggregate)
+            and den.left.kind in ("upc", "coc")
+            and den.left.query == num.query
+            and isinstance(den.right, m.Constant)
+            and den.right.value == 0
+        ):
+            return None
+        groups = ["interval_id", "practice_id", *breakdowns]
+        if num.query not in self._continuity:
+            totals = self.features.totals_expression(num.query)
+            rows = self._frame(totals, "n", "squares", "top")
+            sums = rows.group_by(groups).aggregate(
+                upc=continuity_index("upc", rows).sum(), coc=continuity_index("coc", rows).sum(), patients=rows.count()
+            )
+            self._continuity[num.query] = self.store.materialize(f"qiloop_continuity_{len(self._continuity)}", sums)
+        sums = self._continuity[num.query]
+        return sums.select(*groups, numerator=sums[num.kind], denominator=sums.patients)
 
     def _counts_by_sets(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
         den, num = measure.denominator, measure.numerator

@@ -144,6 +144,14 @@ def _steps(ranges: ir.Table, keys: list[str], values: dict[str, Any], last: int)
     return steps.select(*keys, *values, lo=steps.at, hi=steps.upto.fill_null(last))
 
 
+def continuity_index(kind: str, totals: ir.Table) -> ir.FloatingValue:
+    """UPC (max nⱼ / n) or COC ((Σ nⱼ² − n) / (n(n − 1))) from a clinician totals table (n ≥ 2)."""
+    n = totals.n.cast("float64")
+    if kind == "upc":
+        return totals.top.cast("float64") / n
+    return (totals.squares.cast("float64") - n) / (n * (n - 1.0))
+
+
 def _reduced(rows: ir.Table, kind: str, window: Window) -> ir.Table:
     """The fewest event rows that give the same feature: one per patient and date (with its smallest value).
 
@@ -277,12 +285,7 @@ class FeatureBuilder:
             value = (lambda n: n > 0) if node.kind == "exists" else (lambda n: n)
             return self._count(rows, node.query.window, name, value)
         totals = self._clinician_totals(node.query)
-        n = totals.n.cast("float64")
-        if node.kind == "upc":
-            value = totals.top.cast("float64") / n
-        else:
-            value = (totals.squares.cast("float64") - n) / (n * (n - 1.0))
-        return totals.select(*KEYS, **{name: value})
+        return totals.select(*KEYS, **{name: continuity_index(node.kind, totals)})
 
     def _clinician_totals(self, q: m.AppointmentQuery) -> ir.Table:
         """Per patient and interval: n, max nⱼ and Σ nⱼ² over clinicians (n ≥ 2); shared by UPC and COC.
@@ -293,22 +296,28 @@ class FeatureBuilder:
         the rows of the result. max nⱼ needs only the pieces with nⱼ ≥ 2: where none holds, n ≥ 2 means it is 1.
         """
         if q not in self._totals:
-            rows = self._appointment_rows(q)
-            named = rows.filter(rows.clinician_id.notnull())
-            runs = named.group_by(["patient_id", "clinician_id", "lo", "hi"]).aggregate(c=named.count())
-            pieces = _steps(runs, ["patient_id", "clinician_id"], {"nj": runs.c}, self.last)
-            pieces = pieces.filter(pieces.nj > 0)
-            totals = _steps(pieces, ["patient_id"], {"n": pieces.nj, "squares": pieces.nj * pieces.nj}, self.last)
-            totals = expand(totals.filter(totals.n >= 2), "patient_id", "n", "squares")
-            big = pieces.filter(pieces.nj >= 2)
-            big = expand(big, "patient_id", "nj")
-            top = big.group_by(KEYS).aggregate(top=big.nj.max())
-            joined = totals.left_join(top, KEYS)
-            totals = joined.select(*[totals[c] for c in totals.columns], top=joined.top.fill_null(1))
+            totals = self.totals_expression(q)
             if self.materialize is not None:
                 totals = self.materialize(f"qiloop_clinician_totals_{len(self._totals)}", totals)
             self._totals[q] = totals
         return self._totals[q]
+
+    def totals_expression(self, q: m.AppointmentQuery) -> ir.Table:
+        """The clinician totals of ``_clinician_totals``, as an expression (never stored)."""
+        if q in self._totals:
+            return self._totals[q]
+        rows = self._appointment_rows(q)
+        named = rows.filter(rows.clinician_id.notnull())
+        runs = named.group_by(["patient_id", "clinician_id", "lo", "hi"]).aggregate(c=named.count())
+        pieces = _steps(runs, ["patient_id", "clinician_id"], {"nj": runs.c}, self.last)
+        pieces = pieces.filter(pieces.nj > 0)
+        totals = _steps(pieces, ["patient_id"], {"n": pieces.nj, "squares": pieces.nj * pieces.nj}, self.last)
+        totals = expand(totals.filter(totals.n >= 2), "patient_id", "n", "squares")
+        big = pieces.filter(pieces.nj >= 2)
+        big = expand(big, "patient_id", "nj")
+        top = big.group_by(KEYS).aggregate(top=big.nj.max())
+        joined = totals.left_join(top, KEYS)
+        return joined.select(*[totals[c] for c in totals.columns], top=joined.top.fill_null(1))
 
     def _last_dates(self, codes: frozenset[str], window: Window, column: str) -> ir.Table:
         rows = self.positions.ranged(_reduced(self._coded("clinical_events", codes), "last_date", window), window)
