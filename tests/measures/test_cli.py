@@ -126,3 +126,24 @@ def test_list_and_describe(capsys):
     out = capsys.readouterr().out
     assert "numerator:   any inline: n issues in the last 3 months" in out
     assert "why it matters: test measure" in out
+
+
+def test_running_out_of_memory_says_what_to_do_and_writes_nothing(store_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("QILOOP_DUCKDB_MEMORY_LIMIT", "1KB")
+    out = tmp_path / "r.parquet"
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(out), "--measure", "test_nsaid_65",
+                 "--from", "2024-01", "--to", "2024-03"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "DuckDB ran out of memory" in err and "memory limit: 1KB" in err
+    assert "QILOOP_DUCKDB_MEMORY_LIMIT" in err and "no results were written" in err
+    assert not out.exists()
+
+
+def test_a_memory_limit_duckdb_cannot_read_is_named(store_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("QILOOP_DUCKDB_MEMORY_LIMIT", "lots")
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(tmp_path / "r.parquet"),
+                 "--measure", "test_nsaid_65", "--from", "2024-01", "--to", "2024-03"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "QILOOP_DUCKDB_MEMORY_LIMIT='lots'" in err and "such as 6GB" in err

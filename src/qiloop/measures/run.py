@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import duckdb
 import ibis
 import pandas as pd
 
@@ -70,11 +72,16 @@ def run_measures(
     chosen = resolve_measures(measures)
     names = check_breakdowns(tuple(breakdowns))
     periods = intervals_between(parse_month(start), parse_month(end, end=True), intervals)
-    opened = open_store(store, engine, spark_session=spark_session)
+    try:
+        opened = open_store(store, engine, spark_session=spark_session)
+    except duckdb.OutOfMemoryException as exc:
+        raise _out_of_memory(exc) from None
     try:
         for measure in chosen:
             opened.require(measure.tables, measure.id)
         return _run(opened, chosen, periods, names)
+    except duckdb.OutOfMemoryException as exc:
+        raise _out_of_memory(exc) from None
     finally:
         if opened is not store:
             opened.close()
@@ -125,6 +132,15 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
                 counts = future.result()
                 frames.append(_finish(groups.merge(counts, on=keys, how="left"), measure, periods, breakdowns))
     return sort_results(pd.concat(frames, ignore_index=True), [m.id for m in measures], breakdowns)
+
+
+def _out_of_memory(exc: Exception) -> QiloopError:
+    limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT", "DuckDB's default, 80% of the machine's memory")
+    return QiloopError(
+        f"DuckDB ran out of memory computing the measures (memory limit: {limit}): {str(exc).splitlines()[0]}",
+        hint="raise the limit with QILOOP_DUCKDB_MEMORY_LIMIT (e.g. 12GB), or run fewer measures at once "
+        "(--measure) or a shorter range (--from/--to); no results were written",
+    )
 
 
 def _heavy_first(measures: list[Measure]) -> list[Measure]:

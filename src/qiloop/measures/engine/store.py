@@ -183,12 +183,24 @@ def open_store(store: Any, engine: str = "duckdb", *, spark_session: Any | None 
         # insertion order take less memory and stream in parallel.
         con.con.execute("SET preserve_insertion_order = false")
         limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT")
+        spill = None
         if limit:
-            # Past the limit DuckDB spills to a temporary directory rather than growing.
-            con.con.execute("SET memory_limit = ?", [limit])
-            con.con.execute("SET temp_directory = ?", [tempfile.mkdtemp(prefix="qiloop-duckdb-")])
+            # Past the limit DuckDB spills to a temporary directory (removed when the store is closed).
+            spill = tempfile.TemporaryDirectory(prefix="qiloop-duckdb-")
+            try:
+                con.con.execute("SET memory_limit = ?", [limit])
+            except duckdb.Error as exc:
+                spill.cleanup()
+                raise QiloopError(
+                    f"QILOOP_DUCKDB_MEMORY_LIMIT={limit!r} is not a memory size DuckDB accepts: {exc}",
+                    hint="give a size such as 6GB or 500MB",
+                ) from None
+            con.con.execute("SET temp_directory = ?", [spill.name])
         names = set(con.list_tables()) & set(TABLES_BY_NAME)
-        return Store(con, "duckdb", names, str(path))
+        opened = Store(con, "duckdb", names, str(path))
+        if spill is not None:
+            opened._cleanup.append(spill)
+        return opened
     return _duckdb_file_to_spark(path, spark_session)
 
 
