@@ -128,6 +128,10 @@ class CompiledMeasure:
     feature_columns: dict[m.Node, str]
 
 
+CONTINUITY_PART_ROWS = 30_000_000
+"""Appointments per part when continuity sums are computed in parts (see ``Compiler._continuity_parts``)."""
+
+
 class Compiler:
     """Compiles measures for one run; features are computed once and shared between measures."""
 
@@ -153,6 +157,7 @@ class Compiler:
         self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
         self._tallies: dict[tuple[Window, tuple[m.Node, ...]], ir.Table] = {}
         self._continuity: dict[m.AppointmentQuery, ir.Table] = {}
+        self._appointment_count: int | None = None
         # Every lead-time threshold the run's appointment queries use, as "lead > w" cuts (lead ≥ k is lead > k − 1).
         cuts: set[int] = set()
         for measure in measures:
@@ -496,14 +501,44 @@ class Compiler:
             return None
         groups = ["interval_id", "practice_id", *breakdowns]
         if num.query not in self._continuity:
-            totals = self.features.totals_expression(num.query)
-            rows = self._frame(totals, "n", "squares", "top")
-            sums = rows.group_by(groups).aggregate(
-                upc=continuity_index("upc", rows).sum(), coc=continuity_index("coc", rows).sum(), patients=rows.count()
-            )
-            self._continuity[num.query] = self.store.materialize(f"qiloop_continuity_{len(self._continuity)}", sums)
+            name = f"qiloop_continuity_{len(self._continuity)}"
+            parts = self._continuity_parts()
+            stored = []
+            for k in range(parts):
+                totals = self.features.totals_expression(num.query, (k, parts))
+                rows = self._frame(totals, "n", "squares", "top")
+                sums = rows.group_by(groups).aggregate(
+                    upc=continuity_index("upc", rows).sum(),
+                    coc=continuity_index("coc", rows).sum(),
+                    patients=rows.count(),
+                )
+                stored.append(self.store.materialize(f"{name}_{k}" if parts > 1 else name, sums))
+            if parts > 1:
+                every = ibis.union(*stored, distinct=False)
+                sums = every.group_by(groups).aggregate(
+                    upc=every.upc.sum(), coc=every.coc.sum(), patients=every.patients.sum()
+                )
+                stored = [self.store.materialize(name, sums)]
+            self._continuity[num.query] = stored[0]
         sums = self._continuity[num.query]
         return sums.select(*groups, numerator=sums[num.kind], denominator=sums.patients)
+
+    def _continuity_parts(self) -> int:
+        """In how many parts (by patient) to compute continuity sums on DuckDB: one per 30 million appointments.
+
+        Grouping a row per patient and interval takes memory in proportion to the patients; in parts, each fits
+        in memory instead of spilling to disk (at 4,000,000 patients, one part spilled 8 GB and took 6 times as
+        long as at 1,000,000).
+        """
+        if self.store.engine != "duckdb":
+            return 1
+        if self._appointment_count is None:
+            t = self.tables["appointments"]  # built before the runner started: asks the connection nothing
+            sql = ibis.to_sql(t.aggregate(n=t.count()), dialect="duckdb")
+            rows = self.store.submit("appointments count", self.store.fetch, sql) if self.store.runner else None
+            frame = rows.result() if rows is not None else self.store.fetch(sql)
+            self._appointment_count = int(frame["n"].sum())
+        return max(1, -(-self._appointment_count // CONTINUITY_PART_ROWS))
 
     def _counts_by_sets(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
         den, num = measure.denominator, measure.numerator

@@ -309,16 +309,22 @@ class FeatureBuilder:
             self._totals[q] = totals
         return self._totals[q]
 
-    def totals_expression(self, q: m.AppointmentQuery) -> ir.Table:
-        """The clinician totals of ``_clinician_totals``, as an expression (never stored)."""
-        if q in self._totals:
-            return self._totals[q]
-        return clinician_totals(self.clinician_pieces(q))
+    def totals_expression(self, q: m.AppointmentQuery, part: tuple[int, int] = (0, 1)) -> ir.Table:
+        """The clinician totals of ``_clinician_totals``, as an expression (never stored).
 
-    def clinician_pieces(self, q: m.AppointmentQuery) -> ir.Table:
+        ``part`` (k, parts): only the patients whose id is k modulo ``parts``.
+        """
+        if q in self._totals and part == (0, 1):
+            return self._totals[q]
+        return clinician_totals(self.clinician_pieces(q, part))
+
+    def clinician_pieces(self, q: m.AppointmentQuery, part: tuple[int, int] = (0, 1)) -> ir.Table:
         """(patient_id, clinician_id, lo, hi, nj): each clinician's count nⱼ as constant pieces (nⱼ ≥ 1 only)."""
         rows = self._appointment_rows(q)
         named = rows.filter(rows.clinician_id.notnull())
+        k, parts = part
+        if parts > 1:
+            named = named.filter(((named.patient_id % parts) + parts) % parts == k)  # ids may be negative
         runs = named.group_by(["patient_id", "clinician_id", "lo", "hi"]).aggregate(c=named.count())
         pieces = _steps(runs, ["patient_id", "clinician_id"], {"nj": runs.c}, self.last)
         return pieces.filter(pieces.nj > 0)
