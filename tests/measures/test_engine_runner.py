@@ -69,3 +69,34 @@ def test_without_qiloop_profile_nothing_is_printed(monkeypatch, capsys):
         store.runner = None
     store.settle()
     assert "profile" not in capsys.readouterr().err
+
+
+def test_stored_tables_are_dropped_after_the_last_statement_that_uses_them():
+    store = _store()
+    t = store.table("patients")
+    with ThreadPoolExecutor(1) as runner:
+        store.start_queue(runner)
+        first = store.materialize("qiloop_test_first", t.select("patient_id", "sex"))
+        store.materialize("qiloop_test_second", first.filter(first.sex == "M"))
+        store.materialize("qiloop_test_unused", t.select("sex"))
+        counted = store.submit("count", store.fetch, 'select count(*) as n from "qiloop_test_second"')
+        again = store.submit("again", store.fetch, 'select count(*) as n from "qiloop_test_second"')
+        store.plan_drops()
+        store.runner = None
+    store.settle()
+    assert counted.result()["n"].tolist() == [2]
+    assert again.result()["n"].tolist() == [2]  # its last use: still there
+    left = set(store.con.con.execute("select table_name from duckdb_tables() where temporary").df()["table_name"])
+    assert not left & {"qiloop_test_first", "qiloop_test_second", "qiloop_test_unused"}
+
+
+def test_without_a_plan_nothing_is_dropped():
+    store = _store()
+    t = store.table("patients")
+    with ThreadPoolExecutor(1) as runner:
+        store.start_queue(runner)
+        store.materialize("qiloop_test_kept", t.select("sex"))
+        store.runner = None
+    store.settle()
+    left = set(store.con.con.execute("select table_name from duckdb_tables() where temporary").df()["table_name"])
+    assert "qiloop_test_kept" in left

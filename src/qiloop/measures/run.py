@@ -113,7 +113,7 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
         # connection until settled.
         with ThreadPoolExecutor(1) as runner:
             pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
-            store.runner = runner
+            store.start_queue(runner)
             try:
                 compiler.cache_population()
                 compiler.cache_relevant_rows()
@@ -124,6 +124,7 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
                     store.context = measure.id
                     sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
                     pending.append((measure, store.submit(f"counts {measure.id}", store.fetch, sql)))
+                store.plan_drops()
             finally:
                 store.runner = None
             store.settle()

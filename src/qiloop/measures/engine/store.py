@@ -8,6 +8,7 @@ mapping of table name to pandas DataFrame.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -31,6 +32,8 @@ patch_duckdb()
 
 ENGINES = ("duckdb", "spark")
 
+_QUOTED_NAME = re.compile(r'"(qiloop_[A-Za-z0-9_]+)"')
+
 _IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "date": "date"}
 
 
@@ -46,6 +49,12 @@ class Store:
     runner: Executor | None = None  # DuckDB: a one-thread executor that is then the only user of the connection
     _queued: list[Future[Any]] = field(default_factory=list)
     context: str = ""  # what is being compiled, named in QILOOP_PROFILE's lines
+    # Dropping stored tables once unused (DuckDB runner): every queued statement's SQL, the tables stored, and
+    # once every statement is queued, (last statement using it, table) in order; the runner drops as it goes.
+    _statements: list[str] = field(default_factory=list)
+    _stored: list[str] = field(default_factory=list)
+    _drops: list[tuple[int, str]] | None = None
+    _next_drop: int = 0
 
     def table(self, name: str) -> ibis.Table:
         """The canonical table ``name`` with canonical column types (absent optional columns are null)."""
@@ -101,26 +110,62 @@ class Store:
                 f'cast("{c}" as {DuckDBType.from_ibis(t).sql("duckdb")}) as "{c}"' for c, t in schema.items()
             )
             statement = f'create or replace temp table "{name}" as select {typed} from ({sql})'  # names: ours
+            self._stored.append(name)
             self._queued.append(self.submit(name, self.con.con.execute, statement))
             return ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace()).to_expr()
         return expr.cache()
 
-    def submit(self, label: str, function: Any, *args: Any) -> Future[Any]:
-        """Queue ``function(*args)`` on the runner; with ``QILOOP_PROFILE`` set, its time is written to stderr."""
-        assert self.runner is not None
-        if not os.environ.get("QILOOP_PROFILE"):
-            return self.runner.submit(function, *args)
+    def start_queue(self, runner: Executor) -> None:
+        """Use ``runner`` (one thread, the only user of the connection from now on) for the statements of a run."""
+        self.runner = runner
+        self._statements, self._stored, self._drops, self._next_drop = [], [], None, 0
 
+    def submit(self, label: str, function: Any, *args: Any) -> Future[Any]:
+        """Queue ``function(*args)`` on the runner; with ``QILOOP_PROFILE`` set, its time is written to stderr.
+
+        After it runs, the stored tables no later statement uses are dropped (once ``plan_drops`` has been called).
+        """
+        assert self.runner is not None
+        index = len(self._statements)
+        self._statements.append(" ".join(a for a in args if isinstance(a, str)))
+        profile = bool(os.environ.get("QILOOP_PROFILE"))
         label = f"{label} ({self.context})" if self.context else label
 
-        def timed() -> Any:
+        def run() -> Any:
             started = time.perf_counter()
             try:
                 return function(*args)
             finally:
-                print(f"profile {time.perf_counter() - started:8.3f} s  {label}", file=sys.stderr, flush=True)
+                if profile:
+                    print(f"profile {time.perf_counter() - started:8.3f} s  {label}", file=sys.stderr, flush=True)
+                self._drop_unused(index)
 
-        return self.runner.submit(timed)
+        return self.runner.submit(run)
+
+    def plan_drops(self) -> None:
+        """Once the run's last statement is queued: drop each stored table after the last statement that uses it.
+
+        Stored tables otherwise hold DuckDB's memory until the run ends, and a large run then spills to disk.
+        A statement uses a table when its SQL names it (Ibis quotes every name; ours are unique per run).
+        """
+        assert self.runner is not None
+        stored = set(self._stored)
+        last: dict[str, int] = {}
+        for index, sql in enumerate(self._statements):
+            for name in set(_QUOTED_NAME.findall(sql)) & stored:
+                last[name] = index
+        self._drops = sorted((index, name) for name, index in last.items())
+        self.runner.submit(self._drop_unused, len(self._statements))  # what statements already run left behind
+
+    def _drop_unused(self, index: int) -> None:
+        """(Runner thread) drop the stored tables whose last use is at or before statement ``index``."""
+        drops = self._drops
+        if drops is None:
+            return
+        while self._next_drop < len(drops) and drops[self._next_drop][0] <= index:
+            name = drops[self._next_drop][1]
+            self._next_drop += 1
+            self.con.con.execute(f'drop table if exists "{name}"')  # name: ours
 
     def settle(self) -> None:
         """Wait for the statements queued on the runner; raise the first one's error."""
