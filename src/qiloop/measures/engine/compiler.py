@@ -128,7 +128,7 @@ class CompiledMeasure:
     feature_columns: dict[m.Node, str]
 
 
-CONTINUITY_PART_ROWS = 30_000_000
+CONTINUITY_PART_ROWS = 10_000_000
 """Appointments per part when continuity sums are computed in parts (see ``Compiler._continuity_parts``)."""
 
 
@@ -218,6 +218,7 @@ class Compiler:
         *carried: str,
         reference_dates: bool = False,
         pruned_by: Iterable[m.Node] = (),
+        spans: ir.Table | None = None,
     ) -> ir.Table:
         """Population rows (patient_id, interval_id, practice_id, registration_start, age, sex, breakdowns).
 
@@ -225,7 +226,7 @@ class Compiler:
         the population. None: everyone (the spans expanded to their intervals). ``reference_dates``: add the date
         each window offset points at.
         """
-        spans = self.spans
+        spans = self.spans if spans is None else spans  # ``spans``: a subset known to hold every key
         if keys is None:
             spans = self._pruned(spans, pruned_by)
             rows = spans.select(*spans.columns, interval_id=ibis.range(spans.first_iv, spans.last_iv + 1).unnest())
@@ -506,7 +507,10 @@ class Compiler:
             stored = []
             for k in range(parts):
                 totals = self.features.totals_expression(num.query, (k, parts))
-                rows = self._frame(totals, "n", "squares", "top")
+                spans = self.spans
+                if parts > 1:
+                    spans = spans.filter(((spans.patient_id % parts) + parts) % parts == k)
+                rows = self._frame(totals, "n", "squares", "top", spans=spans)
                 sums = rows.group_by(groups).aggregate(
                     upc=continuity_index("upc", rows).sum(),
                     coc=continuity_index("coc", rows).sum(),
@@ -524,11 +528,11 @@ class Compiler:
         return sums.select(*groups, numerator=sums[num.kind], denominator=sums.patients)
 
     def _continuity_parts(self) -> int:
-        """In how many parts (by patient) to compute continuity sums on DuckDB: one per 30 million appointments.
+        """In how many parts (by patient) to compute continuity sums on DuckDB: one per 10 million appointments.
 
         Grouping a row per patient and interval takes memory in proportion to the patients; in parts, each fits
         in memory instead of spilling to disk (at 4,000,000 patients, one part spilled 8 GB and took 6 times as
-        long as at 1,000,000).
+        long as at 1,000,000), and smaller groupings run faster (at 1,000,000: 28.9 s in one part, 26.6 s in 4).
         """
         if self.store.engine != "duckdb":
             return 1
