@@ -20,21 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from qiloop.commands.arguments import at_least_one
+
 DEMO_PASSWORD_FILE = "demo_password"
 
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -43,10 +35,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("QILOOP_PORT", "8000")))
     parser.add_argument(
-        "--practices", type=_at_least_one, default=20, help="practices in a new demo network (default 20)"
+        "--practices", type=at_least_one, default=20, help="practices in a new demo network (default 20)"
     )
     parser.add_argument(
-        "--patients", type=_at_least_one, default=40_000, help="patients in a new demo network (default 40,000)"
+        "--patients", type=at_least_one, default=40_000, help="patients in a new demo network (default 40,000)"
     )
     parser.add_argument("--no-serve", action="store_true", help="set everything up, then stop instead of serving")
     return parser.parse_args(argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from qiloop.commands.arguments import at_least_one
 from qiloop.errors import InputError
 
 DEFAULT_DIR = Path("var/demo")  # the same defaults as qiloop.records.demo, which loads slowly (the generator)
@@ -21,16 +22,6 @@ is still valid (say --fresh to rebuild). Defaults: {DEFAULT_PRACTICES} practices
 """
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
@@ -41,13 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"working directory (default: {DEFAULT_DIR})")
     parser.add_argument(
         "--practices",
-        type=_positive,
+        type=at_least_one,
         default=DEFAULT_PRACTICES,
         help=f"number of practices (default: {DEFAULT_PRACTICES})",
     )
     parser.add_argument(
         "--patients",
-        type=_positive,
+        type=at_least_one,
         default=DEFAULT_PATIENTS,
         help=f"patients registered at the start of the period (default: {DEFAULT_PATIENTS:,})",
     )
