@@ -539,8 +539,10 @@ class Compiler:
         if self._appointment_count is None:
             t = self.tables["appointments"]  # built before the runner started: asks the connection nothing
             sql = ibis.to_sql(t.aggregate(n=t.count()), dialect="duckdb")
-            rows = self.store.submit("appointments count", self.store.fetch, sql) if self.store.runner else None
-            frame = rows.result() if rows is not None else self.store.fetch(sql)
+            if self.store.runner is not None:  # the runner is the connection's only user while it runs
+                frame = self.store.submit("appointments count", self.store.fetch, sql).result()
+            else:
+                frame = self.store.fetch(sql)
             self._appointment_count = int(frame["n"].sum())
         return max(1, -(-self._appointment_count // CONTINUITY_PART_ROWS))
 
