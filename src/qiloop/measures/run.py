@@ -123,7 +123,7 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
                 for measure in track(_heavy_first(measures), desc="measures", total=len(measures)):
                     store.context = measure.id
                     sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
-                    pending.append((measure, store.submit(f"counts {measure.id}", store.fetch, sql)))
+                    pending.append((measure, store.submit(f"counts {measure.id}", store.count, sql)))
                 store.plan_drops()
             finally:
                 store.runner = None

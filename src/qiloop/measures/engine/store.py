@@ -177,6 +177,21 @@ class Store:
         """Run SQL that Ibis compiled from a measure (DuckDB only) and return the rows."""
         return self.con.con.execute(sql).df()
 
+    def count(self, sql: str) -> pd.DataFrame:
+        """Run a measure's counting query (DuckDB only), its joins in the order written, and return the rows.
+
+        A counting query joins a stored frame to feature tables, one left join each: building each join's hash
+        table from the narrow feature table (as written) keeps memory flat. DuckDB's optimiser, misjudging the
+        size of a chain of joins, instead builds on the growing, ever wider frame, and at 4,000,000 patients spills:
+        ``hyp008`` took 24 s against 12 s as written, ``pincer_a`` 12 s against 8 s.
+        """
+        raw = self.con.con
+        raw.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+        try:
+            return raw.execute(sql).df()
+        finally:
+            raw.execute("RESET disabled_optimizers")
+
     def close(self) -> None:
         for item in self._cleanup:
             item.cleanup()
