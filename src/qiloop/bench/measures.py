@@ -90,7 +90,10 @@ def _child(target: Any, *args: Any) -> Any:
     """Run ``target(*args)`` in a fresh process; return (its result, its peak RSS in bytes)."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
-        return pool.apply(_measured, (target, *args))
+        result = pool.apply(_measured, (target, *args))
+        pool.close()  # leaving the block alone terminates the pool, and the semaphores it leaks are then reported
+        pool.join()
+    return result
 
 
 def _measured(target: Any, *args: Any) -> tuple[Any, int]:
