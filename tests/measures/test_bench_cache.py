@@ -25,3 +25,18 @@ def test_the_cached_store_is_named_by_the_generator_and_reused(tmp_path, capsys)
     stale.parent.mkdir()
     stale.write_bytes(b"not a store")
     assert prepare_store(300, tmp_path, seed=4).parent.name == f"measures-300-seed4-{fingerprint}"
+
+
+def test_bench_measures_prints_its_figures_and_the_pandas_counts_agree(tmp_path, capsys, monkeypatch):
+    """The whole command on a tiny network: every line of figures, and qiloop's counts equal the pandas version's."""
+    from qiloop.cli import main
+
+    monkeypatch.delenv("QILOOP_PROFILE", raising=False)
+    code = main(["bench", "measures", "--patients", "400", "--months", "3", "--cache", str(tmp_path), "--seed", "5"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "store file read once before timing" in out
+    assert "library: 38 measures × 3 months in " in out
+    assert "floor: one aggregate scan of clinical_events + medications" in out
+    assert "pincer_a + copd010 + dna_rate: qiloop" in out
+    assert "counts identical" in out

@@ -275,7 +275,7 @@ class Compiler:
         return self.store.materialize(f"qiloop_frame_{self._frames}", frame)
 
     def _relevant_rows(self, measures: list[m.Measure]) -> dict[str, ir.Table]:
-        """Event rows with any code some measure uses (one scan of each event table per run)."""
+        """Event rows with any code some measure uses (one scan of each event table per run), codes as code ids."""
         codes: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
         need_appointments = False
         for measure in measures:
@@ -293,7 +293,7 @@ class Compiler:
         out: dict[str, ir.Table] = {}
         for table, column in (("clinical_events", "snomedct_code"), ("medications", "dmd_code")):
             if codes[table]:
-                out[table] = self.code_lists.rows_with(self.store.table(table), column, frozenset(codes[table]))
+                out[table] = self.code_lists.with_code_ids(self.store.table(table), column, frozenset(codes[table]))
         if need_appointments:
             t = self.store.table("appointments")
             out["appointments"] = t.select(
@@ -385,7 +385,7 @@ class Compiler:
             frame = self._or_candidates(measure.denominator, population_filter, dated)
         else:
             frame = population_filter(self._frame(None, reference_dates=dated, pruned_by=prefilter))
-        scope = drivers[0] if len(drivers) == 1 else None
+        scope = _only(drivers)
         frame, names = self._with_features(frame, measure.nodes(), names, scope)
         expr = _Expressions(frame, names)
         den = expr.value(measure.denominator)
@@ -467,7 +467,7 @@ class Compiler:
                 else:
                     everyone = self._frame(None, reference_dates=_dated([node]), pruned_by=prefilter)
                     frame = self._population_filter(everyone, prefilter)
-                scope = drivers[0] if len(drivers) == 1 else None
+                scope = _only(drivers)
                 frame, names = self._with_features(frame, [node], names, scope)
                 keys = frame.filter(_Expressions(frame, names).value(node)).select(*columns)
                 if len(drivers) != 1:
@@ -744,7 +744,7 @@ def _scope_plan(measures: list[m.Measure]) -> dict[m.Node, m.Node]:
                 where(branch)
             return
         drivers = _drivers(node)
-        use(node, drivers[0] if len(drivers) == 1 else None)
+        use(node, _only(drivers))
 
     for measure in measures:
         den, num = measure.denominator, measure.numerator
@@ -760,10 +760,15 @@ def _scope_plan(measures: list[m.Measure]) -> dict[m.Node, m.Node]:
                 use(num, None)
             continue
         drivers = _drivers(den)
-        scope = drivers[0] if len(drivers) == 1 and not _nested_counts(den, num) else None
+        scope = None if _nested_counts(den, num) else _only(drivers)
         for node in measure.nodes():
             use(node, scope)
     return {f: next(iter(s)) for f, s in uses.items() if len(s) == 1 and None not in s}
+
+
+def _only(drivers: list[m.Node]) -> m.Node | None:
+    """The driving feature when there is exactly one (the scope of the features joined to its rows)."""
+    return drivers[0] if len(drivers) == 1 else None
 
 
 def _distinct_union(tables: list[ir.Table]) -> ir.Table:
