@@ -763,7 +763,12 @@ def _scope_plan(measures: list[m.Measure]) -> dict[m.Node, m.Node]:
         scope = None if _nested_counts(den, num) else _only(drivers)
         for node in measure.nodes():
             use(node, scope)
-    return {f: next(iter(s)) for f, s in uses.items() if len(s) == 1 and None not in s}
+    plan: dict[m.Node, m.Node] = {}
+    for feature, scopes in uses.items():
+        (scope, *others) = scopes
+        if scope is not None and not others:
+            plan[feature] = scope
+    return plan
 
 
 def _only(drivers: list[m.Node]) -> m.Node | None:
