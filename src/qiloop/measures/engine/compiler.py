@@ -31,7 +31,14 @@ import ibis.expr.types as ir
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
 from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
-from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder, Positions, continuity_index
+from qiloop.measures.engine.features import (
+    KEYS,
+    CodeLists,
+    FeatureBuilder,
+    Positions,
+    continuity_index,
+    in_part,
+)
 from qiloop.measures.engine.store import Store
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
@@ -538,7 +545,7 @@ class Compiler:
                 totals = self.features.totals_expression(num.query, (k, parts))
                 spans = self.spans
                 if parts > 1:
-                    spans = spans.filter(((spans.patient_id % parts) + parts) % parts == k)
+                    spans = spans.filter(in_part(spans, (k, parts)))
                 rows = self._frame(totals, "n", "squares", "top", spans=spans)
                 sums = rows.group_by(groups).aggregate(
                     upc=continuity_index("upc", rows).sum(),

@@ -144,6 +144,12 @@ def _steps(ranges: ir.Table, keys: list[str], values: dict[str, Any], last: int)
     return steps.select(*keys, *values, lo=steps.at, hi=steps.upto.fill_null(last))
 
 
+def in_part(rows: ir.Table, part: tuple[int, int]) -> ir.BooleanValue:
+    """Whether a row's patient is in part k of ``part`` = (k, parts): patient id modulo parts is k (ids may be < 0)."""
+    k, parts = part
+    return ((rows.patient_id % parts) + parts) % parts == k
+
+
 def clinician_totals(pieces: ir.Table) -> ir.Table:
     """n, Σ nⱼ² and max nⱼ per patient and interval where n ≥ 2, from clinician pieces expanded to intervals."""
     per = expand(pieces, "patient_id", "nj")
@@ -347,10 +353,9 @@ class FeatureBuilder:
 
     def clinician_pieces(self, q: m.AppointmentQuery, part: tuple[int, int] = (0, 1)) -> ir.Table:
         """(patient_id, clinician_id, lo, hi, nj): each clinician's count nⱼ as constant pieces (nⱼ ≥ 1 only)."""
-        k, parts = part
-        if parts > 1:
+        if part[1] > 1:
             named = self._named(q)
-            named = named.filter(((named.patient_id % parts) + parts) % parts == k)  # ids may be negative
+            named = named.filter(in_part(named, part))
         else:
             rows = self._appointment_rows(q)
             named = rows.filter(rows.clinician_id.notnull())
