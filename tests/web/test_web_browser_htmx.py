@@ -20,14 +20,14 @@ def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_univers
     page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
     with page.expect_response(lambda r: "topic=access_continuity" in r.url and r.request.headers.get("hx-request")):
         page.get_by_label("Topic").select_option("access_continuity")
-    page.wait_for_function("document.querySelectorAll('#chart-grid h2').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#chart-grid h2').length === 1")
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("#chart-grid h2").inner_text() == "Access and continuity"
     in_topic = sum(m.topic == "access_continuity" for m in all_measures().values())
     assert page.locator("#grid-status").inner_text() == f"Showing {in_topic} measures about access and continuity."
     assert "topic=access_continuity" in page.url  # pushed: the filtered view can be bookmarked and shared
     page.wait_for_function(
-        "[...document.querySelectorAll('#chart-grid [data-vega-spec]')].every(e => e.querySelector('svg'))"
+        "() => [...document.querySelectorAll('#chart-grid [data-vega-spec]')].every(e => e.querySelector('svg'))"
     )
     assert page.problems == []  # no console errors: nothing the Content-Security-Policy blocked
     assert serious_violations(page, base) == []
