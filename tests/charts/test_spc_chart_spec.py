@@ -36,7 +36,7 @@ def layer_with(spec: dict, field: str, mark: str = "line") -> list[dict]:
 
 def test_spec_compiles_with_vega_lite(improving) -> None:
     spec = spc_chart_spec(improving, title="Reviews done", y_label="Reviews")
-    assert spec["$schema"].endswith("vega-lite/v5.json")
+    assert spec["$schema"].endswith("vega-lite/v6.json")
     vega = to_vega(spec)
     assert vega["$schema"].startswith("https://vega.github.io/schema/vega/")
     assert vega["marks"]
