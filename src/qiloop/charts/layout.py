@@ -10,8 +10,8 @@
 * :func:`clip` — a value (a limit, a target) moved into those bounds, so no line is drawn outside them;
 * :func:`wrap` — a title or subtitle broken into lines that fit the chart's width;
 * :func:`label_layers` — vertical-rule labels (PDSA cycles, changes, phases) kept inside the plot:
-  each is cut (with "…") at the next label in its row or the plot's edge, and labels in the right half
-  of the plot run leftwards from their rule. The limits are Vega expressions of the plot's ``width``,
+  each is cut (with "…") at the next label in its row or the plot's edge, and a label near the right
+  edge runs leftwards from its rule. The limits are Vega expressions of the plot's ``width``,
   so they hold when a page sizes the chart to its column.
 
 Widths are in pixels; the character widths are estimates for Vega's default sans-serif font.
@@ -124,6 +124,14 @@ def tick_label_expr(span: float, kind: str) -> str:
     return f"format(datum.value, ',.{decimals(span)}~f')"
 
 
+def format_value(value: float, kind: str) -> str:
+    """A value in words as its axis shows it: "80%" for percent and proportion, "1,200" otherwise."""
+    if kind == "proportion":
+        value *= 100
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text + "%" if kind in ("percent", "proportion") else text
+
+
 def wrap(text: str, width_px: float, font_px: float) -> list[str]:
     """``text`` broken into lines no wider than ``width_px`` (estimated: 0.58 em per character)."""
     chars = max(12, int(width_px / (font_px * 0.58)))
@@ -146,6 +154,10 @@ def fraction(value: Any, x_type: str, domain: Sequence[Any]) -> float:
     return 0.0 if hi == lo else (point - lo) / (hi - lo)
 
 
+#: A row's last label runs leftwards from its rule when the rule is within this fraction of the right edge.
+LEFTWARDS_WITHIN = 0.2
+
+
 def label_layers(
     values: list[dict[str, Any]],
     x_enc: dict[str, Any],
@@ -159,8 +171,9 @@ def label_layers(
     """One text layer per label in ``values`` (dicts with ``x``, ``label`` and ``row``), kept inside the plot.
 
     ``y`` is the mark's y for row 0 (a number or ``{"expr": ...}``); each further row is 13 px lower.
-    A label left of the middle runs right from its rule, up to the next label in its row (or the plot's
-    right edge); the last label of a row right of the middle runs left, up to halfway to the label before.
+    A label runs right from its rule, up to the next label in its row (or the plot's right edge); the
+    last label of a row, when its rule is in the plot's last fifth, runs left instead, up to halfway to
+    the label before.
     """
     x_type = x_enc["type"]
     layers = []
@@ -168,13 +181,13 @@ def label_layers(
         in_row = sorted((v for v in values if v["row"] == row), key=lambda v: fraction(v["x"], x_type, domain))
         spots = [fraction(v["x"], x_type, domain) for v in in_row]
         for i, (value, at) in enumerate(zip(in_row, spots, strict=True)):
-            leftwards = i == len(in_row) - 1 and at > 0.5
+            leftwards = i == len(in_row) - 1 and 1 - at < LEFTWARDS_WITHIN
             if leftwards:
                 start = (spots[i - 1] + at) / 2 if i else 0.0
                 room = at - start
             else:
                 nxt = spots[i + 1] if i + 1 < len(spots) else 1.0
-                is_last_before_leftwards = i + 1 == len(in_row) - 1 and spots[-1] > 0.5
+                is_last_before_leftwards = i + 1 == len(in_row) - 1 and 1 - spots[-1] < LEFTWARDS_WITHIN
                 end = (at + nxt) / 2 if is_last_before_leftwards else nxt
                 room = end - at
             mark: dict[str, Any] = {

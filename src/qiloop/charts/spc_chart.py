@@ -113,9 +113,9 @@ def spc_chart_spec(
             "encoding": {"x": x_enc, "y": {**y_enc, "field": "y", "title": y_title}},
         }
     )
-    layers.append(_points_layer(x_enc, y_enc, y_title, width, legend))
+    layers.append(_points_layer(x_enc, y_enc, y_title, legend))
     if target is not None:
-        layers += _target_layers(target, y_enc)
+        layers += _target_layers(target, y_enc, kind)
     layers += _phase_layers(records, x_enc, x_domain)
     # annotations and markers share three rows of labels, numbered from left to right
     for row, value in enumerate(sorted(notes + placed, key=lambda v: layout.fraction(v["x"], x_type, x_domain))):
@@ -134,7 +134,7 @@ def spc_chart_spec(
         "description": chart_text_alternative(result, measure=title or y_label, markers=checked_markers),
         "title": {
             "text": layout.wrap(heading, width, TITLE_FONT),
-            "subtitle": [line for badge in icon_badges(summary) for line in layout.wrap(badge, width, SUBTITLE_FONT)],
+            "subtitle": _subtitle_lines(icon_badges(summary), width),
             "fontSize": TITLE_FONT,
             "subtitleFontSize": SUBTITLE_FONT,
         },
@@ -144,6 +144,17 @@ def spc_chart_spec(
         "layer": layers,
         "config": {"view": {"stroke": None}, "axis": {"grid": False}},
     }
+
+
+def _subtitle_lines(badges: list[str], width: int) -> list[str]:
+    """The icon badges as lines that fit ``width``: one line, or one per badge ("Variation: …", "Assurance: …")."""
+    lines = []
+    for badge in badges:
+        fitted = layout.wrap(badge, width, SUBTITLE_FONT)
+        if len(fitted) > 1:
+            fitted = [line for part in badge.split(" · ") for line in layout.wrap(part, width, SUBTITLE_FONT)]
+        lines += fitted
+    return lines
 
 
 #: Rows of marker and annotation labels at the top of the plot.
@@ -261,9 +272,7 @@ def _limit_layers(records: list[dict[str, Any]], x_enc: dict[str, Any], y_enc: d
     return layers
 
 
-def _points_layer(
-    x_enc: dict[str, Any], y_enc: dict[str, Any], y_title: str, width: int, legend: bool
-) -> dict[str, Any]:
+def _points_layer(x_enc: dict[str, Any], y_enc: dict[str, Any], y_title: str, legend: bool) -> dict[str, Any]:
     domain = list(VARIATION_COLOURS)
     return {
         "mark": {"type": "point", "filled": True, "size": 55},
@@ -274,7 +283,7 @@ def _points_layer(
                 "field": "variation",
                 "type": "nominal",
                 "scale": {"domain": domain, "range": [VARIATION_COLOURS[v] for v in domain]},
-                "legend": _legend(width) if legend else None,
+                "legend": _legend() if legend else None,
             },
             "opacity": {"condition": {"test": "datum.excluded", "value": 0.35}, "value": 1},
             "tooltip": [
@@ -291,14 +300,15 @@ def _points_layer(
 LEGEND_ENTRY_PX = 190
 
 
-def _legend(width: int) -> dict[str, Any]:
-    """Below the plot, in as many columns as fit the width (one under another on a phone)."""
+def _legend() -> dict[str, Any]:
+    """Below the plot, in as many columns as fit its width (one under another on a phone)."""
     return {
         "title": "Variation",
         "orient": "bottom",
         "direction": "horizontal",
-        "columns": max(1, min(len(VARIATION_COLOURS), width // LEGEND_ENTRY_PX)),
-        "labelLimit": max(60, width - 30),
+        # an expression of the plot's width, so it still fits when a page sizes the chart to its column
+        "columns": {"expr": f"max(1, min({len(VARIATION_COLOURS)}, floor(width / {LEGEND_ENTRY_PX})))"},
+        "labelLimit": LEGEND_ENTRY_PX - 25,
         "labelExpr": _legend_label_expr(),
     }
 
@@ -308,8 +318,9 @@ def _legend_label_expr() -> str:
     return f"{cases} : datum.value"
 
 
-def _target_layers(target: float, y_enc: dict[str, Any]) -> list[dict[str, Any]]:
-    data = {"values": [{"target": target, "label": f"Target {format_number(target)}"}]}
+def _target_layers(target: float, y_enc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    shown = layout.format_value(target, kind) if kind in ("percent", "proportion") else format_number(target)
+    data = {"values": [{"target": target, "label": f"Target {shown}"}]}
     y = {**y_enc, "field": "target"}
     return [
         {
