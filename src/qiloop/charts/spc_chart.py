@@ -142,7 +142,7 @@ def spc_chart_spec(
         "height": height,
         "data": {"values": records},
         "layer": layers,
-        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+        "config": {"view": {"stroke": None}, "axis": {"grid": False}, "legend": dict(LEGEND_CONFIG)},
     }
 
 
@@ -273,18 +273,26 @@ def _limit_layers(records: list[dict[str, Any]], x_enc: dict[str, Any], y_enc: d
 
 
 def _points_layer(x_enc: dict[str, Any], y_enc: dict[str, Any], y_title: str, legend: bool) -> dict[str, Any]:
-    domain = list(VARIATION_COLOURS)
+    classes = list(VARIATION_COLOURS)
+    colour: dict[str, Any] = {
+        # coloured by the class's words, so the legend needs no label expression and its look can live in
+        # config.legend (which a page that shows its own key replaces with {"disable": true})
+        "field": "variation_label",
+        "type": "nominal",
+        "title": "Variation",
+        "scale": {
+            "domain": [VARIATION_LABELS[v] for v in classes],
+            "range": [VARIATION_COLOURS[v] for v in classes],
+        },
+    }
+    if not legend:
+        colour["legend"] = None
     return {
         "mark": {"type": "point", "filled": True, "size": 55},
         "encoding": {
             "x": x_enc,
             "y": {**y_enc, "field": "y", "title": y_title},
-            "color": {
-                "field": "variation",
-                "type": "nominal",
-                "scale": {"domain": domain, "range": [VARIATION_COLOURS[v] for v in domain]},
-                "legend": _legend() if legend else None,
-            },
+            "color": colour,
             "opacity": {"condition": {"test": "datum.excluded", "value": 0.35}, "value": 1},
             "tooltip": [
                 {"field": "x", "type": x_enc["type"], "title": x_enc.get("title") or "x"},
@@ -299,23 +307,15 @@ def _points_layer(x_enc: dict[str, Any], y_enc: dict[str, Any], y_title: str, le
 #: Pixels one legend entry needs ("Special cause: improvement" at 11 px and its symbol).
 LEGEND_ENTRY_PX = 190
 
-
-def _legend() -> dict[str, Any]:
-    """Below the plot, in as many columns as fit its width (one under another on a phone)."""
-    return {
-        "title": "Variation",
-        "orient": "bottom",
-        "direction": "horizontal",
-        # an expression of the plot's width, so it still fits when a page sizes the chart to its column
-        "columns": {"expr": f"max(1, min({len(VARIATION_COLOURS)}, floor(width / {LEGEND_ENTRY_PX})))"},
-        "labelLimit": LEGEND_ENTRY_PX - 25,
-        "labelExpr": _legend_label_expr(),
-    }
-
-
-def _legend_label_expr() -> str:
-    cases = " : ".join(f"datum.value == '{key}' ? '{label}'" for key, label in VARIATION_LABELS.items())
-    return f"{cases} : datum.value"
+#: The colour legend: below the plot, in as many columns as fit its width (one under another on a
+#: phone); the columns are an expression of the plot's width, so they still fit when a page sizes the
+#: chart to its column.
+LEGEND_CONFIG: dict[str, Any] = {
+    "orient": "bottom",
+    "direction": "horizontal",
+    "columns": {"expr": f"max(1, min({len(VARIATION_COLOURS)}, floor(width / {LEGEND_ENTRY_PX})))"},
+    "labelLimit": LEGEND_ENTRY_PX - 25,
+}
 
 
 def _target_layers(target: float, y_enc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
