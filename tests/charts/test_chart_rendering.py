@@ -67,6 +67,14 @@ def card(width: int) -> dict[str, Any]:
     return page_spec(json.loads(chart.spec_json), width)
 
 
+def zero_card(width: int) -> dict[str, Any]:
+    """A card whose every month is 0% (a PINCER measure with no hazard): the case that drew "0.000000"."""
+    series = pd.DataFrame({"interval_start": MONTHS, "ratio": [0.0] * len(MONTHS)})
+    chart = measure_chart(all_measures()["pincer_a"], series, element_id="zero", small=True)
+    assert chart is not None
+    return page_spec(json.loads(chart.spec_json), width)
+
+
 def measure_page(width: int) -> dict[str, Any]:
     """The measure page: a high-is-good percentage near 100%, so its upper limit is above 100% before clipping."""
     random = rng()
@@ -190,6 +198,7 @@ def cli_export(width: int) -> dict[str, Any]:
 KINDS: dict[str, tuple[Callable[[int], dict[str, Any]], str | None]] = {
     # kind: (builder, what the y values are: "percent", "proportion", "non-negative" or None)
     "card": (card, "percent"),
+    "zero-card": (zero_card, "percent"),
     "rate-card": (rate_card, "non-negative"),
     "measure": (measure_page, "percent"),
     "funnel": (network_funnel, "percent"),
@@ -197,7 +206,7 @@ KINDS: dict[str, tuple[Callable[[int], dict[str, Any]], str | None]] = {
     "qi-time": (qi_time, "non-negative"),
     "export": (cli_export, "proportion"),
 }
-TIME_AXIS_KINDS = {"card", "rate-card", "measure", "project", "qi-time", "export"}
+TIME_AXIS_KINDS = {"card", "zero-card", "rate-card", "measure", "project", "qi-time", "export"}
 CASES = [(kind, width) for kind in KINDS for width in WIDTHS]
 
 #: The funnel's spec (qiloop/charts/funnel_chart.py) is being reworked on another branch (`funnels`, issue 13
