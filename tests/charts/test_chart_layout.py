@@ -48,6 +48,9 @@ def test_counts_and_rates_never_go_below_0_but_values_may() -> None:
         (0.3, "proportion", "format(datum.value, '.0~%')"),
         (0.02, "proportion", "format(datum.value, '.1~%')"),
         (1200, "count", "format(datum.value, ',.0~f')"),
+        (5, "value", "format(datum.value, ',.0~f')"),
+        (4.9, "value", "format(datum.value, ',.1~f')"),
+        (0.003, "value", "format(datum.value, ',.4~f')"),
     ],
 )
 def test_tick_labels_have_the_decimals_the_span_needs(span, kind, expr) -> None:

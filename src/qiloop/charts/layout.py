@@ -107,12 +107,11 @@ def value_scale(values: Sequence[float | None], kind: str) -> tuple[dict[str, An
 
 
 def decimals(span: float) -> int:
-    """Decimals a tick label needs on an axis spanning ``span`` (in the units shown)."""
-    if span >= 5:
+    """Decimals a tick label needs on an axis spanning ``span`` (in the units shown): ticks are about a
+    fifth of the span apart, so 0 from a span of 5, 1 from 0.5, 2 from 0.05, and so on."""
+    if not span > 0:
         return 0
-    if span >= 0.5:
-        return 1
-    return 2
+    return max(0, -math.floor(math.log10(span / 5)))
 
 
 def tick_label_expr(span: float, kind: str) -> str:
