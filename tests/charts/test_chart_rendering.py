@@ -11,7 +11,8 @@ rendered through vl-convert to PNG and SVG. Checks:
   ("0.000000");
 * percentage charts: the y axis runs within 0–100% (read from the rendered ticks' positions);
   counts and rates: never below 0;
-* in Chromium (Playwright, skipped without it): every text lies inside the SVG; marker, annotation and
+* in Chromium (Playwright, skipped without it): every text lies inside the SVG (nothing cut off at
+  any side, the legend included); marker, annotation and
   phase labels lie inside the plot; no two texts overlap (their boxes as the browser draws them).
 
 ``QILOOP_CHART_PNGS=DIR`` keeps the PNGs (and SVGs) there for people to look at.
@@ -411,6 +412,7 @@ BOXES = """() => {
     .map((line) => line.getBoundingClientRect())[0];
   return {
     width: origin.width,
+    height: origin.height,
     plot: plot ? {left: plot.left - origin.left, right: plot.right - origin.left} : null,
     texts: [...svg.querySelectorAll('text')]
       .filter((t) => t.textContent.trim() && t.getAttribute('opacity') !== '0' && !t.closest('title'))
@@ -445,8 +447,10 @@ def boxes(rendered) -> dict[tuple[str, int], dict[str, Any]]:
 @pytest.mark.parametrize(("kind", "width"), cases(funnel_pending=(375,)))
 def test_every_text_lies_inside_the_picture(boxes, kind, width) -> None:
     laid = boxes[(kind, width)]
-    outside = [t["text"] for t in laid["texts"] if t["left"] < -0.5 or t["right"] > laid["width"] + 0.5]
-    assert outside == [], f"{kind} at {width} px: text outside the {laid['width']:.0f} px picture"
+    across = [t["text"] for t in laid["texts"] if t["left"] < -0.5 or t["right"] > laid["width"] + 0.5]
+    assert across == [], f"{kind} at {width} px: text outside the {laid['width']:.0f} px picture"
+    down = [t["text"] for t in laid["texts"] if t["top"] < -0.5 or t["bottom"] > laid["height"] + 0.5]
+    assert down == [], f"{kind} at {width} px: text below or above the {laid['height']:.0f} px picture (cut off)"
 
 
 @pytest.mark.parametrize(("kind", "width"), [(k, w) for k, w in CASES if k in ("project", "export")])

@@ -65,7 +65,7 @@ def test_the_legend_sits_below_in_columns_that_fit_and_a_page_can_turn_it_off(im
     spec = spc_chart_spec(improving, width=600)
     assert spec["config"]["legend"]["orient"] == "bottom"
     for width, rows in ((600, 2), (300, 4)):
-        svg = to_svg({**spec, "width": width})
+        svg = to_svg(spc_chart_spec(improving, width=width))
         legend = svg[svg.index('aria-roledescription="legend"') :]
         # each entry is a group placed at (x, y) inside the legend: count the distinct rows
         entries = re.findall(

@@ -8,7 +8,8 @@
   plot is too narrow for them all (a Vega expression of the plot's width, so it holds when a page
   sizes the chart to its column);
 * y tick labels with only the decimals the figures need;
-* the legend sits below the plot, in columns that fit the width.
+* the legend sits below the plot, in columns that fit the width (one entry under another when the
+  width is a page's column, which may be a phone's).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from qiloop.charts import layout
 from qiloop.charts.palette import VEGA_LITE_SCHEMA
 
 #: Pixels one month label needs on the axis ("Sep 2026" at 11 px and a gap).
-MONTH_LABEL_PX = 62
+MONTH_LABEL_PX = 56
 #: Pixels one legend entry needs ("Patient representative" at 12 px and its symbol).
 LEGEND_ENTRY_PX = 180
 
@@ -67,11 +68,9 @@ def monthly_stacked_bar_spec(
     ]
     totals = [sum(values.get((month, label), 0) for label, _colour in groups) for month in months]
     scale, axis = layout.value_scale([0.0, *totals], "count")
-    legend_columns: Any = (
-        max(1, min(len(groups), width // LEGEND_ENTRY_PX))
-        if isinstance(width, int)
-        else {"expr": f"max(1, min({len(groups)}, floor(width / {LEGEND_ENTRY_PX})))"}
-    )
+    # Columns as a number: Vega sizes the picture before a columns expression takes effect, and then cuts
+    # the legend off. A page's column may be a phone's, so "container" gets one entry under another.
+    legend_columns = max(1, min(len(groups), width // LEGEND_ENTRY_PX)) if isinstance(width, int) else 1
     spec: dict[str, Any] = {
         "$schema": VEGA_LITE_SCHEMA,
         "description": description,

@@ -142,7 +142,7 @@ def spc_chart_spec(
         "height": height,
         "data": {"values": records},
         "layer": layers,
-        "config": {"view": {"stroke": None}, "axis": {"grid": False}, "legend": dict(LEGEND_CONFIG)},
+        "config": {"view": {"stroke": None}, "axis": {"grid": False}, "legend": legend_config(width)},
     }
 
 
@@ -307,15 +307,20 @@ def _points_layer(x_enc: dict[str, Any], y_enc: dict[str, Any], y_title: str, le
 #: Pixels one legend entry needs ("Special cause: improvement" at 11 px and its symbol).
 LEGEND_ENTRY_PX = 190
 
-#: The colour legend: below the plot, in as many columns as fit its width (one under another on a
-#: phone); the columns are an expression of the plot's width, so they still fit when a page sizes the
-#: chart to its column.
-LEGEND_CONFIG: dict[str, Any] = {
-    "orient": "bottom",
-    "direction": "horizontal",
-    "columns": {"expr": f"max(1, min({len(VARIATION_COLOURS)}, floor(width / {LEGEND_ENTRY_PX})))"},
-    "labelLimit": LEGEND_ENTRY_PX - 25,
-}
+
+def legend_config(width: int) -> dict[str, Any]:
+    """The colour legend: below the plot, in as many columns as fit ``width`` (one under another on a phone).
+
+    The columns are a number, not an expression of the width: Vega sizes the picture before such an
+    expression takes effect and then cuts the legend off. A page that sizes the chart to its column
+    shows its own key instead and turns the legend off (``config.legend = {"disable": true}``).
+    """
+    return {
+        "orient": "bottom",
+        "direction": "horizontal",
+        "columns": max(1, min(len(VARIATION_COLOURS), width // LEGEND_ENTRY_PX)),
+        "labelLimit": LEGEND_ENTRY_PX - 25,
+    }
 
 
 def _target_layers(target: float, y_enc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
