@@ -54,8 +54,9 @@ def _serve(argv: list[str]) -> int:
             "  python -m qiloop_web load_organisations var/demo/extract/practices.parquet   (made by `qiloop demo`)\n"
             "  python -m qiloop_web demo_accounts"
         )
-    from qiloop_web.startup import draw_charts
+    from qiloop_web.startup import close_interrupted_imports, draw_charts
 
+    close_interrupted_imports()
     draw_charts()
     print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)", flush=True)
     return run_server(args.port)

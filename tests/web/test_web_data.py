@@ -317,3 +317,26 @@ def test_imports_into_one_store_wait_for_each_other(tmp_path):
     worker.join(timeout=10)
     status = imports.read_status(job)
     assert status["state"] == "failed" and "is not there any more" in status["message"]
+
+
+def test_at_start_an_interrupted_import_ends_failed_with_the_store_put_back_and_an_audit_event(
+    universe, data_settings, settings
+):
+    from qiloop_web.dashboard.actions import end_interrupted_imports
+
+    store, computed = data_settings
+    before = sha(store)
+    job = imports.new_job(Path(settings.VAR_DIR) / "imports", organisation="QICB")
+    kept = store.with_name(f".{store.name}.before-{job.name}")
+    shutil.copy(store, kept)  # what a job keeps while it runs
+    store.write_bytes(b"a store half way through an import")
+    imports.write_status(job, state="running", step=imports.STEPS[4])
+
+    assert end_interrupted_imports() == 1
+
+    assert sha(store) == before and not kept.exists()
+    assert imports.read_status(job)["state"] == "failed"
+    event = AuditEvent.objects.get(action="data.import_interrupted", target_id=job.name)
+    assert event.organisation_code == "QICB" and event.detail["store_restored"] is True
+    assert computed  # the measures are recomputed from the store put back
+    assert end_interrupted_imports() == 0

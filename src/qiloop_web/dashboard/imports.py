@@ -257,7 +257,7 @@ def _run_steps(
         on_finish(False, message)
         return False
     finally:
-        shutil.rmtree(job / "extract", ignore_errors=True)
+        _remove_leftovers(job)
         if before is not None:
             before.unlink(missing_ok=True)
     scope = f" for practice {result.practice_id} (the other practices' records are unchanged)" if one_practice else ""
@@ -266,6 +266,59 @@ def _run_steps(
     )
     on_finish(True, "")
     return True
+
+
+def _remove_leftovers(job: Path) -> None:
+    """The unpacked extract and the uploaded zip go as soon as the import ends, whichever way it ended."""
+    shutil.rmtree(job / "extract", ignore_errors=True)
+    (job / "upload.zip").unlink(missing_ok=True)
+
+
+def recover_interrupted(imports_dir: Path, store: Path) -> list[tuple[Path, str]]:
+    """Jobs left "queued" or "running" by a server that stopped (killed, crashed, powered off) end as failed.
+
+    For each: the store as it was before the job is put back (a job keeps the old store under a second name
+    until it ends), its status says what happened, and the uploaded zip and unpacked extract are removed;
+    build folders that killed imports left beside the store are removed too. Runs only when no import
+    holds the store's import lock (an import running in another process is left alone). Returns
+    (job, message) for each job it ended.
+    """
+    from qiloop.records.store import remove_abandoned_builds
+
+    ended: list[tuple[Path, str]] = []
+    if not store.parent.is_dir():
+        return ended
+    with (store.parent / f".{store.name}.import-lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return ended  # an import is running now: nothing here is abandoned
+        try:
+            for job in sorted(p for p in imports_dir.glob("*") if p.is_dir() and JOB_NAME.fullmatch(p.name)):
+                status = read_status(job)
+                kept = store.with_name(f".{store.name}.before-{job.name}")
+                if status.get("state") in ("queued", "running"):
+                    message = _interrupted(job, status, store, kept)
+                    write_status(job, state="failed", message=message)
+                    ended.append((job, message))
+                else:
+                    kept.unlink(missing_ok=True)
+                _remove_leftovers(job)
+            remove_abandoned_builds(store.parent)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return ended
+
+
+def _interrupted(job: Path, status: dict[str, Any], store: Path, kept: Path) -> str:
+    step = status.get("step") or "waiting to start"
+    message = f"{step}: interrupted (the workbench stopped before the import finished)"
+    if kept.is_file():
+        if not store.exists() or not os.path.samefile(kept, store):
+            os.replace(kept, store)
+            return message + "; the analytics store was put back as it was"
+        kept.unlink()
+    return message + "; the analytics store was not changed"
 
 
 def start_in_background(job: Path, **kwargs: Any) -> threading.Thread:
