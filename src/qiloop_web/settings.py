@@ -97,8 +97,13 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 
 # Sign-in lock-out: this many failures for one e-mail address within the window lock it for the window.
-QILOOP_SIGN_IN_MAX_FAILURES = 5
-QILOOP_SIGN_IN_LOCKOUT_MINUTES = 15
+# Sign-in throttling (qiloop_web.accounts.actions.throttle): free failures, then waits of 2, 4, 8 ... seconds.
+QILOOP_SIGN_IN_WINDOW_MINUTES = 60
+QILOOP_SIGN_IN_FREE_FAILURES = 3  # one e-mail address from one network address
+QILOOP_SIGN_IN_FREE_FAILURES_PER_ADDRESS = 10  # any e-mail address from one network address
+QILOOP_SIGN_IN_FREE_FAILURES_PER_ACCOUNT = 10  # one e-mail address from anywhere
+QILOOP_SIGN_IN_MAX_DELAY_SECONDS = 15 * 60
+QILOOP_SIGN_IN_ACCOUNT_MAX_DELAY_SECONDS = 60  # short: failures made elsewhere never lock the owner out
 QILOOP_INVITATION_DAYS = 7
 
 SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day
