@@ -102,7 +102,7 @@ def secret_key(env: Environment, state_dir: Path) -> str:
         if problem:
             raise ImproperlyConfigured(
                 f"SECRET_KEY is too weak for production: {problem}. Make a new one, for example with\n"
-                "  python -c \"import secrets; print(secrets.token_urlsafe(50))\"\nand start again."
+                '  python -c "import secrets; print(secrets.token_urlsafe(50))"\nand start again.'
             )
     if value or env.production:
         return value

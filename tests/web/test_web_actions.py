@@ -23,7 +23,14 @@ def test_every_public_action_takes_keyword_arguments_only_including_by(module):
     for name, function in inspect.getmembers(module, inspect.isfunction):
         if function.__module__ != module.__name__ or name.startswith("_"):
             continue
-        if name in {"normalise_email", "throttle", "delay_after", "find_invitation", "usable_invitation", "grantable_roles"}:
+        if name in {
+            "normalise_email",
+            "throttle",
+            "delay_after",
+            "find_invitation",
+            "usable_invitation",
+            "grantable_roles",
+        }:
             continue  # reads, not writes
         parameters = inspect.signature(function).parameters.values()
         assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in parameters), name

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_username_holds_any_email'),
+        ("accounts", "0002_username_holds_any_email"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signinfailure',
-            name='ip_address',
+            model_name="signinfailure",
+            name="ip_address",
             field=models.GenericIPAddressField(blank=True, db_index=True, null=True),
         ),
     ]
