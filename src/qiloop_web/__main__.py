@@ -110,12 +110,18 @@ def main(argv: list[str] | None = None) -> int:
         # Serving for people to use: no debug pages or per-query bookkeeping unless asked for
         # (`runserver` keeps QILOOP_DEBUG's development default for working on the code).
         os.environ.setdefault("QILOOP_DEBUG", "false")
+    os.umask(0o077)  # before settings make var/: the workbench's files are its own user's alone
     from django.core.exceptions import ImproperlyConfigured
 
     try:
         import django
 
         django.setup()
+        from django.conf import settings
+
+        from qiloop_web.environment import keep_private
+
+        keep_private(Path(settings.VAR_DIR))
         if argv[:1] == ["serve"]:
             return _serve(argv[1:])
         if argv[:1] == ["start"]:

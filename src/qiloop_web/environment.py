@@ -90,6 +90,24 @@ def weak_secret_key(value: str) -> str:
     return ""
 
 
+def keep_private(state_dir: Path) -> None:
+    """Everything the workbench writes is its own user's alone: new files 0600 and folders 0700 (umask 077),
+    and what is already in ``state_dir`` (the database, the analytics store, uploads, caches) made so too."""
+    os.umask(0o077)
+    if not state_dir.is_dir():
+        return
+    state_dir.chmod(0o700)
+    for root, folders, files in os.walk(state_dir):
+        for name in folders:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(0o700)
+        for name in files:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(0o600)
+
+
 def secret_key(env: Environment, state_dir: Path) -> str:
     """SECRET_KEY from the environment; in development, one kept in var/secret_key.
 

@@ -173,8 +173,16 @@ CACHES = {
 QILOOP_WEB_WORKERS = int(ENV.get("QILOOP_WEB_WORKERS") or 3)
 QILOOP_WEB_THREADS = int(ENV.get("QILOOP_WEB_THREADS") or 4)
 
-# The data page imports extracts from folders on the server only under this directory.
-QILOOP_IMPORT_ROOT = Path(ENV.get("QILOOP_IMPORT_ROOT") or VAR_DIR / "imports").resolve()
+# The data page imports extracts from folders on the server only under this directory. It is not where import
+# jobs keep their files (VAR_DIR / "imports"): a folder there could hold another organisation's upload.
+QILOOP_IMPORT_ROOT = Path(ENV.get("QILOOP_IMPORT_ROOT") or VAR_DIR / "import-folders").resolve()
+QILOOP_IMPORT_JOBS_DIR = (VAR_DIR / "imports").resolve()
+
+# The largest extract zip the data page accepts (bytes); a larger extract can be imported from a folder.
+QILOOP_MAX_UPLOAD_BYTES = int(ENV.get("QILOOP_MAX_UPLOAD_BYTES") or 1024**3)
+# Uploads Django spools to disk are readable by the workbench's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGGING = {
     "version": 1,

@@ -91,6 +91,57 @@ def test_unsafe_or_non_zip_uploads_are_refused(tmp_path):
     assert not (tmp_path / "escape.csv").exists()
 
 
+def test_zips_with_too_many_entries_or_a_bomb_are_refused_before_unpacking(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(imports.MAX_ZIP_ENTRIES + 1):
+            archive.writestr(f"table{n}.csv", "a\n")
+    (tmp_path / "many.zip").write_bytes(buffer.getvalue())
+    with pytest.raises(imports.ImportFailed, match="101 entries"):
+        imports.unpack(tmp_path / "many.zip", tmp_path / "out")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("patients.csv", "0" * (20 * 1024**2))  # 20 MB of zeros packs to about 20 KB
+    (tmp_path / "bomb.zip").write_bytes(buffer.getvalue())
+    with pytest.raises(imports.ImportFailed, match="zip bomb"):
+        imports.unpack(tmp_path / "bomb.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_upload_over_the_size_limit_is_refused_with_the_limit(client, universe, measured, settings):
+    settings.QILOOP_MAX_UPLOAD_BYTES = 1024
+    client.force_login(universe.people["icb_analyst"])
+    upload = SimpleUploadedFile("extract.zip", b"x" * 3000, "application/zip")
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"extract": upload})
+    assert response.status_code == 400
+    assert "The zip is 2.9 KB, more than the 1 KB the workbench accepts" in response.content.decode()
+
+
+def test_no_data_page_shows_a_server_path(client, universe, measured, settings, tmp_path):
+    client.force_login(universe.people["icb_analyst"])
+    html = client.get(reverse("dashboard:data", args=["QICB"])).content.decode()
+    for path in (settings.QILOOP_STORE, settings.QILOOP_IMPORT_ROOT, settings.VAR_DIR):
+        assert str(path) not in html
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"folder": str(outside)})
+    assert response.status_code == 400 and str(settings.QILOOP_IMPORT_ROOT) not in response.content.decode()
+
+
+def test_a_folder_among_the_import_jobs_is_refused_even_under_the_import_root(
+    client, universe, data_settings, settings
+):
+    """An administrator who points the import root at var/ must not let one organisation import another's
+    uploaded extract from its job folder."""
+    settings.QILOOP_IMPORT_ROOT = Path(settings.VAR_DIR)
+    job_extract = Path(settings.QILOOP_IMPORT_JOBS_DIR) / "20260101-000000-abcdef" / "extract"
+    job_extract.mkdir(parents=True)
+    client.force_login(universe.people["icb_analyst"])
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"folder": str(job_extract)})
+    assert response.status_code == 400
+    assert "must be inside the import folder" in response.content.decode()
+
+
 def test_the_form_wants_a_zip(client, universe, measured):
     client.force_login(universe.people["icb_analyst"])
     upload = SimpleUploadedFile("extract.csv", b"a,b\n", "text/csv")

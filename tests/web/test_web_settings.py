@@ -86,6 +86,23 @@ def test_production_refuses_a_wildcard_host():
     assert environment.allowed_hosts(development) == ["*"]
 
 
+def test_the_workbench_keeps_its_state_folder_private(tmp_path):
+    """var/ holds the session database, the analytics store and uploads: 0700 folders and 0600 files."""
+    var = tmp_path / "var"
+    (var / "imports" / "job").mkdir(parents=True)
+    (var / "imports" / "job" / "upload.zip").write_bytes(b"zip")
+    (var / "workbench.sqlite3").write_bytes(b"db")
+    for path in (var, var / "imports", var / "imports" / "job"):
+        path.chmod(0o755)
+    for path in (var / "imports" / "job" / "upload.zip", var / "workbench.sqlite3"):
+        path.chmod(0o644)
+    result = run_workbench(["check"], {"QILOOP_VAR_DIR": str(var)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    modes = {p.relative_to(var).as_posix(): p.stat().st_mode & 0o777 for p in [var, *var.rglob("*")]}
+    assert modes["."] == 0o700 and modes["imports"] == 0o700 and modes["imports/job"] == 0o700
+    assert modes["imports/job/upload.zip"] == modes["workbench.sqlite3"] == modes["secret_key"] == 0o600
+
+
 def test_development_keeps_one_secret_key_in_var(tmp_path):
     code = "from django.conf import settings; print(settings.SECRET_KEY)"
     env = {"DJANGO_SETTINGS_MODULE": "qiloop_web.settings"}

@@ -5,8 +5,9 @@ extract and ``status.json`` (state, the step it is on, the message, the
 quality report, and where the extract came from). The job runs in a
 background thread of the server:
 
-1. unpack the zip (refusing absolute paths, ``..``, links and more than
-   ``MAX_UNPACKED_BYTES``), or check the folder is still there (a folder is
+1. unpack the zip (refusing absolute paths, ``..``, links, more than
+   ``MAX_UNPACKED_BYTES`` in all, more than ``MAX_ZIP_ENTRIES`` entries, and an
+   entry that unpacks to more than ``MAX_COMPRESSION_RATIO`` times its size), or check the folder is still there (a folder is
    read where it is, never changed);
 2. the whole network's extract: ``qiloop.records.importer.import_extract``
    into the store; one practice's extract:
@@ -40,6 +41,8 @@ from typing import Any
 from qiloop.errors import QiloopError
 
 MAX_UNPACKED_BYTES = 4 * 1024**3
+MAX_ZIP_ENTRIES = 100  # an extract is six tables; anything with hundreds of entries is not one
+MAX_COMPRESSION_RATIO = 200  # CSV compresses about 5-20 times; a zip bomb thousands of times
 FOLDER_STEP = "checking the folder"
 STEPS = [
     "unpacking the zip",
@@ -122,9 +125,21 @@ def unpack(zip_path: Path, target: Path) -> Path:
         ) from None
     with archive:
         members = archive.infolist()
+        if len(members) > MAX_ZIP_ENTRIES:
+            raise ImportFailed(
+                f"the zip holds {len(members):,} entries, more than the {MAX_ZIP_ENTRIES} an extract can have",
+                hint="zip only the extract's table files",
+            )
         total = sum(m.file_size for m in members)
         if total > MAX_UNPACKED_BYTES:
             raise ImportFailed(f"the zip unpacks to {total:,} bytes, more than the limit of {MAX_UNPACKED_BYTES:,}")
+        for member in members:
+            if member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1) and member.file_size > 1024**2:
+                raise ImportFailed(
+                    f"the zip entry {member.filename!r} unpacks to more than {MAX_COMPRESSION_RATIO} times its "
+                    "packed size, which no extract does (a zip bomb?)",
+                    hint="zip the extract's files again with an ordinary zip tool",
+                )
         for member in members:
             path = Path(member.filename)
             is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
@@ -146,7 +161,7 @@ def source_folder(job: Path, status: dict[str, Any]) -> Path:
         return unpack(job / "upload.zip", job / "extract")
     folder = Path(str(status.get("folder", "")))
     if not folder.is_dir():
-        raise ImportFailed(f"the folder {folder} is not there any more", hint="check the path and import again")
+        raise ImportFailed("the folder given is not there any more", hint="check the path and import again")
     return folder
 
 
@@ -248,7 +263,7 @@ def _run_steps(
         if imported and before is not None:
             os.replace(before, store)  # the store as it was before this import
         if isinstance(problem, QiloopError):
-            message = f"{step}: {problem}"
+            message = f"{step}: {_without_server_paths(str(problem), job, store, status)}"
         else:
             message = f"{step}: an unexpected error ({type(problem).__name__})"
         if imported and before is not None:
@@ -266,6 +281,16 @@ def _run_steps(
     )
     on_finish(True, "")
     return True
+
+
+def _without_server_paths(message: str, job: Path, store: Path, status: dict[str, Any]) -> str:
+    """A message for the job's page: the server's folders named as what they are, not by their paths."""
+    places = [(job / "extract", "the extract"), (job / "upload.zip", "the uploaded zip"), (store, "the store")]
+    if status.get("folder"):
+        places.append((Path(str(status["folder"])), "the folder"))
+    for path, words in sorted(places, key=lambda pair: -len(str(pair[0]))):
+        message = message.replace(str(path), words)
+    return message
 
 
 def _remove_leftovers(job: Path) -> None:
