@@ -209,11 +209,20 @@ def fit_the_universe(store) -> None:
 
 
 def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
-    client, universe, data_settings, import_root
+    client, universe, data_settings, import_root, settings
 ):
+    import duckdb
+
     store, computed = data_settings
     fit_the_universe(store)
     folder = practice_extract_from_store(store, import_root / "A00001-november", "A00001")
+    con = duckdb.connect(str(store))
+    other = con.execute(
+        "SELECT max(patient_id) FROM practice_registrations WHERE practice_id = 'A00002' AND patient_id NOT IN "
+        "(SELECT patient_id FROM practice_registrations WHERE practice_id = 'A00001')"
+    ).fetchone()[0]
+    con.execute("INSERT INTO clinical_events VALUES (?, DATE '2099-01-01', '38341003', NULL)", [other])
+    con.close()
     others = rows_of_other_practices(store, "A00001")
     client.force_login(universe.people["practice_manager"])
     page = client.get(reverse("dashboard:data", args=["A00001"])).content.decode()
@@ -224,6 +233,11 @@ def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
     assert "Import finished" in page and "for practice A00001 (the other practices" in page
     assert rows_of_other_practices(store, "A00001") == others
     assert computed and folder.is_dir()  # the folder is read where it is, not moved or deleted
+    # the quality report is of the practice's own extract: another practice's problem (and patient) is not in it
+    (job,) = imports.recent_jobs(Path(settings.VAR_DIR) / "imports")
+    quality = imports.read_status(job)["quality"]
+    assert "practice's extract" in quality and "in the future" not in quality.lower()
+    assert f"patient_id {other})" not in quality and str(store) not in quality
     started = AuditEvent.objects.get(action="data.import_started")
     assert started.detail["scope"] == "practice" and started.detail["folder"] == str(folder)
     assert started.organisation_code == "A00001"

@@ -252,7 +252,9 @@ def _run_steps(
         imported = True
         step = STEPS[2]
         write_status(job, step=step, rows=result.total_rows)
-        write_status(job, quality=quality_report(store).summary_text())
+        # A practice's import reports on what the practice sent, never on the other practices in the store.
+        report = _practice_quality(extract, job) if one_practice else quality_report(store).summary_text()
+        write_status(job, quality=_without_server_paths(report, job, store, status))
         step = STEPS[3]
         write_status(job, step=step)
         load_organisations(store)
@@ -281,6 +283,19 @@ def _run_steps(
     )
     on_finish(True, "")
     return True
+
+
+def _practice_quality(extract: Path, job: Path) -> str:
+    """The data-quality report of one practice's extract on its own (its ids, its files' rows)."""
+    import tempfile
+
+    from qiloop.records.importer import import_extract
+    from qiloop.records.quality import quality_report
+
+    with tempfile.TemporaryDirectory(prefix=".quality-", dir=job) as folder:
+        part = Path(folder) / "practice.duckdb"
+        import_extract(extract, part)
+        return quality_report(part).summary_text().replace(str(part), "the practice's extract")
 
 
 def _without_server_paths(message: str, job: Path, store: Path, status: dict[str, Any]) -> str:
