@@ -234,7 +234,7 @@ def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
     assert rows_of_other_practices(store, "A00001") == others
     assert computed and folder.is_dir()  # the folder is read where it is, not moved or deleted
     # the quality report is of the practice's own extract: another practice's problem (and patient) is not in it
-    (job,) = imports.recent_jobs(Path(settings.VAR_DIR) / "imports")
+    job = Path(settings.VAR_DIR) / "imports" / response.url.rstrip("/").rsplit("/", 1)[-1]
     quality = imports.read_status(job)["quality"]
     assert "practice's extract" in quality and "in the future" not in quality.lower()
     assert f"patient_id {other})" not in quality and str(store) not in quality
