@@ -34,9 +34,11 @@ def before(results: pd.DataFrame, measure_id: str, practices: list[str]) -> tupl
     """Main before issue 13 (dashboard/network.py at a60cfbd): 12 monthly rows summed, no adjustment."""
     rows = results[(results["measure"] == measure_id) & results["practice_id"].isin(practices)]
     months = sorted(rows["interval_start"].unique())[-12:]
-    totals = rows[rows["interval_start"].isin(months)].groupby("practice_id", as_index=False)[
-        ["numerator", "denominator"]
-    ].sum()
+    totals = (
+        rows[rows["interval_start"].isin(months)]
+        .groupby("practice_id", as_index=False)[["numerator", "denominator"]]
+        .sum()
+    )
     totals["ratio"] = totals["numerator"] / totals["denominator"].where(totals["denominator"] > 0)
     published = apply_disclosure_control(totals).dropna(subset=["numerator", "denominator"])
     published = published[published["denominator"] > 0]
@@ -78,7 +80,9 @@ def table(results: pd.DataFrame) -> pd.DataFrame:
                 "after_outside": _outside(new),
                 "phi": None if new is None else round(new.summary.phi, 2),
                 "p": None if new is None else new.summary.dispersion_p_value,
-                "adjustment": "–" if new is None else (new.model.adjustment if new.summary.overdispersion_applied else "none"),
+                "adjustment": "–"
+                if new is None
+                else (new.model.adjustment if new.summary.overdispersion_applied else "none"),
             }
         )
     return pd.DataFrame(rows)

@@ -110,7 +110,9 @@ def adjustment_caption(summary: Any) -> str:
             return f"Limits widened for overdispersion: additive random effects (τ² = {summary.tau2:.3g})"
         return f"Limits widened for overdispersion: multiplicative (φ = {summary.phi:.2f})"
     if summary.overdispersion != "none" and not math.isnan(summary.phi):
-        return f"Limits not widened: no {'significant ' if summary.phi > 1 else ''}overdispersion (φ = {summary.phi:.2f})"
+        return (
+            f"Limits not widened: no {'significant ' if summary.phi > 1 else ''}overdispersion (φ = {summary.phi:.2f})"
+        )
     return "Limits without overdispersion adjustment"
 
 
@@ -130,7 +132,9 @@ def _points(
             "denominator": float(row["denominator"]),
             "value": _clean(row["value"]),
             "status": HIGHLIGHT if own else (OUTSIDE if outside else INSIDE),
-            "position": f"Outside the {level_label(result.summary.limits[-1])} limits" if outside else "Within the limits",
+            "position": f"Outside the {level_label(result.summary.limits[-1])} limits"
+            if outside
+            else "Within the limits",
         }
         if own or (highlight is None and show_labels and outside):
             point["text"] = label
@@ -301,6 +305,7 @@ def _label_layers(
             "baseline": "middle",
             "dx": 9 if side == "left" else -9,
             "fontSize": LABEL_FONT_SIZE,
+            "aria": False,
         }
         encoding = {"x": x_enc, "y": y_label, "text": {"field": "text"}}
         halo = {**mark, "stroke": "white", "strokeWidth": 3, "strokeOpacity": 0.9}  # readable over points and lines
@@ -312,7 +317,7 @@ def _label_layers(
             0,
             {
                 "data": {"values": leaders},
-                "mark": {"type": "rule", "color": LIMIT_LINE, "strokeWidth": 0.8},
+                "mark": {"type": "rule", "color": LIMIT_LINE, "strokeWidth": 0.8, "aria": False},
                 "encoding": {"x": x_enc, "y": {"field": "value", "type": "quantitative"}, "y2": {"field": "label_y"}},
             },
         )
