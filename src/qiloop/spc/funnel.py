@@ -87,6 +87,7 @@ class FunnelSummary:
     notes: list[str] = field(default_factory=list)
     centre_label: str = "target"  # what the centre line is called: "target", "pooled average", "network average"
     dispersion_alpha: float | None = None  # when set, φ > 1 is adjusted for only if the χ² test's p is below it
+    rounding: float = 0.0  # the rounding variance of each published count allowed for in the standard errors
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def funnel(
     unit_name: str = "units",
     dispersion_alpha: float | None = None,
     centre_label: str | None = None,
+    rounding: float = 0.0,
 ) -> FunnelResult:
     """Funnel-plot statistics for units with ``numerator`` events out of ``denominator``.
 
@@ -158,11 +160,18 @@ def funnel(
     when one is given, else "pooled average" or, for ratios, "expected ratio
     of 1"). With ``dispersion_alpha`` (e.g. 0.05) the overdispersion adjustment
     is applied only when the χ² test finds overdispersion at that level, not
-    merely φ > 1. Returns a
+    merely φ > 1. ``rounding`` (e.g. 2.0 for counts published rounded to the
+    nearest 5: errors −2 to 2, variance 2) adds the variance rounding puts
+    into each published value to every standard error, so z-scores, φ and the
+    limits allow for it; it needs ``method='normal'``. Returns a
     :class:`FunnelResult`; raises :class:`~qiloop.errors.InputError` for bad
     input, naming the unit (1-based position and label).
     """
     _check_choices(data_type, method, scale, overdispersion, trim, limits, winsorise, multiplier)
+    if rounding < 0:
+        raise InputError(f"rounding must be a variance of 0 or more, such as 2 for counts rounded to 5; got {rounding}")
+    if rounding and method == "exact":
+        raise InputError("rounding needs normal-approximation limits", hint="use method='normal' with rounding")
     if dispersion_alpha is not None and not 0 < dispersion_alpha < 1:
         raise InputError(f"dispersion_alpha must be a level between 0 and 1, such as 0.05; got {dispersion_alpha}")
     num = _as_float_array(numerator, "numerator")
@@ -178,7 +187,12 @@ def funnel(
 
     theta = _target(num, den, data_type, target)
     scale_name = scale or ("identity" if data_type == "proportion" else "log")
-    base = Scale(scale_name, theta if data_type == "proportion" else 1.0)
+    base = Scale(
+        scale_name,
+        theta if data_type == "proportion" else 1.0,
+        rounding=rounding,
+        count_ratio=1.0 if data_type == "ratio" else theta,
+    )
     size = den if data_type == "proportion" else theta * den  # n, or the expected count under the target
     relative = num / den if data_type == "proportion" else num / size  # value on the limits' own scale
 
@@ -245,6 +259,7 @@ def funnel(
         notes=notes,
         centre_label=centre_label or _default_centre(data_type, target),
         dispersion_alpha=dispersion_alpha,
+        rounding=rounding,
     )
     summary = dataclasses.replace(summary, sentence=funnel_sentence(summary))
     return FunnelResult(units=units, summary=summary, model=model, target_raw=theta)

@@ -25,9 +25,10 @@ month's snapshot, which is always free of double counting.
 practices from a results table and puts them under the library's disclosure
 control (:func:`qiloop.measures.disclosure.apply_disclosure_control`);
 :func:`network_funnel` draws the statistics from them the way every network
-view does: exact limits, the network average as the centre line and the
-Spiegelhalter additive (random-effects) overdispersion adjustment when the
-χ² test finds overdispersion at the 5% level.
+view does: the network average as the centre line, standard errors that
+allow for the rounding of published counts to 5, and the Spiegelhalter
+additive (random-effects) overdispersion adjustment when the χ² test finds
+overdispersion at the 5% level.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ ONE_MONTH = Window(after=Offset(months=1))
 CENTRE_LABEL = "network average"
 DISPERSION_ALPHA = 0.05  # the χ² test's level: limits are widened only for overdispersion found at 5%
 OVERDISPERSION = "additive"  # Spiegelhalter's random-effects τ² (as the SHMI): widens big units' limits too
+# Published counts are rounded to the nearest 5: an error of −2 to 2, variance 2 (uniform), in the numerator and
+# the denominator. Allowed for in every standard error; on the identity scale, whose slope does not explode at 0%
+# and 100% as the arcsine's does (a true 54 of 57 published as 55 of 55 must not be an outlier).
+ROUNDING_VARIANCE = 2.0
 MIN_PUBLISHED_SHARE = 0.5  # at least half the practices must have publishable counts, or the rest are a biased set
 
 _COUNTED = {"appointments": "appointments", "medications": "prescriptions", "clinical_events": "recorded events"}
@@ -188,9 +193,10 @@ def network_funnel(
     None when fewer than 2 practices are usable, when more than half of the
     practices are hidden by disclosure control (the rest would be a biased
     set), or when there are no events (or only events) anywhere. A proportion
-    (numerator never above the denominator) gets exact binomial limits on the
-    arcsine scale, a rate exact Poisson limits on the log scale; both widen for
-    overdispersion (additive, random effects) only when the χ² test finds it.
+    (numerator never above the denominator) gets normal limits on the identity
+    scale, a rate on the log scale, both with every standard error widened for
+    the rounding of published counts (``ROUNDING_VARIANCE``) and, when the χ²
+    test finds overdispersion at 5%, for that (additive, random effects).
     """
     usable = counts.usable
     if len(usable) < 2 or len(usable) < MIN_PUBLISHED_SHARE * len(counts.table):
@@ -200,16 +206,16 @@ def network_funnel(
     proportion = all(n <= d for n, d in zip(numerators, denominators, strict=True))
     if sum(numerators) == 0 or (proportion and sum(numerators) == sum(denominators)):
         return None
-    whole = all(float(v).is_integer() for v in numerators + denominators)
     return funnel(
         numerators,
         denominators,
         labels=labels,
         data_type="proportion" if proportion else "rate",
-        method="exact" if whole else "normal",
-        scale="arcsine" if proportion else "log",
+        method="normal",
+        scale="identity" if proportion else "log",
         overdispersion=OVERDISPERSION,
         dispersion_alpha=DISPERSION_ALPHA,
+        rounding=ROUNDING_VARIANCE,
         multiplier=multiplier,
         unit_name="practices",
         centre_label=CENTRE_LABEL,

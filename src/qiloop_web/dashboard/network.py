@@ -62,7 +62,8 @@ def not_drawn(counts: PublishedCounts, element_id: str) -> Funnel:
         reason = "There are no results for these practices yet."
     elif shown < 2 or shown < MIN_PUBLISHED_SHARE * total:
         reason = (
-            f"Not drawn: only {shown} of {total} practices have counts large enough to publish for "
+            f"Not drawn: only {shown} of {total} practices {'has' if shown == 1 else 'have'} counts large enough "
+            f"to publish for "
             f"{counts.axis_title.split(', ', 1)[-1]} (counts from 1 to 7 are suppressed), too few for a fair "
             "comparison."
         )
