@@ -151,7 +151,7 @@ def test_no_adjustment_when_the_test_finds_no_overdispersion() -> None:
             assert np.allclose(lower, result.units["lower_99_8_unadjusted"].to_numpy())
 
 
-def share_outside(rng: np.random.Generator, draw, adjusted: bool, networks: int = 200) -> float:
+def share_outside(rng: np.random.Generator, draw, adjusted: bool, networks: int = 100) -> float:
     outside = 0
     for _ in range(networks):
         den = rng.integers(300, 3000, 20)
@@ -165,7 +165,7 @@ ADJUSTED = {"overdispersion": "additive", "dispersion_alpha": 0.05}
 
 
 def test_the_share_outside_99_8_is_about_chance_after_the_adjustment() -> None:
-    """200 simulated networks of 20 practices each. With no real differences about 0.2% lie outside 99.8% limits
+    """100 simulated networks of 20 practices each. With no real differences about 0.2% lie outside 99.8% limits
     by chance, adjusted or not. When practices really differ (beta-binomial, 30% ± 4.6%) unadjusted limits flag
     a third of them; the additive adjustment brings that down to about 1%: Spiegelhalter's 10% winsorising keeps
     a true outlier from hiding itself, at the price of a τ² a little small when every practice differs smoothly."""
