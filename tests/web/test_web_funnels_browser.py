@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_web_browser import new_page, sign_in, wait_for_charts
+from test_web_browser import new_page, serious_violations, sign_in, wait_for_charts
 
 
 @pytest.mark.parametrize("width", [1280, 320])
@@ -19,3 +19,4 @@ def test_the_position_funnel_draws_without_errors_and_fits(browser, browser_univ
     assert not [t for t in labels if "Practice" in t and t != "Your practice"]  # no other practice named
     assert page.problems == []
     assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert serious_violations(page, base) == []
