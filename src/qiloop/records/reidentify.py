@@ -99,10 +99,7 @@ def read_nhs_numbers(source: Path | bytes, *, name: str | None = None) -> NhsNum
     """
     name = name or (source.name if isinstance(source, Path) else "the file")
     data = source.read_bytes() if isinstance(source, Path) else source
-    if name.lower().endswith(".parquet"):
-        cells = _parquet_cells(data, name)
-    else:
-        cells = _text_cells(data, name)
+    cells = _parquet_cells(data, name) if name.lower().endswith(".parquet") else _text_cells(data, name)
     frame = pd.DataFrame(cells, columns=["location", "number"])
     frame = frame[frame["number"] != ""].reset_index(drop=True)
     valid = _valid_mask(frame)
@@ -225,7 +222,7 @@ def practice_pseudonyms(store: str | Path, practice_id: str) -> pd.DataFrame:
                 file = path / f"{table}.parquet"
                 if not file.exists():
                     raise InputError(f"the store {path} has no {table}.parquet")
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet(?)", [str(file)])
+                con.read_parquet(str(file)).create_view(table)
         columns = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE patients)").fetchall()}
         if NHS_NUMBER_PSEUDONYM_COLUMN not in columns:
             raise InputError(
