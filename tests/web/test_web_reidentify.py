@@ -313,3 +313,19 @@ def test_the_action_list_page_offers_the_upload_only_to_those_who_may_use_it(
         assert shown in page
     else:
         assert "NHS numbers" not in page
+
+
+def test_the_form_on_the_action_list_page_posts_with_its_csrf_token(universe, numbers):
+    import re
+
+    from django.test import Client
+
+    actions.hold_key(practice=universe.practice, key=KEY, by=None)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(universe.people["gp"])
+    page = browser.get(reverse("dashboard:action-list", args=["A00001", MEASURE])).content.decode()
+    form = page[page.index(f'action="{download_url()}"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    assert browser.post(download_url(), {"numbers": plain_list(numbers.values())}).status_code == 403
+    answer = browser.post(download_url(), {"numbers": plain_list(numbers.values()), "csrfmiddlewaretoken": token})
+    assert answer.status_code == 200 and answer["Content-Type"] == "text/csv; charset=utf-8"
