@@ -329,3 +329,30 @@ def test_the_form_on_the_action_list_page_posts_with_its_csrf_token(universe, nu
     assert browser.post(download_url(), {"numbers": plain_list(numbers.values())}).status_code == 403
     answer = browser.post(download_url(), {"numbers": plain_list(numbers.values()), "csrfmiddlewaretoken": token})
     assert answer.status_code == 200 and answer["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def _assert_accessible_structure(html: str) -> None:
+    from test_web_pages import outline
+
+    page = outline(html)
+    assert page.headings.count(1) == 1, page.headings
+    for before, after in zip(page.headings, page.headings[1:], strict=False):
+        assert after <= before + 1, page.headings
+    for field in page.fields:
+        assert field.get("id") in page.labels_for, field
+    assert len(page.ids) == len(set(page.ids))
+    assert (page.inline_scripts, page.style_attributes) == (0, 0)
+
+
+def test_the_new_pages_have_an_accessible_structure(client, universe, numbers):
+    client.force_login(universe.people["practice_manager"])
+    _assert_accessible_structure(client.get(reverse("reidentify:key", args=["A00001"])).content.decode())
+    actions.hold_key(practice=universe.practice, key=KEY, by=None)
+    _assert_accessible_structure(client.get(reverse("reidentify:key", args=["A00001"])).content.decode())
+    _assert_accessible_structure(client.get(reverse("reidentify:remove-key", args=["A00001"])).content.decode())
+    action_list_page = client.get(reverse("dashboard:action-list", args=["A00001", MEASURE])).content.decode()
+    _assert_accessible_structure(action_list_page)
+    problem = client.post(download_url(), {"numbers": SimpleUploadedFile("x.txt", b"")})
+    assert problem.status_code == 400
+    _assert_accessible_structure(problem.content.decode())
+    assert "There is a problem" in problem.content.decode()
