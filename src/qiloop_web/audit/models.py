@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "invitation.accepted": "Invitation accepted",
     "invitation.cancelled": "Invitation cancelled",
     "practice.settings_changed": "Practice settings changed",
+    "practice.key_held": "Practice key entered in the workbench",
+    "practice.key_removed": "Practice key removed from the workbench",
     "sign_in.succeeded": "Signed in",
     "sign_in.signed_out": "Signed out",
     "sign_in.failed": "Sign-in failed",
