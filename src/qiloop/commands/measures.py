@@ -3,6 +3,7 @@
   qiloop measures run --store STORE --out results.parquet [--measure ID ...] [--from YYYY-MM --to YYYY-MM]
                       [--engine duckdb|spark] [--by age_band,sex,ethnicity,imd_quintile] [--aggregate network]
   qiloop measures actions ID --store STORE --practice P [--on DATE] [--csv]
+                          [--reidentify-from FILE --key-file K] [--out FILE]
   qiloop measures list
   qiloop measures describe ID
 
@@ -17,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from qiloop.commands import reidentify_option
 from qiloop.errors import QiloopError
 
 
@@ -47,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions.add_argument("--practice", required=True, metavar="P", help="practice id")
     actions.add_argument("--on", metavar="DATE", help="reference date YYYY-MM-DD or month YYYY-MM (default: today)")
     actions.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    reidentify_option.add_arguments(actions)
     actions.set_defaults(func=_actions)
 
     listing = inner.add_parser("list", help="list the known measures")
@@ -90,6 +93,8 @@ def _actions(args: argparse.Namespace) -> int:
     from qiloop.measures.actions import action_list
 
     table = action_list(args.store, args.measure, args.practice, on=args.on)
+    if reidentify_option.wanted(args):
+        return reidentify_option.write_action_list(args, table)
     if args.csv:
         table.to_csv(sys.stdout, index=False)
     elif table.empty:
