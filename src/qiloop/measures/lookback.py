@@ -56,8 +56,12 @@ def earliest_day_read(measure: Measure, reference: dt.date) -> dt.date:
     to there, so the data must reach back that far). The reference date when no window
     looks back.
     """
+    return _earliest(windows(measure), reference)
+
+
+def _earliest(read: list[Window], reference: dt.date) -> dt.date:
     earliest = reference
-    for window in windows(measure):
+    for window in read:
         lower, upper = window.bounds(reference)
         needed = lower + dt.timedelta(days=1) if lower is not None else upper
         earliest = min(earliest, needed)
@@ -77,4 +81,5 @@ def lookback_months(measure: Measure, reference: dt.date = dt.date(2025, 3, 31))
 
 def incomplete(measure: Measure, references: Iterable[dt.date], data_start: dt.date) -> list[bool]:
     """For each reference date, whether the measure's look-back reaches before ``data_start``."""
-    return [earliest_day_read(measure, reference) < data_start for reference in references]
+    read = windows(measure)  # walked once, not once per reference date
+    return [_earliest(read, reference) < data_start for reference in references]
