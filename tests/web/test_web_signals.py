@@ -226,3 +226,25 @@ def test_the_actions_refuse_what_cannot_be_a_phase_and_change_nothing(universe):
         with pytest.raises(actions.PhaseError, match=message):
             actions.accept_phase(practice=organisation, measure_id=measure_id, starts=starts, by=gp)
         assert (ChartPhase.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_network_small_multiples_choose_their_charts_from_published_counts_only():
+    from qiloop_web.dashboard.network import published_monthly, small_multiples
+
+    rows = []
+    for i, month in enumerate(MONTHS[:24]):
+        # Riverside: lithium-sized numbers (1–3 patients: suppressed); Hill Street: hundreds (rounded to 5).
+        rows.append(("A00001", month, i % 2, 3))
+        rows.append(("A00002", month, 41 + i % 3, 803))
+    results = pd.DataFrame(rows, columns=["practice_id", "interval_start", "numerator", "denominator"])
+    results["measure"] = "dna_rate"
+    results["ratio"] = results["numerator"] / results["denominator"]
+    monthly = published_monthly(results, "dna_rate", ["A00001", "A00002"])
+    labels = {"A00001": "Practice A", "A00002": "Hill Street Practice"}
+    charts = dict(small_multiples(all_measures()["dna_rate"], monthly, labels, prefix="spc"))
+    assert charts["Practice A"] is None  # every month suppressed: nothing published to chart
+    hill = charts["Hill Street Practice"]
+    assert re.fullmatch(r"\d+ of 805 \(\d+\.\d%\)", hill.latest_counts)  # 803 published as 805
+    words = hill.latest_counts + hill.sentence + hill.chart_reason
+    numbers = {int(n) for n in re.findall(r"(?<![\d.,])\d+(?![\d.,])", words)}  # whole counts, not 41.7 expected
+    assert not numbers & {41, 42, 43, 803}, (hill.latest_counts, hill.sentence, hill.chart_reason)
