@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 
 import pandas as pd
@@ -18,6 +19,9 @@ from qiloop_web.dashboard.models import ChartPhase
 from qiloop_web.dashboard.series import counts_text, measure_chart
 
 pytestmark = pytest.mark.django_db
+
+# Playwright's sync API runs an event loop in this thread; the browser test's own ORM calls are synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 MONTHS = list(pd.date_range("2022-01-01", periods=48, freq="MS"))
 SHIFT_AT = 24  # January 2024: 24 months near 5%, then 24 near 8% (a lasting shift in missed appointments)
@@ -248,3 +252,33 @@ def test_network_small_multiples_choose_their_charts_from_published_counts_only(
     words = hill.latest_counts + hill.sentence + hill.chart_reason
     numbers = {int(n) for n in re.findall(r"(?<![\d.,])\d+(?![\d.,])", words)}  # whole counts, not 41.7 expected
     assert not numbers & {41, 42, 43, 803}, (hill.latest_counts, hill.sentence, hill.chart_reason)
+
+
+def test_in_a_browser_a_gp_accepts_the_recalculation_and_undoes_it(browser, browser_universe, shifted, live_server):
+    from web_universe import PASSWORD
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("E-mail address").fill("gp@example.nhs.uk")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}{reverse('dashboard:measure', args=['A00001', 'dna_rate'])}")
+    assert page.get_by_text("78 of 1,000 (7.8%)").count() == 1  # December 2025: 48 + 30 missed of 1,000
+    page.get_by_role("button", name="Recalculate from January 2024").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Limits recalculated from January 2024").count() == 1
+    assert page.get_by_text("New phase from January 2024, accepted by").count() == 1
+    page.get_by_role("link", name="Undo the recalculation from January 2024").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Undo the recalculation").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Recalculate from January 2024").count() == 1
+    assert not ChartPhase.objects.exists()
+    assert [e.action for e in AuditEvent.objects.filter(action__startswith="chart.").order_by("at")] == [
+        "chart.phase_accepted",
+        "chart.phase_undone",
+    ]
+    assert problems == []
