@@ -282,3 +282,10 @@ def test_in_a_browser_a_gp_accepts_the_recalculation_and_undoes_it(browser, brow
         "chart.phase_undone",
     ]
     assert problems == []
+
+
+def test_the_numbers_table_says_no_patients_for_a_month_without_a_denominator():
+    from qiloop_web.dashboard.pages import numbers_table
+
+    rows = numbers_table(all_measures()["pincer_k"], monthly([2, 0], [30, 0]))
+    assert [(r["month"], r["value"]) for r in rows] == [("February 2022", "no patients"), ("January 2022", "6.7%")]

@@ -14,7 +14,7 @@ from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
 from qiloop_web.dashboard import memo, phases
 from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, LOOKBACK_MONTHS, Results, load_results
-from qiloop_web.dashboard.series import Chart, format_value, measure_chart, scale
+from qiloop_web.dashboard.series import Chart, counts_text, format_value, measure_chart, scale
 
 TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
 CHANGES = {"": "All measures", "changed": "Only what changed (special cause)"}
@@ -136,12 +136,13 @@ def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, obje
     rows = []
     for row in series.sort_values("interval_start", ascending=False).to_dict("records"):
         value = None if pd.isna(row["ratio"]) else float(row["ratio"]) * multiplier
+        no_one = not pd.isna(row["denominator"]) and float(row["denominator"]) == 0
         rows.append(
             {
                 "month": pd.Timestamp(row["interval_start"]).strftime("%B %Y"),
                 "numerator": _count(row["numerator"]),
                 "denominator": _count(row["denominator"]),
-                "value": format_value(value, unit),
+                "value": counts_text(measure, row["numerator"], 0, "") if no_one else format_value(value, unit),
             }
         )
     return rows
