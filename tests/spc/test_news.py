@@ -221,3 +221,26 @@ def test_no_sentence_presents_a_long_shift_as_months_in_a_row(numerators, improv
         assert int(match.group(1)) < SUSTAINED_POINTS
     if reading.proposal is not None:
         assert reading.signal.ongoing and reading.signal.points >= SUSTAINED_POINTS
+
+
+# Library measures, read from their definitions (qiloop/measures/library/pincer.py): the longest window of each.
+LIBRARY_LOOKBACKS = [
+    ("pincer_ac", 15),  # ACE inhibitor or loop diuretic on or before 15 months ago; tests in the last 15 months
+    ("pincer_am", 12),  # amiodarone issued between 12 and 6 months ago
+    ("pincer_li", 6),  # lithium issued between 6 and 3 months ago
+    ("pincer_k", 3),  # latest eGFR on or before 3 months ago; NSAID in the last 3 months
+    ("pincer_e", 3),  # anticoagulant and antiplatelet in the last 3 months
+]
+
+
+@pytest.mark.parametrize(("measure_id", "months_back"), LIBRARY_LOOKBACKS)
+def test_library_measures_look_back_as_their_definitions_say(measure_id, months_back):
+    from qiloop.measures import all_measures
+
+    m = all_measures()[measure_id]
+    assert lookback_months(m) == months_back
+    # With data from April 2021: each of these windows reaches a day further than whole months (PINCER's
+    # inclusive first day, or an open window's last day), so the month ending months_back months after the
+    # end of March 2021 still reads 31 March: the first complete month is the next one.
+    flags = incomplete(m, month_ends("2021-04-01", 24), dt.date(2021, 4, 1))
+    assert flags == [True] * months_back + [False] * (24 - months_back)
