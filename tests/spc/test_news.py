@@ -244,3 +244,10 @@ def test_library_measures_look_back_as_their_definitions_say(measure_id, months_
     # end of March 2021 still reads 31 March: the first complete month is the next one.
     flags = incomplete(m, month_ends("2021-04-01", 24), dt.date(2021, 4, 1))
     assert flags == [True] * months_back + [False] * (24 - months_back)
+
+
+def test_a_suppressed_latest_month_is_a_gap_not_no_one():
+    x = months("2024-01-01", 15)
+    reading = read_counts(x, [50] * 14 + [float("nan")], [500] * 14 + [float("nan")])
+    assert "no one in the denominator" not in reading.sentence
+    assert reading.result.points["y"].isna().tolist() == [False] * 14 + [True]

@@ -37,7 +37,13 @@ SUSTAINED_POINTS = 12
 """A shift this long (a year of months) is a lasting change: recalculation is proposed instead of news."""
 MIN_COMPLETENESS = 0.9
 """Months whose recorded data are less complete than this are left out (when completeness is given)."""
-NO_SIGNAL_RULES = {"outside_limits": False, "shift_length": None, "trend_length": None, "two_of_three": False}
+NO_SIGNAL_RULES = {
+    "outside_limits": False,
+    "shift_length": None,
+    "trend_length": None,
+    "two_of_three": False,
+    "anhoej_runs": False,
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ def read_counts(
     den = np.asarray([_float(v) for v in denominators], dtype=float)
     if not (len(labels) == num.size == den.size):
         raise InputError(f"x, numerators and denominators differ in length ({len(labels)}, {num.size}, {den.size})")
+    no_one = den == 0  # said in words; a missing (suppressed) count is only a gap
     gap = np.isnan(num) | np.isnan(den) | ~(den > 0)
     num, den = np.where(gap, np.nan, num), np.where(gap, np.nan, den)
     left_out = np.zeros(num.size, dtype=bool)
@@ -161,7 +168,7 @@ def read_counts(
     proposal = _proposal(result, signal, sustained_points, names)
     sentence = _sentence(result, choice, signal, proposal, names, measure_name or "the measure", sustained_points)
     last = num.size - 1
-    if gap[last]:
+    if no_one[last]:
         sentence += f" In {names.name(last)} there was no one in the denominator."
     summary = dataclasses.replace(result.summary, sentence=sentence, notes=[*result.summary.notes, *notes])
     result = SpcResult(points=result.points, summary=summary)
