@@ -251,3 +251,12 @@ def test_a_suppressed_latest_month_is_a_gap_not_no_one():
     reading = read_counts(x, [50] * 14 + [float("nan")], [500] * 14 + [float("nan")])
     assert "no one in the denominator" not in reading.sentence
     assert reading.result.points["y"].isna().tolist() == [False] * 14 + [True]
+
+
+def test_a_series_where_no_month_has_anyone_is_said_in_words_not_left_out():
+    reading = read_counts(months("2024-01-01", 14), [0] * 14, [0] * 14, measure_name="amiodarone without a TFT")
+    assert reading.sentence.startswith(
+        "No month shown has anyone in the denominator of amiodarone without a TFT: there is nothing to chart yet."
+    )
+    assert reading.result.summary.variation_icon is None
+    assert read_counts(months("2024-01-01", 3), [0, 1, 0], [0, 2, float("nan")]) is None  # one month: too little

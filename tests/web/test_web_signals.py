@@ -289,3 +289,13 @@ def test_the_numbers_table_says_no_patients_for_a_month_without_a_denominator():
 
     rows = numbers_table(all_measures()["pincer_k"], monthly([2, 0], [30, 0]))
     assert [(r["month"], r["value"]) for r in rows] == [("February 2022", "no patients"), ("January 2022", "6.7%")]
+
+
+def test_a_measure_with_no_patients_in_any_month_says_so_on_its_card():
+    chart = measure_chart(all_measures()["pincer_am"], monthly([0] * 14, [0] * 14), element_id="c")
+    assert (chart.latest_counts, chart.variation_label, chart.changed) == (
+        "no patients",
+        "No patients: nothing to chart",
+        "",
+    )
+    assert chart.sentence.startswith("No month shown has anyone in the denominator")

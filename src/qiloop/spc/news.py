@@ -102,7 +102,8 @@ def read_counts(
     sustained_points: int = SUSTAINED_POINTS,
     profile: str = "mdc",
 ) -> Reading | None:
-    """Read a series of counts (one row per period, in date order) as news; None with fewer than 2 values.
+    """Read a series of counts (one row per period, in date order) as news; None with fewer than 2 periods
+    that have a denominator (unless no period has anyone at all, which is read as such).
 
     A period with a zero or missing denominator is a gap. ``startup`` marks periods whose
     look-back is incomplete (``startup_reason`` says why, e.g. "the measure looks back 15
@@ -139,8 +140,8 @@ def read_counts(
                     names, thin, "incomplete", f"their recorded data are less than {min_completeness:.0%} complete"
                 )
             )
-    if int(np.count_nonzero(~gap)) < 2:
-        return None
+    if num.size < 2 or (int(np.count_nonzero(~gap)) < 2 and not no_one.all()):
+        return None  # nothing to read (a series in which no month has anyone is said in words below)
     choice = choose_chart(num, den, kind=kind, use=~left_out & ~gap)
     bounds = (0.0, multiply) if kind in ("proportion", "score") else (0.0, None)
     overrides: dict[str, Any] = NO_SIGNAL_RULES if choice.small_numbers else {}
@@ -272,6 +273,8 @@ def _sentence(
     sustained: int,
 ) -> str:
     summary = result.summary
+    if choice.points_used == 0:
+        return f"No month shown has anyone in the denominator of {measure}: there is nothing to chart yet."
     if choice.small_numbers:
         if choice.centre in (0.0, 1.0) and choice.kind == "proportion":
             return (

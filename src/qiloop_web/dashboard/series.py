@@ -125,6 +125,7 @@ class Chart:
     chart_kind: str = "xmr"  # the chart chosen from the data: run, xmr, p, pp, u, up
     chart_reason: str = ""  # why, in one sentence
     small_numbers: bool = False  # a run chart of small numbers: no signals, no icons
+    nobody: bool = False  # no month has anyone in the denominator
     notes: tuple[str, ...] = ()  # sentences: the months left out, and why
     proposal_start: dt.date | None = None  # a recalculation (new phase) proposed from this month
     proposal_text: str = ""
@@ -137,6 +138,8 @@ class Chart:
 
     @property
     def variation_label(self) -> str:
+        if self.nobody:
+            return "No patients: nothing to chart"
         if self.small_numbers:
             return "Small numbers: no signals"
         if not self.variation_icon:
@@ -170,7 +173,8 @@ def measure_chart(
     data_start: dt.date | None = None,
 ) -> Chart | None:
     """An SPC chart of ``series`` (columns interval_start, numerator, denominator, and optionally interval_end
-    and completeness), or None when it has fewer than two months with a denominator.
+    and completeness), or None when it has fewer than two months with a denominator (unless no month has
+    anyone: that chart says "no patients").
 
     ``phases`` – first days of accepted new phases; ``data_start`` – the first month of the data, from which
     the start-up months (look-back incomplete) are found.
@@ -234,6 +238,7 @@ def measure_chart(
         chart_kind=reading.chart,
         chart_reason=reading.choice.reason,
         small_numbers=reading.choice.small_numbers,
+        nobody=reading.choice.points_used == 0,
         notes=tuple(reading.notes),
         proposal_start=pd.Timestamp(proposal.start).date() if proposal is not None else None,
         proposal_text=proposal.sentence if proposal is not None else "",
