@@ -16,7 +16,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from qiloop.errors import QiloopError
 from qiloop.measures import action_list
 from qiloop.measures.model import Measure
-from qiloop_web.dashboard import memo, pages
+from qiloop_web.dashboard import memo, pages, phases
 from qiloop_web.dashboard.network import (
     Funnel,
     Position,
@@ -83,7 +83,9 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
         "changed_only": changed_only,
-        "fragment_key": fragment_key(organisation.code, loaded, topic, changed_only),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, topic, changed_only, *phases.cache_parts(organisation.code)
+        ),
         "topic_name": pages.topic_name(topic),
         "shown": sum(len(section.cards) for section in sections),
         "manifest": loaded.manifest if loaded else {},
@@ -109,7 +111,11 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         **(pages.measure_figures(loaded, organisation.code, measure.id) if loaded else {}),
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
-        "fragment_key": fragment_key(organisation.code, loaded, measure.id),
+        "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
+        "phases": phases.of_measure(organisation.code, measure.id),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, measure.id, *phases.cache_parts(organisation.code, measure.id)
+        ),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
         **_position_context(loaded, organisation, measure.id),
@@ -234,7 +240,7 @@ def _multiples(
 
     def draw() -> list[tuple[str, Chart | None]]:
         monthly = published_monthly(loaded.results, measure_id, list(codes))
-        return small_multiples(measure, monthly, dict(labels), prefix="spc")
+        return small_multiples(measure, monthly, dict(labels), prefix="spc", data_start=pages.data_start(loaded))
 
     return memo.kept(loaded.key, ("multiples", measure_id, codes, labels), draw)
 

@@ -29,6 +29,7 @@ class Permission(enum.Enum):
     MANAGE_ORGANISATIONS = "manage_organisations"  # create PCNs and practices beneath
     VIEW_PROJECTS = "view_projects"  # QI projects, driver diagrams, PDSA cycles (never patient-level)
     EDIT_PROJECTS = "edit_projects"  # create and change QI projects, tasks, and record QI time
+    RECALCULATE_CHARTS = "recalculate_charts"  # accept or undo a new phase (recalculated limits) on measure charts
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
@@ -66,7 +67,9 @@ P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
 _TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
-_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
+# Recalculating a measure chart's limits changes what the whole practice reads from it: the clinicians and the
+# practice manager who answer for the measures decide, not every member of the team.
+_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
 )
