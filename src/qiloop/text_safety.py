@@ -82,10 +82,7 @@ class Finding:
 
 
 def ordinal(number: int) -> str:
-    if 10 <= number % 100 <= 20:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
 
 
@@ -214,10 +211,8 @@ _MONTH_DAY_YEAR = re.compile(
 
 def _could_be_birth_date(day: int, month: int, year_text: str, today: date) -> bool:
     year_text = year_text.lstrip("'")
-    if len(year_text) == 2:
-        years = [1900 + int(year_text), 2000 + int(year_text)]  # either century: could be a birth date
-    else:
-        years = [int(year_text)]
+    # A two-digit year could be either century: either could be a date of birth.
+    years = [1900 + int(year_text), 2000 + int(year_text)] if len(year_text) == 2 else [int(year_text)]
     for year in years:
         try:
             when = date(year, month, day)
