@@ -65,8 +65,8 @@ class Finding:
 
     @property
     def place(self) -> str:
-        """Where it is, in words: 'at character 14 (the 2nd line)'."""
-        return f"at character {self.start + 1} (the {ordinal(self.line)} line)"
+        """Where it is, in words: 'at character 14 of the 2nd line'."""
+        return f"at character {self.column} of the {ordinal(self.line)} line"
 
     def message(self, where: str) -> str:
         """What to tell the person about ``where`` (a field's label): the kind and the place, never the text."""

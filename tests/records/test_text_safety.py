@@ -78,10 +78,10 @@ def test_a_valid_nhs_number_anywhere_in_2000_characters_of_filler_is_always_bloc
 ):
     cut = int(len(filler) * where)
     text = filler[:cut] + before + number + after + filler[cut:]
-    found = [f for f in check_text(text, today=TODAY) if f.kind == "nhs_number"]
-    start = cut + len(before)
-    assert any(f.start == start and f.end == start + len(number) for f in found)
-    assert blocking(check_text(text, today=TODAY))
+    start, end = cut + len(before), cut + len(before) + len(number)
+    # Blocked, by a finding on the number itself (with digits around it, an overlapping ten may be named instead).
+    found = blocking(check_text(text, today=TODAY))
+    assert any(f.start < end and start < f.end for f in found)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +155,8 @@ def test_a_finding_names_the_place_and_the_kind_but_never_the_text():
     ]
     assert [f.blocks for f in found] == [False, True]
     messages = [f.message("Aim") for f in found]
-    assert messages[1].startswith("Aim: there is an NHS number at character 32 (the 2nd line).")
-    assert messages[0].startswith("Aim: there may be a title followed by a name at character 21 (the 2nd line).")
+    assert messages[1].startswith("Aim: there is an NHS number at character 16 of the 2nd line.")
+    assert messages[0].startswith("Aim: there may be a title followed by a name at character 5 of the 2nd line.")
     for message in messages:
         assert "Smith" not in message and "5919" not in message and "943" not in message
     assert "Smith" not in repr(found) and "943" not in repr(found)
