@@ -174,7 +174,7 @@ def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
     assert rows_of_other_practices(store, "A00001") == others
     assert computed and folder.is_dir()  # the folder is read where it is, not moved or deleted
     started = AuditEvent.objects.get(action="data.import_started")
-    assert started.detail["scope"] == "practice" and started.detail["folder"] == str(folder)
+    assert started.detail["scope"] == "practice" and started.detail["source"] == "folder"
     assert started.organisation_code == "A00001"
 
 
