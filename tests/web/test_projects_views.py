@@ -368,3 +368,21 @@ def test_the_summary_lists_the_projects_open_tasks(gp_client, universe, qi):
     )
     page = text_of(gp_client.get(url("projects:detail", qi)))
     assert "Draft the SMS text: Receptionist" in page and "Add a task for this project" in page
+
+
+def test_a_library_measures_exact_monthly_counts_are_not_reachable_by_a_network_lead(client, universe, qi, measured):
+    """Finding 2 of issue 14: a project's library measure charted the practice's exact monthly counts (pincer_a is
+    suppressed in the network view) to the network QI lead, for a practice that does not share its name."""
+    from qiloop_web.projects import actions
+
+    measure = actions.add_measure(
+        project=qi.project, role="outcome", library_measure_id="pincer_a", by=qi.project.created_by
+    )
+    pages = [url("projects:detail", qi), reverse("projects:measure", args=[CODE, qi.project.pk, measure.pk])]
+    client.force_login(universe.people["gp"])
+    assert [client.get(page).status_code for page in pages] == [200, 200]
+    client.force_login(universe.people["network_qi_lead"])
+    assert not universe.practice.share_name_with_network
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 403 and "Riverside" not in response.content.decode()
