@@ -179,3 +179,19 @@ def test_plain_text_and_the_pasted_points_dates_save_without_a_question(client, 
     response = client.post(url, {"form": "many", "points": "2026-11-16, 7, born 01/02/1930"})
     assert "could be a date of birth at character 21 of the 1st line" in summary(response)
     assert ManualPoint.objects.filter(measure=qi.manual).count() == 3
+
+
+def test_text_confirmed_once_is_not_asked_about_again_when_saved_unchanged(client, universe):
+    qi = build_project(universe)
+    cycle = PdsaCycle.objects.create(project=qi.project, title="Plan me", change_idea=qi.change_idea)
+    client.force_login(universe.people["receptionist"])
+    url = project_url("projects:cycle", qi, cycle.pk)
+    assert client.post(url, {"question": WARNED, "to": ""}).status_code == 400
+    assert client.post(url, {"question": WARNED, "to": "", CONFIRM_FIELD: "yes"}).status_code == 302
+    # The plan saved again (another field changed): the confirmed question is not asked about again...
+    assert client.post(url, {"question": WARNED, "who": "Reception", "to": ""}).status_code == 302
+    # ...but new text that warns is, and a block is refused however often it comes back.
+    assert client.post(url, {"question": WARNED, "who": "Mr Jones", "to": ""}).status_code == 400
+    assert client.post(url, {"question": WARNED, "who": BLOCKED, "to": "", CONFIRM_FIELD: "yes"}).status_code == 400
+    cycle.refresh_from_db()
+    assert (cycle.question, cycle.who) == (WARNED, "Reception")

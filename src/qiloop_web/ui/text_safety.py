@@ -7,7 +7,9 @@ has, but those named in ``text_safety_exempt``) once the form's own validation h
   the form is invalid and nothing is saved until it is removed;
 - something that only **warns** (a date that could be a date of birth, a postcode, a title and a name,
   an age of 90 or over) is an error too, until the person ticks the confirmation box that
-  ``{% nhsuk_field %}`` then shows beneath the first such field, and sends the form again.
+  ``{% nhsuk_field %}`` then shows beneath the first such field, and sends the form again. Text that comes
+  back unchanged from the form's initial value (saved, and so confirmed, before) is not asked about again;
+  a block is refused whenever it is there.
 
 Messages name the field, the kind and the place (character and line), never the text; nothing is logged.
 """
@@ -39,6 +41,7 @@ class TextSafetyMixin:
     is_bound: bool
     cleaned_data: dict[str, Any]
     add_error: Any
+    get_initial_for_field: Any
 
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]
@@ -58,6 +61,10 @@ class TextSafetyMixin:
                 texts.append((name, str(field.label or name), value, []))
         return texts
 
+    def _unchanged(self, name: str) -> bool:
+        before = self.get_initial_for_field(self.fields[name], name)
+        return isinstance(before, str) and before.strip() == str(self.cleaned_data.get(name, "")).strip()
+
     def _check_text_safety(self) -> None:
         today = timezone.localdate()
         found: list[tuple[str, str, Finding]] = []
@@ -66,7 +73,8 @@ class TextSafetyMixin:
                 if not any(start <= finding.start and finding.end <= end for start, end in left_out):
                     found.append((name, label, finding))
         blocks = [item for item in found if item[2].blocks]
-        warned = [item for item in found if not item[2].blocks]
+        # Text already saved (confirmed then) is not asked about again when it comes back unchanged.
+        warned = [item for item in found if not item[2].blocks and not self._unchanged(item[0])]
         confirmed = str(self.data.get(CONFIRM_FIELD, "")).lower() in _YES
         for name, label, finding in blocks:
             self.add_error(name, finding.message(label))
