@@ -61,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from qiloop.csv_safety import frame_to_csv
     from qiloop.measures.disclosure import network_view
     from qiloop.measures.registry import all_measures
     from qiloop.measures.run import default_range, run_measures
@@ -81,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         results = network_view(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".csv":
-        results.to_csv(args.out, index=False)
+        frame_to_csv(results, args.out)
     else:
         results.to_parquet(args.out, index=False)
     intervals = results["interval_end"].nunique()
@@ -90,13 +91,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _actions(args: argparse.Namespace) -> int:
+    from qiloop.csv_safety import frame_to_csv
     from qiloop.measures.actions import action_list
 
     table = action_list(args.store, args.measure, args.practice, on=args.on)
     if reidentify_option.wanted(args):
         return reidentify_option.write_action_list(args, table)
     if args.csv:
-        table.to_csv(sys.stdout, index=False)
+        frame_to_csv(table, sys.stdout)
     elif table.empty:
         print(f"no patients at {args.practice} are in the denominator without the numerator")
     else:

@@ -49,10 +49,11 @@ def start_import(
             practice=practice,
             organisation=organisation.code,
         )
+        # Not the file's or folder's name: a name is free text (the job's status.json says where it came from).
         source = (
-            {"folder": str(folder)[:500]}
+            {"source": "folder"}
             if folder is not None
-            else {"file": str(getattr(upload, "name", ""))[:200], "bytes": int(getattr(upload, "size", 0) or 0)}
+            else {"source": "upload", "bytes": int(getattr(upload, "size", 0) or 0)}
         )
         record(
             by=by,

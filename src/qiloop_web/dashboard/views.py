@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control, never_cache
 
+from qiloop.csv_safety import frame_to_csv
 from qiloop.errors import QiloopError
 from qiloop.measures import action_list
 from qiloop.measures.model import Measure
@@ -184,7 +185,7 @@ def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id
     if table is None:
         return HttpResponse(problem, status=404, content_type="text/plain; charset=utf-8")
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    response = HttpResponse(table.to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(frame_to_csv(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{on}-action-list.csv"'
     response["Cache-Control"] = "no-store"
     return response

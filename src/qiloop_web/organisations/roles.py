@@ -33,6 +33,9 @@ class Permission(enum.Enum):
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
+# A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
+# Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
+PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS}
 
 
 class Role(models.TextChoices):
@@ -57,8 +60,8 @@ class RoleDefinition:
     beneath: frozenset[Permission] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.beneath & PATIENT_LEVEL:
-            raise ValueError(f"{self.role}: patient-level permissions can never be inherited")
+        if self.beneath & PRACTICE_ONLY:
+            raise ValueError(f"{self.role}: patient-level and project permissions can never be inherited")
         if self.here & PATIENT_LEVEL and self.kinds != {"practice"}:
             raise ValueError(f"{self.role}: patient-level permissions only exist inside a practice")
 
@@ -95,7 +98,9 @@ ROLES: dict[Role, RoleDefinition] = {
             Role.NETWORK_QI_LEAD,
             frozenset({"pcn", "icb"}),
             frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
-            beneath=frozenset({P.VIEW_NETWORK, P.VIEW_PROJECTS}),
+            # Network aggregates only: a practice's projects, tasks and QI time (titled with its name,
+            # charts of its exact monthly counts) stay with the practice (docs/security.md).
+            beneath=frozenset({P.VIEW_NETWORK}),
         ),
         RoleDefinition(
             Role.ICB_ANALYST,
