@@ -109,7 +109,7 @@ def generate_practice(
     monitoring_tests(ctx, courses, events)
 
     n_conditions = sum((dx.onset[c] != NO_DATE).astype(np.int64) for c in CONDITIONS)
-    clinicians, role_positions = clinician_ids(spec.practice_id, spec.list_size)
+    clinicians, role_positions = clinician_ids(spec.practice_id, spec.list_size, spec.gps)
     appts = make_appointments(ctx, np.asarray(n_conditions), role_positions)
 
     pid = pop.patient_id
