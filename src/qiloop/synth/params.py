@@ -88,6 +88,15 @@ RESOLVED_CODES: dict[str, tuple[float, tuple[float, float]]] = {
     "copd": (0.005, (1.0, 6.0)),
 }
 DIABETES_TYPE1_SHARE = 0.08
+# Deprivation: prevalence multipliers by the practice's IMD quintile (1 = most deprived, 5 = least), rescaled so
+# the network's list-weighted mean is 1 (the targets above still hold). McLean et al., Int J Health Geogr
+# 2008;7:37 (QOF 2005/06): COPD 3.1% in the most deprived decile of Scottish practice populations against 0.9% in
+# the least; diabetes 4.0% against 2.9% for English practices (by practice postcode). Quintiles are less extreme
+# than deciles, so the extreme quintiles differ 2.5-fold for COPD and 1.3-fold for diabetes.
+PREVALENCE_BY_IMD_QUINTILE: dict[str, tuple[float, ...]] = {
+    "copd": (1.6, 1.25, 1.0, 0.8, 0.65),
+    "diabetes": (1.15, 1.07, 1.0, 0.94, 0.87),
+}
 
 # QOF-style annual completion (a practice's own rate is drawn around these).
 REVIEW_RATES = {
@@ -99,6 +108,11 @@ REVIEW_RATES = {
     "flu_eligible": 0.72,
 }
 PRACTICE_QUALITY_SD = 0.6  # spread of practice completion on the logit scale
+# Practices differ in how well controlled their patients are, not only in how often they check (HYP008, DM020).
+# No published practice-level spread was found; these are judgements that give HYP008 and DM020 a spread beyond
+# chance within QOF's payment range (HYP008 40-85%, DM020 37-75%: domain-notes section 6.2).
+PRACTICE_BP_OFFSET_SD = 3.0  # mmHg, added to the systolic mean of people with hypertension
+PRACTICE_HBA1C_LOG_SD = 0.06  # on the log scale of people's mean HbA1c (about 3 mmol/mol at 55)
 
 # COPD recall details (QOF COPD010 needs the review, an MRC grade and the number of exacerbations).
 COPD_EXACERBATIONS_PER_YEAR = 0.6  # mean; spread across patients (gamma, shape 0.8)

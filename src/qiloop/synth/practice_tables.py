@@ -83,7 +83,7 @@ def generate_practice(
 ) -> PracticeTables:
     pop = make_population(rng, spec, first_patient_id, window)
     obs_start, obs_end = pop.obs_start(window), pop.obs_end(window)
-    dx = diagnose(rng, pop, obs_end)
+    dx = diagnose(rng, pop, obs_end, spec.prevalence_factors)
     ctx = Context(rng=rng, pop=pop, dx=dx, spec=spec, window=window, obs_start=obs_start, obs_end=obs_end)
 
     events = EventBatch()

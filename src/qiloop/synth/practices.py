@@ -69,6 +69,9 @@ class PracticeSpec:
     same_day_model: bool = False  # a "same-day care" practice (Scuffell et al. 2025) rather than "routine care"
     same_day_share: float = params.LEAD_TIME_BANDS[0][2]  # share of appointments booked for the same day
     face_to_face_share: float = params.MODE_SHARES["face_to_face"]
+    bp_offset: float = 0.0  # mmHg added to the systolic mean of people with hypertension
+    hba1c_log_offset: float = 0.0
+    prevalence_factors: dict[str, float] = field(default_factory=dict)  # by condition, from the IMD quintile
     nsaid_factor: float = 1.0
     monitoring_factor: float = 1.0
     changes: list[PlantedChange] = field(default_factory=list)
@@ -93,6 +96,9 @@ class PracticeSpec:
             "access_model": "same_day" if self.same_day_model else "routine",
             "same_day_share": round(self.same_day_share, 4),
             "face_to_face_share": round(self.face_to_face_share, 4),
+            "bp_offset_mmhg": round(self.bp_offset, 2),
+            "hba1c_log_offset": round(self.hba1c_log_offset, 4),
+            "prevalence_factors": {k: round(v, 4) for k, v in self.prevalence_factors.items()},
             "nsaid_factor": round(self.nsaid_factor, 4),
             "monitoring_factor": round(self.monitoring_factor, 4),
         }
@@ -177,7 +183,21 @@ def build_practices(rng: np.random.Generator, practices: int, patients: int) -> 
         specs.append(spec)
     _centre_factors(specs)
     _access_styles(style_rng, specs)
+    for spec in specs:
+        spec.bp_offset = float(style_rng.normal(0.0, params.PRACTICE_BP_OFFSET_SD))
+        spec.hba1c_log_offset = float(style_rng.normal(0.0, params.PRACTICE_HBA1C_LOG_SD))
+    _prevalence_factors(specs)
     return specs
+
+
+def _prevalence_factors(specs: list[PracticeSpec]) -> None:
+    """Deprivation multipliers per condition from each practice's IMD quintile, list-weighted mean 1."""
+    weights = np.array([s.list_size for s in specs], dtype=float)
+    for condition, by_quintile in params.PREVALENCE_BY_IMD_QUINTILE.items():
+        raw = np.array([by_quintile[s.imd_quintile - 1] for s in specs])
+        raw = raw / (np.sum(raw * weights) / weights.sum())
+        for spec, value in zip(specs, raw, strict=True):
+            spec.prevalence_factors[condition] = float(value)
 
 
 def _access_styles(rng: np.random.Generator, specs: list[PracticeSpec]) -> None:
