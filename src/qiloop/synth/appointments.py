@@ -1,9 +1,12 @@
 """Appointments: how many, booked how far ahead, with whom, how, and whether the patient came.
 
 Rates depend on age, sex and long-term conditions and are scaled so that the
-practice's mean is 5.9 a patient-year times its own factor. Lead times follow
-the GPAD mix (45% same day, 82% within two weeks); the did-not-attend chance
-rises with lead time. Appointments after the end date are written ``booked``.
+practice's mean is 5.9 a patient-year times its own factor. Lead times and
+modes follow the practice's own same-day and face-to-face shares (around
+GPAD's 45% and 65%); the did-not-attend chance rises with lead time. A GP
+appointment is with the patient's usual GP with a chance that depends on
+the practice, the patient, their age and the year (see ``usual_gp_chance``).
+Appointments after the end date are written ``booked``.
 """
 
 from __future__ import annotations
