@@ -173,7 +173,9 @@ FACE_TO_FACE_LOGIT_SD = 0.45
 # higher for people over 60 (+0.082). Continuity fell through the 2010s (GP Patient Survey: patients seeing
 # their preferred GP "usually" fell 9.7 points in 2012-17, Tammes et al., BJGP 2021;71:e432) and held or rose
 # during the pandemic (Health Foundation 2023); no figure after 2021 was found.
-PATIENTS_PER_GP = 1840  # list size per FTE GP, England 2011/12: mean 1,839 (10th-90th centile 1,074-2,635)
+# List size per FTE GP, England 2011/12: mean 1,839 (10th-90th centile 1,074-2,635), from a BJGP table of practice
+# characteristics (n = 7,800; the paper itself was not identified).
+PATIENTS_PER_GP = 1840
 MIN_GPS = 2  # even a single-handed practice's patients see a locum or a partner practice's GP some of the time
 # A practice's chance that a GP appointment is with the patient's usual GP (for a patient under 60 at the
 # start date; normal, clipped). The measured UPC is higher: other GPs are sometimes the usual one by chance.
