@@ -68,7 +68,7 @@ def fit_to_page(spec: dict[str, Any]) -> None:
     spec["width"] = "container"
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     spec.pop("title", None)
-    spec.setdefault("config", {})["legend"] = {"disable": True}
+    spec.setdefault("config", {}).setdefault("legend", {})["disable"] = True
 
 
 def kind_of(measure: Measure) -> str:
@@ -180,6 +180,8 @@ def measure_chart(
     the start-up months (look-back incomplete) are found.
     """
     series = series.sort_values("interval_start")
+    if "ratio" not in series:
+        series = series.assign(ratio=series["numerator"] / series["denominator"].where(series["denominator"] > 0))
     multiplier, unit = scale(measure)
     x = list(pd.to_datetime(series["interval_start"]))
     if "interval_end" in series:
