@@ -56,16 +56,29 @@ def test_invalid_measures_are_rejected_with_the_measure_named(kwargs, message):
 
 def test_appointment_numerator_must_be_inside_its_denominator():
     month = appointments().in_last(months=1)
-    measure(id="ok", title="t", denominator=month.count(), numerator=month.where(status="did_not_attend").count())
+    measure(
+        id="ok",
+        title="t",
+        denominator=month.count(),
+        numerator=month.where(status="did_not_attend").count(),
+        low_is_good=False,
+    )
     with pytest.raises(QiloopError, match="not in the denominator"):
         measure(
             id="bad",
             title="t",
             denominator=month.where(mode="telephone").count(),
             numerator=month.where(status="did_not_attend").count(),
+            low_is_good=False,
         )
     with pytest.raises(QiloopError, match="not in the denominator"):
-        measure(id="bad", title="t", denominator=month.count(), numerator=appointments().in_last(months=2).count())
+        measure(
+            id="bad",
+            title="t",
+            denominator=month.count(),
+            numerator=appointments().in_last(months=2).count(),
+            low_is_good=False,
+        )
 
 
 def test_code_system_mismatch_is_an_error():

@@ -187,15 +187,18 @@ def action_list(
 def _patients(
     opened: Any, measure: m.Measure, spec: m.ActionListSpec, practice_id: str, day: dt.date
 ) -> tuple[int, pd.DataFrame]:
-    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure])
-    compiled = compiler.compile(measure)
-    frame = compiled.frame
-    at_practice = frame.filter(frame.practice_id == practice_id)
-    if not at_practice.count().to_pandas():
+    nodes = [node for column in spec.columns for node in _nodes(column)]
+    carrier = _Columns(tuple(nodes))
+    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure, carrier])  # type: ignore[list-item]
+    registered = compiler.population
+    if not registered.filter(registered.practice_id == practice_id).count().to_pandas():
         raise QiloopError(
             f"no patients registered at practice {practice_id!r} on {day:%-d %B %Y}",
             hint="check the practice code (qiloop measures run lists practices) and the month",
         )
+    compiled = compiler.compile(measure)
+    frame = compiled.frame
+    at_practice = frame.filter(frame.practice_id == practice_id)
     in_denominator = at_practice.filter(at_practice.in_denominator)
     denominator = int(in_denominator.count().to_pandas())
     rule = rule_of(measure)
@@ -205,7 +208,6 @@ def _patients(
         wanted = in_denominator.filter(in_denominator.numerator_value == 0)
     else:
         wanted = in_denominator
-    nodes = [node for column in spec.columns for node in _nodes(column)]
     wanted, names = compiler._with_features(wanted, nodes, compiled.feature_columns)
     expressions = _Expressions(wanted, names)
     selected = {PATIENT: wanted.patient_id}
@@ -226,6 +228,20 @@ def _patients(
             ] if flags and len(raw) else [() for _ in range(len(raw))]  # fmt: skip
             position += len(column.flags)
     return denominator, table
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Stands in for a measure beside the real one, so that the compiler loads what the action-list columns use
+    (their code lists, windows and lead times); it is never counted."""
+
+    columns: tuple[m.Node, ...]
+    denominator: m.Node = m.Constant(True)
+    numerator: m.Node = m.Constant(0)
+    exclusions: m.Node | None = None
+
+    def nodes(self) -> tuple[m.Node, ...]:
+        return self.columns
 
 
 def _nodes(column: m.ActionColumn) -> list[m.Node]:
@@ -251,7 +267,9 @@ def _data_months(opened: Any) -> tuple[dt.date, dt.date]:
                 if value is not None and not pd.isna(value):
                     days.append(pd.Timestamp(value).date())
     if not days:
-        raise QiloopError("the store has no dated events, prescriptions or appointments", hint="import an extract first")
+        raise QiloopError(
+            "the store has no dated events, prescriptions or appointments", hint="import an extract first"
+        )
     return min(days).replace(day=1), max(days).replace(day=1)
 
 

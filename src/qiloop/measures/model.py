@@ -454,7 +454,9 @@ def validate(m: Measure) -> None:
     if not isinstance(m.low_is_good, bool):
         raise _fail(
             m.id,
-            "it does not say which direction is better" if m.low_is_good is None else "low_is_good must be True or False",
+            "it does not say which direction is better"
+            if m.low_is_good is None
+            else "low_is_good must be True or False",
             hint="pass low_is_good=True for a hazard (its action list holds the patients in the numerator) or "
             "low_is_good=False for care to give (the list holds the patients in the denominator but not the numerator)",
         )

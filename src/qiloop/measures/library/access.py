@@ -39,6 +39,10 @@ def _access(id: str, title: str, *, numerator, denominator, why: str, descriptio
     )
 
 
+def _days(days: int) -> str:
+    return {0: "0 days (none on the day)", 1: "a day"}.get(days, f"{days} days")
+
+
 def _within(days: int) -> Measure:
     label = "on the day it was booked" if days == 0 else f"within {days} day{'s' if days != 1 else ''} of booking"
     return _access(
@@ -55,11 +59,12 @@ def _within(days: int) -> Measure:
         source=f"{GPAD}: time from booking to appointment",
         low_is_good=False,
         actions=action_spec(
-            who=f"whose appointments this month were all booked more than {days} day{'s' if days != 1 else ''} ahead",
+            who=f"whose appointments this month were all booked more than {_days(days)} ahead",
             action="check whether any of them needed to be seen sooner",
-            columns={"Appointments this month": this_month.count(),
-                     "Booked more than a day ahead" if days == 1 else f"Booked more than {days} days ahead":
-                     this_month.where(lead_days_at_least=days + 1).count()},
+            columns={
+                "Appointments this month": this_month.count(),
+                f"Booked more than {_days(days)} ahead": this_month.where(lead_days_at_least=days + 1).count(),
+            },
             order_by="Appointments this month",
             order="most appointments first",
         ),

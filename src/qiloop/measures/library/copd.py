@@ -37,8 +37,11 @@ REGISTER = measure(
     action_list=action_spec(
         who="not on the COPD register",
         action="check anyone with a COPD code for confirming spirometry",
-        columns={"COPD — first recorded": clinical_events(codelist("copd")).first_date(),
-                 "Latest FEV1/FVC": _fev1_fvc.latest_value(), "FEV1/FVC date": _fev1_fvc.latest_value_date()},
+        columns={
+            "COPD — first recorded": clinical_events(codelist("copd")).first_date(),
+            "Latest FEV1/FVC": _fev1_fvc.latest_value(),
+            "FEV1/FVC date": _fev1_fvc.latest_value_date(),
+        },
         order_by="COPD — first recorded",
         order="people with a COPD code first, most recent first",
     ),  # fmt: skip
@@ -69,8 +72,11 @@ REVIEW = measure(
         who="on the COPD register without a complete review (review, exacerbations and MRC grade) in the last 12 "
         "months",
         action="invite them for a COPD review",
-        columns={"Last COPD review": _last("copd_review"), "Exacerbations last recorded":
-                 _last("copd_exacerbation_count"), "MRC grade last recorded": _last("mrc_grade")},
+        columns={
+            "Last COPD review": _last("copd_review"),
+            "Exacerbations last recorded": _last("copd_exacerbation_count"),
+            "MRC grade last recorded": _last("mrc_grade"),
+        },
         order_by="Last COPD review",
         order="longest since the last review first, never reviewed at the top",
         descending=False,
@@ -107,8 +113,10 @@ REHAB = measure(
     action_list=action_spec(
         who="with COPD and MRC grade 3 or above not referred to pulmonary rehabilitation since",
         action="offer a referral to pulmonary rehabilitation",
-        columns={"MRC grade 3 or above — first in the last 12 months": _mrc3_first,
-                 "Pulmonary rehabilitation referral — last": _referral_last},
+        columns={
+            "MRC grade 3 or above — first in the last 12 months": _mrc3_first,
+            "Pulmonary rehabilitation referral — last": _referral_last,
+        },
         order_by="MRC grade 3 or above — first in the last 12 months",
         order="longest waiting first",
         descending=False,

@@ -272,8 +272,11 @@ AF008 = measure(
     action_list=action_spec(
         who="with atrial fibrillation and CHA2DS2-VASc 2 or more not on an anticoagulant",
         action="discuss anticoagulation",
-        columns={"Latest CHA2DS2-VASc score": _latest_score, "Score date": _score_date,
-                 "Anticoagulant — last issued": medications(codelist("anticoagulant")).last_date()},
+        columns={
+            "Latest CHA2DS2-VASc score": _latest_score,
+            "Score date": _score_date,
+            "Anticoagulant — last issued": medications(codelist("anticoagulant")).last_date(),
+        },
         order_by="Latest CHA2DS2-VASc score",
         order="highest recorded score first, no recorded score last",
     ),  # fmt: skip
