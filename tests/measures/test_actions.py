@@ -71,7 +71,7 @@ def test_high_is_good_lists_the_denominator_without_the_numerator_in_the_stated_
         ["7", "1 March 2024", MISSING, MISSING],
     ]
     assert listed.header == (
-        "4 patients aged 18 or over without a review and a BP of 140 or less in March 2024 — invite them for a review "
+        "4 patients aged 18 or over without a review and a BP of 140 or less — invite them for a review "
         "(longest since the last review first, never reviewed at the top)."
     )
     csv = listed.csv().splitlines()
@@ -82,7 +82,8 @@ def test_high_is_good_lists_the_denominator_without_the_numerator_in_the_stated_
 def test_low_is_good_lists_the_numerator():
     listed = compute_action_list(_store(), HIGH_BP, "A", on="2024-03")
     assert listed.table["patient_id"].tolist() == [6, 2]  # most recent reading first
-    assert listed.header.startswith("2 patients with a latest BP above 140 in March 2024 — review their treatment")
+    assert listed.header.startswith("2 patients with a latest BP above 140 — review their treatment")
+    assert listed.title == "Action list for A, March 2024: Latest BP above 140"
 
 
 def test_flipping_the_direction_flips_the_list():
@@ -120,15 +121,14 @@ def test_an_empty_denominator_says_no_patients():
     listed = compute_action_list(_store(), nobody, "A", on="2024-03")
     assert listed.count == 0 and listed.denominator == 0
     assert listed.header == (
-        "No patients at this practice are in the denominator of “Aged 200 or over” in March 2024, so there is no one "
-        "to list."
+        "No patients at this practice are in the denominator of “Aged 200 or over”, so there is no one to list."
     )
 
 
 def test_an_empty_list_says_nothing_to_act_on():
     listed = compute_action_list(_store(), HIGH_BP, "A", on="2024-01")
     assert listed.count == 0 and listed.denominator > 0
-    assert listed.header == "No patients with a latest BP above 140 in January 2024: nothing to act on."
+    assert listed.header == "No patients with a latest BP above 140: nothing to act on."
 
 
 def test_dates_read_as_people_write_them():

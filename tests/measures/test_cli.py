@@ -124,8 +124,9 @@ def test_actions_prints_the_header_sentence_then_the_list(store_path, capsys):
     code = main(["measures", "actions", "test_dna", "--store", str(store_path), "--practice", "A"])
     assert code == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("1 patient counted as a problem by “Test: DNA rate” in February 2024 — ")
-    assert out[2].startswith("Patient (pseudonymous id)") and out[3].strip() == "1"
+    assert out[0] == "Action list for A, February 2024: Test: DNA rate"
+    assert out[1].startswith("1 patient counted as a problem by “Test: DNA rate” — ")
+    assert out[3].startswith("Patient (pseudonymous id)") and out[4].strip() == "1"
 
 
 def test_actions_for_a_month_outside_the_data_names_the_months_there_are(store_path, capsys):

@@ -113,7 +113,7 @@ def _actions(args: argparse.Namespace) -> int:
 
 def _as_text(listed: Any) -> str:
     """The header sentence, then the list as aligned columns (no table when there is no one to list)."""
-    lines = [listed.header]
+    lines = [listed.title, listed.header]
     if listed.count:
         rows = [listed.columns, *listed.display_rows()]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import pandas as pd
@@ -28,7 +28,7 @@ from qiloop.errors import QiloopError
 from qiloop.measures import model as m
 from qiloop.measures.dates import Interval
 from qiloop.measures.engine.compiler import Compiler, _Expressions
-from qiloop.measures.engine.store import open_store
+from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.run import parse_month, resolve_measures
 
 Rule = Literal["numerator", "denominator_not_numerator", "denominator_by_value"]
@@ -102,17 +102,22 @@ class ActionList:
 
     @property
     def header(self) -> str:
-        """One sentence: how many patients, who they are, what to do, in what order."""
+        """One sentence: how many patients, who they are, what to do, in what order (the month is in :attr:`title`)."""
         spec = self.spec
         if self.denominator == 0:
             return (
-                f"No patients at this practice are in the denominator of “{self.measure.title}” in {self.month}, "
+                f"No patients at this practice are in the denominator of “{self.measure.title}”, "
                 "so there is no one to list."
             )
         if self.count == 0:
-            return f"No patients {spec.who} in {self.month}: nothing to act on."
+            return f"No patients {spec.who}: nothing to act on."
         people = "1 patient" if self.count == 1 else f"{self.count:,} patients"
-        return f"{people} {spec.who} in {self.month} — {spec.action} ({spec.order})."
+        return f"{people} {spec.who} — {spec.action} ({spec.order})."
+
+    @property
+    def title(self) -> str:
+        """What the list is: "Action list for A00001, March 2026: Oral NSAID with eGFR below 45"."""
+        return f"Action list for {self.practice_id}, {self.month}: {self.measure.title}"
 
     @property
     def columns(self) -> list[str]:
@@ -162,7 +167,7 @@ def compute_action_list(
                 f"there are no data for {day:%B %Y}: the data run from {first:%B %Y} to {last:%B %Y}",
                 hint=f"choose a month in that range, e.g. --on {last:%Y-%m}",
             )
-        denominator, table = _patients(opened, chosen, spec, practice_id, day)
+        denominator, table = _patients(_one_practice(opened, practice_id), chosen, spec, practice_id, day)
     finally:
         if opened is not store:
             opened.close()
@@ -228,6 +233,30 @@ def _patients(
             ] if flags and len(raw) else [() for _ in range(len(raw))]  # fmt: skip
             position += len(column.flags)
     return denominator, table
+
+
+@dataclass
+class _PracticeStore(Store):
+    """The store seen through one practice: every patient-level table holds only the rows of patients ever
+    registered there. Every measure value is per patient, so the practice's list is unchanged, and the engine
+    works on a few thousand patients instead of the whole network."""
+
+    practice_id: str = ""
+
+    def table(self, name: str) -> Any:
+        table = super().table(name)
+        if name == "practices":
+            return table
+        registrations = super().table("practice_registrations")
+        ours = registrations.filter(registrations.practice_id == self.practice_id).select("patient_id").distinct()
+        return table.semi_join(ours, "patient_id")
+
+
+def _one_practice(opened: Store, practice_id: str) -> Store:
+    if opened.engine != "duckdb":
+        return opened
+    shared = {f.name: getattr(opened, f.name) for f in fields(opened) if f.init}
+    return _PracticeStore(**shared, practice_id=practice_id)
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,9 @@ def test_pincer_k_lists_the_nsaid_patient_with_clinical_columns():
     listed = compute_action_list(one_practice(SPECS["pincer_k"]), MEASURES["pincer_k"], "A", on=REF)
     assert listed.columns == ["Patient (pseudonymous id)", "Oral NSAID — last issued", "Latest eGFR", "eGFR date"]
     assert listed.header.startswith(f"{listed.count} patient")
-    assert "on an oral NSAID with eGFR below 45 in March 2024 — review the NSAID" in listed.header
+    assert (
+        "on an oral NSAID with eGFR below 45 — review the NSAID (most recent oral NSAID issue first)" in listed.header
+    )
     first = listed.display_rows()[0]
     assert first[1].endswith("2024") and " " in first[1] and "-" not in first[1]  # "1 March 2024", not ISO
     csv_first = listed.csv().splitlines()[1].split(",")
