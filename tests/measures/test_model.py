@@ -14,7 +14,9 @@ NSAID = Codes("oral_nsaid", frozenset({"329653008"}), version="2024-01", system=
 
 
 def _ok(**kwargs):
-    base = dict(id="m", title="A measure", denominator=age >= 65, numerator=medications(NSAID).exists())
+    base = dict(
+        id="m", title="A measure", denominator=age >= 65, numerator=medications(NSAID).exists(), low_is_good=True
+    )
     base.update(kwargs)
     return measure(**base)
 
@@ -104,6 +106,14 @@ def test_unknown_appointment_status_is_an_error():
 def test_description_reads_as_english():
     text = describe(((age >= 65) & ~medications(NSAID).in_last(months=3).exists()).node)
     assert text == "age ≥ 65 and not any oral_nsaid issues in the last 3 months"
+
+
+def test_a_model_measure_without_a_direction_is_refused():
+    from qiloop.measures.model import Measure
+
+    built = _ok()
+    with pytest.raises(QiloopError, match="'m': it does not say which direction is better"):
+        Measure(id="m", title="A measure", numerator=built.numerator, denominator=built.denominator)
 
 
 def test_review_date_accepts_a_date():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any, Literal
 
 import pandas as pd
@@ -126,6 +127,11 @@ class ActionList:
 
     def display_rows(self) -> list[list[str]]:
         """Rows for a page: dates as "14 March 2026", missing values as "none recorded", never nan."""
+        return self.rows
+
+    @cached_property
+    def rows(self) -> list[list[str]]:
+        """:meth:`display_rows`, formatted once (a kept list is shown many times)."""
         kinds = [_kind(column) for column in self.spec.columns]
         rows = []
         for record in self.table.itertuples(index=False):
@@ -286,20 +292,21 @@ def _column_tables(spec: m.ActionListSpec) -> set[str]:
 
 
 def _data_months(opened: Any) -> tuple[dt.date, dt.date]:
-    """First days of the first and last months with any clinical event, prescription or appointment."""
-    days: list[dt.date] = []
-    for table, column in (("clinical_events", "date"), ("medications", "date"), ("appointments", "start_date")):
-        if table in opened.available:
-            t = opened.table(table)
-            bounds = t.aggregate(low=t[column].min(), high=t[column].max()).to_pandas()
-            for value in bounds.iloc[0].tolist():
-                if value is not None and not pd.isna(value):
-                    days.append(pd.Timestamp(value).date())
-    if not days:
-        raise QiloopError(
-            "the store has no dated events, prescriptions or appointments", hint="import an extract first"
-        )
-    return min(days).replace(day=1), max(days).replace(day=1)
+    """First days of the first and last months with clinical events or prescriptions (appointments only when the
+    store has neither: appointments may be booked months ahead, so they do not say how far the data reach)."""
+    for sources in (
+        (("clinical_events", "date"), ("medications", "date")),
+        (("appointments", "start_date"),),
+    ):
+        days: list[dt.date] = []
+        for table, column in sources:
+            if table in opened.available:
+                t = opened.table(table)
+                bounds = t.aggregate(low=t[column].min(), high=t[column].max()).to_pandas()
+                days += [pd.Timestamp(v).date() for v in bounds.iloc[0].tolist() if v is not None and not pd.isna(v)]
+        if days:
+            return min(days).replace(day=1), max(days).replace(day=1)
+    raise QiloopError("the store has no dated events, prescriptions or appointments", hint="import an extract first")
 
 
 def _month_end(first_day: dt.date) -> dt.date:
@@ -376,4 +383,6 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # an eGFR of 38, not 38.0
     return "" if value is None else value
