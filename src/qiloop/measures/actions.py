@@ -234,9 +234,9 @@ def _patients(
         else:
             flags = [raw[f"c{position + j}"] for j in range(len(column.flags))]
             table[column.label] = [
-                tuple(name for (name, _), on in zip(column.flags, row, strict=True) if _clean(on))
+                tuple(name for (name, _), flag in zip(column.flags, row, strict=True) if _clean(flag))
                 for row in zip(*flags, strict=True)
-            ] if flags and len(raw) else [() for _ in range(len(raw))]  # fmt: skip
+            ]
             position += len(column.flags)
     return denominator, table
 

@@ -39,8 +39,16 @@ def _access(id: str, title: str, *, numerator, denominator, why: str, descriptio
     )
 
 
-def _days(days: int) -> str:
-    return {0: "0 days (none on the day)", 1: "a day"}.get(days, f"{days} days")
+def _wait_who(days: int) -> str:
+    if days == 0:
+        return "with appointments this month, none of them on the day it was booked"
+    return f"whose appointments this month were all booked more than {'a day' if days == 1 else f'{days} days'} ahead"
+
+
+def _wait_column(days: int) -> str:
+    if days == 0:
+        return "Booked on an earlier day"
+    return f"Booked more than {'a day' if days == 1 else f'{days} days'} ahead"
 
 
 def _within(days: int) -> Measure:
@@ -59,11 +67,11 @@ def _within(days: int) -> Measure:
         source=f"{GPAD}: time from booking to appointment",
         low_is_good=False,
         actions=action_spec(
-            who=f"whose appointments this month were all booked more than {_days(days)} ahead",
+            who=_wait_who(days),
             action="check whether any of them needed to be seen sooner",
             columns={
                 "Appointments this month": this_month.count(),
-                f"Booked more than {_days(days)} ahead": this_month.where(lead_days_at_least=days + 1).count(),
+                _wait_column(days): this_month.where(lead_days_at_least=days + 1).count(),
             },
             order_by="Appointments this month",
             order="most appointments first",

@@ -74,8 +74,8 @@ REVIEW = measure(
         action="invite them for a COPD review",
         columns={
             "Last COPD review": _last("copd_review"),
-            "Exacerbations last recorded": _last("copd_exacerbation_count"),
-            "MRC grade last recorded": _last("mrc_grade"),
+            "Exacerbation count — last recorded": _last("copd_exacerbation_count"),
+            "MRC grade — last recorded": _last("mrc_grade"),
         },
         order_by="Last COPD review",
         order="longest since the last review first, never reviewed at the top",
@@ -111,7 +111,7 @@ REHAB = measure(
     | coded_in_last("pulmonary_rehab_unsuitable")
     | coded_in_last("copd_pca_dissent"),
     action_list=action_spec(
-        who="with COPD and MRC grade 3 or above not referred to pulmonary rehabilitation since",
+        who="with COPD and MRC grade 3 or above not referred to pulmonary rehabilitation since that grade was recorded",
         action="offer a referral to pulmonary rehabilitation",
         columns={
             "MRC grade 3 or above — first in the last 12 months": _mrc3_first,

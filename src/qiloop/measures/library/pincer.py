@@ -158,7 +158,7 @@ def _monitoring(who: str, action: str, drug: tuple[str, str], test: tuple[str, s
         columns={f"{drug[0]} — last issued": _last_issued(drug[1], months), f"{test[0]} — last recorded":
                  _last_recorded(test[1])},
         order_by=f"{test[0]} — last recorded",
-        order="longest since the last test first, never tested at the top",
+        order=f"longest since the last {test[0][0].lower()}{test[0][1:]} first, never tested at the top",
         descending=False,
         missing_first=True,
     )  # fmt: skip

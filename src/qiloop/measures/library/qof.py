@@ -102,8 +102,8 @@ def _hyp(id: str, code: str, title: str, ages: BoolSeries, clinic: tuple[int, in
         numerator=bp_controlled(clinic=clinic, home=home),
         exclusions=hypertension_pca,
         action_list=action_spec(
-            who=f"with hypertension, {who}, whose latest blood pressure in the last 12 months is above target or "
-            "not recorded",
+            who=f"with hypertension {who.removeprefix('people ')} whose latest blood pressure in the last 12 months "
+            "is above target or not recorded",
             action="arrange a blood pressure check and review treatment",
             columns=_bp_columns(),
             order_by="Latest clinic BP date",
@@ -149,7 +149,7 @@ def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: s
         action_list=action_spec(
             who=f"with diabetes, {who}, whose latest HbA1c in the last 12 months is above {target} mmol/mol or not "
             "recorded",
-            action="review their diabetes treatment (or arrange an HbA1c)",
+            action="review their treatment, or arrange an HbA1c where none is recorded",
             columns={"Latest HbA1c (mmol/mol)": _hba1c, "HbA1c date": _hba1c_date},
             order_by="Latest HbA1c (mmol/mol)",
             order="highest HbA1c first, none recorded last",
