@@ -51,8 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "actions",
         help="the patients of one practice to act on for a measure (patient-level: inside the practice only)",
         description="Print the patients to act on: those in the numerator when low is good (a hazard), those in "
-        "the denominator but not the numerator when high is good (care to give). The first line says whom the "
-        "list holds and in what order.",
+        "the denominator but not the numerator when high is good (care to give). The first lines name the list and say "
+        "whom it holds and in what order.",
     )
     actions.add_argument("measure", metavar="ID")
     actions.add_argument("--store", required=True, type=Path)
