@@ -18,6 +18,7 @@ from conftest import CODES
 from conftest import PEOPLE as UNIVERSE_PEOPLE
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.organisations.models import Invitation, Membership, Organisation
+from qiloop_web.reidentify.models import PracticeKey
 
 PEOPLE = ["anonymous", *UNIVERSE_PEOPLE]
 
@@ -124,6 +125,13 @@ projects:cycle-new@practice                  3  2  2  2  2  2  2  2  2  4  4  4 
 projects:cycle-new@sibling                   3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:cycle@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
 projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  0  4  4  0
+reidentify:key@practice                      3  4  2  4  4  4  4  4  4  4  4  4  4
+reidentify:key@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  4
+reidentify:key@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
+reidentify:remove-key@practice               3  4  0  4  4  4  4  4  4  4  4  4  4
+reidentify:remove-key@sibling                3  4  4  4  4  4  4  4  4  4  4  4  4
+reidentify:download@practice                 5  5  5  5  5  5  5  5  5  5  5  5  5
+reidentify:download@sibling                  5  5  5  5  5  5  5  5  5  5  5  5  5
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -147,7 +155,13 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name)
     if name == "dashboard:import-status":
         return reverse(name, args=[codes[where], "20260101-000000-abcdef"])  # no such import
-    if name in ("dashboard:measure", "dashboard:action-list", "dashboard:action-list-csv", "dashboard:network-measure"):
+    if name in (
+        "dashboard:measure",
+        "dashboard:action-list",
+        "dashboard:action-list-csv",
+        "dashboard:network-measure",
+        "reidentify:download",
+    ):
         place, _, measure = where.partition("-no-such-")
         return reverse(name, args=[codes[place], "no_such_measure" if measure else "pincer_a"])
     if name in ("organisations:change-role", "organisations:remove-member"):
@@ -268,6 +282,13 @@ REFUSED_POSTS = [
         ["gp", "receptionist", "other_gp"],
     ),
     ("teamwork:time-delete@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
+    ("reidentify:key@practice", {"key": "k" * 32}, ["gp", "administrator", "network_qi_lead", "other_gp"]),
+    ("reidentify:remove-key@practice", {"confirm": "on"}, ["gp", "administrator", "other_gp"]),
+    (
+        "reidentify:download@practice",
+        {},
+        ["healthcare_assistant", "receptionist", "network_qi_lead", "icb_analyst", "administrator", "other_gp"],
+    ),
 ]
 
 
@@ -283,3 +304,4 @@ def test_refused_writes_change_nothing(client, universe, invitation_token, row, 
     assert Membership.objects.get(user=universe.people["receptionist"]).role == "receptionist"
     assert Membership.objects.filter(organisation__code="A00001").count() == 8
     assert not Invitation.objects.filter(cancelled_at__isnull=False).exists()
+    assert not PracticeKey.objects.exists()

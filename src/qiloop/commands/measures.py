@@ -3,6 +3,7 @@
   qiloop measures run --store STORE --out results.parquet [--measure ID ...] [--from YYYY-MM --to YYYY-MM]
                       [--engine duckdb|spark] [--by age_band,sex,ethnicity,imd_quintile] [--aggregate network]
   qiloop measures actions ID --store STORE --practice P [--on YYYY-MM] [--csv]
+                          [--reidentify-from FILE --key-file K] [--out FILE]
   qiloop measures list
   qiloop measures describe ID
 
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qiloop.commands import reidentify_option
 from qiloop.errors import QiloopError
 
 
@@ -61,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--on", metavar="YYYY-MM", help="month (or a date YYYY-MM-DD) (default: the latest month with data)"
     )
     actions.add_argument("--csv", action="store_true", help="print CSV (ISO dates) instead of the header and a table")
+    reidentify_option.add_arguments(actions)
     actions.set_defaults(func=_actions)
 
     listing = inner.add_parser("list", help="list the known measures")
@@ -104,6 +107,8 @@ def _actions(args: argparse.Namespace) -> int:
     from qiloop.measures.actions import compute_action_list
 
     listed = compute_action_list(args.store, args.measure, args.practice, on=args.on)
+    if reidentify_option.wanted(args):
+        return reidentify_option.write_action_list(args, listed.csv_table())
     if args.csv:
         sys.stdout.write(listed.csv())
     else:

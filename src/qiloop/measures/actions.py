@@ -142,10 +142,14 @@ class ActionList:
 
     def csv(self) -> str:
         """CSV: ISO dates, empty cells for missing values, the same columns as the page."""
+        return str(self.csv_table().to_csv(index=False))
+
+    def csv_table(self) -> pd.DataFrame:
+        """What :meth:`csv` writes, as a table: ``patient_id`` then the clinical columns, dates as ISO text."""
         out = pd.DataFrame({PATIENT: self.table[PATIENT].astype("int64")})
         for column in self.spec.columns:
             out[column.label] = [_plain(value) for value in self.table[column.label]]
-        return str(out.to_csv(index=False))
+        return out
 
 
 def compute_action_list(
