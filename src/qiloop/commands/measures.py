@@ -75,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from qiloop.csv_safety import frame_to_csv
     from qiloop.measures.disclosure import network_view
     from qiloop.measures.registry import all_measures
     from qiloop.measures.run import default_range, run_measures
@@ -95,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         results = network_view(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".csv":
-        results.to_csv(args.out, index=False)
+        frame_to_csv(results, args.out)
     else:
         results.to_parquet(args.out, index=False)
     intervals = results["interval_end"].nunique()
@@ -110,7 +111,7 @@ def _actions(args: argparse.Namespace) -> int:
     if reidentify_option.wanted(args):
         return reidentify_option.write_action_list(args, listed.csv_table())
     if args.csv:
-        sys.stdout.write(listed.csv())
+        sys.stdout.write(listed.csv())  # text cells neutralised against CSV injection (qiloop.csv_safety)
     else:
         print(_as_text(listed))
     return 0

@@ -141,8 +141,11 @@ class ActionList:
         return rows
 
     def csv(self) -> str:
-        """CSV: ISO dates, empty cells for missing values, the same columns as the page."""
-        return str(self.csv_table().to_csv(index=False))
+        """CSV: ISO dates, empty cells for missing values, the same columns as the page; a text cell a
+        spreadsheet would run as a formula is written as text (:mod:`qiloop.csv_safety`)."""
+        from qiloop.csv_safety import frame_to_csv
+
+        return str(frame_to_csv(self.csv_table()))
 
     def csv_table(self) -> pd.DataFrame:
         """What :meth:`csv` writes, as a table: ``patient_id`` then the clinical columns, dates as ISO text."""

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qiloop.errors import QiloopError
+from qiloop.errors import QiloopError, values_hidden
 
 MAX_UNPACKED_BYTES = 4 * 1024**3
 MAX_ZIP_ENTRIES = 100  # an extract is six tables; anything with hundreds of entries is not one
@@ -245,10 +245,11 @@ def _run_steps(
         extract = source_folder(job, status)
         step = STEPS[1]
         write_status(job, step=step)
-        if one_practice:
-            result: Any = import_practice_extract(extract, store, practice_id=status.get("practice") or None)
-        else:
-            result = import_extract(extract, store)
+        with values_hidden():  # the message is kept and audited: file, line and column, never a cell's value
+            if one_practice:
+                result: Any = import_practice_extract(extract, store, practice_id=status.get("practice") or None)
+            else:
+                result = import_extract(extract, store)
         imported = True
         step = STEPS[2]
         write_status(job, step=step, rows=result.total_rows)

@@ -16,7 +16,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from qiloop.errors import QiloopError
 from qiloop.measures.actions import ActionList, compute_action_list, rule_text
 from qiloop.measures.model import Measure
-from qiloop_web.dashboard import action_lists, memo, pages
+from qiloop_web.dashboard import action_lists, memo, pages, phases
 from qiloop_web.dashboard.network import (
     Funnel,
     Position,
@@ -83,7 +83,9 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
         "changed_only": changed_only,
-        "fragment_key": fragment_key(organisation.code, loaded, topic, changed_only),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, topic, changed_only, *phases.cache_parts(organisation.code)
+        ),
         "topic_name": pages.topic_name(topic),
         "shown": sum(len(section.cards) for section in sections),
         "manifest": loaded.manifest if loaded else {},
@@ -110,7 +112,11 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
         "action_rule": rule_text(measure),
-        "fragment_key": fragment_key(organisation.code, loaded, measure.id),
+        "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
+        "phases": phases.of_measure(organisation.code, measure.id),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, measure.id, *phases.cache_parts(organisation.code, measure.id)
+        ),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
         **_position_context(loaded, organisation, measure.id),
@@ -176,7 +182,7 @@ def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id
     if listed is None:
         return HttpResponse(problem, status=404, content_type="text/plain; charset=utf-8")
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    response = HttpResponse(listed.csv(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(listed.csv(), content_type="text/csv; charset=utf-8")  # CSV-injection safe
     month = f"{listed.on:%Y-%m}"
     response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{month}-action-list.csv"'
     response["Cache-Control"] = "no-store"
@@ -233,7 +239,7 @@ def _multiples(
 
     def draw() -> list[tuple[str, Chart | None]]:
         monthly = published_monthly(loaded.results, measure_id, list(codes))
-        return small_multiples(measure, monthly, dict(labels), prefix="spc")
+        return small_multiples(measure, monthly, dict(labels), prefix="spc", data_start=pages.data_start(loaded))
 
     return memo.kept(loaded.key, ("multiples", measure_id, codes, labels), draw)
 
