@@ -191,6 +191,12 @@ def test_no_action_copies_free_text_or_cell_values_into_the_audit_log(universe, 
     imports.write_status(Path(job), state="running", step="importing and checking the extract")
     assert dashboard_actions.end_interrupted_imports(by=None) == 1
 
+    # A chart recalculation (a new phase) accepted with a reason, then undone.
+    phase = dashboard_actions.accept_phase(
+        practice=practice, measure_id="pincer_a", starts=date(2025, 6, 1), reason=m("reason"), by=manager
+    )
+    dashboard_actions.undo_phase(phase=phase, by=manager)
+
     assert writers() <= walked, sorted(writers() - walked)  # every action that writes an event was run
     events = AuditEvent.objects.count()
     assert events >= 40

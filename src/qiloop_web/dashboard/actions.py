@@ -140,7 +140,7 @@ def accept_phase(*, practice: Organisation, measure_id: str, starts: dt.date, by
             target_type="measure",
             target_id=measure_id,
             organisation=practice,
-            detail={"starts": starts.isoformat(), "reason": reason[:500]},
+            detail={"starts": starts.isoformat(), "with_reason": bool(reason)},  # never the reason text
         )
     return phase
 
