@@ -13,6 +13,7 @@ from qiloop.measures.language import age, measure, medications
 from .data import D, Store, write_duckdb
 
 FORMULA = '=HYPERLINK("http://evil.example/","Click")'
+NSAID_3M = medications(["n"]).in_last(months=3).exists()
 NSAID = measure(
     id="test_nsaid_65_csv",
     title="Test: NSAID at 65 and over",
@@ -51,9 +52,20 @@ def test_measure_results_csv_neutralises_an_imported_identifier(store_path, tmp_
 
 
 def test_action_list_csv_neutralises_a_code(store_path, monkeypatch, capsys):
-    table = pd.DataFrame({"patient_id": [3], "reason": ["not met"], "last code": [FORMULA]})
-    monkeypatch.setattr("qiloop.measures.actions.action_list", lambda *a, **k: table)
+    import datetime as dt
+
+    from qiloop.measures.actions import ActionList
+    from qiloop.measures.language import action_spec, sex
+
+    coded = measure(
+        id="coded", title="Coded", denominator=age >= 65, numerator=NSAID_3M, low_is_good=True,
+        action_list=action_spec(who="coded", action="review", columns={"Last code": sex}, order_by="Last code",
+                                order="by code"),
+    )  # fmt: skip
+    table = pd.DataFrame({"patient_id": [3, 4], "Last code": [FORMULA, "-5"]})
+    listed = ActionList(coded, "A", dt.date(2024, 2, 29), 10, table)
+    monkeypatch.setattr("qiloop.measures.actions.compute_action_list", lambda *a, **k: listed)
     assert main(["measures", "actions", NSAID.id, "--store", str(store_path), "--practice", "A",
                  "--csv"]) == 0  # fmt: skip
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows == [["patient_id", "reason", "last code"], ["3", "not met", "'" + FORMULA]]
+    assert rows == [["patient_id", "Last code"], ["3", "'" + FORMULA], ["4", "-5"]]  # a plain number stays one

@@ -51,7 +51,7 @@ LOOKBACK_CASES = [
 def test_a_15_month_look_back_excludes_exactly_the_months_whose_window_starts_before_the_data(
     numerator, excluded, look_back
 ):
-    m = measure(id="m", title="M", denominator=age >= 18, numerator=numerator)
+    m = measure(id="m", title="M", denominator=age >= 18, numerator=numerator, low_is_good=False)
     flags = incomplete(m, month_ends("2022-01-01", 12), dt.date(2021, 4, 1))
     assert flags == [True] * excluded + [False] * (12 - excluded)
     assert lookback_months(m) == look_back
@@ -64,6 +64,7 @@ def test_the_look_back_walks_every_part_of_the_measure():
         title="M",
         denominator=medications(DRUGS).on_or_before(months_ago=15).exists(),
         numerator=clinical_events(CODES).in_last(months=3).exists(),
+        low_is_good=False,
     )
     assert earliest_day_read(m, dt.date(2022, 7, 31)) == dt.date(2021, 4, 30)
 

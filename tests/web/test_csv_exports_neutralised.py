@@ -20,15 +20,27 @@ def rows(response) -> list[list[str]]:
 
 
 def test_the_action_list_csv_neutralises_an_imported_code(client, universe, measured, monkeypatch):
-    table = pd.DataFrame({"patient_id": [7, 9], "reason": ["not met", "not met"], "last code": [FORMULA, "-5"]})
-    monkeypatch.setattr("qiloop_web.dashboard.views.action_list", lambda *a, **k: table)
+    from qiloop.measures.actions import ActionList
+    from qiloop.measures.language import action_spec, age, measure, sex
+    from qiloop_web.dashboard import action_lists
+
+    coded = measure(
+        id="pincer_a", title="Coded", denominator=age >= 65, numerator=age >= 70, low_is_good=True,
+        action_list=action_spec(who="coded", action="review", columns={"Last code": sex}, order_by="Last code",
+                                order="by code"),
+    )  # fmt: skip
+    table = pd.DataFrame({"patient_id": [7, 9], "Last code": [FORMULA, "-5"]})
+    listed = ActionList(coded, "A00001", date(2026, 3, 31), 2, table)
+    action_lists.forget()  # a list kept by an earlier test would be served instead
+    monkeypatch.setattr("qiloop_web.dashboard.views.compute_action_list", lambda *a, **k: listed)
     client.force_login(universe.people["gp"])
     response = client.get(reverse("dashboard:action-list-csv", args=["A00001", "pincer_a"]))
+    action_lists.forget()
     assert response.status_code == 200
     assert rows(response) == [
-        ["patient_id", "reason", "last code"],
-        ["7", "not met", "'" + FORMULA],
-        ["9", "not met", "-5"],  # a plain number stays a number
+        ["patient_id", "Last code"],
+        ["7", "'" + FORMULA],
+        ["9", "-5"],  # a plain number stays a number
     ]
 
 
