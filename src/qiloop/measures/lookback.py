@@ -15,7 +15,8 @@ it (registration, ``DateAddDays``) read no history.
 >>> from qiloop.measures.language import age, clinical_events, measure
 >>> from qiloop.measures.codes import Codes
 >>> tests = clinical_events(Codes("t", frozenset({"1"}), "1", "snomedct"))
->>> m = measure(id="m", title="M", denominator=age >= 18, numerator=tests.in_last(months=15).exists())
+>>> m = measure(id="m", title="M", denominator=age >= 18, numerator=tests.in_last(months=15).exists(),
+...               low_is_good=False)
 >>> earliest_day_read(m, dt.date(2022, 6, 30))
 datetime.date(2021, 4, 1)
 """
