@@ -106,13 +106,13 @@ LEAVING = [
         "triaged",
         "analysed",
         REPORTED,
-        "You can't mark the analysis done yet: add the learning response.",
+        "You can't start the analysis yet: add the learning response.",
     ),
     (
         "triaged",
         "analysed",
         {**TRIAGED, "physical_harm": "3"},
-        "You can't mark the analysis done yet: add whether the duty of candour applies, whether CQC must be "
+        "You can't start the analysis yet: add whether the duty of candour applies, whether CQC must be "
         "notified and the event marked to record on LFPSE. Moderate or worse harm (or a CQC-notifiable event) "
         "needs these decisions recorded: the duty of candour is a legal duty.",
     ),
@@ -120,14 +120,14 @@ LEAVING = [
         "triaged",
         "analysed",
         {**TRIAGED, "psychological_harm": "1", "duty_of_candour": False, "cqc_notifiable": False},
-        "You can't mark the analysis done yet: add the event marked to record on LFPSE. Moderate or worse harm "
+        "You can't start the analysis yet: add the event marked to record on LFPSE. Moderate or worse harm "
         "(or a CQC-notifiable event) needs these decisions recorded: the duty of candour is a legal duty.",
     ),
     (
         "triaged",
         "analysed",
         {**TRIAGED, "cqc_notifiable": True, "lfpse_status": "to_submit"},
-        "You can't mark the analysis done yet: add whether the duty of candour applies. Moderate or worse harm "
+        "You can't start the analysis yet: add whether the duty of candour applies. Moderate or worse harm "
         "(or a CQC-notifiable event) needs these decisions recorded: the duty of candour is a legal duty.",
     ),
     (
@@ -225,11 +225,11 @@ def test_harm_decisions_may_be_no():
 @pytest.mark.parametrize(
     ("current", "target", "message"),
     [
-        ("analysed", "triaged", "An event can't go back from analysed to triaged."),
-        ("reported", "analysed", "An event moves one stage at a time: from reported the next stage is triaged."),
-        ("reported", "closed", "An event moves one stage at a time: from reported the next stage is triaged."),
-        ("analysed", "closed", "An event moves one stage at a time: from analysed the next stage is actions agreed."),
-        ("triaged", "triaged", "This event is already triaged."),
+        ("analysed", "triaged", "An event can't go back from analysis to triage."),
+        ("reported", "analysed", "An event moves one stage at a time: from reported the next stage is triage."),
+        ("reported", "closed", "An event moves one stage at a time: from reported the next stage is triage."),
+        ("analysed", "closed", "An event moves one stage at a time: from analysis the next stage is agreeing changes."),
+        ("triaged", "triaged", "This event is already at the triage stage."),
         ("closed", "reported", "This event is closed; report a new event if something else has happened."),
         (
             "reported",

@@ -14,6 +14,7 @@ P = Permission
 # The designed permissions of each person in practice A00001 (see web_universe.py for who is where).
 # Columns: O=VIEW_ORGANISATION D=VIEW_DASHBOARD V=VIEW_PATIENT_LEVEL L=DOWNLOAD_ACTION_LIST I=INVITE_MEMBERS
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
+#          q=VIEW_PROJECTS Q=EDIT_PROJECTS r=REPORT_LEARNING_EVENT e=VIEW_LEARNING_EVENTS E=MANAGE_LEARNING_EVENTS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -28,15 +29,18 @@ CODES = {
     "G": P.MANAGE_ORGANISATIONS,
     "q": P.VIEW_PROJECTS,
     "Q": P.EDIT_PROJECTS,
+    "r": P.REPORT_LEARNING_EVENT,
+    "e": P.VIEW_LEARNING_EVENTS,
+    "E": P.MANAGE_LEARNING_EVENTS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQ
-practice_manager        ODVLIMUASqQ
-practice_nurse          ODVLqQ
-pharmacist              ODVLqQ
-healthcare_assistant    ODVqQ
-receptionist            ODqQ
-health_secretary        ODqQ
+gp                      ODVLqQreE
+practice_manager        ODVLIMUASqQreE
+practice_nurse          ODVLqQreE
+pharmacist              ODVLqQreE
+healthcare_assistant    ODVqQre
+receptionist            ODqQr
+health_secretary        ODqQr
 patient_representative  ODqQ
 network_qi_lead         N
 icb_analyst             N

@@ -54,6 +54,7 @@ def theme_counts(events: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[st
         for name in ("physical_harm", "psychological_harm"):
             if event.get(name):
                 counters[name][str(event[name])] += 1
+
     def factor_words(key: str | None) -> str:
         return FACTORS[key].label if key in FACTORS else str(key)
 

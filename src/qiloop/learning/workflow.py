@@ -39,10 +39,12 @@ from qiloop.learning.taxonomy import (
 
 
 class Stage(StrEnum):
-    REPORTED = "reported"  # someone has said what happened
-    TRIAGED = "triaged"  # a learning response has been chosen
-    ANALYSED = "analysed"  # the team has understood why and what it learned
-    ACTIONS_AGREED = "actions_agreed"  # changes agreed, each with an owner and a due date (or why none)
+    """Where an event is. Each stage is the work done in it; what that work must produce is :func:`missing`."""
+
+    REPORTED = "reported"  # reported: the report is completed (the LFPSE answers)
+    TRIAGED = "triaged"  # triaged: the learning response and the harm decisions
+    ANALYSED = "analysed"  # in analysis: why it happened, the factors, what was learned
+    ACTIONS_AGREED = "actions_agreed"  # agreeing changes, each an action with an owner and a due date (or why none)
     MONITORING = "monitoring"  # waiting for the review: did the change stick?
     CLOSED = "closed"
 
@@ -51,9 +53,9 @@ ORDER: tuple[Stage, ...] = tuple(Stage)
 
 STAGE_LABELS: dict[Stage, str] = {
     Stage.REPORTED: "Reported",
-    Stage.TRIAGED: "Triaged",
-    Stage.ANALYSED: "Analysed",
-    Stage.ACTIONS_AGREED: "Actions agreed",
+    Stage.TRIAGED: "Triage",
+    Stage.ANALYSED: "Analysis",
+    Stage.ACTIONS_AGREED: "Agreeing changes",
     Stage.MONITORING: "Monitoring",
     Stage.CLOSED: "Closed",
 }
@@ -61,7 +63,7 @@ STAGE_LABELS: dict[Stage, str] = {
 # "You can't <verb> yet", by the stage being entered.
 _ENTERING: dict[Stage, str] = {
     Stage.TRIAGED: "triage this event",
-    Stage.ANALYSED: "mark the analysis done",
+    Stage.ANALYSED: "start the analysis",
     Stage.ACTIONS_AGREED: "agree actions",
     Stage.MONITORING: "start monitoring this event",
     Stage.CLOSED: "close this event",
@@ -226,7 +228,7 @@ def check_transition(current: Stage | str, target: Stage | str, fields: Mapping[
         raise TransitionError("This event is closed; report a new event if something else has happened.")
     if there not in allowed_targets(here):
         if there is here:
-            raise TransitionError(f"This event is already {STAGE_LABELS[here].lower()}.")
+            raise TransitionError(f"This event is already at the {STAGE_LABELS[here].lower()} stage.")
         if ORDER.index(there) < ORDER.index(here):
             raise TransitionError(
                 f"An event can't go back from {STAGE_LABELS[here].lower()} to {STAGE_LABELS[there].lower()}."
