@@ -106,9 +106,9 @@ def start(argv: list[str]) -> int:
 
     from qiloop.errors import QiloopError
     from qiloop_web.dashboard.results import compute_results
+    from qiloop_web.learning.demo import create_demo_events
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
-    from qiloop_web.learning.demo import create_demo_events
     from qiloop_web.projects.demo import create_demo_project, demo_people
 
     args = parse(argv)
