@@ -169,3 +169,34 @@ def test_a_near_miss_from_report_to_closed(browser, learning_universe, live_serv
     assert Task.objects.get(learning_link__event=event).owner.email == "practice_manager@example.nhs.uk"
     assert visit.found == {name: [] for name in visit.found}
     assert len(visit.found) == 11
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_list_themes_and_network_pages_pass_axe(browser, learning_universe, live_server, width):
+    from qiloop_web.learning.demo import create_demo_events
+    from qiloop_web.learning.models import LearningEvent as Event
+
+    create_demo_events(learning_universe.practice, learning_universe.people)
+    base = live_server.url
+    page = new_page(browser, width)
+    visit = Checked(page, base, width)
+    sign_in(page, base, "gp@example.nhs.uk")
+    shared = Event.objects.get(share_learning=True)
+    for name, path in [
+        ("list", "/practices/A00001/learning/"),
+        ("themes", "/practices/A00001/learning/themes/?process=5"),
+        ("demo-event", f"/practices/A00001/learning/{shared.pk}/"),
+        ("organisation", "/organisations/A00001/"),
+    ]:
+        page.goto(base + path)
+        visit.check(name)
+    page.goto(base + "/practices/A00001/learning/themes/?process=5")
+    assert page.locator("figure svg").count() == 1  # the T chart of days between prescribing events
+    page.context.close()
+    page = new_page(browser, width)
+    visit.page = page
+    sign_in(page, base, "network_qi_lead@example.nhs.uk")
+    page.goto(base + "/networks/QPCN1/learning/")
+    assert "Hospital letters that stop or change medicines" in page.inner_text("main")
+    visit.check("network")
+    assert visit.found == {name: [] for name in visit.found}

@@ -306,8 +306,8 @@ class SharingForm(TextSafetyMixin, forms.Form):
 
 
 class ThemeForm(forms.Form):
-    start = DayMonthYearField(label="From", error_messages={"required": "Enter the start of the period"})
-    end = DayMonthYearField(label="To", error_messages={"required": "Enter the end of the period"})
+    start = DayMonthYearField(label="From", required=False, help_text="Empty: a year ago")
+    end = DayMonthYearField(label="To", required=False, help_text="Empty: today")
     process = forms.ChoiceField(
         label="Events in this part of care (for the chart of days between events)",
         choices=[("", "All events"), *taxonomy.HEALTHCARE_PROCESS.choices()],

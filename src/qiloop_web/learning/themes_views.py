@@ -11,6 +11,7 @@ and network-level theme counts, each suppressed and rounded as every network vie
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -42,9 +43,16 @@ def _period(request: HttpRequest) -> tuple[ThemeForm, date, date, str]:
     form = ThemeForm(request.GET or None, initial={"start": start, "end": end})
     process = ""
     if request.GET and form.is_valid():
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        start, end = form.cleaned_data["start"] or start, form.cleaned_data["end"] or end
         process = form.cleaned_data.get("process") or ""
     return form, start, end, process
+
+
+def _fit_width(svg: str) -> str:
+    """The chart scales to its column (its viewBox keeps the shape): no sideways scrolling on a phone."""
+    head, rest = svg.split(">", 1)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    return f'{head} width="100%">{rest}'
 
 
 def t_chart(dates: list[date], what: str) -> dict[str, Any] | None:
@@ -57,7 +65,7 @@ def t_chart(dates: list[date], what: str) -> dict[str, Any] | None:
         result, title=f"Days between events: {what}", y_label="Days since the event before", width=560, height=260
     )
     return {
-        "svg": mark_safe(to_svg(spec)),  # noqa: S308 - drawn by vl-convert from our own numbers
+        "svg": mark_safe(_fit_width(to_svg(spec))),  # noqa: S308 - drawn by vl-convert from our own numbers
         "text": chart_text_alternative(result, measure=f"days between events ({what})"),
         "sentence": result.summary.sentence,
     }
