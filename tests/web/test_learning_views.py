@@ -329,3 +329,14 @@ def test_the_network_page_shows_shared_summaries_and_suppressed_network_counts_n
     assert re.search(r"Planning or prescribing\s+1 to 7", body)
     assert not re.search(r"Planning or prescribing\s+2\b", body)
     assert other.title not in body
+
+
+def test_patient_representatives_see_the_practices_shared_learning_only(client, universe):
+    shared = closed_event(universe)
+    actions.set_sharing(event=shared, by=universe.people["gp"], share=True, summary="Close one record before the next.")
+    report(universe, title="Not shared")
+    client.force_login(universe.people["patient_representative"])
+    body = text(client.get(reverse("learning:shared", args=[CODE])))
+    assert "Close one record before the next." in body and "Not shared" not in body
+    assert client.get(reverse("learning:list", args=[CODE])).status_code == 403
+    assert client.get(reverse("learning:detail", args=[CODE, shared.pk])).status_code == 403

@@ -149,6 +149,8 @@ learning:themes@practice                     3  2  2  2  2  2  4  4  4  4  4  4 
 learning:themes@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  2
 learning:themes@pcn                          3  4  4  4  4  4  4  4  4  4  4  4  4
 learning:theme-project@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:shared@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
+learning:shared@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  2
 learning:network@pcn                         3  4  4  4  4  4  4  4  4  2  2  4  4
 learning:network@icb                         3  4  4  4  4  4  4  4  4  4  2  4  4
 learning:network@practice                    3  4  4  4  4  4  4  4  4  0  0  4  4

@@ -158,3 +158,24 @@ def network(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         "suppress_at_most": SUPPRESS_AT_MOST,
     }
     return render(request, "learning/network.html", context)
+
+
+@organisation_permission_required(Permission.VIEW_PROJECTS)
+def shared(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """The practice's own shared learning, for the whole team, patient representatives included."""
+    practice_only(organisation)
+    events = LearningEvent.objects.filter(practice=organisation, share_learning=True, restricted=False)
+    context = {
+        "organisation": organisation,
+        "shared": [
+            {
+                "summary": e.learning_summary,
+                "type": e.get_event_type_display(),
+                "process": HEALTHCARE_PROCESS.label(e.process),
+                "month": e.occurred_on,
+                "factors": [FACTORS[k].label for k in e.factors if k in FACTORS],
+            }
+            for e in events.order_by("-occurred_on", "pk")
+        ],
+    }
+    return render(request, "learning/shared.html", context)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("practices/<str:code>/learning/new/", views.event_new, name="new"),
     path("practices/<str:code>/learning/themes/", themes_views.themes, name="themes"),
     path("practices/<str:code>/learning/themes/project/", themes_views.theme_project, name="theme-project"),
+    path("practices/<str:code>/learning/shared/", themes_views.shared, name="shared"),
     path("networks/<str:code>/learning/", themes_views.network, name="network"),
     path("practices/<str:code>/learning/events.csv", views.events_csv, name="csv"),
     path("practices/<str:code>/learning/<int:event_id>/", views.event_detail, name="detail"),
