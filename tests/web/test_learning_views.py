@@ -340,3 +340,25 @@ def test_patient_representatives_see_the_practices_shared_learning_only(client, 
     assert "Close one record before the next." in body and "Not shared" not in body
     assert client.get(reverse("learning:list", args=[CODE])).status_code == 403
     assert client.get(reverse("learning:detail", args=[CODE, shared.pk])).status_code == 403
+
+
+def test_the_review_shows_the_linked_measures_verdict_since_the_change(client, universe, measured):
+    from qiloop_web.learning.review import change_started, review_verdict
+
+    event = closed_event(universe)
+    assert change_started(event) == event.action_links.get().task.created_at.date()
+    assert review_verdict(event) == ""
+    event.review_measure_id = "pincer_a"  # set directly: a closed event's review is no longer editable
+    event.save()
+    verdict = review_verdict(event)
+    assert verdict.startswith("Oral NSAID without gastro-protection, aged 65 and over: ")
+    assert "the change" in verdict  # every verdict names the change it is about
+    client.force_login(universe.people["gp"])
+    assert verdict in text(client.get(reverse("learning:detail", args=[CODE, event.pk])))
+    assert verdict in text(client.get(reverse("learning:record", args=[CODE, event.pk])))
+
+
+def test_an_unknown_measure_is_refused(universe):
+    event = report(universe)
+    with pytest.raises(actions.LearningError, match="Choose a measure from the library list"):
+        actions.update_event(event=event, by=universe.people["gp"], review_measure_id="no_such_measure")

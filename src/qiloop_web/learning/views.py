@@ -35,6 +35,7 @@ from qiloop.learning.workflow import (
 from qiloop_web.learning import actions
 from qiloop_web.learning.forms import SECTION_FORMS, ActionForm, AnalysisForm, ReportForm
 from qiloop_web.learning.models import EventStage, LearningEvent
+from qiloop_web.learning.review import review_verdict
 from qiloop_web.organisations.models import Membership, Organisation
 from qiloop_web.organisations.permissions import (
     has_permission,
@@ -145,6 +146,7 @@ def _stage_context(event: LearningEvent) -> dict[str, Any]:
             for p in (event.response.prompts if event.response else ())
         ],
         "tasks": [link.task for link in event.action_links.select_related("task__owner")],
+        "verdict": review_verdict(event),
     }
 
 
