@@ -195,3 +195,32 @@ def test_text_confirmed_once_is_not_asked_about_again_when_saved_unchanged(clien
     assert client.post(url, {"question": WARNED, "who": BLOCKED, "to": "", CONFIRM_FIELD: "yes"}).status_code == 400
     cycle.refresh_from_db()
     assert (cycle.question, cycle.who) == (WARNED, "Reception")
+
+
+def test_every_workbench_form_with_free_text_has_the_check():
+    """A new form with a free-text field cannot be added to these apps without the text-safety check."""
+    import inspect
+
+    from django import forms
+
+    from qiloop_web.dashboard import forms as dashboard_forms
+    from qiloop_web.organisations import forms as organisation_forms
+    from qiloop_web.projects import forms as project_forms
+    from qiloop_web.projects import pdsa_forms
+    from qiloop_web.teamwork import forms as teamwork_forms
+    from qiloop_web.ui.text_safety import TextSafetyMixin
+
+    not_free_text = {"ImportForm"}  # a folder path on the server, checked against QILOOP_IMPORT_ROOT
+    checked, unchecked = set(), set()
+    for module in (project_forms, pdsa_forms, teamwork_forms, organisation_forms, dashboard_forms):
+        for name, form in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(form, forms.Form) or form.__module__ != module.__name__ or name in not_free_text:
+                continue
+            free = [
+                f for f in form.base_fields.values()
+                if isinstance(f, forms.CharField) and not isinstance(f, forms.EmailField)
+            ]  # fmt: skip
+            if free:
+                (checked if issubclass(form, TextSafetyMixin) else unchecked).add(name)
+    assert unchecked == set()
+    assert {"AimForm", "PlanForm", "TaskForm", "TimeEntryForm", "PointsForm", "StepForm"} <= checked

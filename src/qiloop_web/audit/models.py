@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "sign_in.signed_out": "Signed out",
     "sign_in.failed": "Sign-in failed",
     "sign_in.refused_locked": "Sign-in refused: account locked",
+    "sign_in.throttled": "Sign-in refused: too soon after failed attempts",
     "password_reset.requested": "Password reset requested",
     "password_reset.completed": "Password reset",
     "patient_data.viewed": "Patient-level data viewed",

@@ -84,3 +84,25 @@ def start_import(
     else:
         imports.run_import(job, **kwargs)
     return job
+
+
+def end_interrupted_imports(*, by: Any = None) -> int:
+    """At start: imports a stopped server left running end as failed, with the old store put back, the
+    leftovers removed and an audit event in the organisation where each was made. Returns how many ended;
+    the measures are recomputed when a store was put back."""
+    store = Path(settings.QILOOP_STORE)
+    ended = imports.recover_interrupted(Path(settings.VAR_DIR) / "imports", store)
+    for job, message in ended:
+        status = imports.read_status(job)
+        organisation = Organisation.objects.filter(code=status.get("organisation", "")).first()
+        record(
+            by=by,
+            action="data.import_interrupted",
+            target_type="import",
+            target_id=job.name,
+            organisation=organisation,
+            detail={"step": str(status.get("step", ""))[:100], "store_restored": "put back" in message},
+        )
+    if any("put back" in message for _job, message in ended):
+        compute_results(store, Path(settings.QILOOP_RESULTS_DIR), say=lambda _text: None)
+    return len(ended)

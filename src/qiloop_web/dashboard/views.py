@@ -18,7 +18,15 @@ from qiloop.errors import QiloopError
 from qiloop.measures import action_list
 from qiloop.measures.model import Measure
 from qiloop_web.dashboard import memo, pages
-from qiloop_web.dashboard.network import Funnel, funnel_chart, published_monthly, published_totals, small_multiples
+from qiloop_web.dashboard.network import (
+    Funnel,
+    Position,
+    funnel_chart,
+    practice_position,
+    published_counts,
+    published_monthly,
+    small_multiples,
+)
 from qiloop_web.dashboard.results import Results
 from qiloop_web.dashboard.series import Chart
 from qiloop_web.organisations.models import Kind, Organisation
@@ -105,8 +113,32 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         "fragment_key": fragment_key(organisation.code, loaded, measure.id),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
+        **_position_context(loaded, organisation, measure.id),
     }
     return render(request, "dashboard/measure.html", context)
+
+
+def peer_network(practice: Organisation) -> Organisation | None:
+    """The network a practice is compared with on its own pages: its ICB (the widest), else its PCN."""
+    pcn = practice.parent
+    if pcn is None:
+        return None
+    return pcn.parent if pcn.parent is not None else pcn
+
+
+def _position_context(loaded: Results | None, practice: Organisation, measure_id: str) -> dict[str, Any]:
+    """The practice among its network's practices (aggregates under disclosure control only), kept (memo.py)."""
+    network = peer_network(practice)
+    if loaded is None or network is None:
+        return {"position": None, "peer_network": network}
+    codes = tuple(p.code for p in network_practices(network))
+    measure = pages.get_measure_or_404(measure_id)
+
+    def draw() -> Position:
+        return practice_position(measure, loaded.results, practice.code, list(codes), element_id="position-funnel")
+
+    position = memo.kept(loaded.key, ("position", measure_id, codes, practice.code), draw)
+    return {"position": position, "peer_network": network}
 
 
 def _action_list_table(organisation: Organisation, measure_id: str) -> tuple[Measure, str | None, Any, str]:
@@ -184,13 +216,13 @@ def warm_network_caches(loaded: Results) -> int:
 
 def _funnel(
     loaded: Results, measure_id: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...], element_id: str
-) -> Funnel | None:
+) -> Funnel:
     """The funnel for these practices under these labels, kept (memo.py) while the results are unchanged."""
     measure = pages.get_measure_or_404(measure_id)
 
-    def draw() -> Funnel | None:
-        totals = published_totals(loaded.results, measure_id, list(codes))
-        return funnel_chart(measure, totals, dict(labels), element_id=element_id)
+    def draw() -> Funnel:
+        counts = published_counts(loaded.results, measure, list(codes))
+        return funnel_chart(measure, counts, dict(labels), element_id=element_id)
 
     return memo.kept(loaded.key, ("funnel", measure_id, codes, labels, element_id), draw)
 
