@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.dashboard import actions as dashboard_actions
 from qiloop_web.dashboard import imports
+from qiloop_web.learning import actions as learning_actions
 from qiloop_web.organisations import actions as organisation_actions
 from qiloop_web.organisations.models import Membership
 from qiloop_web.projects import actions as project_actions
@@ -30,7 +31,15 @@ from qiloop_web.projects import diagram_actions, pdsa_actions
 from qiloop_web.teamwork import actions as teamwork_actions
 
 MARKER = "Zebra-Quokka-7731"
-MODULES = [project_actions, diagram_actions, pdsa_actions, teamwork_actions, organisation_actions, dashboard_actions]
+MODULES = [
+    project_actions,
+    diagram_actions,
+    pdsa_actions,
+    teamwork_actions,
+    organisation_actions,
+    dashboard_actions,
+    learning_actions,
+]
 WRITES = ("log.record(", "record_event(", "_record(", "\n        record(")
 
 
@@ -179,6 +188,51 @@ def test_no_action_copies_free_text_or_cell_values_into_the_audit_log(universe, 
     )
     teamwork_actions.update_time_entry(entry=entry, meeting=m("Huddle!"), note=m("note!"), by=receptionist)
     teamwork_actions.delete_time_entry(entry=entry, by=receptionist)
+
+    # Learning events: the marker in every free-text field, through every stage.
+    event = learning_actions.report_event(
+        practice=practice,
+        by=receptionist,
+        title=m("Title"),
+        event_type="incident",
+        occurred_on=date(2026, 1, 5),
+        location="11",
+        process="8",
+        description=m("What happened"),
+        physical_harm="5",
+        psychological_harm="4",
+    )
+    learning_actions.update_event(
+        event=event,
+        by=gp,
+        immediate_actions=m("done"),
+        medicines_involved=m("medicine"),
+        clinical_outcome=m("outcome"),
+        strengths_of_care=m("strengths"),
+        how_to_repeat=m("repeat"),
+        response_type="after_action_review",
+        lfpse_reference=m("ref"),
+    )
+    learning_actions.move_event(event=event, to="triaged", by=gp)
+    learning_actions.update_event(
+        event=event,
+        by=gp,
+        prompt_answers={key: m(key) for key in ("expected", "actual", "difference", "next_time")},
+        what_happened=m("happened"),
+        why=m("why"),
+        factors=["tasks"],
+        what_learned=m("learned"),
+        meeting_on=date(2026, 1, 6),
+    )
+    learning_actions.move_event(event=event, to="analysed", by=gp)
+    learning_actions.add_action(event=event, by=gp, title=m("Change"), owner=gp, due_on=date(2026, 2, 1), notes=m("n"))
+    learning_actions.update_event(
+        event=event, by=gp, what_changed=m("changed"), no_change_reason=m("none"), review_due=date(2026, 4, 1)
+    )
+    learning_actions.set_sharing(event=event, by=gp, share=True, summary=m("summary"))
+    learning_actions.start_project_from_theme(
+        practice=practice, by=gp, title=m("Theme"), factors=["tasks"], counts={"tasks": 1}, period=m("period")
+    )
 
     # Dashboard: an upload with a marked file name whose extract has the marker as a date of birth.
     upload = SimpleUploadedFile(f"{MARKER}.zip", extract_with_a_bad_cell(measured, MARKER), "application/zip")

@@ -136,6 +136,37 @@ reidentify:remove-key@practice               3  4  0  4  4  4  4  4  4  4  4  4 
 reidentify:remove-key@sibling                3  4  4  4  4  4  4  4  4  4  4  4  4
 reidentify:download@practice                 5  5  5  5  5  5  5  5  5  5  5  5  5
 reidentify:download@sibling                  5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:report-start                        3  3  3  3  3  3  3  3  2  2  2  2  3
+learning:list@practice                       3  2  2  2  2  2  2  2  4  4  4  4  4
+learning:list@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:list@pcn                            3  4  4  4  4  4  4  4  4  4  4  4  4
+learning:new@practice                        3  2  2  2  2  2  2  2  4  4  4  4  4
+learning:new@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:csv@practice                        3  2  2  2  2  2  4  4  4  4  4  4  4
+learning:csv@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:detail@practice                     3  2  2  2  2  2  2  0  4  4  4  4  4
+learning:detail@practice-restricted          3  2  2  0  0  0  0  2  4  4  4  4  4
+learning:detail@practice-sibling-event       3  0  0  0  0  0  0  0  4  4  4  4  4
+learning:edit@practice                       3  2  2  2  2  4  4  4  4  4  4  4  4
+learning:edit@practice-restricted            3  2  2  0  0  4  4  4  4  4  4  4  4
+learning:edit@practice-no-such-section       3  0  0  0  0  4  4  4  4  4  4  4  4
+learning:action-new@practice                 3  2  2  2  2  4  4  4  4  4  4  4  4
+learning:action-new@practice-restricted      3  2  2  0  0  4  4  4  4  4  4  4  4
+learning:move@practice                       5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:record@practice                     3  2  2  2  2  2  2  0  4  4  4  4  4
+learning:record@practice-restricted          3  2  2  0  0  0  0  2  4  4  4  4  4
+learning:lfpse@practice                      3  2  2  2  2  2  2  0  4  4  4  4  4
+learning:lfpse@practice-restricted           3  2  2  0  0  0  0  2  4  4  4  4  4
+learning:themes@practice                     3  2  2  2  2  2  4  4  4  4  4  4  4
+learning:themes@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:themes@pcn                          3  4  4  4  4  4  4  4  4  4  4  4  4
+learning:theme-project@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:shared@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
+learning:shared@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:network@pcn                         3  4  4  4  4  4  4  4  4  2  2  4  4
+learning:network@icb                         3  4  4  4  4  4  4  4  4  4  2  4  4
+learning:network@practice                    3  4  4  4  4  4  4  4  4  0  0  4  4
+learning:network@other-pcn                   3  4  4  4  4  4  4  4  4  4  2  4  4
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -178,6 +209,10 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name, args=[invitation_token])
     if name in ("dashboard:accept-phase", "dashboard:undo-phase"):
         return phase_url(name, where, universe)
+    if name in LEARNING_EVENT_URLS:
+        return learning_url(name, where, universe)
+    if name == "learning:report-start":
+        return reverse(name)
     if name in TEAMWORK_OBJECT_URLS:
         return teamwork_object_url(name, where, universe)
     if name in ("projects:cycle", "projects:cycle-new"):
@@ -231,6 +266,49 @@ def teamwork_object_url(name: str, where: str, universe) -> str:
             practice=practice, user=user, role="gp", meeting="Matrix", spent_on="2026-01-05", minutes=30
         )
     return reverse(name, args=["A00001", found.pk])
+
+
+LEARNING_EVENT_URLS = {
+    "learning:detail",
+    "learning:edit",
+    "learning:action-new",
+    "learning:move",
+    "learning:record",
+    "learning:lfpse",
+}
+
+
+def learning_url(name: str, where: str, universe) -> str:
+    """An event at Riverside Surgery reported by the receptionist; "-restricted": one about a staff member reported
+    by the health secretary; "-sibling-event": one of Hill Street's, asked for under Riverside's code. Made without
+    the actions, so no audit event is written."""
+    from qiloop_web.learning.models import LearningEvent
+
+    reporter, practice, restricted = {
+        "practice": ("receptionist", universe.practice, False),
+        "practice-no-such-section": ("receptionist", universe.practice, False),
+        "practice-restricted": ("health_secretary", universe.practice, True),
+        "practice-sibling-event": ("other_gp", universe.sibling_practice, False),
+    }[where]
+    event, _ = LearningEvent.objects.get_or_create(
+        practice=practice,
+        number=2 if restricted else 1,
+        defaults={
+            "title": "Matrix event",
+            "event_type": "incident",
+            "occurred_on": "2026-01-05",
+            "description": "Matrix",
+            "location": "11",
+            "process": "8",
+            "restricted": restricted,
+            "reporter": universe.people[reporter],
+            "reporter_role": reporter,
+        },
+    )
+    args = ["A00001", event.pk]
+    if name == "learning:edit":
+        args.append("no-such-section" if where.endswith("no-such-section") else "details")
+    return reverse(name, args=args)
 
 
 def pdsa_url(name: str, code: str, universe) -> str:
@@ -314,6 +392,39 @@ REFUSED_POSTS = [
         "reidentify:download@practice",
         {},
         ["healthcare_assistant", "receptionist", "network_qi_lead", "icb_analyst", "administrator", "other_gp"],
+    (
+        "learning:new@practice",
+        {
+            "title": "x",
+            "event_type": "risk",
+            "occurred_on_day": "1",
+            "occurred_on_month": "1",
+            "occurred_on_year": "2026",
+            "location": "11",
+            "process": "1",
+            "description": "x",
+        },
+        ["patient_representative", "network_qi_lead", "icb_analyst", "other_gp"],
+    ),
+    (
+        "learning:edit@practice",
+        {"title": "Changed"},
+        ["healthcare_assistant", "receptionist", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "learning:action-new@practice",
+        {"title": "x"},
+        ["receptionist", "health_secretary", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "learning:move@practice",
+        {"to": "triaged"},
+        ["receptionist", "healthcare_assistant", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "learning:theme-project@practice",
+        {"title": "x", "factors": "tasks"},
+        ["receptionist", "network_qi_lead", "other_gp"],
     ),
 ]
 

@@ -14,7 +14,8 @@ P = Permission
 # The designed permissions of each person in practice A00001 (see web_universe.py for who is where).
 # Columns: O=VIEW_ORGANISATION D=VIEW_DASHBOARD V=VIEW_PATIENT_LEVEL L=DOWNLOAD_ACTION_LIST I=INVITE_MEMBERS
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
-#          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS
+#          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS r=REPORT_LEARNING_EVENT e=VIEW_LEARNING_EVENTS
+#          E=MANAGE_LEARNING_EVENTS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -30,15 +31,18 @@ CODES = {
     "q": P.VIEW_PROJECTS,
     "Q": P.EDIT_PROJECTS,
     "R": P.RECALCULATE_CHARTS,
+    "r": P.REPORT_LEARNING_EVENT,
+    "e": P.VIEW_LEARNING_EVENTS,
+    "E": P.MANAGE_LEARNING_EVENTS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQR
-practice_manager        ODVLIMUASqQR
-practice_nurse          ODVLqQR
-pharmacist              ODVLqQR
-healthcare_assistant    ODVqQ
-receptionist            ODqQ
-health_secretary        ODqQ
+gp                      ODVLqQRreE
+practice_manager        ODVLIMUASqQRreE
+practice_nurse          ODVLqQRreE
+pharmacist              ODVLqQRreE
+healthcare_assistant    ODVqQre
+receptionist            ODqQr
+health_secretary        ODqQr
 patient_representative  ODqQ
 network_qi_lead         N
 icb_analyst             N
