@@ -392,6 +392,7 @@ REFUSED_POSTS = [
         "reidentify:download@practice",
         {},
         ["healthcare_assistant", "receptionist", "network_qi_lead", "icb_analyst", "administrator", "other_gp"],
+    ),
     (
         "learning:new@practice",
         {
