@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "qiloop_web.dashboard",
     "qiloop_web.projects",
     "qiloop_web.teamwork",
+    "qiloop_web.survey",
 ]
 
 MIDDLEWARE = [

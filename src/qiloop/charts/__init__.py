@@ -2,6 +2,7 @@
 
 * :func:`spc_chart_spec` — an SPC chart from :func:`qiloop.spc.spc`'s result;
 * :func:`funnel_chart_spec` — a funnel plot from :func:`qiloop.spc.funnel.funnel`;
+* :func:`survey_chart_spec` — a staff survey section: % with intervals beside the national figures;
 * :func:`chart_text_alternative` — the words a screen reader reads instead;
 * :func:`to_svg`, :func:`to_png`, :func:`to_vega` — export through vl-convert.
 
@@ -11,6 +12,16 @@ No Django: the web app embeds the same dicts with vega-embed.
 from qiloop.charts.export import to_png, to_svg, to_vega
 from qiloop.charts.funnel_chart import funnel_chart_spec
 from qiloop.charts.spc_chart import spc_chart_spec
+from qiloop.charts.survey_chart import survey_chart_spec, survey_chart_text
 from qiloop.charts.text import chart_text_alternative
 
-__all__ = ["chart_text_alternative", "funnel_chart_spec", "spc_chart_spec", "to_png", "to_svg", "to_vega"]
+__all__ = [
+    "chart_text_alternative",
+    "funnel_chart_spec",
+    "spc_chart_spec",
+    "survey_chart_spec",
+    "survey_chart_text",
+    "to_png",
+    "to_svg",
+    "to_vega",
+]

@@ -432,5 +432,8 @@ def unanswered(answers: Mapping[str, Any]) -> list[str]:
 
 
 def reporting_group(answers: Mapping[str, Any]) -> str:
-    """The reporting group of a response (``not_given`` when no role was given)."""
+    """The reporting group of a response: its ``role_group`` when stored as one (the workbench keeps only the
+    group, never the exact role), else from its ``role`` answer; ``not_given`` when there is neither."""
+    if answers.get("role_group") in GROUP_LABELS:
+        return str(answers["role_group"])
     return REPORTING_GROUP.get(str(answers.get("role", "")), "not_given")

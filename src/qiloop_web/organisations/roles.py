@@ -29,12 +29,14 @@ class Permission(enum.Enum):
     MANAGE_ORGANISATIONS = "manage_organisations"  # create PCNs and practices beneath
     VIEW_PROJECTS = "view_projects"  # QI projects, driver diagrams, PDSA cycles (never patient-level)
     EDIT_PROJECTS = "edit_projects"  # create and change QI projects, tasks, and record QI time
+    ANSWER_SURVEYS = "answer_surveys"  # answer the staff QI survey (practice staff; not patient representatives)
+    MANAGE_SURVEYS = "manage_surveys"  # open, close and read staff QI survey rounds (practice manager, network lead)
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
 # A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
 # Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
-PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS}
+PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS, Permission.ANSWER_SURVEYS}
 
 
 class Role(models.TextChoices):
@@ -69,7 +71,9 @@ P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
 _TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
-_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
+# Every practice role but the patient representative answers the staff survey (it is about the staff's work).
+_STAFF = _TEAM | {P.ANSWER_SURVEYS}
+_CLINICAL = _STAFF | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
 )
@@ -82,19 +86,27 @@ ROLES: dict[Role, RoleDefinition] = {
             Role.PRACTICE_MANAGER,
             PRACTICE,
             _CLINICAL
-            | {P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.IMPORT_DATA, P.VIEW_AUDIT_LOG, P.MANAGE_PRACTICE_SETTINGS},
+            | {
+                P.INVITE_MEMBERS,
+                P.MANAGE_MEMBERS,
+                P.IMPORT_DATA,
+                P.VIEW_AUDIT_LOG,
+                P.MANAGE_PRACTICE_SETTINGS,
+                P.MANAGE_SURVEYS,
+            },
         ),
         RoleDefinition(Role.PRACTICE_NURSE, PRACTICE, _CLINICAL),
         RoleDefinition(Role.PHARMACIST, PRACTICE, _CLINICAL),
         # Healthcare assistants work from the lists (recalls, checks) but do not export them.
-        RoleDefinition(Role.HEALTHCARE_ASSISTANT, PRACTICE, _TEAM | {P.VIEW_PATIENT_LEVEL}),
-        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _TEAM),
-        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _TEAM),
+        RoleDefinition(Role.HEALTHCARE_ASSISTANT, PRACTICE, _STAFF | {P.VIEW_PATIENT_LEVEL}),
+        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _STAFF),
+        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _STAFF),
         RoleDefinition(Role.PATIENT_REPRESENTATIVE, PRACTICE, _TEAM),
         RoleDefinition(
             Role.NETWORK_QI_LEAD,
             frozenset({"pcn", "icb"}),
-            frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
+            # A network-wide staff survey round is opened and read here (pooled, suppressed figures only).
+            frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS, P.MANAGE_SURVEYS}),
             # Network aggregates only: a practice's projects, tasks and QI time (titled with its name,
             # charts of its exact monthly counts) stay with the practice (docs/security.md).
             beneath=frozenset({P.VIEW_NETWORK}),
