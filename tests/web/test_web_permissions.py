@@ -14,6 +14,7 @@ P = Permission
 # The designed permissions of each person in practice A00001 (see web_universe.py for who is where).
 # Columns: O=VIEW_ORGANISATION D=VIEW_DASHBOARD V=VIEW_PATIENT_LEVEL L=DOWNLOAD_ACTION_LIST I=INVITE_MEMBERS
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
+#          q=VIEW_PROJECTS Q=EDIT_PROJECTS y=ANSWER_SURVEYS Y=MANAGE_SURVEYS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -28,15 +29,17 @@ CODES = {
     "G": P.MANAGE_ORGANISATIONS,
     "q": P.VIEW_PROJECTS,
     "Q": P.EDIT_PROJECTS,
+    "y": P.ANSWER_SURVEYS,
+    "Y": P.MANAGE_SURVEYS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQ
-practice_manager        ODVLIMUASqQ
-practice_nurse          ODVLqQ
-pharmacist              ODVLqQ
-healthcare_assistant    ODVqQ
-receptionist            ODqQ
-health_secretary        ODqQ
+gp                      ODVLqQy
+practice_manager        ODVLIMUASqQyY
+practice_nurse          ODVLqQy
+pharmacist              ODVLqQy
+healthcare_assistant    ODVqQy
+receptionist            ODqQy
+health_secretary        ODqQy
 patient_representative  ODqQ
 network_qi_lead         N
 icb_analyst             N

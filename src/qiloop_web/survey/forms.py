@@ -17,7 +17,7 @@ from qiloop_web.survey.actions import MAX_FREE_TEXT
 from qiloop_web.ui.text_safety import TextSafetyMixin
 
 
-class RoundForm(forms.Form):
+class RoundForm(TextSafetyMixin, forms.Form):
     title = forms.CharField(
         label="Name of the round", max_length=200, help_text="For example, Staff QI survey, spring 2027."
     )
