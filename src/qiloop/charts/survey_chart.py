@@ -6,7 +6,7 @@ beside the national GP and practice-manager figures.
     {"label": "Protected time ...", "percent": 80.0, "low": 49.0, "high": 94.3,
      "national_gp": 79, "national_pm": 55}       # either national figure may be None
 
-and draws a horizontal bar per item (NHS blue), a black rule across its interval, and the national figures
+and draws a horizontal bar per item (NHS blue), a black rule across its interval (on a white halo), and the national figures
 as ticks — GPs a dark diamond, practice managers a purple square — so an item whose interval misses a
 marker stands out. Items keep the order given (callers sort: top barriers first). Colour is never the only
 cue: the markers differ in shape, the key names them, and :func:`survey_chart_text` says it all in words.
@@ -67,6 +67,11 @@ def survey_chart_spec(
                 "data": {"values": values},
                 "mark": {"type": "bar", "color": ANNOTATION, "height": 16},
                 "encoding": {"y": y, "x": x},
+            },
+            {  # a white halo under the interval, so the black line shows on the blue bar
+                "data": {"values": values},
+                "mark": {"type": "rule", "color": "white", "strokeWidth": 6},
+                "encoding": {"y": y, "x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"}},
             },
             {
                 "data": {"values": values},
