@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.dashboard import actions as dashboard_actions
+from qiloop_web.dashboard import imports
 from qiloop_web.organisations import actions as organisation_actions
 from qiloop_web.organisations.models import Membership
 from qiloop_web.projects import actions as project_actions
@@ -186,6 +187,9 @@ def test_no_action_copies_free_text_or_cell_values_into_the_audit_log(universe, 
     assert status["state"] == "failed"
     assert "patients.csv:4: column date_of_birth: the value is not a date" in status["message"]
     assert MARKER not in status["message"]
+    # ...and a job a stopped workbench left "running" is ended at the next start, with its own event.
+    imports.write_status(Path(job), state="running", step="importing and checking the extract")
+    assert dashboard_actions.end_interrupted_imports(by=None) == 1
 
     assert writers() <= walked, sorted(writers() - walked)  # every action that writes an event was run
     events = AuditEvent.objects.count()
