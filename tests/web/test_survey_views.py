@@ -91,21 +91,33 @@ def answer_all(survey_round, people, ease="agree", role="reception_admin", help_
         )
 
 
-def test_results_wait_for_five_and_free_text_waits_for_closing(client, universe):
+def test_results_wait_for_closing_and_five_answers(client, universe):
     survey_round = open_round(client, universe)
     people = staff(universe, 5)
     answer_all(survey_round, people[:4], help_most=MARKER)
     results = reverse("survey:results", args=["A00001", survey_round.pk])
     page = client.get(results).content.decode()
-    assert "Results are shown once at least 5 people have answered" in page and "Protected time" not in page
+    assert "Results are shown once the round has closed" in page and "Protected time" not in page
     answer_all(survey_round, people[4:], help_most=MARKER)
     page = client.get(results).content.decode()
-    assert "100%" in page and "Protected time to plan and work on improvement" in page
-    assert "79% / 55%" in page and MARKER not in page  # national figures beside; no free text while open
+    assert "5 responses so far" in page and "Results are shown once the round has closed" in page
+    assert "Protected time" not in page and MARKER not in page  # no figures that move with each answer
+    csv_open = client.get(reverse("survey:results-csv", args=["A00001", survey_round.pk])).content.decode()
+    assert len(csv_open.strip().splitlines()) == 1  # the header only
     client.post(reverse("survey:close", args=["A00001", survey_round.pk]))
     page = client.get(results).content.decode()
+    assert "100%" in page and "Protected time to plan and work on improvement" in page and "79% / 55%" in page
     assert MARKER in page and "What would help most" in page
     assert 'data-vega-spec="survey-' in page  # the charts
+
+
+def test_a_closed_round_with_four_answers_shows_nothing(client, universe):
+    survey_round = open_round(client, universe)
+    answer_all(survey_round, staff(universe, 4), help_most=MARKER)
+    client.post(reverse("survey:close", args=["A00001", survey_round.pk]))
+    page = client.get(reverse("survey:results", args=["A00001", survey_round.pk])).content.decode()
+    assert "Results are shown once at least 5 people have answered" in page
+    assert "Protected time" not in page and MARKER not in page
 
 
 def test_the_csv_holds_aggregates_only(client, universe):

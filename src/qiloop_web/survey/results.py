@@ -74,6 +74,7 @@ class Results:
     previous_round: SurveyRound | None = None
     free_text: list[str] = field(default_factory=list)
     pooled: bool = False  # the network's own view: pooled and disclosure-controlled
+    waiting: bool = False  # the round is still open: no figures yet
 
     @property
     def group_labels(self) -> list[str]:
@@ -104,6 +105,12 @@ def previous_round(survey_round: SurveyRound) -> SurveyRound | None:
 
 
 def results(survey_round: SurveyRound, viewer: Organisation) -> Results:
+    """The round's results for ``viewer`` — only once the round has closed: figures that changed with each
+    answer would let anyone who looked before and after someone answered work out that person's answers."""
+    if not survey_round.is_closed:
+        pooled = survey_round.is_network and viewer.pk == survey_round.organisation_id
+        waiting = Report(total=len(_responses(survey_round, None if pooled else viewer)), group_counts={}, groups=[])
+        return Results(survey_round, viewer, waiting, [], pooled=pooled, waiting=True)
     report, pooled = _report(survey_round, viewer)
     network = None
     if survey_round.is_network and not pooled:
