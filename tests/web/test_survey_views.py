@@ -158,3 +158,24 @@ def test_the_network_sees_pooled_suppressed_figures_and_each_practice_its_own(cl
     client.force_login(universe.people["practice_manager"])
     page = client.get(reverse("survey:results", args=["A00001", network.pk])).content.decode()
     assert "Network, pooled" in page and "8 of 8" in page and MARKER in page
+
+
+def test_the_previous_round_is_shown_beside_for_the_trend(client, universe):
+    people = staff(universe, 6)
+    first = open_round(client, universe)
+    answer_all(first, people, ease="disagree")
+    client.post(reverse("survey:close", args=["A00001", first.pk]))
+    client.post(
+        reverse("survey:new", args=["A00001"]),
+        {"title": "Autumn survey", "closes_on": (TODAY + timedelta(days=14)).isoformat()},
+    )
+    second = SurveyRound.objects.get(title="Autumn survey")
+    answer_all(second, people, ease="agree")
+    client.post(reverse("survey:close", args=["A00001", second.pk]))
+    page = client.get(reverse("survey:results", args=["A00001", second.pk])).content.decode()
+    assert "Last round" in page
+    row = page[page.index("Item </span>Easy to take part in improvement projects (agree)") :]
+    row = row[: row.index("</tr>")]
+    assert "6 of 6" in row and "Last round </span>0%" in row
+    first_page = client.get(reverse("survey:results", args=["A00001", first.pk])).content.decode()
+    assert "Last round" not in first_page

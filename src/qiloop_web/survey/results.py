@@ -19,6 +19,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
+
 from qiloop.charts import survey_chart_spec
 from qiloop.csv_safety import neutralise_row
 from qiloop.survey.instrument import GROUP_LABELS, INDICATORS, SECTION_TITLES, Indicator
@@ -95,10 +97,10 @@ def _report(survey_round: SurveyRound, viewer: Organisation) -> tuple[Report, bo
 
 
 def previous_round(survey_round: SurveyRound) -> SurveyRound | None:
+    """The closed round of the same organisation run before this one (the trend's previous point)."""
+    earlier = Q(opens_on__lt=survey_round.opens_on) | Q(opens_on=survey_round.opens_on, id__lt=survey_round.pk)
     return (
-        SurveyRound.objects.filter(
-            organisation=survey_round.organisation, status=RoundStatus.CLOSED, opens_on__lt=survey_round.opens_on
-        )
+        SurveyRound.objects.filter(earlier, organisation=survey_round.organisation, status=RoundStatus.CLOSED)
         .order_by("-opens_on", "-id")
         .first()
     )
