@@ -140,6 +140,7 @@ def test_survey_pages_pass_axe_and_never_scroll_sideways(browser, closed_round, 
             f"/organisations/A00001/surveys/{current.pk}/",
             f"/organisations/A00001/surveys/{current.pk}/paper/",
             f"/organisations/A00001/surveys/{closed.pk}/results/",
+            "/practices/A00001/qi-time/",  # the survey's protected-time answers beside the log
         ],
         "gp@example.nhs.uk": ["/organisations/A00001/", f"/survey/{current.link_key}/"],
     }

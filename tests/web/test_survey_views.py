@@ -179,3 +179,17 @@ def test_the_previous_round_is_shown_beside_for_the_trend(client, universe):
     assert "6 of 6" in row and "Last round </span>0%" in row
     first_page = client.get(reverse("survey:results", args=["A00001", first.pk])).content.decode()
     assert "Last round" not in first_page
+
+
+def test_the_protected_time_answers_sit_beside_the_qi_time_log_for_the_manager(client, universe):
+    survey_round = open_round(client, universe)
+    people = staff(universe, 5)
+    for person, band in zip(people, ["none", "1_4h", "5_8h", "none", "under_1h"], strict=True):
+        actions.answer(survey_round=survey_round, answers={"protected_time": band}, by=person)
+    time_page = reverse("teamwork:time", args=["A00001"])
+    assert "What the staff survey said" not in client.get(time_page).content.decode()  # still open
+    client.post(reverse("survey:close", args=["A00001", survey_round.pk]))
+    page = client.get(time_page).content.decode()
+    assert "What the staff survey said about protected time" in page and "(3 of 5)" in page and "20%" in page
+    client.force_login(universe.people["gp"])  # the rest of the team does not see survey results
+    assert "What the staff survey said" not in client.get(time_page).content.decode()
