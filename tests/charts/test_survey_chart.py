@@ -13,8 +13,10 @@ ROWS = [
 
 def test_bars_intervals_and_only_the_published_national_markers():
     spec = survey_chart_spec(ROWS, title="What helps")
-    bars, halo, rules, markers = spec["layer"]
-    assert halo["data"] == rules["data"]
+    bars, names, halo, rules, markers = spec["layer"]
+    assert halo["data"] == rules["data"] == names["data"] == bars["data"]
+    assert names["encoding"]["text"] == {"field": "item"}
+    assert bars["encoding"]["y"]["sort"] == ["Protected time", "Driver diagrams"]  # the order given
     assert [v["percent"] for v in bars["data"]["values"]] == [80.0, 10.0]
     assert [(v["low"], v["high"]) for v in rules["data"]["values"]] == [(49.0, 94.3), (1.8, 40.4)]
     assert [(m["who"], m["percent"]) for m in markers["data"]["values"]] == [(GP_MARK, 79), (PM_MARK, 55)]

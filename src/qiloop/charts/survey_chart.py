@@ -6,7 +6,8 @@ beside the national GP and practice-manager figures.
     {"label": "Protected time ...", "percent": 80.0, "low": 49.0, "high": 94.3,
      "national_gp": 79, "national_pm": 55}       # either national figure may be None
 
-and draws a horizontal bar per item (NHS blue), a black rule across its interval (on a white halo), and the national figures
+and draws a horizontal bar per item (NHS blue) with its name above it, a black rule across its interval (on a
+white halo), and the national figures
 as ticks — GPs a dark diamond, practice managers a purple square — so an item whose interval misses a
 marker stands out. Items keep the order given (callers sort: top barriers first). Colour is never the only
 cue: the markers differ in shape, the key names them, and :func:`survey_chart_text` says it all in words.
@@ -21,7 +22,7 @@ from qiloop.charts.palette import ANNOTATION, CENTRE_LINE, NEITHER, VEGA_LITE_SC
 
 GP_MARK = "National: GPs"
 PM_MARK = "National: practice managers"
-ROW_HEIGHT = 34
+ROW_HEIGHT = 44
 
 
 def survey_chart_spec(
@@ -44,12 +45,16 @@ def survey_chart_spec(
         for key, who in (("national_gp", GP_MARK), ("national_pm", PM_MARK))
         if row.get(key) is not None
     ]
+    # Rows in the order given (an explicit list: a sort by field does not hold across layers with their own
+    # data). Each item's name is written above its bar, across the whole width, rather than as an axis label
+    # squeezed to the left: long names stay readable on a 320 px screen.
     y = {
         "field": "item",
         "type": "nominal",
-        "sort": {"field": "order"},
+        "sort": [row["label"] for row in rows],
         "title": None,
-        "axis": {"labelLimit": 260, "labelFontSize": 12},
+        "axis": None,
+        "scale": {"paddingInner": 0.5, "paddingOuter": 0.5},
     }
     x = {
         "field": "percent",
@@ -65,12 +70,25 @@ def survey_chart_spec(
         "layer": [
             {
                 "data": {"values": values},
-                "mark": {"type": "bar", "color": ANNOTATION, "height": 16},
+                "mark": {"type": "bar", "color": ANNOTATION, "height": 14},
                 "encoding": {"y": y, "x": x},
+            },
+            {
+                "data": {"values": values},
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "bottom",
+                    "dy": -9,
+                    "fontSize": 12,
+                    "color": CENTRE_LINE,
+                    "limit": {"expr": "width"},
+                },
+                "encoding": {"y": y, "x": {"datum": 0, "type": "quantitative"}, "text": {"field": "item"}},
             },
             {  # a white halo under the interval, so the black line shows on the blue bar
                 "data": {"values": values},
-                "mark": {"type": "rule", "color": "white", "strokeWidth": 6},
+                "mark": {"type": "rule", "color": "white", "strokeWidth": 5},
                 "encoding": {"y": y, "x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"}},
             },
             {

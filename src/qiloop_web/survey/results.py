@@ -168,8 +168,6 @@ def _chart(survey_round: SurveyRound, key: str, title: str, rows: list[Row]) -> 
     spec["width"] = "container"
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     spec.pop("title", None)
-    for layer in spec["layer"]:
-        layer["encoding"]["y"]["axis"] = {"labelLimit": 150, "labelFontSize": 11}
     return SectionChart(f"survey-{survey_round.pk}-{key}", safe_json(spec), str(spec["description"]))
 
 
