@@ -7,9 +7,8 @@ beside the national GP and practice-manager figures.
      "national_gp": 79, "national_pm": 55}       # either national figure may be None
 
 and draws a horizontal bar per item (NHS blue) with its name above it, a black rule across its interval (on a
-white halo), and the national figures
-as ticks — GPs a dark diamond, practice managers a purple square — so an item whose interval misses a
-marker stands out. Items keep the order given (callers sort: top barriers first). Colour is never the only
+white halo), and the national figures as points — GPs a dark diamond, practice managers a purple square — so
+an item whose interval misses a marker stands out. Items keep the order given (callers sort: top barriers first). Colour is never the only
 cue: the markers differ in shape, the key names them, and :func:`survey_chart_text` says it all in words.
 """
 
