@@ -110,6 +110,7 @@ def start(argv: list[str]) -> int:
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
     from qiloop_web.projects.demo import create_demo_project, demo_people
+    from qiloop_web.survey.actions import close_overdue_rounds
     from qiloop_web.survey.demo import create_demo_survey
 
     args = parse(argv)
@@ -136,6 +137,7 @@ def start(argv: list[str]) -> int:
     accounts = create_demo_accounts(practice=practice, password=password)
     create_demo_project(practice, demo_people())
     _say(f"example QI project: {practice.name} → Projects")
+    close_overdue_rounds()  # rounds whose closing date passed while the workbench was stopped
     create_demo_survey(practice, demo_people())
     _say(f"example staff QI survey round (closed): {practice.name} → Staff QI survey")
     print_accounts(accounts, password, args.port)

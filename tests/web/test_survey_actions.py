@@ -136,7 +136,7 @@ def test_tokens_cannot_be_linked_once_the_round_closes(universe):
         assert actions.token_digest(secret, person.pk) in digests  # only the destroyed key links them
         assert not actions.has_answered(survey_round, person)
     [event] = AuditEvent.objects.filter(action="survey.round_closed")
-    assert event.detail == {"responses": 3}
+    assert event.detail == {"responses": 3, "reason": "closed by the manager"}
 
 
 def test_answers_after_closing_or_from_outside_the_practice_are_refused(universe):
@@ -224,3 +224,27 @@ def test_paper_answers_by_the_manager_only_and_audited_without_text(universe):
     for event in events:
         text = str(event.detail) + event.target_id + event.target_type
         assert MARKER not in text and "gp_partner" not in text and "above" not in text
+
+
+def test_rounds_past_their_closing_date_are_closed_and_their_key_destroyed(universe, capsys):
+    from django.core.management import call_command
+
+    overdue = open_practice_round(universe)
+    network = actions.open_round(
+        organisation=universe.pcn,
+        title="North",
+        closes_on=TODAY + timedelta(days=3),
+        by=universe.people["network_qi_lead"],
+    )
+    actions.answer(survey_round=overdue, answers={"ease": "agree"}, by=universe.people["gp"])
+    SurveyRound.objects.filter(pk=overdue.pk).update(
+        opens_on=TODAY - timedelta(days=9), closes_on=TODAY - timedelta(days=1)
+    )
+    call_command("close_survey_rounds")
+    assert "closed 1 survey round past their closing date" in capsys.readouterr().out
+    overdue.refresh_from_db()
+    network.refresh_from_db()
+    assert overdue.is_closed and overdue.secret == "" and not network.is_closed and network.secret
+    [event] = AuditEvent.objects.filter(action="survey.round_closed")
+    assert event.actor_id is None and event.detail == {"responses": 1, "reason": "closing date passed"}
+    assert actions.close_overdue_rounds() == 0

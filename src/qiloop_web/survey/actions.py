@@ -219,12 +219,7 @@ def enter_paper_response(
     return response
 
 
-def close_round(*, survey_round: SurveyRound, by: User) -> SurveyRound:
-    """Close the round: no more answers, and its secret destroyed so no token can be linked to anyone."""
-    if not has_permission(by, Permission.MANAGE_SURVEYS, survey_round.organisation):
-        raise NotAllowed(f"You cannot close survey rounds at {survey_round.organisation.name}.")
-    if survey_round.is_closed:
-        raise SurveyError(f"“{survey_round.title}” is already closed.")
+def _close(survey_round: SurveyRound, by: User | None, reason: str) -> SurveyRound:
     with transaction.atomic():
         survey_round.status = RoundStatus.CLOSED
         survey_round.closed_at = timezone.now()
@@ -236,6 +231,25 @@ def close_round(*, survey_round: SurveyRound, by: User) -> SurveyRound:
             target_type="survey_round",
             target_id=survey_round.pk,
             organisation=survey_round.organisation,
-            detail={"responses": survey_round.responses.count()},
+            detail={"responses": survey_round.responses.count(), "reason": reason},
         )
     return survey_round
+
+
+def close_round(*, survey_round: SurveyRound, by: User) -> SurveyRound:
+    """Close the round: no more answers, and its secret destroyed so no token can be linked to anyone."""
+    if not has_permission(by, Permission.MANAGE_SURVEYS, survey_round.organisation):
+        raise NotAllowed(f"You cannot close survey rounds at {survey_round.organisation.name}.")
+    if survey_round.is_closed:
+        raise SurveyError(f"“{survey_round.title}” is already closed.")
+    return _close(survey_round, by, "closed by the manager")
+
+
+def close_overdue_rounds(*, today: dt.date | None = None, by: User | None = None) -> int:
+    """Close every open round whose closing date has passed (at start, and daily from
+    ``python -m qiloop_web close_survey_rounds``), so no round's key outlives its dates. Returns how many."""
+    today = today or timezone.localdate()
+    overdue = SurveyRound.objects.filter(status=RoundStatus.OPEN, closes_on__lt=today).select_related("organisation")
+    for survey_round in overdue:
+        _close(survey_round, by, "closing date passed")
+    return len(overdue)
