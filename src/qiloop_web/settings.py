@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "qiloop_web.teamwork",
     "qiloop_web.reidentify",
     "qiloop_web.learning",
+    "qiloop_web.survey",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,8 @@
 3. compute every library measure for every practice and month (cached: only again when the
    store or a measure's version changes);
 4. create the ICB, PCNs and practices from the store's practices table;
-5. create one demo account per role and print them with their password (kept in var/demo_password);
+5. create one demo account per role and print them with their password (kept in var/demo_password),
+   the example QI project and a closed staff QI survey round with synthetic answers;
 6. draw the charts, then serve on http://127.0.0.1:PORT/ (gunicorn: several processes, each with threads).
 """
 
@@ -110,6 +111,8 @@ def start(argv: list[str]) -> int:
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
     from qiloop_web.projects.demo import create_demo_project, demo_people
+    from qiloop_web.survey.actions import close_overdue_rounds
+    from qiloop_web.survey.demo import create_demo_survey
 
     args = parse(argv)
     if settings.PRODUCTION:
@@ -137,6 +140,9 @@ def start(argv: list[str]) -> int:
     _say(f"example QI project: {practice.name} → Projects")
     create_demo_events(practice, demo_people())
     _say(f"worked learning events: {practice.name} → Learning from events")
+    close_overdue_rounds()  # rounds whose closing date passed while the workbench was stopped
+    create_demo_survey(practice, demo_people())
+    _say(f"example staff QI survey round (closed): {practice.name} → Staff QI survey")
     print_accounts(accounts, password, args.port)
     _say(f"ready in {time.perf_counter() - began:.1f} s")
     if args.no_serve:

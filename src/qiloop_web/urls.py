@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("qiloop_web.teamwork.urls")),
     path("", include("qiloop_web.reidentify.urls")),
     path("", include("qiloop_web.learning.urls")),
+    path("", include("qiloop_web.survey.urls")),
 ]

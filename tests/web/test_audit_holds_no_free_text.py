@@ -12,7 +12,7 @@ import io
 import json
 import shutil
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from qiloop_web.organisations import actions as organisation_actions
 from qiloop_web.organisations.models import Membership
 from qiloop_web.projects import actions as project_actions
 from qiloop_web.projects import diagram_actions, pdsa_actions
+from qiloop_web.survey import actions as survey_actions
 from qiloop_web.teamwork import actions as teamwork_actions
 
 MARKER = "Zebra-Quokka-7731"
@@ -39,6 +40,7 @@ MODULES = [
     organisation_actions,
     dashboard_actions,
     learning_actions,
+    survey_actions,
 ]
 WRITES = ("log.record(", "record_event(", "_record(", "\n        record(")
 
@@ -233,6 +235,15 @@ def test_no_action_copies_free_text_or_cell_values_into_the_audit_log(universe, 
     learning_actions.start_project_from_theme(
         practice=practice, by=gp, title=m("Theme"), factors=["tasks"], counts={"tasks": 1}, period=m("period")
     )
+    # Staff survey: a marked round name and marked "what would help most" answers, online and on paper.
+    survey_round = survey_actions.open_round(
+        organisation=practice, title=m("Round"), closes_on=date.today() + timedelta(days=7), by=manager
+    )
+    survey_actions.answer(survey_round=survey_round, answers={"ease": "agree"}, help_most=m("help"), by=gp)
+    survey_actions.enter_paper_response(
+        survey_round=survey_round, practice=practice, answers={"role": "nurse"}, help_most=m("paper"), by=manager
+    )
+    survey_actions.close_round(survey_round=survey_round, by=manager)
 
     # Dashboard: an upload with a marked file name whose extract has the marker as a date of birth.
     upload = SimpleUploadedFile(f"{MARKER}.zip", extract_with_a_bad_cell(measured, MARKER), "application/zip")

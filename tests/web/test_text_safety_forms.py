@@ -207,12 +207,13 @@ def test_every_workbench_form_with_free_text_has_the_check():
     from qiloop_web.organisations import forms as organisation_forms
     from qiloop_web.projects import forms as project_forms
     from qiloop_web.projects import pdsa_forms
+    from qiloop_web.survey import forms as survey_forms
     from qiloop_web.teamwork import forms as teamwork_forms
     from qiloop_web.ui.text_safety import TextSafetyMixin
 
     not_free_text = {"ImportForm"}  # a folder path on the server, checked against QILOOP_IMPORT_ROOT
     checked, unchecked = set(), set()
-    for module in (project_forms, pdsa_forms, teamwork_forms, organisation_forms, dashboard_forms):
+    for module in (project_forms, pdsa_forms, teamwork_forms, organisation_forms, dashboard_forms, survey_forms):
         for name, form in inspect.getmembers(module, inspect.isclass):
             if not issubclass(form, forms.Form) or form.__module__ != module.__name__ or name in not_free_text:
                 continue
@@ -223,4 +224,6 @@ def test_every_workbench_form_with_free_text_has_the_check():
             if free:
                 (checked if issubclass(form, TextSafetyMixin) else unchecked).add(name)
     assert unchecked == set()
-    assert {"AimForm", "PlanForm", "TaskForm", "TimeEntryForm", "PointsForm", "StepForm"} <= checked
+    assert {"AimForm", "PlanForm", "TaskForm", "TimeEntryForm", "PointsForm", "StepForm", "RoundForm"} <= checked
+    # The questionnaire builds its fields per instance: its one free-text question is checked too.
+    assert issubclass(survey_forms.QuestionnaireForm, TextSafetyMixin)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver, reverse
 from projects_universe import project_url
+from survey_universe import survey_url
 
 from conftest import CODES
 from conftest import PEOPLE as UNIVERSE_PEOPLE
@@ -167,6 +168,29 @@ learning:network@pcn                         3  4  4  4  4  4  4  4  4  2  2  4 
 learning:network@icb                         3  4  4  4  4  4  4  4  4  4  2  4  4
 learning:network@practice                    3  4  4  4  4  4  4  4  4  0  0  4  4
 learning:network@other-pcn                   3  4  4  4  4  4  4  4  4  4  2  4  4
+survey:rounds@practice                       3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:rounds@pcn                            3  4  4  4  4  4  4  4  4  2  4  4  4
+survey:rounds@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  4
+survey:rounds@icb                            3  4  4  4  4  4  4  4  4  4  4  4  4
+survey:new@practice                          3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:new@pcn                               3  4  4  4  4  4  4  4  4  2  4  4  4
+survey:round@practice                        3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:round@pcn                             3  4  4  4  4  4  4  4  4  2  4  4  4
+survey:round@practice-network                3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:round@practice-sibling-round          3  4  0  4  4  4  4  4  4  4  4  4  4
+survey:close@practice                        5  5  5  5  5  5  5  5  5  5  5  5  5
+survey:paper@practice                        3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:paper@practice-network                3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:paper@pcn                             3  4  4  4  4  4  4  4  4  0  4  4  4
+survey:results@practice                      3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:results@pcn                           3  4  4  4  4  4  4  4  4  2  4  4  4
+survey:results@practice-network              3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:results@practice-sibling-round        3  4  0  4  4  4  4  4  4  4  4  4  4
+survey:results-csv@practice                  3  4  2  4  4  4  4  4  4  4  4  4  4
+survey:results-csv@pcn                       3  4  4  4  4  4  4  4  4  2  4  4  4
+survey:answer@practice                       3  2  2  2  2  2  2  2  4  4  4  4  4
+survey:answer@network                        3  2  2  2  2  2  2  2  4  4  4  4  2
+survey:answer@missing                        3  0  0  0  0  0  0  0  0  0  0  0  0
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -213,6 +237,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return learning_url(name, where, universe)
     if name == "learning:report-start":
         return reverse(name)
+    if name.startswith("survey:"):
+        return survey_url(name, where, universe, codes)
     if name in TEAMWORK_OBJECT_URLS:
         return teamwork_object_url(name, where, universe)
     if name in ("projects:cycle", "projects:cycle-new"):
@@ -427,6 +453,11 @@ REFUSED_POSTS = [
         {"title": "x", "factors": "tasks"},
         ["receptionist", "network_qi_lead", "other_gp"],
     ),
+    ("survey:new@practice", {"title": "x", "closes_on": "2099-01-01"}, ["gp", "network_qi_lead", "other_gp"]),
+    ("survey:close@practice", {}, ["gp", "receptionist", "network_qi_lead", "other_gp"]),
+    ("survey:close@pcn", {}, ["practice_manager", "icb_analyst", "administrator"]),
+    ("survey:paper@practice", {"ease": "agree"}, ["gp", "network_qi_lead", "other_gp"]),
+    ("survey:answer@practice", {"ease": "agree"}, ["patient_representative", "network_qi_lead", "other_gp"]),
 ]
 
 

@@ -15,7 +15,8 @@ P = Permission
 # Columns: O=VIEW_ORGANISATION D=VIEW_DASHBOARD V=VIEW_PATIENT_LEVEL L=DOWNLOAD_ACTION_LIST I=INVITE_MEMBERS
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
 #          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS r=REPORT_LEARNING_EVENT e=VIEW_LEARNING_EVENTS
-#          E=MANAGE_LEARNING_EVENTS
+#          E=MANAGE_LEARNING_EVENTS y=ANSWER_SURVEYS
+#          Y=MANAGE_SURVEYS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -34,15 +35,17 @@ CODES = {
     "r": P.REPORT_LEARNING_EVENT,
     "e": P.VIEW_LEARNING_EVENTS,
     "E": P.MANAGE_LEARNING_EVENTS,
+    "y": P.ANSWER_SURVEYS,
+    "Y": P.MANAGE_SURVEYS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQRreE
-practice_manager        ODVLIMUASqQRreE
-practice_nurse          ODVLqQRreE
-pharmacist              ODVLqQRreE
-healthcare_assistant    ODVqQre
-receptionist            ODqQr
-health_secretary        ODqQr
+gp                      ODVLqQRreEy
+practice_manager        ODVLIMUASqQRreEyY
+practice_nurse          ODVLqQRreEy
+pharmacist              ODVLqQRreEy
+healthcare_assistant    ODVqQrey
+receptionist            ODqQry
+health_secretary        ODqQry
 patient_representative  ODqQ
 network_qi_lead         N
 icb_analyst             N

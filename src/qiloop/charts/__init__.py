@@ -3,6 +3,7 @@
 * :func:`spc_chart_spec` — an SPC chart from :func:`qiloop.spc.spc`'s result;
 * :func:`funnel_chart_spec` — a funnel plot from :func:`qiloop.spc.funnel.funnel`;
 * :func:`monthly_stacked_bar_spec` — monthly figures stacked by group (QI time by role);
+* :func:`survey_chart_spec` — a staff survey section: % with intervals beside the national figures;
 * :func:`chart_text_alternative` — the words a screen reader reads instead;
 * :func:`to_svg`, :func:`to_png`, :func:`to_vega` — export through vl-convert.
 
@@ -13,6 +14,7 @@ from qiloop.charts.bar_chart import monthly_stacked_bar_spec
 from qiloop.charts.export import to_png, to_svg, to_vega
 from qiloop.charts.funnel_chart import funnel_chart_spec
 from qiloop.charts.spc_chart import spc_chart_spec
+from qiloop.charts.survey_chart import survey_chart_spec, survey_chart_text
 from qiloop.charts.text import chart_text_alternative
 
 __all__ = [
@@ -20,6 +22,8 @@ __all__ = [
     "funnel_chart_spec",
     "monthly_stacked_bar_spec",
     "spc_chart_spec",
+    "survey_chart_spec",
+    "survey_chart_text",
     "to_png",
     "to_svg",
     "to_vega",

@@ -33,12 +33,14 @@ class Permission(enum.Enum):
     REPORT_LEARNING_EVENT = "report_learning_event"  # report a significant / learning event
     VIEW_LEARNING_EVENTS = "view_learning_events"  # the practice's learning events (restricted ones: see permissions)
     MANAGE_LEARNING_EVENTS = "manage_learning_events"  # triage, analyse, agree actions, review and close events
+    ANSWER_SURVEYS = "answer_surveys"  # answer the staff QI survey (practice staff; not patient representatives)
+    MANAGE_SURVEYS = "manage_surveys"  # open, close and read staff QI survey rounds (practice manager, network lead)
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
 # A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
 # Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
-PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS}
+PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS, Permission.ANSWER_SURVEYS}
 # A practice's learning events are its own too: a network sees only what a practice chose to share, and
 # network-level theme counts (qiloop_web.learning), never a practice's events.
 LEARNING = frozenset(
@@ -79,9 +81,11 @@ P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
 _TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
+# Every practice role but the patient representative answers the staff survey (it is about the staff's work).
+_STAFF = _TEAM | {P.ANSWER_SURVEYS}
 # Recalculating a measure chart's limits changes what the whole practice reads from it: the clinicians and the
 # practice manager who answer for the measures decide, not every member of the team.
-_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
+_CLINICAL = _STAFF | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
 # Learning events: everyone but patient representatives reports; clinicians and the practice manager see them
 # all (restricted ones aside) and run the analysis; reception and secretaries see the events they reported.
 _REPORTS = frozenset({P.REPORT_LEARNING_EVENT})
@@ -99,21 +103,29 @@ ROLES: dict[Role, RoleDefinition] = {
             PRACTICE,
             _CLINICAL
             | _LEARNS
-            | {P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.IMPORT_DATA, P.VIEW_AUDIT_LOG, P.MANAGE_PRACTICE_SETTINGS},
+            | {
+                P.INVITE_MEMBERS,
+                P.MANAGE_MEMBERS,
+                P.IMPORT_DATA,
+                P.VIEW_AUDIT_LOG,
+                P.MANAGE_PRACTICE_SETTINGS,
+                P.MANAGE_SURVEYS,
+            },
         ),
         RoleDefinition(Role.PRACTICE_NURSE, PRACTICE, _CLINICAL | _LEARNS),
         RoleDefinition(Role.PHARMACIST, PRACTICE, _CLINICAL | _LEARNS),
         # Healthcare assistants work from the lists (recalls, checks) but do not export them.
         RoleDefinition(
-            Role.HEALTHCARE_ASSISTANT, PRACTICE, _TEAM | _REPORTS | {P.VIEW_PATIENT_LEVEL, P.VIEW_LEARNING_EVENTS}
+            Role.HEALTHCARE_ASSISTANT, PRACTICE, _STAFF | _REPORTS | {P.VIEW_PATIENT_LEVEL, P.VIEW_LEARNING_EVENTS}
         ),
-        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _TEAM | _REPORTS),
-        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _TEAM | _REPORTS),
+        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _STAFF | _REPORTS),
+        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _STAFF | _REPORTS),
         RoleDefinition(Role.PATIENT_REPRESENTATIVE, PRACTICE, _TEAM),
         RoleDefinition(
             Role.NETWORK_QI_LEAD,
             frozenset({"pcn", "icb"}),
-            frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
+            # A network-wide staff survey round is opened and read here (pooled, suppressed figures only).
+            frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS, P.MANAGE_SURVEYS}),
             # Network aggregates only: a practice's projects, tasks and QI time (titled with its name,
             # charts of its exact monthly counts) stay with the practice (docs/security.md).
             beneath=frozenset({P.VIEW_NETWORK}),
