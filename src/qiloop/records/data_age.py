@@ -32,7 +32,7 @@ class DataAge:
 
     @property
     def age_words(self) -> str:
-        """"8 months", "1 year and 2 months", or "7 weeks" under two months."""
+        """ "8 months", "1 year and 2 months", or "7 weeks" under two months."""
         if self.months < 2:
             weeks = self.days // 7
             return f"{weeks} week{'s' if weeks != 1 else ''}"
