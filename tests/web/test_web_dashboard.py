@@ -268,9 +268,9 @@ def test_charts_drawn_at_one_start_are_loaded_at_the_next(universe, measured, tm
     expected = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)
     memo.kept("other results", "x", lambda: 1)  # new results: everything drawn before is dropped
     before = memo.counts()
-    # per practice and measure: small chart, its SVG, full chart, figures; per network and measure: two funnels,
+    # per practice and measure: small chart, its SVG, trend, full chart, figures; per network and measure: two funnels,
     # multiples
-    assert memo.load(tmp_path, loaded.key) == 3 * len(all_measures()) * 4 + 3 * len(all_measures()) * 3
+    assert memo.load(tmp_path, loaded.key) == 3 * len(all_measures()) * 5 + 3 * len(all_measures()) * 3
     svg = pages.card_svg(loaded, "A00001", all_measures()["dna_rate"])
     assert svg.startswith("<svg ") and memo.counts()["misses"] == before["misses"]  # the SVG too: loaded, not drawn
     again = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -129,13 +131,20 @@ class SummaryRow:
 def summary_rows(loaded: Results, practice_id: str, cards: list[Card]) -> list[SummaryRow]:
     """One row per card: concerns first, then improvements, then special cause with no direction, then the rest
     (each group in the dashboard's order of topics and measures)."""
-    rows = []
-    for card in cards:
-        multiplier, _unit = scale(card.measure)
-        series = practice_series(loaded, practice_id, card.measure.id).sort_values("interval_start")
-        values = [float(v) * multiplier for v in series["ratio"].astype(float)]
-        rows.append(SummaryRow(card.measure, card.chart, trend_of(values, low_is_good=card.measure.low_is_good)))
+    rows = [SummaryRow(card.measure, card.chart, practice_trend(loaded, practice_id, card.measure)) for card in cards]
     return sorted(rows, key=lambda row: ORDER.get(row.change, 3))
+
+
+def practice_trend(loaded: Results, practice_id: str, measure: Measure) -> Trend | None:
+    """The trend of the practice's last months of ``measure``, kept (memo.py) while the results are unchanged."""
+
+    def make() -> Trend | None:
+        multiplier, _unit = scale(measure)
+        series = practice_series(loaded, practice_id, measure.id).sort_values("interval_start")
+        values = [float(v) * multiplier for v in series["ratio"].astype(float)]
+        return trend_of(values, low_is_good=measure.low_is_good)
+
+    return memo.kept(loaded.key, ("trend", practice_id, measure.id), make)
 
 
 @dataclass
@@ -279,12 +288,14 @@ def code_lists(measure: Measure) -> list[dict[str, object]]:
 
 
 def warm_caches(loaded: Results) -> int:
-    """Compute every practice's dashboard charts and measure pages ahead of the first visit; returns how many."""
-    count = 0
-    for practice_id in sorted(loaded.practice_ids()):
-        for measure in all_measures().values():
-            practice_chart(loaded, practice_id, measure, small=True)
-            card_svg(loaded, practice_id, measure)
-            measure_figures(loaded, practice_id, measure.id)
-            count += 1
-    return count
+    """Compute every practice's dashboard charts (and draw them as SVG), trends and measure pages ahead of the
+    first visit; returns how many (practice, measure) pairs."""
+    pairs = [(p, m) for p in sorted(loaded.practice_ids()) for m in all_measures().values()]
+    for practice_id, measure in pairs:
+        practice_chart(loaded, practice_id, measure, small=True)
+        practice_trend(loaded, practice_id, measure)
+        measure_figures(loaded, practice_id, measure.id)
+    # vl-convert draws outside Python's lock: a few threads draw the SVGs faster than one
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        list(pool.map(lambda pair: card_svg(loaded, *pair), pairs))
+    return len(pairs)
