@@ -71,7 +71,6 @@ def test_the_bench_prints_its_figures_against_the_budgets_end_to_end(port, capsy
     import re
 
     from conftest import MEASURED
-
     from qiloop.bench.web import load
 
     gp = Session(port)

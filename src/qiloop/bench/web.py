@@ -67,9 +67,8 @@ def user_counts(text: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--users takes whole numbers separated by commas, such as 20,50 (got {text!r})"
-        )
+        message = f"--users takes whole numbers separated by commas, such as 20,50 (got {text!r})"
+        raise argparse.ArgumentTypeError(message) from None
     if not counts or min(counts) < 1:
         raise argparse.ArgumentTypeError(f"--users: every count must be at least 1 (got {text!r})")
     return counts
