@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=USERS,
         help="concurrent signed-in users, one load after another: a number or a list such as 20,50 (default 20,50)",
     )
-    parser.add_argument("--seconds", type=float, default=60.0, help="how long the load runs (default 60)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long each load runs (default 60)")
     parser.add_argument("--port", type=int, default=8765, help="loopback port for the workbench (default 8765)")
     parser.add_argument(
         "--var-dir", type=Path, default=Path("var"), help="the workbench's state directory (default var, as make demo)"
