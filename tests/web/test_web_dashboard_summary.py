@@ -169,7 +169,7 @@ def test_old_data_are_said_on_the_dashboard_and_the_network_view(client, univers
         sentence = f"Data to {last.day} {last:%B %Y} — {months} months old; import a newer extract."
         for html in (network, dashboard):
             assert (sentence in html) is shown
-            assert ("Old data" in html) is shown
+            assert ("<strong>Old data.</strong>" in html) is shown
 
 
 def test_no_page_carries_the_nhs_logo(client, universe, measured):

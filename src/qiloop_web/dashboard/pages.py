@@ -20,7 +20,7 @@ from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, Results, l
 from qiloop_web.dashboard.series import Chart, format_value, measure_chart, scale
 
 TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
-SHOW = {"": "All measures", "concerns": "Only concerns", "changed": "Only what changed (special cause)"}
+SHOW = {"": "All measures", "concerns": "Concerns only", "changed": "Any special cause"}
 
 
 def results() -> Results | None:
