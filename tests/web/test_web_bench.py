@@ -111,3 +111,34 @@ def test_user_counts_are_read_from_a_list():
     for bad in ("", "20,x", "0", "20,-1"):
         with pytest.raises(argparse.ArgumentTypeError, match="--users"):
             user_counts(bad)
+
+
+def test_the_bench_times_the_dashboard_in_chromium(port, capsys, monkeypatch):
+    import re
+
+    from conftest import CHROMIUM
+    from qiloop.bench.web import browser_timing
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
+    pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread; the server's is its own
+    times = browser_timing(port, ("gp@example.nhs.uk", PASSWORD), chromium=CHROMIUM, runs=2)
+    out = capsys.readouterr().out
+    assert len(times) == 2 and all(t > 0 for t in times)
+    found = re.search(
+        r"dashboard in Chromium \((\d+) charts drawn on the server\), until all content is drawn, 2 visits: "
+        r"p50 [\d,]+ ms, max [\d,]+ ms \(budget <= 1 s: (met|NOT MET)\)",
+        out,
+    )
+    assert found, out
+    from conftest import MEASURED
+
+    assert int(found.group(1)) == len(MEASURED)  # the measures with results in the test store
+
+
+def test_timing_in_a_browser_is_skipped_without_chromium(tmp_path, capsys):
+    from qiloop.bench.web import browser_timing
+
+    assert browser_timing(1, ("someone", "x"), chromium=tmp_path / "no-chromium") == []
+    assert "dashboard in a browser: skipped" in capsys.readouterr().out
