@@ -66,7 +66,7 @@ def compact(svg: str, text: str) -> str:
     _clean(root)
     _hoist(root)
     _unwrap(root)
-    _merge(root)
+    _merge(root, "black")  # an SVG fills shapes black unless told otherwise
     for name in ("width", "height"):
         root.attrib.pop(name, None)  # the viewBox keeps the proportions; CSS sets the width
     root.attrib.pop("version", None)
@@ -82,7 +82,7 @@ def compact(svg: str, text: str) -> str:
 def _round(text: str) -> str:
     def one(match: re.Match[str]) -> str:
         value = round(float(match.group(0)), 1)
-        return f"{value:.1f}".rstrip("0").rstrip(".").replace("-0", "0") if value else "0"
+        return f"{value:.1f}".rstrip("0").rstrip(".") if value else "0"
 
     return NUMBER.sub(one, text)
 
@@ -135,17 +135,19 @@ def _round_ints(d: str) -> str:
     return NUMBER.sub(lambda m: _int(float(m.group(0))), d)
 
 
-def _merge(element: ET.Element) -> None:
-    """Consecutive unfilled paths drawn alike become one path (their outlines one after another)."""
+def _merge(element: ET.Element, fill: str = "none") -> None:
+    """Consecutive unfilled paths drawn alike become one path (their outlines one after another).
+    ``fill`` is what ``element`` inherits: a path is merged only when its own or inherited fill is none."""
+    fill = element.get("fill", fill)
     for child in element:
-        _merge(child)
+        _merge(child, fill)
     children: list[ET.Element] = []
     for child in element:
         previous = children[-1] if children else None
         if (
             previous is not None
             and child.tag == previous.tag == f"{{{SVG}}}path"
-            and child.get("fill") in (None, "none")
+            and child.get("fill", fill) == "none"
             and "transform" not in child.attrib
             and {k: v for k, v in child.attrib.items() if k != "d"}
             == {k: v for k, v in previous.attrib.items() if k != "d"}
