@@ -142,3 +142,12 @@ def test_timing_in_a_browser_is_skipped_without_chromium(tmp_path, capsys):
 
     assert browser_timing(1, ("someone", "x"), chromium=tmp_path / "no-chromium") == []
     assert "dashboard in a browser: skipped" in capsys.readouterr().out
+
+
+def test_the_gps_pages_with_and_without_action_lists():
+    from qiloop.bench.web import practice_pages
+
+    pages = practice_pages("A00001", ["pincer_a", "dna_rate"])
+    assert [p for p, _path in pages] == ["dashboard", "action list", "action list", "measure", "measure"]
+    assert ("action list", "/practices/A00001/measures/dna_rate/action-list/") in pages
+    assert "action list" not in {p for p, _path in practice_pages("A00001", ["pincer_a"], action_lists=False)}

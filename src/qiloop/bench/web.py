@@ -60,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each load runs (default 60)")
     parser.add_argument("--port", type=int, default=8765, help="loopback port for the workbench (default 8765)")
     parser.add_argument(
+        "--no-action-lists",
+        action="store_true",
+        help="leave action lists out of the GPs' pages (to measure the other pages alone)",
+    )
+    parser.add_argument(
         "--chromium",
         type=Path,
         default=CHROMIUM,
@@ -296,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
                 seconds=args.seconds,
                 gp=("gp@demo.qiloop.invalid", password),
                 lead=("network.qi.lead@demo.qiloop.invalid", password),
+                action_lists=not getattr(args, "no_action_lists", False),
             )
             browser_timing(args.port, ("gp@demo.qiloop.invalid", password), chromium=args.chromium)
             return code
@@ -352,9 +358,10 @@ def browser_timing(port: int, gp: tuple[str, str], *, chromium: Path, runs: int 
     return times
 
 
-def practice_pages(practice: str, measures: list[str]) -> list[tuple[str, str]]:
-    """What a GP asks for, in turn: the dashboard, an action list, a measure page."""
-    lists = [("action list", f"/practices/{practice}/measures/{m}/action-list/") for m in measures]
+def practice_pages(practice: str, measures: list[str], *, action_lists: bool = True) -> list[tuple[str, str]]:
+    """What a GP asks for, in turn: the dashboard, an action list (unless ``action_lists`` is false), a measure
+    page."""
+    lists = [("action list", f"/practices/{practice}/measures/{m}/action-list/") for m in measures if action_lists]
     measure_pages = [("measure", f"/practices/{practice}/measures/{m}/") for m in measures]
     return [("dashboard", f"/practices/{practice}/"), *lists, *measure_pages]
 
@@ -374,6 +381,7 @@ def load(
     seconds: float,
     gp: tuple[str, str],
     lead: tuple[str, str],
+    action_lists: bool = True,
 ) -> int:
     """Run one load per count in ``users`` against the workbench on ``port`` and print the figures;
     ``gp`` and ``lead`` are (email, password) of a practice GP and a network QI lead. 1 if any request failed."""
@@ -381,7 +389,10 @@ def load(
     first_gp.sign_in(*gp)
     first_lead.sign_in(*lead)
     practice, network = first_gp.first_organisation(), first_lead.first_organisation()
-    mixes = {"gp": practice_pages(practice, measures), "lead": network_pages(network, measures)}
+    mixes = {
+        "gp": practice_pages(practice, measures, action_lists=action_lists),
+        "lead": network_pages(network, measures),
+    }
     failed = False
     for count in users:
         people = []
