@@ -116,23 +116,20 @@ def _clean(element: ET.Element) -> None:
             element.attrib["stroke"] = element.attrib.pop("fill")
             element.attrib["stroke-width"] = _round(f"{2 * float(circle['r']):.2f}")
             element.attrib["stroke-linecap"] = "round"
-            element.set("d", f"M{_int(x)},{_int(y)}h0")
+            element.set("d", f"M{_tenth(x)},{_tenth(y)}h0")
         elif LINE_PATH.match(d):
-            element.set("d", _round_ints(simplify_path(d)))
+            element.set("d", _round(simplify_path(d)))
     elif element.tag == f"{{{SVG}}}line" and moved and element.get("fill") is None:
         x, y = float(moved["x"]), float(moved["y"])
         x1, y1, x2, y2 = (float(element.attrib.pop(n, "0")) for n in ("x1", "y1", "x2", "y2"))
         element.attrib.pop("transform", None)
         element.tag = f"{{{SVG}}}path"
-        element.set("d", f"M{_int(x + x1)},{_int(y + y1)}L{_int(x + x2)},{_int(y + y2)}")
+        element.set("d", f"M{_tenth(x + x1)},{_tenth(y + y1)}L{_tenth(x + x2)},{_tenth(y + y2)}")
 
 
-def _int(value: float) -> str:
-    return str(round(value))
-
-
-def _round_ints(d: str) -> str:
-    return NUMBER.sub(lambda m: _int(float(m.group(0))), d)
+def _tenth(value: float) -> str:
+    """A coordinate to a tenth of a pixel, without a trailing ".0"."""
+    return _round(f"{value:.3f}")
 
 
 def _merge(element: ET.Element, fill: str = "none") -> None:
@@ -149,6 +146,7 @@ def _merge(element: ET.Element, fill: str = "none") -> None:
             and child.tag == previous.tag == f"{{{SVG}}}path"
             and child.get("fill", fill) == "none"
             and "transform" not in child.attrib
+            and "stroke-dasharray" not in child.attrib  # a dash pattern would run on from one line into the next
             and {k: v for k, v in child.attrib.items() if k != "d"}
             == {k: v for k, v in previous.attrib.items() if k != "d"}
         ):
