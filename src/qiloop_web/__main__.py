@@ -54,8 +54,9 @@ def _serve(argv: list[str]) -> int:
             "  python -m qiloop_web load_organisations var/demo/extract/practices.parquet   (made by `qiloop demo`)\n"
             "  python -m qiloop_web demo_accounts"
         )
-    from qiloop_web.startup import draw_charts
+    from qiloop_web.startup import close_interrupted_imports, draw_charts
 
+    close_interrupted_imports()
     draw_charts()
     print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)", flush=True)
     return run_server(args.port)
@@ -109,12 +110,18 @@ def main(argv: list[str] | None = None) -> int:
         # Serving for people to use: no debug pages or per-query bookkeeping unless asked for
         # (`runserver` keeps QILOOP_DEBUG's development default for working on the code).
         os.environ.setdefault("QILOOP_DEBUG", "false")
+    os.umask(0o077)  # before settings make var/: the workbench's files are its own user's alone
     from django.core.exceptions import ImproperlyConfigured
 
     try:
         import django
 
         django.setup()
+        from django.conf import settings
+
+        from qiloop_web.environment import keep_private
+
+        keep_private(Path(settings.VAR_DIR))
         if argv[:1] == ["serve"]:
             return _serve(argv[1:])
         if argv[:1] == ["start"]:

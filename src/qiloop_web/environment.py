@@ -72,11 +72,56 @@ def var_dir(env: Environment) -> Path:
     return Path(env.get("QILOOP_VAR_DIR") or "var").resolve()
 
 
+MIN_SECRET_KEY_LENGTH = 50
+MIN_SECRET_KEY_DISTINCT = 5
+WELL_KNOWN_SECRET_WORDS = ("changeme", "change-me", "change_me", "secret", "password", "django-insecure", "example")
+
+
+def weak_secret_key(value: str) -> str:
+    """Why ``value`` is too weak to sign sessions in production ("" when it is strong enough)."""
+    lowered = value.lower()
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        return f"it is {len(value)} characters long; use at least {MIN_SECRET_KEY_LENGTH}"
+    if len(set(value)) < MIN_SECRET_KEY_DISTINCT:
+        return f"it has fewer than {MIN_SECRET_KEY_DISTINCT} different characters"
+    for word in WELL_KNOWN_SECRET_WORDS:
+        if word in lowered:
+            return f"it contains the well-known word {word!r}"
+    return ""
+
+
+def keep_private(state_dir: Path) -> None:
+    """Everything the workbench writes is its own user's alone: new files 0600 and folders 0700 (umask 077),
+    and what is already in ``state_dir`` (the database, the analytics store, uploads, caches) made so too."""
+    os.umask(0o077)
+    if not state_dir.is_dir():
+        return
+    state_dir.chmod(0o700)
+    for root, folders, files in os.walk(state_dir):
+        for name in folders:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(0o700)
+        for name in files:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(0o600)
+
+
 def secret_key(env: Environment, state_dir: Path) -> str:
-    """SECRET_KEY from the environment; in development, one kept in var/secret_key."""
+    """SECRET_KEY from the environment; in development, one kept in var/secret_key.
+
+    Production refuses a short, repetitive or well-known key (the message never shows the key)."""
     value = env.required_in_production(
         "SECRET_KEY", "a long random string that signs sessions and password-reset links"
     )
+    if value and env.production:
+        problem = weak_secret_key(value)
+        if problem:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is too weak for production: {problem}. Make a new one, for example with\n"
+                '  python -c "import secrets; print(secrets.token_urlsafe(50))"\nand start again.'
+            )
     if value or env.production:
         return value
     key_file = state_dir / "secret_key"
@@ -95,7 +140,13 @@ def allowed_hosts(env: Environment) -> list[str]:
     )
     if not value:
         return list(DEVELOPMENT_HOSTS)
-    return [host.strip() for host in value.split(",") if host.strip()]
+    hosts = [host.strip() for host in value.split(",") if host.strip()]
+    if env.production and any("*" in host for host in hosts):
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS holds a wildcard ('*'), which answers to any host name and lets a forged Host header "
+            "into password-reset links. Name the workbench's own host names, e.g. ALLOWED_HOSTS=qiloop.example.nhs.uk"
+        )
+    return hosts
 
 
 def database(url: str, default_sqlite: Path) -> dict[str, object]:

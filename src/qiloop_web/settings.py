@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "qiloop_web.dashboard",
     "qiloop_web.projects",
     "qiloop_web.teamwork",
+    "qiloop_web.reidentify",
 ]
 
 MIDDLEWARE = [
@@ -97,8 +98,13 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 
 # Sign-in lock-out: this many failures for one e-mail address within the window lock it for the window.
-QILOOP_SIGN_IN_MAX_FAILURES = 5
-QILOOP_SIGN_IN_LOCKOUT_MINUTES = 15
+# Sign-in throttling (qiloop_web.accounts.actions.throttle): free failures, then waits of 2, 4, 8 ... seconds.
+QILOOP_SIGN_IN_WINDOW_MINUTES = 60
+QILOOP_SIGN_IN_FREE_FAILURES = 3  # one e-mail address from one network address
+QILOOP_SIGN_IN_FREE_FAILURES_PER_ADDRESS = 10  # any e-mail address from one network address
+QILOOP_SIGN_IN_FREE_FAILURES_PER_ACCOUNT = 10  # one e-mail address from anywhere
+QILOOP_SIGN_IN_MAX_DELAY_SECONDS = 15 * 60
+QILOOP_SIGN_IN_ACCOUNT_MAX_DELAY_SECONDS = 60  # short: failures made elsewhere never lock the owner out
 QILOOP_INVITATION_DAYS = 7
 
 SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day
@@ -168,8 +174,16 @@ CACHES = {
 QILOOP_WEB_WORKERS = int(ENV.get("QILOOP_WEB_WORKERS") or 3)
 QILOOP_WEB_THREADS = int(ENV.get("QILOOP_WEB_THREADS") or 4)
 
-# The data page imports extracts from folders on the server only under this directory.
-QILOOP_IMPORT_ROOT = Path(ENV.get("QILOOP_IMPORT_ROOT") or VAR_DIR / "imports").resolve()
+# The data page imports extracts from folders on the server only under this directory. It is not where import
+# jobs keep their files (VAR_DIR / "imports"): a folder there could hold another organisation's upload.
+QILOOP_IMPORT_ROOT = Path(ENV.get("QILOOP_IMPORT_ROOT") or VAR_DIR / "import-folders").resolve()
+QILOOP_IMPORT_JOBS_DIR = (VAR_DIR / "imports").resolve()
+
+# The largest extract zip the data page accepts (bytes); a larger extract can be imported from a folder.
+QILOOP_MAX_UPLOAD_BYTES = int(ENV.get("QILOOP_MAX_UPLOAD_BYTES") or 1024**3)
+# Uploads Django spools to disk are readable by the workbench's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGGING = {
     "version": 1,

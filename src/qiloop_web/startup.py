@@ -118,6 +118,7 @@ def start(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     _say("workbench database: up to date")
     store = Path(settings.QILOOP_STORE)
+    close_interrupted_imports()
     try:
         ensure_store(store, practices=args.practices, patients=args.patients)
         compute_results(store, settings.QILOOP_RESULTS_DIR, say=_say)
@@ -140,6 +141,14 @@ def start(argv: list[str]) -> int:
     from qiloop_web.__main__ import _serve
 
     return _serve(["--no-migrate", "--port", str(args.port)])
+
+
+def close_interrupted_imports() -> None:
+    from qiloop_web.dashboard.actions import end_interrupted_imports
+
+    ended = end_interrupted_imports()
+    if ended:
+        _say(f"imports interrupted when the workbench last stopped: {ended} ended as failed (see the data page)")
 
 
 def draw_charts() -> None:

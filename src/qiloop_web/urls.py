@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("qiloop_web.dashboard.urls")),
     path("", include("qiloop_web.projects.urls")),
     path("", include("qiloop_web.teamwork.urls")),
+    path("", include("qiloop_web.reidentify.urls")),
 ]

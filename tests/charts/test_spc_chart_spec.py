@@ -36,7 +36,7 @@ def layer_with(spec: dict, field: str, mark: str = "line") -> list[dict]:
 
 def test_spec_compiles_with_vega_lite(improving) -> None:
     spec = spc_chart_spec(improving, title="Reviews done", y_label="Reviews")
-    assert spec["$schema"].endswith("vega-lite/v5.json")
+    assert spec["$schema"].endswith("vega-lite/v6.json")
     vega = to_vega(spec)
     assert vega["$schema"].startswith("https://vega.github.io/schema/vega/")
     assert vega["marks"]
@@ -47,15 +47,36 @@ def test_point_colours_follow_variation_class(improving) -> None:
     (points,) = layer_with(spec, "y", mark="point")
     scale = points["encoding"]["color"]["scale"]
     palette = dict(zip(scale["domain"], scale["range"], strict=True))
-    assert palette["special_cause_improvement"] == "#00B0F0"
-    assert palette["special_cause_concern"] == "#E46C0A"
-    assert palette["common_cause"] == "#A6A6A6"
-    assert palette["special_cause_neither"] == "#490092"
+    assert points["encoding"]["color"]["field"] == "variation_label"
+    assert palette["Special cause: improvement"] == "#00B0F0"
+    assert palette["Special cause: concern"] == "#E46C0A"
+    assert palette["Common cause"] == "#A6A6A6"
+    assert palette["Special cause: neither"] == "#490092"
     variations = improving.points["variation"].tolist()
     assert "special_cause_improvement" in variations  # the step up is flagged by the engine
     for record, variation in zip(spec["data"]["values"], variations, strict=True):
         assert record["variation"] == variation
-        assert palette[record["variation"]] == VARIATION_COLOURS[variation]
+        assert palette[record["variation_label"]] == VARIATION_COLOURS[variation]
+
+
+def test_the_legend_sits_below_in_columns_that_fit_and_a_page_can_turn_it_off(improving) -> None:
+    import re
+
+    spec = spc_chart_spec(improving, width=600)
+    assert spec["config"]["legend"]["orient"] == "bottom"
+    for width, rows in ((600, 2), (300, 4)):
+        svg = to_svg(spc_chart_spec(improving, width=width))
+        legend = svg[svg.index('aria-roledescription="legend"') :]
+        # each entry is a group placed at (x, y) inside the legend: count the distinct rows
+        entries = re.findall(
+            r'<g transform="translate\(([\d.]+),([\d.]+)\)">(?:<path[^>]*/>)?<g><g class="mark-symbol role-legend-symbol"',
+            legend,
+        )
+        assert len(entries) == 4, entries
+        assert len({y for _x, y in entries}) == rows, f"{rows} rows of legend at {width} px: {entries}"
+    spec["config"]["legend"] = {"disable": True}  # what a page with its own key does (fit_to_page)
+    assert 'aria-roledescription="legend"' not in to_svg(spec)
+    assert 'aria-roledescription="legend"' not in to_svg(spc_chart_spec(improving, legend=False))
 
 
 def test_phases_are_separate_segments(split) -> None:

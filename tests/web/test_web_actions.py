@@ -23,7 +23,14 @@ def test_every_public_action_takes_keyword_arguments_only_including_by(module):
     for name, function in inspect.getmembers(module, inspect.isfunction):
         if function.__module__ != module.__name__ or name.startswith("_"):
             continue
-        if name in {"normalise_email", "lock_state", "find_invitation", "usable_invitation", "grantable_roles"}:
+        if name in {
+            "normalise_email",
+            "throttle",
+            "delay_after",
+            "find_invitation",
+            "usable_invitation",
+            "grantable_roles",
+        }:
             continue  # reads, not writes
         parameters = inspect.signature(function).parameters.values()
         assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in parameters), name
@@ -78,7 +85,7 @@ def test_each_write_writes_one_audit_event_with_its_action_name(universe):
         ),
         ("sign_in.succeeded", lambda: account_actions.record_sign_in(by=manager)),
         ("sign_in.signed_out", lambda: account_actions.record_sign_out(by=manager)),
-        ("sign_in.failed", lambda: account_actions.record_failed_sign_in(username="gp@example.nhs.uk")),
+        ("sign_in.failed", lambda: account_actions.record_failed_sign_in(username="gp@example.nhs.uk", ip="127.0.0.1")),
         (
             "password_reset.requested",
             lambda: account_actions.record_password_reset_requested(email="gp@example.nhs.uk"),

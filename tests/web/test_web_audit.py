@@ -75,16 +75,34 @@ def test_the_audit_page_shows_the_practices_events_and_its_members_sign_ins_only
     assert b"Member added" in response.content and b"Sign-in failed" in response.content
 
 
-def test_on_postgresql_the_database_itself_refuses_to_change_events(db):
+def test_the_database_itself_refuses_to_change_events(db):
+    """Raw SQL, past the model's guard: PostgreSQL and SQLite triggers both refuse."""
     from django.db import DatabaseError, connection, transaction
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the database-level guard is PostgreSQL only; SQLite relies on the model guard")
     event = log.record(by=None, action="organisation.created")
     for sql in ("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", "DELETE FROM audit_auditevent WHERE id = %s"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "organisation.created"
+
+
+def test_another_program_opening_the_sqlite_file_cannot_change_events_either(tmp_path):
+    """Without the workbench's guard function, the triggers fail the statement ("no such function")."""
+    import importlib
+    import sqlite3
+
+    migration = importlib.import_module("qiloop_web.audit.migrations.0003_sqlite_append_only_trigger")
+
+    database = sqlite3.connect(tmp_path / "workbench.sqlite3")
+    database.execute("CREATE TABLE audit_auditevent (id INTEGER PRIMARY KEY, action TEXT)")
+    for sql in migration.CREATE:
+        database.execute(sql)
+    database.execute("INSERT INTO audit_auditevent (action) VALUES ('organisation.created')")
+    for sql in ("UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"):
+        with pytest.raises(sqlite3.OperationalError, match="qiloop_audit_append_only"):
+            database.execute(sql)
+    assert database.execute("SELECT action FROM audit_auditevent").fetchall() == [("organisation.created",)]
+    database.close()
 
 
 def test_every_model_change_has_a_migration(db):

@@ -91,6 +91,57 @@ def test_unsafe_or_non_zip_uploads_are_refused(tmp_path):
     assert not (tmp_path / "escape.csv").exists()
 
 
+def test_zips_with_too_many_entries_or_a_bomb_are_refused_before_unpacking(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(imports.MAX_ZIP_ENTRIES + 1):
+            archive.writestr(f"table{n}.csv", "a\n")
+    (tmp_path / "many.zip").write_bytes(buffer.getvalue())
+    with pytest.raises(imports.ImportFailed, match="101 entries"):
+        imports.unpack(tmp_path / "many.zip", tmp_path / "out")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("patients.csv", "0" * (20 * 1024**2))  # 20 MB of zeros packs to about 20 KB
+    (tmp_path / "bomb.zip").write_bytes(buffer.getvalue())
+    with pytest.raises(imports.ImportFailed, match="zip bomb"):
+        imports.unpack(tmp_path / "bomb.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_upload_over_the_size_limit_is_refused_with_the_limit(client, universe, measured, settings):
+    settings.QILOOP_MAX_UPLOAD_BYTES = 1024
+    client.force_login(universe.people["icb_analyst"])
+    upload = SimpleUploadedFile("extract.zip", b"x" * 3000, "application/zip")
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"extract": upload})
+    assert response.status_code == 400
+    assert "The zip is 2.9 KB, more than the 1 KB the workbench accepts" in response.content.decode()
+
+
+def test_no_data_page_shows_a_server_path(client, universe, measured, settings, tmp_path):
+    client.force_login(universe.people["icb_analyst"])
+    html = client.get(reverse("dashboard:data", args=["QICB"])).content.decode()
+    for path in (settings.QILOOP_STORE, settings.QILOOP_IMPORT_ROOT, settings.VAR_DIR):
+        assert str(path) not in html
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"folder": str(outside)})
+    assert response.status_code == 400 and str(settings.QILOOP_IMPORT_ROOT) not in response.content.decode()
+
+
+def test_a_folder_among_the_import_jobs_is_refused_even_under_the_import_root(
+    client, universe, data_settings, settings
+):
+    """An administrator who points the import root at var/ must not let one organisation import another's
+    uploaded extract from its job folder."""
+    settings.QILOOP_IMPORT_ROOT = Path(settings.VAR_DIR)
+    job_extract = Path(settings.QILOOP_IMPORT_JOBS_DIR) / "20260101-000000-abcdef" / "extract"
+    job_extract.mkdir(parents=True)
+    client.force_login(universe.people["icb_analyst"])
+    response = client.post(reverse("dashboard:data", args=["QICB"]), {"folder": str(job_extract)})
+    assert response.status_code == 400
+    assert "must be inside the import folder" in response.content.decode()
+
+
 def test_the_form_wants_a_zip(client, universe, measured):
     client.force_login(universe.people["icb_analyst"])
     upload = SimpleUploadedFile("extract.csv", b"a,b\n", "text/csv")
@@ -158,11 +209,20 @@ def fit_the_universe(store) -> None:
 
 
 def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
-    client, universe, data_settings, import_root
+    client, universe, data_settings, import_root, settings
 ):
+    import duckdb
+
     store, computed = data_settings
     fit_the_universe(store)
     folder = practice_extract_from_store(store, import_root / "A00001-november", "A00001")
+    con = duckdb.connect(str(store))
+    other = con.execute(
+        "SELECT max(patient_id) FROM practice_registrations WHERE practice_id = 'A00002' AND patient_id NOT IN "
+        "(SELECT patient_id FROM practice_registrations WHERE practice_id = 'A00001')"
+    ).fetchone()[0]
+    con.execute("INSERT INTO clinical_events VALUES (?, DATE '2099-01-01', '38341003', NULL)", [other])
+    con.close()
     others = rows_of_other_practices(store, "A00001")
     client.force_login(universe.people["practice_manager"])
     page = client.get(reverse("dashboard:data", args=["A00001"])).content.decode()
@@ -173,8 +233,13 @@ def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
     assert "Import finished" in page and "for practice A00001 (the other practices" in page
     assert rows_of_other_practices(store, "A00001") == others
     assert computed and folder.is_dir()  # the folder is read where it is, not moved or deleted
+    # the quality report is of the practice's own extract: another practice's problem (and patient) is not in it
+    job = Path(settings.VAR_DIR) / "imports" / response.url.rstrip("/").rsplit("/", 1)[-1]
+    quality = imports.read_status(job)["quality"]
+    assert "practice's extract" in quality and "in the future" not in quality.lower()
+    assert f"patient_id {other})" not in quality and str(store) not in quality
     started = AuditEvent.objects.get(action="data.import_started")
-    assert started.detail["scope"] == "practice" and started.detail["folder"] == str(folder)
+    assert started.detail["scope"] == "practice" and started.detail["source"] == "folder"
     assert started.organisation_code == "A00001"
 
 
@@ -317,3 +382,26 @@ def test_imports_into_one_store_wait_for_each_other(tmp_path):
     worker.join(timeout=10)
     status = imports.read_status(job)
     assert status["state"] == "failed" and "is not there any more" in status["message"]
+
+
+def test_at_start_an_interrupted_import_ends_failed_with_the_store_put_back_and_an_audit_event(
+    universe, data_settings, settings
+):
+    from qiloop_web.dashboard.actions import end_interrupted_imports
+
+    store, computed = data_settings
+    before = sha(store)
+    job = imports.new_job(Path(settings.VAR_DIR) / "imports", organisation="QICB")
+    kept = store.with_name(f".{store.name}.before-{job.name}")
+    shutil.copy(store, kept)  # what a job keeps while it runs
+    store.write_bytes(b"a store half way through an import")
+    imports.write_status(job, state="running", step=imports.STEPS[4])
+
+    assert end_interrupted_imports() == 1
+
+    assert sha(store) == before and not kept.exists()
+    assert imports.read_status(job)["state"] == "failed"
+    event = AuditEvent.objects.get(action="data.import_interrupted", target_id=job.name)
+    assert event.organisation_code == "QICB" and event.detail["store_restored"] is True
+    assert computed  # the measures are recomputed from the store put back
+    assert end_interrupted_imports() == 0

@@ -18,6 +18,7 @@ from conftest import CODES
 from conftest import PEOPLE as UNIVERSE_PEOPLE
 from qiloop_web.audit.models import AuditEvent
 from qiloop_web.organisations.models import Invitation, Membership, Organisation
+from qiloop_web.reidentify.models import PracticeKey
 
 PEOPLE = ["anonymous", *UNIVERSE_PEOPLE]
 
@@ -57,6 +58,10 @@ dashboard:action-list@sibling                3  4  4  4  4  4  4  4  4  4  4  4 
 dashboard:action-list@far                    3  4  4  4  4  4  4  4  4  4  4  4  4
 dashboard:action-list-csv@practice           3  2  2  2  2  4  4  4  4  4  4  4  4
 dashboard:action-list-csv@sibling            3  4  4  4  4  4  4  4  4  4  4  4  2
+dashboard:accept-phase@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
+dashboard:undo-phase@practice                3  2  2  2  2  4  4  4  4  4  4  4  4
+dashboard:undo-phase@practice-sibling-phase  3  0  0  0  0  4  4  4  4  4  4  4  4
+dashboard:undo-phase@sibling                 3  4  4  4  4  4  4  4  4  4  4  4  2
 dashboard:network@pcn                        3  4  4  4  4  4  4  4  4  2  2  4  4
 dashboard:network@icb                        3  4  4  4  4  4  4  4  4  4  2  4  4
 dashboard:network@practice                   3  4  4  4  4  4  4  4  4  0  0  4  4
@@ -70,8 +75,8 @@ dashboard:data@pcn                           3  4  4  4  4  4  4  4  4  4  4  0 
 dashboard:import-status@icb                  3  4  4  4  4  4  4  4  4  4  0  0  4
 dashboard:import-status@practice             3  4  0  4  4  4  4  4  4  4  4  0  4
 teamwork:my-tasks                            3  2  2  2  2  2  2  2  2  2  2  2  2
-teamwork:tasks@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
-teamwork:tasks@sibling                       3  4  4  4  4  4  4  4  4  2  4  4  2
+teamwork:tasks@practice                      3  2  2  2  2  2  2  2  2  4  4  4  4
+teamwork:tasks@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  2
 teamwork:tasks@far                           3  4  4  4  4  4  4  4  4  4  4  4  4
 teamwork:tasks@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
 teamwork:task-create@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
@@ -81,49 +86,56 @@ teamwork:task-edit@practice-sibling-task     3  0  0  0  0  0  0  0  0  4  4  4 
 teamwork:task-complete@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
 teamwork:task-delete@practice                3  4  2  4  4  4  2  4  4  4  4  4  4
 teamwork:task-delete@practice-sibling-task   3  0  0  0  0  0  0  0  0  4  4  4  4
-teamwork:time@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
-teamwork:time@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
+teamwork:time@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
+teamwork:time@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  2
 teamwork:time-create@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 teamwork:time-edit@practice                  3  4  2  2  4  4  4  4  4  4  4  4  4
 teamwork:time-edit@practice-sibling-entry    3  0  0  0  0  0  0  0  0  4  4  4  4
 teamwork:time-delete@practice                3  4  2  2  4  4  4  4  4  4  4  4  4
-teamwork:time-csv@practice                   3  2  2  2  2  2  2  2  2  2  4  4  4
+teamwork:time-csv@practice                   3  2  2  2  2  2  2  2  2  4  4  4  4
 teamwork:time-csv@far                        3  4  4  4  4  4  4  4  4  4  4  4  4
-projects:list@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:list@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
+projects:list@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:list@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  2
 projects:list@far                            3  4  4  4  4  4  4  4  4  4  4  4  4
 projects:list@pcn                            3  4  4  4  4  4  4  4  4  4  4  4  4
 projects:new@practice                        3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:new@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
-projects:detail@practice                     3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:detail@sibling                      3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:detail@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:detail@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:aim@practice                        3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:aim@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:status@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:team@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:team@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-member@practice              3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:add-measure@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:measure@practice                    3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:measure@sibling                     3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:measure@practice                    3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:measure@sibling                     3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:edit-measure@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-measure@practice             3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-point@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:drivers@practice                    3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:drivers@practice                    3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:edit-driver@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:move-driver@practice                5  5  5  5  5  5  5  5  5  5  5  5  5
 projects:remove-driver@practice              3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-driver@sibling               3  4  4  4  4  4  4  4  4  4  4  4  0
-projects:fishbone@practice                   3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:fishbone@practice                   3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:edit-cause@practice                 3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-cause@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:process-map@practice                3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:process-map@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:edit-step@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:move-step@practice                  5  5  5  5  5  5  5  5  5  5  5  5  5
 projects:remove-step@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:cycle-new@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:cycle-new@sibling                   3  4  4  4  4  4  4  4  4  4  4  4  0
-projects:cycle@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:cycle@practice                      3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  0
+reidentify:key@practice                      3  4  2  4  4  4  4  4  4  4  4  4  4
+reidentify:key@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  4
+reidentify:key@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
+reidentify:remove-key@practice               3  4  0  4  4  4  4  4  4  4  4  4  4
+reidentify:remove-key@sibling                3  4  4  4  4  4  4  4  4  4  4  4  4
+reidentify:download@practice                 5  5  5  5  5  5  5  5  5  5  5  5  5
+reidentify:download@sibling                  5  5  5  5  5  5  5  5  5  5  5  5  5
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -147,7 +159,13 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name)
     if name == "dashboard:import-status":
         return reverse(name, args=[codes[where], "20260101-000000-abcdef"])  # no such import
-    if name in ("dashboard:measure", "dashboard:action-list", "dashboard:action-list-csv", "dashboard:network-measure"):
+    if name in (
+        "dashboard:measure",
+        "dashboard:action-list",
+        "dashboard:action-list-csv",
+        "dashboard:network-measure",
+        "reidentify:download",
+    ):
         place, _, measure = where.partition("-no-such-")
         return reverse(name, args=[codes[place], "no_such_measure" if measure else "pincer_a"])
     if name in ("organisations:change-role", "organisations:remove-member"):
@@ -158,6 +176,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name, args=[codes[where], Invitation.objects.get(organisation__code=codes[where]).pk])
     if name == "organisations:accept-invitation":
         return reverse(name, args=[invitation_token])
+    if name in ("dashboard:accept-phase", "dashboard:undo-phase"):
+        return phase_url(name, where, universe)
     if name in TEAMWORK_OBJECT_URLS:
         return teamwork_object_url(name, where, universe)
     if name in ("projects:cycle", "projects:cycle-new"):
@@ -167,6 +187,20 @@ def url_for(row: str, universe, invitation_token: str) -> str:
     if name.startswith("accounts:") or name in ("home", "teamwork:my-tasks"):
         return reverse(name)
     return reverse(name, args=[codes[where]])
+
+
+def phase_url(name: str, where: str, universe) -> str:
+    """Accepting a recalculation of Riverside's pincer_a chart, or undoing one (a phase made without the actions,
+    so no audit event); "-sibling-phase": Hill Street's phase, asked for under Riverside's code."""
+    from qiloop_web.dashboard.models import ChartPhase
+
+    if name == "dashboard:accept-phase":
+        return reverse(name, args=[CODES[where], "pincer_a"])
+    theirs = where == "practice-sibling-phase"
+    owner = universe.sibling_practice if theirs or where == "sibling" else universe.practice
+    phase, _ = ChartPhase.objects.get_or_create(practice=owner, measure_id="pincer_a", starts="2025-01-01")
+    code = CODES["practice"] if theirs else CODES[where]
+    return reverse(name, args=[code, "pincer_a", phase.pk])
 
 
 TEAMWORK_OBJECT_URLS = {
@@ -238,6 +272,12 @@ def test_the_matrix_covers_every_url_pattern():
 
 # Writes refused: POSTs by people without the permission change nothing and write no audit event.
 REFUSED_POSTS = [
+    (
+        "dashboard:accept-phase@practice",
+        {"starts": "2025-01-01"},
+        ["healthcare_assistant", "receptionist", "patient_representative", "network_qi_lead", "other_gp"],
+    ),
+    ("dashboard:undo-phase@practice", {}, ["receptionist", "administrator", "network_qi_lead", "other_gp"]),
     ("organisations:invite@practice", {"email": "x@example.nhs.uk", "role": "gp"}, ["gp", "receptionist", "other_gp"]),
     ("organisations:change-role@practice", {"role": "gp"}, ["gp", "network_qi_lead", "other_gp"]),
     ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
@@ -268,18 +308,30 @@ REFUSED_POSTS = [
         ["gp", "receptionist", "other_gp"],
     ),
     ("teamwork:time-delete@practice", {}, ["gp", "network_qi_lead", "other_gp"]),
+    ("reidentify:key@practice", {"key": "k" * 32}, ["gp", "administrator", "network_qi_lead", "other_gp"]),
+    ("reidentify:remove-key@practice", {"confirm": "on"}, ["gp", "administrator", "other_gp"]),
+    (
+        "reidentify:download@practice",
+        {},
+        ["healthcare_assistant", "receptionist", "network_qi_lead", "icb_analyst", "administrator", "other_gp"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("row", "data", "people"), REFUSED_POSTS)
 def test_refused_writes_change_nothing(client, universe, invitation_token, row, data, people):
+    from qiloop_web.dashboard.models import ChartPhase
+
     url = url_for(row, universe, invitation_token)  # may first build what the row needs (with its audit events)
     before = AuditEvent.objects.count()
+    phases_before = list(ChartPhase.objects.values_list("pk", "starts"))
     for person in people:
         client.force_login(universe.people[person])
         assert client.post(url, data).status_code == 403, person
     assert AuditEvent.objects.count() == before
+    assert list(ChartPhase.objects.values_list("pk", "starts")) == phases_before
     assert Organisation.objects.get(code="A00001").share_name_with_network is False
     assert Membership.objects.get(user=universe.people["receptionist"]).role == "receptionist"
     assert Membership.objects.filter(organisation__code="A00001").count() == 8
     assert not Invitation.objects.filter(cancelled_at__isnull=False).exists()
+    assert not PracticeKey.objects.exists()

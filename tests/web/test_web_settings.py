@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from qiloop_web import environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "Vq3kZ8pR2mW9tY4nL7xB1cJ6hF0sD5gA-uE_oI8rT3yK2wQ9zM"  # tests only
 
 
 def run_workbench(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -39,7 +40,7 @@ def test_production_without_secret_key_and_hosts_refuses_to_start_and_names_them
 
 
 def test_production_missing_only_allowed_hosts_names_only_that(tmp_path):
-    env = {"QILOOP_ENV": "production", "SECRET_KEY": "x" * 50, "EMAIL_HOST": "smtp.example.org"}
+    env = {"QILOOP_ENV": "production", "SECRET_KEY": STRONG_KEY, "EMAIL_HOST": "smtp.example.org"}
     result = run_workbench(["check"], env, tmp_path)
     assert result.returncode == 1
     assert "ALLOWED_HOSTS" in result.stderr
@@ -49,7 +50,7 @@ def test_production_missing_only_allowed_hosts_names_only_that(tmp_path):
 def test_production_with_everything_set_starts(tmp_path):
     env = {
         "QILOOP_ENV": "production",
-        "SECRET_KEY": "x" * 50,
+        "SECRET_KEY": STRONG_KEY,
         "ALLOWED_HOSTS": "qiloop.example.org",
         "EMAIL_HOST": "smtp.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
@@ -57,6 +58,49 @@ def test_production_with_everything_set_starts(tmp_path):
     result = run_workbench(["check"], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("changeme", "8 characters long"),
+        ("x" * 60, "fewer than 5 different characters"),
+        ("django-insecure-" + STRONG_KEY, "well-known word 'django-insecure'"),
+        (STRONG_KEY + "changeme", "well-known word 'changeme'"),
+    ],
+)
+def test_production_refuses_a_weak_or_well_known_secret_key_without_showing_it(tmp_path, key, why):
+    env = {"QILOOP_ENV": "production", "SECRET_KEY": key, "ALLOWED_HOSTS": "qiloop.example.org"}
+    env["EMAIL_HOST"] = "smtp.example.org"
+    result = run_workbench(["check"], env, tmp_path)
+    assert result.returncode == 1
+    assert "SECRET_KEY is too weak" in result.stderr and why in result.stderr
+    assert key not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_production_refuses_a_wildcard_host():
+    env = environment.Environment({"QILOOP_ENV": "production", "ALLOWED_HOSTS": "qiloop.example.org,*"})
+    with pytest.raises(ImproperlyConfigured, match="wildcard"):
+        environment.allowed_hosts(env)
+    development = environment.Environment({"ALLOWED_HOSTS": "*"})
+    assert environment.allowed_hosts(development) == ["*"]
+
+
+def test_the_workbench_keeps_its_state_folder_private(tmp_path):
+    """var/ holds the session database, the analytics store and uploads: 0700 folders and 0600 files."""
+    var = tmp_path / "var"
+    (var / "imports" / "job").mkdir(parents=True)
+    (var / "imports" / "job" / "upload.zip").write_bytes(b"zip")
+    (var / "workbench.sqlite3").write_bytes(b"db")
+    for path in (var, var / "imports", var / "imports" / "job"):
+        path.chmod(0o755)
+    for path in (var / "imports" / "job" / "upload.zip", var / "workbench.sqlite3"):
+        path.chmod(0o644)
+    result = run_workbench(["check"], {"QILOOP_VAR_DIR": str(var)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    modes = {p.relative_to(var).as_posix(): p.stat().st_mode & 0o777 for p in [var, *var.rglob("*")]}
+    assert modes["."] == 0o700 and modes["imports"] == 0o700 and modes["imports/job"] == 0o700
+    assert modes["imports/job/upload.zip"] == modes["workbench.sqlite3"] == modes["secret_key"] == 0o600
 
 
 def test_development_keeps_one_secret_key_in_var(tmp_path):

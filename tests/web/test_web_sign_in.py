@@ -1,4 +1,4 @@
-"""Sign in, lock-out after repeated failures, sign out, password reset by e-mail."""
+"""Sign in, growing waits after repeated failures, sign out, password reset by e-mail."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from web_universe import PASSWORD
 
-from qiloop_web.accounts.actions import lock_state, record_failed_sign_in
+from qiloop_web.accounts.actions import delay_after, record_failed_sign_in, throttle
 from qiloop_web.accounts.models import SignInFailure
 from qiloop_web.audit.models import AuditEvent
 
@@ -54,49 +54,69 @@ def test_missing_fields_get_inline_errors_linked_from_the_summary(client, db):
     assert "Enter your e-mail address" in html and "Enter your password" in html
 
 
-def test_five_failures_lock_the_account_even_against_the_right_password(client, universe):
-    for _ in range(4):
-        assert "locked" not in sign_in(client, "wrong").content.decode()
-    fifth = sign_in(client, "wrong").content.decode()
-    assert "This account is locked" in fifth and "Try again in 15 minutes" in fifth
-    response = sign_in(client, PASSWORD)
-    assert response.status_code == 200 and "This account is locked" in response.content.decode()
+def sign_in_from(client, address, password, email=EMAIL):
+    return client.post(reverse("accounts:sign-in"), {"email": email, "password": password}, REMOTE_ADDR=address)
+
+
+def test_after_three_failures_each_attempt_waits_longer_even_with_the_right_password(client, universe):
+    for _ in range(3):
+        assert "too many" not in sign_in(client, "wrong").content.decode()
+    fourth = sign_in(client, "wrong").content.decode()
+    assert "too many failed sign-in attempts" in fourth and "Wait 2 seconds" in fourth
+    response = sign_in(client, PASSWORD)  # at once: refused, and not counted as a failure
+    assert response.status_code == 200 and "Wait" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert AuditEvent.objects.filter(action="sign_in.refused_locked").count() == 1
+    assert AuditEvent.objects.filter(action="sign_in.throttled").count() == 1
+    assert SignInFailure.objects.count() == 4
+    SignInFailure.objects.update(at=timezone.now() - timedelta(seconds=3))  # the wait is over
+    assert "Wait 4 seconds" in sign_in(client, "wrong").content.decode()  # the next wait doubles
     # Another person is not affected.
     assert sign_in(client, PASSWORD, email="practice_nurse@example.nhs.uk").status_code == 302
 
 
-def test_the_lock_lifts_when_the_failures_are_older_than_the_window(client, universe):
-    for _ in range(5):
-        sign_in(client, "wrong")
-    assert lock_state(username=EMAIL).locked
-    later = timezone.now() + timedelta(minutes=15, seconds=1)
-    assert not lock_state(username=EMAIL, now=later).locked
-    SignInFailure.objects.update(at=timezone.now() - timedelta(minutes=16))
-    assert sign_in(client, PASSWORD).status_code == 302
-    assert not SignInFailure.objects.filter(username=EMAIL).exists()
+def test_waits_double_up_to_their_cap(settings):
+    free, cap = settings.QILOOP_SIGN_IN_FREE_FAILURES, settings.QILOOP_SIGN_IN_MAX_DELAY_SECONDS
+    waits = [delay_after(n, free=free, cap=cap) for n in range(free + 12)]
+    assert waits[: free + 1] == [0] * (free + 1)
+    assert waits[free + 1 : free + 5] == [2, 4, 8, 16]
+    assert max(waits) == cap and all(a <= b for a, b in zip(waits, waits[1:], strict=False))
 
 
-def test_failures_spread_over_more_than_the_window_do_not_lock(universe):
-    now = timezone.now()
-    for minutes_ago in (40, 30, 20, 10, 1):
-        SignInFailure.objects.create(username=EMAIL, at=now - timedelta(minutes=minutes_ago))
-    assert not lock_state(username=EMAIL, now=now).locked
+def test_failures_from_elsewhere_never_lock_the_owner_out(client, universe, settings):
+    """Anyone can type a colleague's e-mail address: their failures delay the owner by at most a minute."""
+    for _ in range(30):
+        record_failed_sign_in(username=EMAIL, ip="203.0.113.66")
+    assert throttle(username=EMAIL, ip="203.0.113.66").wait_seconds > 60
+    owner = throttle(username=EMAIL, ip="198.51.100.7")
+    assert 0 < owner.wait_seconds <= settings.QILOOP_SIGN_IN_ACCOUNT_MAX_DELAY_SECONDS
+    SignInFailure.objects.update(at=timezone.now() - timedelta(seconds=61))
+    assert sign_in_from(client, "198.51.100.7", PASSWORD).status_code == 302
 
 
-def test_old_failures_are_dropped_when_a_new_one_is_recorded(universe):
-    SignInFailure.objects.create(username=EMAIL, at=timezone.now() - timedelta(hours=3))
-    record_failed_sign_in(username=EMAIL)
+def test_one_address_trying_many_accounts_is_slowed_for_every_account(client, universe):
+    people = [f"person{i}@example.nhs.uk" for i in range(11)]
+    for email in people[:-1]:  # one failure each: no account on its own is throttled
+        assert "too many" not in sign_in_from(client, "203.0.113.9", "wrong", email=email).content.decode()
+    assert "too many" in sign_in_from(client, "203.0.113.9", "wrong", email=people[-1]).content.decode()
+    assert throttle(username="someone.new@example.nhs.uk", ip="203.0.113.9").waiting
+    assert not throttle(username="someone.new@example.nhs.uk", ip="198.51.100.7").waiting
+
+
+def test_failures_older_than_the_window_do_not_count_and_are_dropped(universe, settings):
+    old = timezone.now() - timedelta(minutes=settings.QILOOP_SIGN_IN_WINDOW_MINUTES + 1)
+    for _ in range(10):
+        SignInFailure.objects.create(username=EMAIL, ip_address="127.0.0.1", at=old)
+    assert not throttle(username=EMAIL, ip="127.0.0.1").waiting
+    record_failed_sign_in(username=EMAIL, ip="127.0.0.1")
     assert SignInFailure.objects.filter(username=EMAIL).count() == 1
 
 
 def test_a_successful_sign_in_clears_earlier_failures(client, universe):
-    for _ in range(4):
+    for _ in range(3):
         sign_in(client, "wrong")
     assert sign_in(client, PASSWORD).status_code == 302
     client.logout()
-    assert "locked" not in sign_in(client, "wrong").content.decode()
+    assert "too many" not in sign_in(client, "wrong").content.decode()
 
 
 def test_signing_out_needs_a_post_and_is_audited(client, universe):
@@ -109,8 +129,8 @@ def test_signing_out_needs_a_post_and_is_audited(client, universe):
     assert AuditEvent.objects.filter(action="sign_in.signed_out", actor=EMAIL).count() == 1
 
 
-def test_password_reset_by_email_sets_a_new_password_and_lifts_the_lock(client, universe, mailoutbox):
-    for _ in range(5):
+def test_password_reset_by_email_sets_a_new_password_and_clears_the_failures(client, universe, mailoutbox):
+    for _ in range(4):
         sign_in(client, "wrong")
     response = client.post(reverse("accounts:password-reset"), {"email": EMAIL})
     assert response.status_code == 302 and response.url == reverse("accounts:password-reset-sent")

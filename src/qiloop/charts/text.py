@@ -134,7 +134,8 @@ def _funnel_text(result: Any, measure: str | None) -> str:
     units = summary.unit_name
     parts = [
         f"Funnel plot of {what} for {summary.n_units} {units}, each plotted against its denominator, "
-        f"with {levels} control limits around the target of {format_number(summary.target)}.",
+        f"with {levels} control limits around the {summary.centre_label} "
+        f"of {format_number(summary.target)}.",
         summary.sentence.strip(),
     ]
     return " ".join(parts)

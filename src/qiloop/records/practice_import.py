@@ -19,8 +19,26 @@ patient but no practice:
   record of the patients it sends;
 * a patient who was registered at the practice, is not in the new extract and
   has no registration or appointment at any other practice leaves the store with
-  their events and medications; one who also belongs to another practice keeps
-  their record (only this practice's registration goes).
+  their events and medications;
+* a patient who also belongs to another practice (a network extract holds one
+  record for a patient who moved) keeps that record for the other practice:
+  only this practice's registrations and appointments go, and the extract's
+  copy becomes a separate patient of this practice.
+
+Patient identifiers are the practice's own: two practices may both number
+their patients from 1. An extract's patient id means "this practice's patient
+with that id" and can never reach another practice's patient:
+
+* an id that names a patient of the practice alone (registered or seen only
+  there, or given a store id by an earlier import, see below) is that patient;
+* any other id is a new patient of the practice: it keeps its id when no
+  patient in the store has it, and is given a new store id otherwise. The
+  pairing (practice, the practice's id, store id) is kept in
+  ``_qiloop_patient_sources`` so the next extract finds the same patient and
+  action lists can show the id the practice knows (:func:`practice_patient_ids`).
+
+Appointment ids likewise: an extract's appointment whose id another practice's
+appointment already has is given a new store id (nothing refers to appointments).
 
 The merged store is built beside the old one and swapped in only when every
 check has passed (keys still unique, every patient and practice reference
@@ -37,7 +55,7 @@ from pathlib import Path
 
 import duckdb
 
-from qiloop.errors import InputError
+from qiloop.errors import InputError, showing_values
 from qiloop.records.importer import import_extract
 from qiloop.records.schema import TABLES_BY_NAME
 from qiloop.records.sql import connect, ident
@@ -45,6 +63,7 @@ from qiloop.records.store import METADATA_TABLE, StoredTable, building, publish,
 
 PATIENT_RECORD_TABLES = ("patients", "clinical_events", "medications")  # rows that belong to a patient, not a practice
 PRACTICE_TABLES = ("practice_registrations", "appointments", "practices")  # rows that carry the practice_id
+SOURCES_TABLE = "_qiloop_patient_sources"  # (practice_id, source_patient_id, patient_id) where the ids differ
 
 
 @dataclass(frozen=True)
@@ -94,7 +113,9 @@ def import_practice_extract(
         con = connect(str(merged), threads=threads)
         try:
             con.execute("ATTACH ? AS part (READ_ONLY)", [str(part)])
+            _map_identifiers(con, practice, present=set(info.tables), incoming=set(extract.tables))
             removed = _replace(con, practice, present=set(info.tables), incoming=set(extract.tables))
+            _record_sources(con, practice)
             _check_merged(con, set(info.tables), practice)
             counts = {name: _count(con, name) for name in info.tables}
             con.execute("DETACH part")
@@ -148,20 +169,88 @@ def _the_one_practice(part: Path, source_dir: Path, expected: str | None) -> str
     return str(ids[0])
 
 
+def _ensure_sources_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS main.{SOURCES_TABLE} "
+        "(practice_id VARCHAR NOT NULL, source_patient_id BIGINT NOT NULL, patient_id BIGINT NOT NULL)"
+    )
+
+
+def _map_identifiers(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str], incoming: set[str]) -> None:
+    """The extract's tables as ``temp.incoming_<name>``, with patient and appointment ids mapped to store ids.
+
+    ``id_map`` pairs each of the extract's patient ids with its store id: the practice's own patient with that
+    id (by a kept pairing, or a registration or appointment at the practice under that store id), else the same
+    id when no patient in the store has it, else a new id above every id in use.
+    """
+    _ensure_sources_table(con)
+    here = "SELECT patient_id FROM main.practice_registrations WHERE practice_id = $p"
+    elsewhere = "SELECT patient_id FROM main.practice_registrations WHERE practice_id <> $p"
+    if "appointments" in present:
+        here += " UNION SELECT patient_id FROM main.appointments WHERE practice_id = $p"
+        elsewhere += " UNION SELECT patient_id FROM main.appointments WHERE practice_id <> $p"
+    # A patient who also belongs to another practice (a network extract's patient who moved) is not matched: the
+    # extract's copy becomes a patient of this practice alone and the other practice's record is left as it was.
+    con.execute(
+        "CREATE TEMP TABLE ours AS SELECT o.patient_id, coalesce(s.source_patient_id, o.patient_id) "
+        f"AS source_patient_id FROM (({here}) EXCEPT ({elsewhere})) o LEFT JOIN main.{SOURCES_TABLE} s "
+        "ON s.practice_id = $p AND s.patient_id = o.patient_id",
+        {"p": practice},
+    )
+    con.execute(
+        "CREATE TEMP TABLE id_map AS "
+        "WITH incoming AS (SELECT DISTINCT patient_id AS source_patient_id FROM part.patients), "
+        "matched AS (SELECT i.source_patient_id, o.patient_id FROM incoming i "
+        "LEFT JOIN ours o USING (source_patient_id)), "
+        "fresh AS (SELECT source_patient_id, "
+        "(SELECT greatest(coalesce(max(patient_id), 0), (SELECT coalesce(max(source_patient_id), 0) FROM incoming)) "
+        "FROM main.patients) + row_number() OVER (ORDER BY source_patient_id) AS patient_id FROM matched "
+        "WHERE patient_id IS NULL AND source_patient_id IN (SELECT patient_id FROM main.patients)) "
+        "SELECT m.source_patient_id, coalesce(m.patient_id, f.patient_id, m.source_patient_id) AS patient_id "
+        "FROM matched m LEFT JOIN fresh f USING (source_patient_id)"
+    )
+    if "appointments" in incoming:
+        con.execute(
+            "CREATE TEMP TABLE appointment_map AS "
+            "WITH theirs AS (SELECT appointment_id FROM main.appointments WHERE practice_id <> $p), "
+            "clashing AS (SELECT appointment_id FROM part.appointments WHERE appointment_id IN "
+            "(SELECT appointment_id FROM theirs)), "
+            "fresh AS (SELECT appointment_id AS source_id, greatest("
+            "(SELECT coalesce(max(appointment_id), 0) FROM main.appointments), "
+            "(SELECT coalesce(max(appointment_id), 0) FROM part.appointments)) "
+            "+ row_number() OVER (ORDER BY appointment_id) AS appointment_id FROM clashing) "
+            "SELECT a.appointment_id AS source_id, coalesce(f.appointment_id, a.appointment_id) AS appointment_id "
+            "FROM part.appointments a LEFT JOIN fresh f ON f.source_id = a.appointment_id",
+            {"p": practice},
+        )
+    for name in sorted(incoming):
+        columns = {c.name for c in TABLES_BY_NAME[name].columns}
+        replaced, joins = [], []
+        if "patient_id" in columns:
+            replaced.append("m.patient_id AS patient_id")
+            joins.append("JOIN id_map m ON m.source_patient_id = t.patient_id")
+        if name == "appointments":
+            replaced.append("a.appointment_id AS appointment_id")
+            joins.append("JOIN appointment_map a ON a.source_id = t.appointment_id")
+        select = f"t.* REPLACE ({', '.join(replaced)})" if replaced else "t.*"
+        con.execute(
+            f"CREATE TEMP TABLE {ident('incoming_' + name)} AS "
+            f"SELECT {select} FROM part.{ident(name)} t {' '.join(joins)}"
+        )
+
+
 def _replace(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str], incoming: set[str]) -> int:
     """Delete the practice's rows and its leaving patients' records, insert the extract's; returns how many left."""
     elsewhere = "SELECT patient_id FROM practice_registrations WHERE practice_id <> $p"
     if "appointments" in present:
         elsewhere += " UNION SELECT patient_id FROM appointments WHERE practice_id <> $p"
     con.execute(
-        "CREATE TEMP TABLE leaving AS SELECT patient_id FROM practice_registrations WHERE practice_id = $p "
-        f"EXCEPT ({elsewhere}) EXCEPT SELECT patient_id FROM part.patients",
+        "CREATE TEMP TABLE leaving AS SELECT patient_id FROM ours "
+        f"EXCEPT ({elsewhere}) EXCEPT SELECT patient_id FROM id_map",
         {"p": practice},
     )
     leaving = _scalar(con, "SELECT count(*) FROM leaving")
-    con.execute(
-        "CREATE TEMP TABLE replaced AS SELECT patient_id FROM leaving UNION SELECT patient_id FROM part.patients"
-    )
+    con.execute("CREATE TEMP TABLE replaced AS SELECT patient_id FROM leaving UNION SELECT patient_id FROM id_map")
     for name in PRACTICE_TABLES:
         if name in present:
             con.execute(f"DELETE FROM main.{ident(name)} WHERE practice_id = ?", [practice])
@@ -169,8 +258,43 @@ def _replace(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str]
         if name in present:
             con.execute(f"DELETE FROM main.{ident(name)} WHERE patient_id IN (SELECT patient_id FROM replaced)")
     for name in sorted(incoming):
-        con.execute(f"INSERT INTO main.{ident(name)} BY NAME SELECT * FROM part.{ident(name)}")
+        con.execute(f"INSERT INTO main.{ident(name)} BY NAME SELECT * FROM temp.{ident('incoming_' + name)}")
     return leaving
+
+
+def _record_sources(con: duckdb.DuckDBPyConnection, practice: str) -> None:
+    """Keep the practice's pairings of its own ids with store ids, where they differ (and only current patients)."""
+    con.execute(f"DELETE FROM main.{SOURCES_TABLE} WHERE practice_id = ?", [practice])
+    con.execute(
+        f"INSERT INTO main.{SOURCES_TABLE} SELECT $p, source_patient_id, patient_id FROM id_map "
+        "WHERE source_patient_id <> patient_id ORDER BY source_patient_id",
+        {"p": practice},
+    )
+
+
+def practice_patient_ids(store: str | Path, practice_id: str, patient_ids: list[int]) -> dict[int, int]:
+    """The id the practice itself uses for each of ``patient_ids`` (store ids of its patients).
+
+    The same id unless a practice import gave the patient a new store id because another patient had it.
+    """
+    con = connect(str(store), read_only=True)
+    try:
+        has_sources = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SOURCES_TABLE]
+        ).fetchone() == (1,)
+        pairs = (
+            dict(
+                con.execute(
+                    f"SELECT patient_id, source_patient_id FROM main.{SOURCES_TABLE} WHERE practice_id = ?",
+                    [practice_id],
+                ).fetchall()
+            )
+            if has_sources
+            else {}
+        )
+    finally:
+        con.close()
+    return {int(p): int(pairs.get(p, p)) for p in patient_ids}
 
 
 def _check_merged(con: duckdb.DuckDBPyConnection, present: set[str], practice: str) -> None:
@@ -183,7 +307,7 @@ def _check_merged(con: duckdb.DuckDBPyConnection, present: set[str], practice: s
                 f"SELECT {cols} FROM main.{ident(name)} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
             ).fetchone()
             if clash:
-                shown = ", ".join(f"{k} {v}" for k, v in zip(table.key, clash, strict=True))
+                shown = ", ".join(f"{k} {v}" if showing_values() else k for k, v in zip(table.key, clash, strict=True))
                 raise InputError(
                     f"{name}: {shown} from practice {practice}'s extract is already in the store for another "
                     "practice; nothing was imported",
@@ -198,7 +322,8 @@ def _check_merged(con: duckdb.DuckDBPyConnection, present: set[str], practice: s
                 ).fetchone()
                 if dangling:
                     raise InputError(
-                        f"{name}: {column} {dangling[0]} would refer to no row of {referenced} after replacing "
+                        f"{name}: {column} {dangling[0] if showing_values() else '(a value)'} would refer to no row of "
+                        f"{referenced} after replacing "
                         f"practice {practice}; nothing was imported",
                         hint="the practice's extract must include every patient its registrations and appointments name",
                     )

@@ -10,10 +10,12 @@ same store contents.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,22 +62,60 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+BUILD_LOCK = ".lock"
+UNLOCKED_GRACE_SECONDS = 60  # a build folder just made by another process may not hold its lock yet
+
+
 @contextmanager
 def building(store: Path) -> Iterator[Path]:
     """A private build directory next to ``store``; removed afterwards whatever happens.
 
-    The caller writes ``<dir>/store.duckdb`` and calls :func:`publish` to move it into place.
+    The caller writes ``<dir>/store.duckdb`` and calls :func:`publish` to move it into place. The directory
+    holds a lock for as long as its import runs, so a folder left by an import that was killed (no lock
+    held) is removed by the next one (:func:`remove_abandoned_builds`).
     """
     parent = store.parent if str(store.parent) else Path(".")
     if store.is_dir():
         raise InputError(f"{store}: is a directory", hint="give --store a file name, e.g. var/store.duckdb")
     if not parent.is_dir():
         raise InputError(f"{parent}: the directory for the store does not exist", hint="create it first")
+    remove_abandoned_builds(parent)
     build_dir = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=parent))
+    lock = (build_dir / BUILD_LOCK).open("w")
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         yield build_dir
     finally:
         shutil.rmtree(build_dir, ignore_errors=True)
+        lock.close()
+
+
+def remove_abandoned_builds(parent: Path) -> list[Path]:
+    """Remove build folders in ``parent`` whose import is no longer running (killed); returns what went."""
+    removed = []
+    for folder in sorted(parent.glob(BUILD_PREFIX + "*")):
+        if folder.is_dir() and _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _abandoned(folder: Path) -> bool:
+    lock_path = folder / BUILD_LOCK
+    if not lock_path.is_file():
+        try:
+            return time.time() - folder.stat().st_mtime > UNLOCKED_GRACE_SECONDS
+        except OSError:
+            return False
+    try:
+        with lock_path.open("r") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # only possible when its process has gone
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return False
+    return True
 
 
 def publish(built: Path, store: Path) -> None:

@@ -1,4 +1,4 @@
-"""Funnel plots: compare units (practices, clinicians) with a target without ranking them.
+"""Funnel plots: compare units (practices, clinicians) with their average or a target without ranking them.
 
 >>> from qiloop.spc.funnel import funnel
 >>> result = funnel([12, 30, 8], [100, 240, 90], labels=["A", "B", "C"])
@@ -7,7 +7,8 @@
 
 Each unit's value (a proportion, an indirectly standardised ratio O/E, or a
 rate) is plotted against its precision (denominator or expected count) with
-Spiegelhalter (2005) control limits around the target at 95% and 99.8%.
+Spiegelhalter (2005) control limits around the centre line (the pooled
+average, 1 for ratios, or a given target) at 95% and 99.8%.
 Overdispersion — more spread between units than chance alone explains, as
 is usual with GP data — can widen the limits multiplicatively (φ) or
 additively (a random-effects τ², DerSimonian–Laird, as in the SHMI method).
@@ -26,7 +27,8 @@ Choices (see docs/funnel.md):
 * ``trim``: ``'winsorise'`` or ``'truncate'`` (SHMI) the top and bottom
   ``winsorise`` fraction of z-scores before estimating φ.
 
-Overdispersion is applied only when φ > 1. Points on a limit are inside it.
+Overdispersion is applied only when φ > 1 (and, with ``dispersion_alpha``,
+only when the χ² test finds it at that level). Points on a limit are inside it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qiloop.csv_safety import frame_to_csv
 from qiloop.errors import InputError
 from qiloop.spc.funnel_dispersion import TRIM_METHODS, estimate_dispersion, truncate, winsorise
 from qiloop.spc.funnel_limits import (
@@ -83,6 +86,9 @@ class FunnelSummary:
     unit_name: str
     sentence: str
     notes: list[str] = field(default_factory=list)
+    centre_label: str = "target"  # what the centre line is called: "target", "pooled average", "network average"
+    dispersion_alpha: float | None = None  # when set, φ > 1 is adjusted for only if the χ² test's p is below it
+    rounding: float = 0.0  # the rounding variance of each published count allowed for in the standard errors
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ class FunnelResult:
 
     def units_csv(self) -> str:
         """The per-unit table as CSV text."""
-        return str(self.units.to_csv(index=False, lineterminator="\n"))
+        return str(frame_to_csv(self.units, lineterminator="\n"))
 
 
 def funnel(
@@ -142,16 +148,33 @@ def funnel(
     target: float | None = None,
     multiplier: float = 1.0,
     unit_name: str = "units",
+    dispersion_alpha: float | None = None,
+    centre_label: str | None = None,
+    rounding: float = 0.0,
 ) -> FunnelResult:
     """Funnel-plot statistics for units with ``numerator`` events out of ``denominator``.
 
     ``denominator`` is the number of people (proportions), the expected count
     (ratios) or the exposure (rates). ``target`` defaults to the pooled value
-    (proportions, rates) or 1 (ratios), before ``multiplier``. Returns a
+    (proportions, rates) or 1 (ratios), before ``multiplier``. The centre line
+    is called ``centre_label`` in the sentence and the charts (default: "target"
+    when one is given, else "pooled average" or, for ratios, "expected ratio
+    of 1"). With ``dispersion_alpha`` (e.g. 0.05) the overdispersion adjustment
+    is applied only when the χ² test finds overdispersion at that level, not
+    merely φ > 1. ``rounding`` (e.g. 2.0 for counts published rounded to the
+    nearest 5: errors −2 to 2, variance 2) adds the variance rounding puts
+    into each published value to every standard error, so z-scores, φ and the
+    limits allow for it; it needs ``method='normal'``. Returns a
     :class:`FunnelResult`; raises :class:`~qiloop.errors.InputError` for bad
     input, naming the unit (1-based position and label).
     """
     _check_choices(data_type, method, scale, overdispersion, trim, limits, winsorise, multiplier)
+    if rounding < 0:
+        raise InputError(f"rounding must be a variance of 0 or more, such as 2 for counts rounded to 5; got {rounding}")
+    if rounding and method == "exact":
+        raise InputError("rounding needs normal-approximation limits", hint="use method='normal' with rounding")
+    if dispersion_alpha is not None and not 0 < dispersion_alpha < 1:
+        raise InputError(f"dispersion_alpha must be a level between 0 and 1, such as 0.05; got {dispersion_alpha}")
     num = _as_float_array(numerator, "numerator")
     den = _as_float_array(denominator, "denominator")
     if len(num) != len(den):
@@ -165,14 +188,22 @@ def funnel(
 
     theta = _target(num, den, data_type, target)
     scale_name = scale or ("identity" if data_type == "proportion" else "log")
-    base = Scale(scale_name, theta if data_type == "proportion" else 1.0)
+    base = Scale(
+        scale_name,
+        theta if data_type == "proportion" else 1.0,
+        rounding=rounding,
+        count_ratio=1.0 if data_type == "ratio" else theta,
+    )
     size = den if data_type == "proportion" else theta * den  # n, or the expected count under the target
     relative = num / den if data_type == "proportion" else num / size  # value on the limits' own scale
 
     z = _z_scores(base, num, relative, size)
     trimmed = winsorise_or_truncate(z, trim, winsorise)
     dispersion = estimate_dispersion(trimmed.z, base.standard_error(size))
-    applied = overdispersion != "none" and dispersion.phi > 1
+    significant = dispersion_alpha is None or (
+        not math.isnan(dispersion.p_value) and dispersion.p_value < dispersion_alpha
+    )
+    applied = overdispersion != "none" and dispersion.phi > 1 and significant
     model = LimitModel(
         kind="proportion" if data_type == "proportion" else "ratio",
         method=method,
@@ -181,7 +212,7 @@ def funnel(
         phi=dispersion.phi,
         tau2=dispersion.tau2 if overdispersion == "additive" else 0.0,
     )
-    notes = _notes(overdispersion, applied, dispersion.phi, num, data_type, scale_name)
+    notes = _notes(overdispersion, applied, dispersion, dispersion_alpha, num, data_type, scale_name)
 
     value = (num / den) * multiplier
     units = pd.DataFrame(
@@ -227,6 +258,9 @@ def funnel(
         n_below=int(below.sum()),
         unit_name=unit_name,
         notes=notes,
+        centre_label=centre_label or _default_centre(data_type, target),
+        dispersion_alpha=dispersion_alpha,
+        rounding=rounding,
     )
     summary = dataclasses.replace(summary, sentence=funnel_sentence(summary))
     return FunnelResult(units=units, summary=summary, model=model, target_raw=theta)
@@ -243,14 +277,15 @@ def winsorise_or_truncate(z: FloatArray, trim: str, fraction: float) -> Any:
 
 
 def funnel_sentence(summary: FunnelSummary) -> str:
-    """A plain-English reading of the funnel that never ranks the units."""
+    """A plain-English reading of the funnel that never ranks the units, naming the centre line and any adjustment."""
     widest = level_label(summary.limits[-1])
     outside = summary.n_above + summary.n_below
     units = summary.unit_name
+    centre = summary.centre_label
     if outside == 0:
         text = (
             f"All {summary.n_units} {units} lie within the {widest} limits: "
-            "the differences between them are in line with chance variation around the target."
+            f"the differences between them are in line with chance variation around the {centre}."
         )
     else:
         verb = "lies" if outside == 1 else "lie"
@@ -263,12 +298,32 @@ def funnel_sentence(summary: FunnelSummary) -> str:
             f"{outside} of {summary.n_units} {units} {verb} outside the {widest} limits ({', '.join(parts)}): "
             "worth a conversation about why, not a league table."
         )
+    adjustment = adjustment_words(summary)
+    return f"{text} {adjustment}" if adjustment else text
+
+
+def adjustment_words(summary: FunnelSummary) -> str:
+    """One sentence on overdispersion: which adjustment widened the limits, or why none did ("" when none asked)."""
     if summary.overdispersion_applied:
+        test = _test_words(summary)
         if summary.overdispersion == "additive":
-            text += f" Limits are widened for overdispersion (φ = {summary.phi:.2f}, τ² = {summary.tau2:.3g})."
-        else:
-            text += f" Limits are widened for overdispersion (φ = {summary.phi:.2f})."
-    return text
+            return (
+                f"Limits are widened for overdispersion by an additive random-effects term "
+                f"(Spiegelhalter; φ = {summary.phi:.2f}, τ² = {summary.tau2:.3g}{test})."
+            )
+        return f"Limits are widened for overdispersion by a multiplicative factor (Spiegelhalter; φ = {summary.phi:.2f}{test})."
+    if summary.overdispersion == "none" or math.isnan(summary.phi):
+        return ""
+    if summary.phi <= 1:
+        return f"Limits are not widened: no overdispersion (φ = {summary.phi:.2f})."
+    return f"Limits are not widened: no significant overdispersion (φ = {summary.phi:.2f}{_test_words(summary)})."
+
+
+def _test_words(summary: FunnelSummary) -> str:
+    p = summary.dispersion_p_value
+    if summary.dispersion_alpha is None or math.isnan(p):
+        return ""
+    return ", χ² test p < 0.001" if p < 0.001 else f", χ² test p = {p:.2g}"
 
 
 # -- helpers -----------------------------------------------------------------
@@ -401,10 +456,31 @@ def _provisional_summary(
     )
 
 
-def _notes(od: str, applied: bool, phi: float, num: FloatArray, data_type: str, scale: str) -> list[str]:
+def _default_centre(data_type: str, target: float | None) -> str:
+    if target is not None:
+        return "target"
+    return "expected ratio of 1" if data_type == "ratio" else "pooled average"
+
+
+def _notes(
+    od: str,
+    applied: bool,
+    dispersion: Any,
+    alpha: float | None,
+    num: FloatArray,
+    data_type: str,
+    scale: str,
+) -> list[str]:
     notes = []
+    phi, p_value = dispersion.phi, dispersion.p_value
     if od != "none" and not applied:
-        notes.append(f"No overdispersion found (φ = {phi:.2f} ≤ 1): the unadjusted limits are used.")
+        if phi <= 1 or math.isnan(phi):
+            notes.append(f"No overdispersion found (φ = {phi:.2f} ≤ 1): the unadjusted limits are used.")
+        else:
+            notes.append(
+                f"No significant overdispersion (φ = {phi:.2f}, χ² test p = {p_value:.2g} ≥ {alpha:g}): "
+                "the unadjusted limits are used."
+            )
     if data_type != "proportion" and scale == "log" and bool((num == 0).any()):
         notes.append("Units with no events were given half an event for their log-scale z-score.")
     return notes

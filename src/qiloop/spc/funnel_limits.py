@@ -89,6 +89,8 @@ class Scale:
 
     name: str
     target_value: float  # the target on the original scale: θ0 for proportions, 1 for ratios
+    rounding: float = 0.0  # variance of the error rounding adds to each published count (2 when rounded to 5)
+    count_ratio: float = 1.0  # numerator per unit of denominator at the target: θ0 (proportions, rates), 1 (ratios)
 
     @property
     def target(self) -> float:
@@ -120,15 +122,36 @@ class Scale:
         raise ValueError(f"unknown scale {self.name!r}")
 
     def standard_error(self, size: ArrayLike) -> FloatArray:
+        """Sampling standard error under the target, widened by the rounding of published counts when set."""
         size_arr = np.asarray(size, dtype=float)
         if self.name == "identity":
             theta = self.target_value
-            return np.asarray(np.sqrt(theta * (1 - theta) / size_arr), dtype=float)
-        if self.name in ("arcsine", "sqrt"):
-            return np.asarray(1 / (2 * np.sqrt(size_arr)), dtype=float)
-        if self.name == "log":
-            return np.asarray(1 / np.sqrt(size_arr), dtype=float)
-        raise ValueError(f"unknown scale {self.name!r}")
+            variance = theta * (1 - theta) / size_arr
+        elif self.name in ("arcsine", "sqrt"):
+            variance = 1 / (4 * size_arr)
+        elif self.name == "log":
+            variance = 1 / size_arr
+        else:
+            raise ValueError(f"unknown scale {self.name!r}")
+        return np.asarray(np.sqrt(variance + self.rounding_variance(size_arr)), dtype=float)
+
+    def rounding_variance(self, size: ArrayLike) -> FloatArray:
+        """The variance rounding adds on this scale at ``size`` (delta method at the target).
+
+        A published value is ``(c + e)/(n + f)`` with independent rounding errors of variance ``ρ`` in the
+        numerator ``c`` and the denominator ``n``; at the target its variance is ``ρ(1 + k²)/n²`` (``k`` the
+        numerator per unit of denominator, θ0 for a proportion), times the scale's slope squared there:
+        1 (identity, log), ``1/(4θ0(1 − θ0))`` (arcsine) or 1/4 (square root).
+        """
+        size_arr = np.asarray(size, dtype=float)
+        if not self.rounding:
+            return np.zeros_like(size_arr)
+        slope2 = {"identity": 1.0, "log": 1.0, "sqrt": 0.25}.get(self.name)
+        if self.name == "arcsine":
+            slope2 = 1 / (4 * self.target_value * (1 - self.target_value))
+        if slope2 is None:
+            raise ValueError(f"unknown scale {self.name!r}")
+        return np.asarray(self.rounding * (1 + self.count_ratio**2) / size_arr**2 * slope2, dtype=float)
 
 
 @dataclass(frozen=True)

@@ -22,35 +22,65 @@ def normalise_email(email: str) -> str:
 
 
 @dataclass(frozen=True)
-class LockState:
-    locked: bool
-    until: datetime | None = None
+class Throttle:
+    """How long a sign-in attempt must wait, given the failures before it (0: go ahead)."""
 
-    def minutes_left(self, now: datetime | None = None) -> int:
-        if self.until is None:
-            return 0
-        seconds = (self.until - (now or timezone.now())).total_seconds()
-        return max(1, int(-(-seconds // 60)))
+    wait_seconds: int = 0
+
+    @property
+    def waiting(self) -> bool:
+        return self.wait_seconds > 0
+
+    def wait_text(self) -> str:
+        if self.wait_seconds < 120:
+            return f"{self.wait_seconds} second{'s' if self.wait_seconds != 1 else ''}"
+        minutes = -(-self.wait_seconds // 60)
+        return f"{minutes} minutes"
 
 
-def lock_state(*, username: str, now: datetime | None = None) -> LockState:
-    """Whether sign-in for this e-mail address is locked, and until when.
+def delay_after(failures: int, *, free: int, cap: int) -> int:
+    """Seconds to wait after ``failures`` recent failures: none for the first ``free``, then 2, 4, 8 ... up to
+    ``cap``. Growing delays slow guessing to a crawl without a lock that anyone could set off."""
+    if failures <= free:
+        return 0
+    return min(cap, 2 ** min(failures - free, 30))
 
-    It is locked while it has at least QILOOP_SIGN_IN_MAX_FAILURES failures
-    in the last QILOOP_SIGN_IN_LOCKOUT_MINUTES; it unlocks when the oldest of
-    those failures is older than the window.
+
+def throttle(*, username: str, ip: str | None, now: datetime | None = None) -> Throttle:
+    """How long this attempt must wait, from recent failures (QILOOP_SIGN_IN_WINDOW_MINUTES) counted three ways:
+
+    * this e-mail address from this network address (QILOOP_SIGN_IN_FREE_FAILURES free, then growing delays up
+      to QILOOP_SIGN_IN_MAX_DELAY_SECONDS): someone guessing one person's password;
+    * any e-mail address from this network address (QILOOP_SIGN_IN_FREE_FAILURES_PER_ADDRESS free, same cap):
+      someone trying many accounts;
+    * this e-mail address from anywhere (QILOOP_SIGN_IN_FREE_FAILURES_PER_ACCOUNT free, delays capped at
+      QILOOP_SIGN_IN_ACCOUNT_MAX_DELAY_SECONDS): guesses spread over many addresses. Its cap is short, so
+      failures made elsewhere can delay the account's owner by at most that, never lock them out.
     """
     now = now or timezone.now()
-    window = timedelta(minutes=settings.QILOOP_SIGN_IN_LOCKOUT_MINUTES)
-    limit = settings.QILOOP_SIGN_IN_MAX_FAILURES
-    recent = list(
-        SignInFailure.objects.filter(username=normalise_email(username), at__gt=now - window)
-        .order_by("-at")
-        .values_list("at", flat=True)[:limit]
+    recent = SignInFailure.objects.filter(
+        at__gt=now - timedelta(minutes=settings.QILOOP_SIGN_IN_WINDOW_MINUTES), at__lte=now
     )
-    if len(recent) < limit:
-        return LockState(locked=False)
-    return LockState(locked=True, until=recent[-1] + window)
+    username = normalise_email(username)
+    cap = settings.QILOOP_SIGN_IN_MAX_DELAY_SECONDS
+    keys = [
+        (recent.filter(username=username, ip_address=ip), settings.QILOOP_SIGN_IN_FREE_FAILURES, cap),
+        (recent.filter(ip_address=ip), settings.QILOOP_SIGN_IN_FREE_FAILURES_PER_ADDRESS, cap),
+        (
+            recent.filter(username=username),
+            settings.QILOOP_SIGN_IN_FREE_FAILURES_PER_ACCOUNT,
+            settings.QILOOP_SIGN_IN_ACCOUNT_MAX_DELAY_SECONDS,
+        ),
+    ]
+    wait = 0.0
+    for failures, free, limit in keys:
+        count = failures.count()
+        delay = delay_after(count, free=free, cap=limit)
+        if delay:
+            last = failures.order_by("-at").values_list("at", flat=True).first()
+            if last is not None:
+                wait = max(wait, (last + timedelta(seconds=delay) - now).total_seconds())
+    return Throttle(wait_seconds=int(-(-wait // 1)) if wait > 0 else 0)
 
 
 def create_person(*, email: str, full_name: str, password: str | None, by: User | None) -> User:
@@ -67,10 +97,11 @@ def create_person(*, email: str, full_name: str, password: str | None, by: User 
     return user
 
 
-def record_sign_in(*, by: User) -> None:
-    """A successful sign-in: clears the account's failures."""
+def record_sign_in(*, by: User, ip: str | None = None) -> None:
+    """A successful sign-in: clears the account's failures from that address (those from elsewhere still count
+    against whoever made them)."""
     with transaction.atomic():
-        SignInFailure.objects.filter(username=by.username).delete()
+        SignInFailure.objects.filter(username=by.username, ip_address=ip).delete()
         log.record(by=by, action="sign_in.succeeded", target_type="user", target_id=by.pk)
 
 
@@ -79,29 +110,29 @@ def record_sign_out(*, by: User) -> None:
         log.record(by=by, action="sign_in.signed_out", target_type="user", target_id=by.pk)
 
 
-def record_failed_sign_in(*, username: str, by: User | None = None) -> LockState:
-    """A failed sign-in for ``username``; returns whether the account is now locked."""
+def record_failed_sign_in(*, username: str, ip: str | None, by: User | None = None) -> Throttle:
+    """A failed sign-in for ``username`` from ``ip``; returns how long the next attempt must wait."""
     username = normalise_email(username)
-    window = timedelta(minutes=settings.QILOOP_SIGN_IN_LOCKOUT_MINUTES)
+    window = timedelta(minutes=settings.QILOOP_SIGN_IN_WINDOW_MINUTES)
     with transaction.atomic():
         # Failures older than the window no longer count: drop them so the table stays small.
-        SignInFailure.objects.filter(username=username, at__lte=timezone.now() - window).delete()
-        SignInFailure.objects.create(username=username)
-        state = lock_state(username=username)
+        SignInFailure.objects.filter(at__lte=timezone.now() - window).delete()
+        SignInFailure.objects.create(username=username, ip_address=ip)
+        state = throttle(username=username, ip=ip)
         log.record(
             by=by,
             action="sign_in.failed",
             target_type="username",
             target_id=username,
-            detail={"locked": state.locked},
+            detail={"wait_seconds": state.wait_seconds},
         )
     return state
 
 
-def record_locked_out_attempt(*, username: str, by: User | None = None) -> None:
-    """A sign-in refused because the account is locked (not counted as another failure)."""
+def record_throttled_attempt(*, username: str, by: User | None = None) -> None:
+    """A sign-in refused because it came before its wait was over (not counted as another failure)."""
     with transaction.atomic():
-        log.record(by=by, action="sign_in.refused_locked", target_type="username", target_id=normalise_email(username))
+        log.record(by=by, action="sign_in.throttled", target_type="username", target_id=normalise_email(username))
 
 
 def record_password_reset_requested(*, email: str, by: User | None = None) -> None:
@@ -110,7 +141,7 @@ def record_password_reset_requested(*, email: str, by: User | None = None) -> No
 
 
 def complete_password_reset(*, user: User, new_password: str, by: User | None = None) -> None:
-    """Set a new password from a reset link; it also lifts any lock-out."""
+    """Set a new password from a reset link; it also clears the account's failures."""
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

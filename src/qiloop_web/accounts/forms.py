@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from qiloop_web.accounts import actions
 from qiloop_web.accounts.models import User
+from qiloop_web.audit.log import client_ip
 
 GENERIC_FAILURE = (
     "The e-mail address or password is not right. Check them, or reset your password if you have forgotten it."
@@ -43,25 +44,25 @@ class SignInForm(forms.Form):
         email, password = cleaned.get("email"), cleaned.get("password")
         if not email or not password:
             return cleaned
-        lock = actions.lock_state(username=email)
-        if lock.locked:
-            actions.record_locked_out_attempt(username=email)
-            raise forms.ValidationError(self.locked_message(lock), code="locked")
+        ip = client_ip(self.request)
+        wait = actions.throttle(username=email, ip=ip)
+        if wait.waiting:
+            actions.record_throttled_attempt(username=email)
+            raise forms.ValidationError(self.wait_message(wait), code="throttled")
         user = authenticate(self.request, username=actions.normalise_email(email), password=password)
         if user is None:
-            lock = actions.record_failed_sign_in(username=email)
-            if lock.locked:
-                raise forms.ValidationError(self.locked_message(lock), code="locked")
+            wait = actions.record_failed_sign_in(username=email, ip=ip)
+            if wait.waiting:
+                raise forms.ValidationError(self.wait_message(wait), code="throttled")
             raise forms.ValidationError(GENERIC_FAILURE, code="invalid_login")
         self.user = user  # type: ignore[assignment]
         return cleaned
 
     @staticmethod
-    def locked_message(lock: actions.LockState) -> str:
-        minutes = lock.minutes_left()
+    def wait_message(wait: actions.Throttle) -> str:
         return (
-            "This account is locked after too many failed sign-in attempts. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, or reset your password."
+            "There have been too many failed sign-in attempts. "
+            f"Wait {wait.wait_text()} and try again, or reset your password."
         )
 
 

@@ -1,4 +1,4 @@
-"""A person who signs in, and the failed sign-ins that lock an account."""
+"""A person who signs in, and the failed sign-ins that slow down further attempts."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ class User(AbstractUser):
 
 
 class SignInFailure(models.Model):
-    """One failed sign-in for an e-mail address (kept only to decide lock-out; the audit log keeps the history)."""
+    """One failed sign-in for an e-mail address from an address (kept only to decide how long the next attempt
+    waits; the audit log keeps the history)."""
 
     username = models.CharField(max_length=254, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from qiloop_web.accounts import actions
 from qiloop_web.accounts.forms import PasswordResetForm, SetPasswordForm, SignInForm
+from qiloop_web.audit.log import client_ip
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -33,7 +34,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and form.user is not None:
         login(request, form.user)
-        actions.record_sign_in(by=form.user)
+        actions.record_sign_in(by=form.user, ip=client_ip(request))
         return HttpResponseRedirect(_safe_next(request))
     return render(request, "accounts/sign_in.html", {"form": form, "next": request.GET.get("next", "")})
 

@@ -49,6 +49,8 @@ def data_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         request.POST if posted else None,
         request.FILES if posted else None,
         import_root=settings.QILOOP_IMPORT_ROOT,
+        jobs_dir=settings.QILOOP_IMPORT_JOBS_DIR,
+        max_upload_bytes=settings.QILOOP_MAX_UPLOAD_BYTES,
         practice=organisation.code if at_practice else "",
     )
     if posted and form.is_valid():
@@ -72,8 +74,7 @@ def data_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         "form": form,
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
-        "store": settings.QILOOP_STORE,
-        "import_root": settings.QILOOP_IMPORT_ROOT,
+        "store": Path(settings.QILOOP_STORE).name,  # never the server's path
         "recent": recent,
     }
     return render(request, "dashboard/data.html", context, status=400 if form.errors else 200)

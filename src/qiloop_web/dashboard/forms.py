@@ -8,6 +8,14 @@ from django import forms
 NETWORK, PRACTICE = "network", "practice"
 
 
+def _size(count: int) -> str:
+    """A byte count as people say it: "1.5 GB", "300 MB"."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}".replace(".0 ", " ")
+    return f"{count} bytes"
+
+
 class ImportForm(forms.Form):
     """An extract to import: an uploaded zip or a folder under the import root; at an ICB, whose extract it is."""
 
@@ -34,13 +42,23 @@ class ImportForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, import_root: Path, practice: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        import_root: Path,
+        practice: str = "",
+        jobs_dir: Path | None = None,
+        max_upload_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.import_root = Path(import_root).resolve()
+        self.jobs_dir = Path(jobs_dir).resolve() if jobs_dir is not None else None
+        self.max_upload_bytes = max_upload_bytes
         self.practice = practice
         self.fields["folder"].help_text = (
-            f"The full path of a folder of the extract's files, inside {self.import_root} "
-            "(the workbench's import folder, QILOOP_IMPORT_ROOT), or a path relative to it."
+            "The path of a folder of the extract's files, relative to the workbench's import folder "
+            "(QILOOP_IMPORT_ROOT: ask your administrator where it is)."
         )
         if practice:  # at a practice, the extract can only be the practice's own
             del self.fields["scope"]
@@ -49,6 +67,11 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["extract"]
         if upload and not str(upload.name).lower().endswith(".zip"):
             raise forms.ValidationError("The extract must be a .zip file")
+        if upload and self.max_upload_bytes is not None and upload.size > self.max_upload_bytes:
+            raise forms.ValidationError(
+                f"The zip is {_size(upload.size)}, more than the {_size(self.max_upload_bytes)} the workbench "
+                "accepts (QILOOP_MAX_UPLOAD_BYTES). Ask your administrator to import it from a folder on the server"
+            )
         return upload
 
     def clean_folder(self) -> Path | None:
@@ -57,13 +80,15 @@ class ImportForm(forms.Form):
             return None
         given = Path(text).expanduser()
         folder = (given if given.is_absolute() else self.import_root / given).resolve()
-        if not folder.is_relative_to(self.import_root):
+        if not folder.is_relative_to(self.import_root) or (
+            self.jobs_dir is not None and folder.is_relative_to(self.jobs_dir)
+        ):
             raise forms.ValidationError(
-                f"The folder must be inside the import folder {self.import_root}; {text} is not. "
-                "Copy the extract there, or ask the administrator to set QILOOP_IMPORT_ROOT"
+                f"The folder must be inside the import folder; {text} is not. Copy the extract "
+                "there, or ask your administrator (QILOOP_IMPORT_ROOT)"
             )
         if not folder.is_dir():
-            raise forms.ValidationError(f"There is no folder at {folder}: check the path")
+            raise forms.ValidationError(f"There is no folder at {text} in the import folder: check the path")
         return folder
 
     def clean(self) -> dict[str, Any]:

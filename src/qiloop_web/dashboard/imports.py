@@ -5,8 +5,9 @@ extract and ``status.json`` (state, the step it is on, the message, the
 quality report, and where the extract came from). The job runs in a
 background thread of the server:
 
-1. unpack the zip (refusing absolute paths, ``..``, links and more than
-   ``MAX_UNPACKED_BYTES``), or check the folder is still there (a folder is
+1. unpack the zip (refusing absolute paths, ``..``, links, more than
+   ``MAX_UNPACKED_BYTES`` in all, more than ``MAX_ZIP_ENTRIES`` entries, and an
+   entry that unpacks to more than ``MAX_COMPRESSION_RATIO`` times its size), or check the folder is still there (a folder is
    read where it is, never changed);
 2. the whole network's extract: ``qiloop.records.importer.import_extract``
    into the store; one practice's extract:
@@ -37,9 +38,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qiloop.errors import QiloopError
+from qiloop.errors import QiloopError, values_hidden
 
 MAX_UNPACKED_BYTES = 4 * 1024**3
+MAX_ZIP_ENTRIES = 100  # an extract is six tables; anything with hundreds of entries is not one
+MAX_COMPRESSION_RATIO = 200  # CSV compresses about 5-20 times; a zip bomb thousands of times
 FOLDER_STEP = "checking the folder"
 STEPS = [
     "unpacking the zip",
@@ -122,9 +125,21 @@ def unpack(zip_path: Path, target: Path) -> Path:
         ) from None
     with archive:
         members = archive.infolist()
+        if len(members) > MAX_ZIP_ENTRIES:
+            raise ImportFailed(
+                f"the zip holds {len(members):,} entries, more than the {MAX_ZIP_ENTRIES} an extract can have",
+                hint="zip only the extract's table files",
+            )
         total = sum(m.file_size for m in members)
         if total > MAX_UNPACKED_BYTES:
             raise ImportFailed(f"the zip unpacks to {total:,} bytes, more than the limit of {MAX_UNPACKED_BYTES:,}")
+        for member in members:
+            if member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1) and member.file_size > 1024**2:
+                raise ImportFailed(
+                    f"the zip entry {member.filename!r} unpacks to more than {MAX_COMPRESSION_RATIO} times its "
+                    "packed size, which no extract does (a zip bomb?)",
+                    hint="zip the extract's files again with an ordinary zip tool",
+                )
         for member in members:
             path = Path(member.filename)
             is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
@@ -146,7 +161,7 @@ def source_folder(job: Path, status: dict[str, Any]) -> Path:
         return unpack(job / "upload.zip", job / "extract")
     folder = Path(str(status.get("folder", "")))
     if not folder.is_dir():
-        raise ImportFailed(f"the folder {folder} is not there any more", hint="check the path and import again")
+        raise ImportFailed("the folder given is not there any more", hint="check the path and import again")
     return folder
 
 
@@ -230,14 +245,17 @@ def _run_steps(
         extract = source_folder(job, status)
         step = STEPS[1]
         write_status(job, step=step)
-        if one_practice:
-            result: Any = import_practice_extract(extract, store, practice_id=status.get("practice") or None)
-        else:
-            result = import_extract(extract, store)
+        with values_hidden():  # the message is kept and audited: file, line and column, never a cell's value
+            if one_practice:
+                result: Any = import_practice_extract(extract, store, practice_id=status.get("practice") or None)
+            else:
+                result = import_extract(extract, store)
         imported = True
         step = STEPS[2]
         write_status(job, step=step, rows=result.total_rows)
-        write_status(job, quality=quality_report(store).summary_text())
+        # A practice's import reports on what the practice sent, never on the other practices in the store.
+        report = _practice_quality(extract, job) if one_practice else quality_report(store).summary_text()
+        write_status(job, quality=_without_server_paths(report, job, store, status))
         step = STEPS[3]
         write_status(job, step=step)
         load_organisations(store)
@@ -248,7 +266,7 @@ def _run_steps(
         if imported and before is not None:
             os.replace(before, store)  # the store as it was before this import
         if isinstance(problem, QiloopError):
-            message = f"{step}: {problem}"
+            message = f"{step}: {_without_server_paths(str(problem), job, store, status)}"
         else:
             message = f"{step}: an unexpected error ({type(problem).__name__})"
         if imported and before is not None:
@@ -257,7 +275,7 @@ def _run_steps(
         on_finish(False, message)
         return False
     finally:
-        shutil.rmtree(job / "extract", ignore_errors=True)
+        _remove_leftovers(job)
         if before is not None:
             before.unlink(missing_ok=True)
     scope = f" for practice {result.practice_id} (the other practices' records are unchanged)" if one_practice else ""
@@ -266,6 +284,82 @@ def _run_steps(
     )
     on_finish(True, "")
     return True
+
+
+def _practice_quality(extract: Path, job: Path) -> str:
+    """The data-quality report of one practice's extract on its own (its ids, its files' rows)."""
+    import tempfile
+
+    from qiloop.records.importer import import_extract
+    from qiloop.records.quality import quality_report
+
+    with tempfile.TemporaryDirectory(prefix=".quality-", dir=job) as folder:
+        part = Path(folder) / "practice.duckdb"
+        import_extract(extract, part)
+        return quality_report(part).summary_text().replace(str(part), "the practice's extract")
+
+
+def _without_server_paths(message: str, job: Path, store: Path, status: dict[str, Any]) -> str:
+    """A message for the job's page: the server's folders named as what they are, not by their paths."""
+    places = [(job / "extract", "the extract"), (job / "upload.zip", "the uploaded zip"), (store, "the store")]
+    if status.get("folder"):
+        places.append((Path(str(status["folder"])), "the folder"))
+    for path, words in sorted(places, key=lambda pair: -len(str(pair[0]))):
+        message = message.replace(str(path), words)
+    return message
+
+
+def _remove_leftovers(job: Path) -> None:
+    """The unpacked extract and the uploaded zip go as soon as the import ends, whichever way it ended."""
+    shutil.rmtree(job / "extract", ignore_errors=True)
+    (job / "upload.zip").unlink(missing_ok=True)
+
+
+def recover_interrupted(imports_dir: Path, store: Path) -> list[tuple[Path, str]]:
+    """Jobs left "queued" or "running" by a server that stopped (killed, crashed, powered off) end as failed.
+
+    For each: the store as it was before the job is put back (a job keeps the old store under a second name
+    until it ends), its status says what happened, and the uploaded zip and unpacked extract are removed;
+    build folders that killed imports left beside the store are removed too. Runs only when no import
+    holds the store's import lock (an import running in another process is left alone). Returns
+    (job, message) for each job it ended.
+    """
+    from qiloop.records.store import remove_abandoned_builds
+
+    ended: list[tuple[Path, str]] = []
+    if not store.parent.is_dir():
+        return ended
+    with (store.parent / f".{store.name}.import-lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return ended  # an import is running now: nothing here is abandoned
+        try:
+            for job in sorted(p for p in imports_dir.glob("*") if p.is_dir() and JOB_NAME.fullmatch(p.name)):
+                status = read_status(job)
+                kept = store.with_name(f".{store.name}.before-{job.name}")
+                if status.get("state") in ("queued", "running"):
+                    message = _interrupted(job, status, store, kept)
+                    write_status(job, state="failed", message=message)
+                    ended.append((job, message))
+                else:
+                    kept.unlink(missing_ok=True)
+                _remove_leftovers(job)
+            remove_abandoned_builds(store.parent)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return ended
+
+
+def _interrupted(job: Path, status: dict[str, Any], store: Path, kept: Path) -> str:
+    step = status.get("step") or "waiting to start"
+    message = f"{step}: interrupted (the workbench stopped before the import finished)"
+    if kept.is_file():
+        if not store.exists() or not os.path.samefile(kept, store):
+            os.replace(kept, store)
+            return message + "; the analytics store was put back as it was"
+        kept.unlink()
+    return message + "; the analytics store was not changed"
 
 
 def start_in_background(job: Path, **kwargs: Any) -> threading.Thread:

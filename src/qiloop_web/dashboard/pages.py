@@ -15,9 +15,9 @@ from qiloop.measures import all_measures
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
 from qiloop.records.data_age import DataAge, data_age
-from qiloop_web.dashboard import drawn, memo
-from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, Results, load_results
-from qiloop_web.dashboard.series import Chart, format_value, measure_chart, scale
+from qiloop_web.dashboard import drawn, memo, phases
+from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, LOOKBACK_MONTHS, Results, load_results
+from qiloop_web.dashboard.series import Chart, counts_text, format_value, measure_chart, scale
 
 TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
 SHOW = {"": "All measures", "concerns": "Concerns only", "changed": "Any special cause"}
@@ -39,6 +39,18 @@ def results_age(loaded: Results | None, today: dt.date) -> DataAge | None:
         return None
     last = memo.kept(loaded.key, ("last_day",), lambda: pd.Timestamp(loaded.results["interval_end"].max()).date())
     return data_age(last, today)
+
+
+def data_start(loaded: Results) -> dt.date | None:
+    """The first month of the data the results were computed from (the manifest's ``data_start``; results
+    computed before it was recorded started LOOKBACK_MONTHS after the data, so that is assumed)."""
+    recorded = str(loaded.manifest.get("data_start", "") or "")
+    if recorded:
+        return pd.Timestamp(recorded + "-01").date()
+    start = str(loaded.manifest.get("start", "") or "")
+    if not start:
+        return None
+    return (pd.Timestamp(start + "-01") - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
 
 
 def topic_name(topic: str) -> str:
@@ -154,25 +166,31 @@ class TopicSection:
     cards: list[Card] = field(default_factory=list)
 
 
-def practice_chart(loaded: Results, practice_id: str, measure: Measure, *, small: bool) -> Chart | None:
-    """The practice's chart of ``measure``, kept (memo.py) while the results are unchanged."""
+def practice_chart(
+    loaded: Results, practice_id: str, measure: Measure, *, small: bool, accepted: tuple[dt.date, ...] = ()
+) -> Chart | None:
+    """The practice's chart of ``measure`` with its ``accepted`` phases, kept (memo.py) while the results and
+    the phases are unchanged."""
 
     def draw() -> Chart | None:
         series = practice_series(loaded, practice_id, measure.id)
         element_id = f"chart-{measure.id}" if small else "chart-main"
-        return measure_chart(measure, series, element_id=element_id, small=small)
+        return measure_chart(
+            measure, series, element_id=element_id, small=small, phases=accepted, data_start=data_start(loaded)
+        )
 
-    return memo.kept(loaded.key, ("chart", practice_id, measure.id, small), draw)
+    return memo.kept(loaded.key, ("chart", practice_id, measure.id, small, accepted), draw)
 
 
-def card_svg(loaded: Results, practice_id: str, measure: Measure) -> str:
-    """The card's chart drawn on the server as SVG (drawn.py), kept (memo.py) while the results are unchanged."""
+def card_svg(loaded: Results, practice_id: str, measure: Measure, accepted: tuple[dt.date, ...] = ()) -> str:
+    """The card's chart drawn on the server as SVG (drawn.py), kept (memo.py) while the results and the
+    practice's accepted phases are unchanged."""
 
     def draw() -> str:
-        chart = practice_chart(loaded, practice_id, measure, small=True)
+        chart = practice_chart(loaded, practice_id, measure, small=True, accepted=accepted)
         return drawn.draw_svg(drawn.card_spec(chart.spec_json), chart.text) if chart else ""
 
-    return memo.kept(loaded.key, ("svg", practice_id, measure.id), draw)
+    return memo.kept(loaded.key, ("svg", practice_id, measure.id, accepted), draw)
 
 
 def shown(chart: Chart | None, show: str) -> bool:
@@ -187,16 +205,18 @@ def shown(chart: Chart | None, show: str) -> bool:
 def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, show: str = "") -> list[TopicSection]:
     """The practice's measures grouped by topic, optionally one topic and only those the filter ``show`` keeps
     (with a special cause, or a concern)."""
+    accepted = phases.accepted(practice_id)
     sections = []
     for key, measures in measures_by_topic().items():
         if topic and key != topic:
             continue
         section = TopicSection(key, topic_name(key))
         for measure in measures:
-            chart = practice_chart(loaded, practice_id, measure, small=True)
+            chart = practice_chart(loaded, practice_id, measure, small=True, accepted=accepted.get(measure.id, ()))
             if not shown(chart, show):
                 continue
-            section.cards.append(Card(measure, chart, card_svg(loaded, practice_id, measure)))
+            svg = card_svg(loaded, practice_id, measure, accepted.get(measure.id, ()))
+            section.cards.append(Card(measure, chart, svg))
         if section.cards:
             sections.append(section)
     return sections
@@ -205,15 +225,16 @@ def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, show: s
 def measure_figures(loaded: Results, practice_id: str, measure_id: str) -> dict[str, object]:
     """The measure page's chart, numbers and breakdowns, kept (memo.py) while the results are unchanged."""
     measure = all_measures()[measure_id]
+    accepted = phases.accepted(practice_id).get(measure_id, ())
 
     def make() -> dict[str, object]:
         return {
-            "chart": practice_chart(loaded, practice_id, measure, small=False),
+            "chart": practice_chart(loaded, practice_id, measure, small=False, accepted=accepted),
             "numbers": numbers_table(measure, practice_series(loaded, practice_id, measure_id)),
             "breakdowns": breakdown_tables(loaded, measure, practice_id),
         }
 
-    return memo.kept(loaded.key, ("figures", practice_id, measure_id), make)
+    return memo.kept(loaded.key, ("figures", practice_id, measure_id, accepted), make)
 
 
 def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, object]]:
@@ -221,12 +242,13 @@ def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, obje
     rows = []
     for row in series.sort_values("interval_start", ascending=False).to_dict("records"):
         value = None if pd.isna(row["ratio"]) else float(row["ratio"]) * multiplier
+        no_one = not pd.isna(row["denominator"]) and float(row["denominator"]) == 0
         rows.append(
             {
                 "month": pd.Timestamp(row["interval_start"]).strftime("%B %Y"),
                 "numerator": _count(row["numerator"]),
                 "denominator": _count(row["denominator"]),
-                "value": format_value(value, unit),
+                "value": counts_text(measure, row["numerator"], 0, "") if no_one else format_value(value, unit),
             }
         )
     return rows
@@ -290,12 +312,16 @@ def code_lists(measure: Measure) -> list[dict[str, object]]:
 def warm_caches(loaded: Results) -> int:
     """Compute every practice's dashboard charts (and draw them as SVG), trends and measure pages ahead of the
     first visit; returns how many (practice, measure) pairs."""
-    pairs = [(p, m) for p in sorted(loaded.practice_ids()) for m in all_measures().values()]
-    for practice_id, measure in pairs:
-        practice_chart(loaded, practice_id, measure, small=True)
-        practice_trend(loaded, practice_id, measure)
-        measure_figures(loaded, practice_id, measure.id)
+    work = []
+    for practice_id in sorted(loaded.practice_ids()):
+        accepted = phases.accepted(practice_id)
+        for measure in all_measures().values():
+            mine = accepted.get(measure.id, ())
+            practice_chart(loaded, practice_id, measure, small=True, accepted=mine)
+            practice_trend(loaded, practice_id, measure)
+            measure_figures(loaded, practice_id, measure.id)
+            work.append((practice_id, measure, mine))
     # vl-convert draws outside Python's lock: a few threads draw the SVGs faster than one
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda pair: card_svg(loaded, *pair), pairs))
-    return len(pairs)
+        list(pool.map(lambda item: card_svg(loaded, *item), work))
+    return len(work)

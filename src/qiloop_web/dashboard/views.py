@@ -15,10 +15,18 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control, never_cache
 
 from qiloop.errors import QiloopError
-from qiloop.measures import action_list
+from qiloop.measures.actions import ActionList, compute_action_list, rule_text
 from qiloop.measures.model import Measure
-from qiloop_web.dashboard import memo, pages
-from qiloop_web.dashboard.network import Funnel, funnel_chart, published_monthly, published_totals, small_multiples
+from qiloop_web.dashboard import action_lists, memo, pages, phases
+from qiloop_web.dashboard.network import (
+    Funnel,
+    Position,
+    funnel_chart,
+    practice_position,
+    published_counts,
+    published_monthly,
+    small_multiples,
+)
 from qiloop_web.dashboard.results import Results
 from qiloop_web.dashboard.series import Chart
 from qiloop_web.organisations.models import Kind, Organisation
@@ -82,7 +90,7 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
         "show_choices": list(pages.SHOW.items()),
         "changed_only": show == "changed",
         "concerns_only": show == "concerns",
-        "fragment_key": fragment_key(organisation.code, loaded, topic, show),
+        "fragment_key": fragment_key(organisation.code, loaded, topic, show, *phases.cache_parts(organisation.code)),
         "topic_name": pages.topic_name(topic),
         "shown": len(cards),
         "manifest": loaded.manifest if loaded else {},
@@ -109,53 +117,80 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         **(pages.measure_figures(loaded, organisation.code, measure.id) if loaded else {}),
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
-        "fragment_key": fragment_key(organisation.code, loaded, measure.id),
+        "action_rule": rule_text(measure),
+        "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
+        "phases": phases.of_measure(organisation.code, measure.id),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, measure.id, *phases.cache_parts(organisation.code, measure.id)
+        ),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
+        **_position_context(loaded, organisation, measure.id),
     }
     return render(request, "dashboard/measure.html", context)
 
 
-def _action_list_table(organisation: Organisation, measure_id: str) -> tuple[Measure, str | None, Any, str]:
-    """The action list for the results' latest month: (measure, month, table or None, problem)."""
+def peer_network(practice: Organisation) -> Organisation | None:
+    """The network a practice is compared with on its own pages: its ICB (the widest), else its PCN."""
+    pcn = practice.parent
+    if pcn is None:
+        return None
+    return pcn.parent if pcn.parent is not None else pcn
+
+
+def _position_context(loaded: Results | None, practice: Organisation, measure_id: str) -> dict[str, Any]:
+    """The practice among its network's practices (aggregates under disclosure control only), kept (memo.py)."""
+    network = peer_network(practice)
+    if loaded is None or network is None:
+        return {"position": None, "peer_network": network}
+    codes = tuple(p.code for p in network_practices(network))
+    measure = pages.get_measure_or_404(measure_id)
+
+    def draw() -> Position:
+        return practice_position(measure, loaded.results, practice.code, list(codes), element_id="position-funnel")
+
+    position = memo.kept(loaded.key, ("position", measure_id, codes, practice.code), draw)
+    return {"position": position, "peer_network": network}
+
+
+def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, ActionList | None, str]:
+    """The action list for the results' latest month: (measure, the list or None, the problem in words).
+
+    Kept in this process's memory only (action_lists.py), keyed by the results, the practice and the measure.
+    """
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
     on = str(loaded.manifest.get("end")) if loaded else None
-    # Patient-level rows are read from the store for each request and never kept (not in memory, not on disk).
+
+    def make() -> ActionList:
+        return compute_action_list(str(settings.QILOOP_STORE), measure, organisation.code, on=on)
+
     try:
-        return measure, on, action_list(str(settings.QILOOP_STORE), measure.id, organisation.code, on=on), ""
+        return measure, action_lists.kept(loaded.key if loaded else None, organisation.code, measure.id, make), ""
     except QiloopError as problem:
-        return measure, on, None, problem.message
+        return measure, None, problem.message
 
 
 @never_cache  # patient-level: never kept by a browser or proxy, never in the page cache
 @patient_level_view(what="action_list")
 def action_list_page(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
     _practice_only(organisation)
-    measure, on, table, problem = _action_list_table(organisation, measure_id)
+    measure, listed, problem = _action_list(organisation, measure_id)
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    context = {
-        "organisation": organisation,
-        "measure": measure,
-        "on": on,
-        "problem": problem,
-        "columns": list(table.columns) if table is not None else [],
-        "rows": table.astype(str).replace({"<NA>": "", "NaT": "", "nan": "", "None": ""}).values.tolist()
-        if table is not None
-        else [],
-    }
+    context = {"organisation": organisation, "measure": measure, "listed": listed, "problem": problem}
     return render(request, "dashboard/action_list.html", context)
 
 
 @patient_level_view(what="action_list", download=True)
 def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
     _practice_only(organisation)
-    measure, on, table, problem = _action_list_table(organisation, measure_id)
-    if table is None:
+    measure, listed, problem = _action_list(organisation, measure_id)
+    if listed is None:
         return HttpResponse(problem, status=404, content_type="text/plain; charset=utf-8")
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    response = HttpResponse(table.to_csv(index=False), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{on}-action-list.csv"'
+    response = HttpResponse(listed.csv(), content_type="text/csv; charset=utf-8")  # CSV-injection safe
+    month = f"{listed.on:%Y-%m}"
+    response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{month}-action-list.csv"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -191,13 +226,13 @@ def warm_network_caches(loaded: Results) -> int:
 
 def _funnel(
     loaded: Results, measure_id: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...], element_id: str
-) -> Funnel | None:
+) -> Funnel:
     """The funnel for these practices under these labels, kept (memo.py) while the results are unchanged."""
     measure = pages.get_measure_or_404(measure_id)
 
-    def draw() -> Funnel | None:
-        totals = published_totals(loaded.results, measure_id, list(codes))
-        return funnel_chart(measure, totals, dict(labels), element_id=element_id)
+    def draw() -> Funnel:
+        counts = published_counts(loaded.results, measure, list(codes))
+        return funnel_chart(measure, counts, dict(labels), element_id=element_id)
 
     return memo.kept(loaded.key, ("funnel", measure_id, codes, labels, element_id), draw)
 
@@ -210,7 +245,7 @@ def _multiples(
 
     def draw() -> list[tuple[str, Chart | None]]:
         monthly = published_monthly(loaded.results, measure_id, list(codes))
-        return small_multiples(measure, monthly, dict(labels), prefix="spc")
+        return small_multiples(measure, monthly, dict(labels), prefix="spc", data_start=pages.data_start(loaded))
 
     return memo.kept(loaded.key, ("multiples", measure_id, codes, labels), draw)
 

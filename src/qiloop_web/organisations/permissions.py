@@ -78,7 +78,8 @@ def patient_level_view(*, what: str, download: bool = False) -> Callable[..., Ca
     practice named by ``code`` — which only the practice's own clinical
     members have — and, when the view answers 200, records the view in the
     audit log as ``what`` with the view's ``target_type``/``target_id`` taken
-    from the ``audit_target`` attribute the view sets on the request, if any.
+    from the ``audit_target`` attribute the view sets on the request, if any,
+    and any counts from its ``audit_detail`` attribute (never patient values).
     """
     needed = [Permission.VIEW_PATIENT_LEVEL] + ([Permission.DOWNLOAD_ACTION_LIST] if download else [])
 
@@ -101,6 +102,7 @@ def patient_level_view(*, what: str, download: bool = False) -> Callable[..., Ca
                     target_type=target_type,
                     target_id=target_id,
                     download=download,
+                    detail=getattr(request, "audit_detail", None),  # counts a view may add; never the rows
                 )
             return response
 

@@ -29,9 +29,13 @@ class Permission(enum.Enum):
     MANAGE_ORGANISATIONS = "manage_organisations"  # create PCNs and practices beneath
     VIEW_PROJECTS = "view_projects"  # QI projects, driver diagrams, PDSA cycles (never patient-level)
     EDIT_PROJECTS = "edit_projects"  # create and change QI projects, tasks, and record QI time
+    RECALCULATE_CHARTS = "recalculate_charts"  # accept or undo a new phase (recalculated limits) on measure charts
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
+# A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
+# Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
+PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS}
 
 
 class Role(models.TextChoices):
@@ -56,8 +60,8 @@ class RoleDefinition:
     beneath: frozenset[Permission] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.beneath & PATIENT_LEVEL:
-            raise ValueError(f"{self.role}: patient-level permissions can never be inherited")
+        if self.beneath & PRACTICE_ONLY:
+            raise ValueError(f"{self.role}: patient-level and project permissions can never be inherited")
         if self.here & PATIENT_LEVEL and self.kinds != {"practice"}:
             raise ValueError(f"{self.role}: patient-level permissions only exist inside a practice")
 
@@ -66,7 +70,9 @@ P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
 _TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
-_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
+# Recalculating a measure chart's limits changes what the whole practice reads from it: the clinicians and the
+# practice manager who answer for the measures decide, not every member of the team.
+_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
 )
@@ -92,7 +98,9 @@ ROLES: dict[Role, RoleDefinition] = {
             Role.NETWORK_QI_LEAD,
             frozenset({"pcn", "icb"}),
             frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
-            beneath=frozenset({P.VIEW_NETWORK, P.VIEW_PROJECTS}),
+            # Network aggregates only: a practice's projects, tasks and QI time (titled with its name,
+            # charts of its exact monthly counts) stay with the practice (docs/security.md).
+            beneath=frozenset({P.VIEW_NETWORK}),
         ),
         RoleDefinition(
             Role.ICB_ANALYST,

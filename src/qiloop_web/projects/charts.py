@@ -231,11 +231,18 @@ def measure_chart(
     y_label = series.unit or "Value"
     width, height = (280, 140) if small else (640, 300)
     chart_markers = [{"x": m.on, "label": m.label, "kind": m.kind} for m in markers]
+    # No colour legend: the page's key says what the colours mean, and a legend overflows a narrow column.
     spec: dict[str, Any] = spc_chart_spec(
-        result, title=measure.title, y_label=y_label, markers=chart_markers, width=width, height=height
+        result,
+        title=measure.title,
+        y_label=y_label,
+        markers=chart_markers,
+        width=width,
+        height=height,
+        y_kind=y_kind(series.unit),
+        legend=False,
     )
     fit_to_page(spec)
-    _without_legend(spec)
     if change is not None:
         # The baseline is the way of working the change replaced: from the last new phase before it.
         since = max((at for at in splits if at < pd.Timestamp(change.on)), default=None)
@@ -263,12 +270,14 @@ def measure_chart(
     return item
 
 
-def _without_legend(spec: dict[str, Any]) -> None:
-    """No colour legend: the page's key says what the colours mean, and a legend overflows a narrow column."""
-    for layer in spec.get("layer", []):
-        colour = layer.get("encoding", {}).get("color")
-        if isinstance(colour, dict) and "field" in colour:
-            colour["legend"] = None
+def y_kind(unit: str) -> str | None:
+    """Which values the chart's y axis can show: 0–100 for "%", never below 0 for "per 1,000";
+    a unit typed by the team (days, minutes…) is read by ``spc_chart_spec`` from the chart type."""
+    if unit.strip() == "%":
+        return "percent"
+    if unit.strip().lower().startswith("per "):
+        return "rate"
+    return None
 
 
 def text_alternative(result: Any, title: str, markers: list[Marker], item: MeasureChart) -> str:

@@ -6,9 +6,9 @@ computed one way and shown three ways: a chart for sighted users, a table
 from the first month with time to the last appears, months with none as 0,
 so a gap in the bars is a real gap.
 
-``by_role_and_month`` takes plain ``(month, role, minutes)`` rows and the
-chart spec is built here without any chart library, so both are tested
-with hand-made figures.
+``by_role_and_month`` takes plain ``(month, role, minutes)`` rows, so it is
+tested with hand-made figures; the chart spec comes from
+``qiloop.charts.monthly_stacked_bar_spec`` (no Vega-Lite is written here).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from qiloop.charts.palette import VEGA_LITE_SCHEMA
+from qiloop.charts.bar_chart import monthly_stacked_bar_spec
+from qiloop.csv_safety import neutralise_row
 from qiloop_web.organisations.roles import Role
 
 # One colour per role, always the same (NHS identity colours); the table says the same in words.
@@ -126,12 +127,12 @@ def to_csv(totals: Totals) -> str:
     """One row per month and role with any time: month (YYYY-MM), role, its label, minutes and hours."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["month", "role", "role_label", "minutes", "hours"])
+    writer.writerow(["month", "role", "role_label", "minutes", "hours"])  # cells through neutralise_row (OWASP)
     for month in totals.months:
         for role in totals.roles:
             spent = totals.cell(month, role)
             if spent:
-                writer.writerow([f"{month:%Y-%m}", role, role_label(role), spent, f"{spent / 60:.2f}"])
+                writer.writerow(neutralise_row([f"{month:%Y-%m}", role, role_label(role), spent, f"{spent / 60:.2f}"]))
     return out.getvalue()
 
 
@@ -155,54 +156,24 @@ def sentence(totals: Totals) -> str:
 
 
 def chart_spec(totals: Totals) -> dict[str, object]:
-    """A Vega-Lite stacked bar chart: hours per month, one colour per role, fitted to its column."""
-    labels = [f"{month:%b %Y}" for month in totals.months]
-    values = [
-        {
-            "month": f"{month:%b %Y}",
-            "role": role_label(role),
-            "order": index,
-            "hours": round(totals.cell(month, role) / 60, 2),
-        }
+    """A Vega-Lite stacked bar chart (``qiloop.charts``): hours per month, one colour per role, fitted to its column."""
+    groups = [(role_label(role), ROLE_COLOURS.get(role, _OTHER_COLOUR)) for role in totals.roles]
+    values = {
+        (month, role_label(role)): round(totals.cell(month, role) / 60, 2)
         for month in totals.months
-        for index, role in enumerate(totals.roles)
-        if totals.cell(month, role)
-    ]
-    return {
-        "$schema": VEGA_LITE_SCHEMA,
-        "description": sentence(totals),
-        "data": {"values": values},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {
-                "field": "month",
-                "type": "ordinal",
-                "sort": labels,
-                "scale": {"domain": labels},  # months with no time still get their (empty) place
-                "title": None,
-                "axis": {"labelAngle": 0 if len(labels) <= 6 else -45},
-            },
-            "y": {"field": "hours", "type": "quantitative", "stack": "zero", "title": "Hours"},
-            "color": {
-                "field": "role",
-                "type": "nominal",
-                "title": "Role",
-                "scale": {
-                    "domain": [role_label(role) for role in totals.roles],
-                    "range": [ROLE_COLOURS.get(role, _OTHER_COLOUR) for role in totals.roles],
-                },
-                "legend": {"orient": "bottom", "columns": 2},
-            },
-            "order": {"field": "order", "type": "quantitative"},
-        },
-        "width": "container",
-        "height": 260,
-        "config": {
-            "axis": {"labelFontSize": 12, "titleFontSize": 12},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12},
-        },
-        "autosize": {"type": "fit-x", "contains": "padding"},
+        for role in totals.roles
     }
+    return monthly_stacked_bar_spec(
+        totals.months,
+        groups,
+        values,
+        y_title="Hours",
+        legend_title="Role",
+        description=sentence(totals),
+        width="container",
+        value_field="hours",
+        group_field="role",
+    )
 
 
 def spec_json(spec: dict[str, object]) -> str:
