@@ -66,7 +66,9 @@ def test_topic_filter_keeps_one_topic(client, universe, measured):
     assert set(drawn_in(html)) == {"dna_rate", "appts_per_1000", "continuity_upc"}
 
 
-def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_latest_point(client, universe, measured):
+def latest_icons(measured) -> dict[str, str]:
+    """Independently of the pages: the variation icon of A00001's latest month per measured measure (the chosen
+    chart, then the SPC engine on the results table; "" for small numbers, which have no signals)."""
     import datetime as dt
 
     from qiloop.measures.lookback import incomplete
@@ -80,8 +82,8 @@ def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_lates
     )
     data_start = dt.date(first.year, first.month, 1)
     measures = all_measures()
-    expected = set()
-    for measure_id in MEASURED:  # independently: the chosen chart, then the SPC engine on the results table
+    icons = {}
+    for measure_id in MEASURED:
         rows = results[(results.measure == measure_id) & (results.practice_id == "A00001")].sort_values(
             "interval_start"
         )
@@ -91,7 +93,8 @@ def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_lates
         kind = "score" if measure_id == "continuity_upc" else "rate" if measure.per != 1 else "proportion"
         choice = choose_chart(rows.numerator, rows.denominator, kind=kind, use=[not s for s in startup])
         if choice.small_numbers:
-            continue  # small numbers: a run chart with no signals
+            icons[measure_id] = ""  # small numbers: a run chart with no signals
+            continue
         ratio_chart = choice.chart in ("p", "pp", "u", "up")
         result = spc(
             list(rows.numerator) if ratio_chart else list(rows.ratio * factor),
@@ -103,9 +106,12 @@ def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_lates
             exclude=[i for i, s in enumerate(startup) if s] or None,
             allow_missing=True,
         )
-        icon = result.summary.variation_icon or "common_cause"
-        if icon != "common_cause":
-            expected.add(measure_id)
+        icons[measure_id] = result.summary.variation_icon or "common_cause"
+    return icons
+
+
+def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_latest_point(client, universe, measured):
+    expected = {m for m, icon in latest_icons(measured).items() if icon not in ("", "common_cause")}
     client.force_login(universe.people["gp"])
     html = client.get(reverse("dashboard:practice", args=["A00001"]), {"show": "changed"}).content.decode()
     assert set(drawn_in(html)) == expected

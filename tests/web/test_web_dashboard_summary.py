@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from django.urls import reverse
+from test_web_dashboard import latest_icons
 
 from conftest import MEASURED
 from qiloop.measures import all_measures
-from qiloop.spc import spc
 from qiloop_web.dashboard import pages, views
 
 pytestmark = pytest.mark.django_db
@@ -37,24 +37,9 @@ def drawn_in(html: str) -> list[str]:
 
 
 def changes_by_spc(measured) -> dict[str, str]:
-    """Independently of the pages: what the SPC engine says of A00001's latest month, per measured measure."""
-    results = pd.read_parquet(measured[1] / "results.parquet")
-    measures = all_measures()
-    out = {}
-    for measure_id in MEASURED:
-        rows = results[(results.measure == measure_id) & (results.practice_id == "A00001")].sort_values(
-            "interval_start"
-        )
-        factor = measures[measure_id].per if measures[measure_id].per != 1 else 100
-        icon = spc(
-            list(rows.ratio * factor),
-            x=list(pd.to_datetime(rows.interval_start)),
-            improvement="down" if measures[measure_id].low_is_good else "up",
-            allow_missing=True,
-        ).summary.variation_icon
-        icon = icon or ""
-        out[measure_id] = next((c for w, c in WORDS if w in icon), "common")
-    return out
+    """Independently of the pages (the chosen chart, then the SPC engine: test_web_dashboard.latest_icons):
+    what A00001's latest month says, per measured measure."""
+    return {m: next((c for w, c in WORDS if w in icon), "common") for m, icon in latest_icons(measured).items()}
 
 
 WORDS = [("concerning", "concern"), ("improving", "improvement"), ("neither", "neither")]
