@@ -161,9 +161,10 @@ def close_interrupted_imports() -> None:
 
 
 def draw_charts() -> None:
-    """Draw every practice's charts and every network's funnels and small multiples before serving, so the
-    server's worker processes (forked from this one) all start with them and first visits are quick. What
-    was drawn is saved in var/cache/ and loaded instead of drawn again while the results and code are the same."""
+    """Draw every practice's charts (with the dashboard cards' SVGs, drawn through vl-convert, and trends) and
+    every network's funnels and small multiples before serving, so the server's worker processes (forked from
+    this one) all start with them and first visits are quick. What was drawn is saved in var/cache/ and loaded
+    instead of drawn again while the results and code are the same."""
     from django.conf import settings
     from django.db import connection
 
@@ -179,7 +180,9 @@ def draw_charts() -> None:
     if memo.load(cache, loaded.key):
         _say(f"charts drawn at an earlier start loaded from {cache}")
     else:
-        _say("drawing every practice's charts and every network's funnels ahead of first visits ...")
+        _say(
+            "drawing every practice's charts (and its dashboard as SVG) and every network's funnels ahead of first visits ..."
+        )
     try:
         pages.warm_caches(loaded)  # what is already there is found, not drawn again
         warm_network_caches(loaded)

@@ -16,7 +16,7 @@ def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_univers
     page = new_page(browser)
     sign_in(page, base, "gp@example.nhs.uk")
     page.goto(f"{base}/practices/A00001/")
-    page.wait_for_selector("#chart-grid [data-vega-spec] svg")
+    page.wait_for_selector("#chart-grid figure.qiloop-chart--drawn svg")
     page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
     with page.expect_response(lambda r: "topic=access_continuity" in r.url and r.request.headers.get("hx-request")):
         page.get_by_label("Topic").select_option("access_continuity")
@@ -26,18 +26,46 @@ def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_univers
     in_topic = sum(m.topic == "access_continuity" for m in all_measures().values())
     assert page.locator("#grid-status").inner_text() == f"Showing {in_topic} measures about access and continuity."
     assert "topic=access_continuity" in page.url  # pushed: the filtered view can be bookmarked and shared
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#chart-grid [data-vega-spec]')].every(e => e.querySelector('svg'))"
+    assert page.locator("#chart-grid [data-vega-spec]").count() == 0  # drawn on the server, not in the browser
+    charted = (
+        page.locator("#chart-grid .nhsuk-card").count()
+        - page.locator("#chart-grid .nhsuk-card", has_text="Not enough data").count()
     )
+    assert page.locator("#chart-grid .nhsuk-card").count() == in_topic
+    assert charted > 0 and page.locator("#chart-grid figure.qiloop-chart--drawn svg").count() == charted
     assert page.problems == []  # no console errors: nothing the Content-Security-Policy blocked
     assert serious_violations(page, base) == []
     page.problems.clear()  # axe-core's own inline styles are refused by the policy; not the page's doing
     page.go_back()  # the unfiltered page again (htmx asks the server for all of it)
     sync_api.expect(page.locator("#chart-grid h2")).to_have_count(3)
-    charts = page.locator("#chart-grid [data-vega-spec]")
-    sync_api.expect(page.locator("#chart-grid [data-vega-spec] svg")).to_have_count(charts.count())
+    sync_api.expect(page.locator("#chart-grid .nhsuk-card")).to_have_count(len(all_measures()))
     assert page.url.endswith("/practices/A00001/")
     assert page.problems == []
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_only_concerns_swaps_the_summary_and_the_cards_in_place(browser, browser_universe, live_server, width):
+    base = live_server.url
+    page = new_page(browser, width)
+    sign_in(page, base, "gp@example.nhs.uk")
+    page.goto(f"{base}/practices/A00001/")
+    every = page.locator("#summary tbody tr").count()
+    assert every == len(all_measures())
+    page.evaluate("window.notReloaded = true")
+    with page.expect_response(lambda r: "show=concerns" in r.url and r.request.headers.get("hx-request")):
+        page.get_by_label("Concerns only").check()
+    page.wait_for_function("() => location.search.includes('show=concerns')")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#summary tbody tr')].every(r => r.matches('.qiloop-summary__concern'))"
+    )
+    assert page.evaluate("window.notReloaded") is True
+    concerns = page.locator("#summary tbody tr").count()
+    assert concerns < every
+    assert page.locator("#chart-grid figure.qiloop-chart--drawn svg").count() == concerns
+    assert "with a concern in the latest month" in page.locator("#grid-status").inner_text()
+    assert page.problems == []
+    assert serious_violations(page, base) == []
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 
 @pytest.mark.parametrize("width", [1280, 320])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from conftest import MEASURED
 from qiloop.measures import action_list, all_measures
 from qiloop.spc import spc
 from qiloop_web.audit.models import AuditEvent
+from qiloop_web.dashboard import pages
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +25,14 @@ def specs_in(html: str) -> dict[str, dict]:
     """Every chart spec embedded in a page, by element id."""
     found = re.findall(r'<script type="application/json" id="([^"]+)-spec">(.*?)</script>', html, flags=re.S)
     return {element: json.loads(text) for element, text in found}
+
+
+def drawn_in(html: str) -> dict[str, str]:
+    """Every chart drawn on the server (an inline SVG in a card), by measure id."""
+    found = re.findall(
+        r'<figure class="qiloop-chart qiloop-chart--drawn" data-measure="([^"]+)">(<svg .*?</svg>)', html, re.S
+    )
+    return {measure: svg for measure, svg in found}
 
 
 def results_of(measured) -> pd.DataFrame:
@@ -34,11 +44,18 @@ def test_dashboard_groups_measures_by_topic_with_a_chart_and_its_words_each(clie
     html = client.get(reverse("dashboard:practice", args=["A00001"])).content.decode()
     for heading in ("Prescribing safety", "Access and continuity", "Long-term conditions"):
         assert f"<h2>{heading}</h2>" in html
-    specs = specs_in(html)
-    assert set(specs) == {f"chart-{m}" for m in MEASURED}
-    assert html.count("Chart in words") == len(specs)
-    for spec in specs.values():
-        assert spec["description"] in html.replace("&#x27;", "'")  # the text alternative is in the page
+    assert specs_in(html) == {}  # no chart drawn in the browser: every card's chart is drawn on the server
+    assert "vega-embed" not in html and "data-vega-spec" not in html
+    drawn = drawn_in(html)
+    assert set(drawn) == set(MEASURED)
+    loaded = pages.results()
+    for measure_id, svg in drawn.items():
+        assert svg.startswith("<svg ") and 'role="img"' in svg.split(">", 1)[0]
+        spec = json.loads(pages.practice_chart(loaded, "A00001", all_measures()[measure_id], small=True).spec_json)
+        title = re.search(r"<title>(.*?)</title>", svg, re.S)
+        assert title and html_lib.unescape(title.group(1)) == spec["description"]  # the spec's text alternative
+        assert "<circle" not in svg and svg.count("<path") >= 4  # drawn: limits, centre line, data line, points
+        assert len(svg) < 6_000, f"{measure_id}: {len(svg):,} characters"
     assert "patient_id" not in html  # aggregates only
 
 
@@ -46,10 +63,12 @@ def test_topic_filter_keeps_one_topic(client, universe, measured):
     client.force_login(universe.people["gp"])
     html = client.get(reverse("dashboard:practice", args=["A00001"]), {"topic": "access_continuity"}).content.decode()
     assert "<h2>Access and continuity</h2>" in html and "<h2>Prescribing safety</h2>" not in html
-    assert set(specs_in(html)) == {"chart-dna_rate", "chart-appts_per_1000", "chart-continuity_upc"}
+    assert set(drawn_in(html)) == {"dna_rate", "appts_per_1000", "continuity_upc"}
 
 
-def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_latest_point(client, universe, measured):
+def latest_icons(measured) -> dict[str, str]:
+    """Independently of the pages: the variation icon of A00001's latest month per measured measure (the chosen
+    chart, then the SPC engine on the results table; "" for small numbers, which have no signals)."""
     import datetime as dt
 
     from qiloop.measures.lookback import incomplete
@@ -63,8 +82,8 @@ def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_lates
     )
     data_start = dt.date(first.year, first.month, 1)
     measures = all_measures()
-    expected = set()
-    for measure_id in MEASURED:  # independently: the chosen chart, then the SPC engine on the results table
+    icons = {}
+    for measure_id in MEASURED:
         rows = results[(results.measure == measure_id) & (results.practice_id == "A00001")].sort_values(
             "interval_start"
         )
@@ -74,7 +93,8 @@ def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_lates
         kind = "score" if measure_id == "continuity_upc" else "rate" if measure.per != 1 else "proportion"
         choice = choose_chart(rows.numerator, rows.denominator, kind=kind, use=[not s for s in startup])
         if choice.small_numbers:
-            continue  # small numbers: a run chart with no signals
+            icons[measure_id] = ""  # small numbers: a run chart with no signals
+            continue
         ratio_chart = choice.chart in ("p", "pp", "u", "up")
         result = spc(
             list(rows.numerator) if ratio_chart else list(rows.ratio * factor),
@@ -86,12 +106,15 @@ def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_lates
             exclude=[i for i, s in enumerate(startup) if s] or None,
             allow_missing=True,
         )
-        icon = result.summary.variation_icon or "common_cause"
-        if icon != "common_cause":
-            expected.add(f"chart-{measure_id}")
+        icons[measure_id] = result.summary.variation_icon or "common_cause"
+    return icons
+
+
+def test_what_changed_shows_exactly_the_measures_with_special_cause_at_the_latest_point(client, universe, measured):
+    expected = {m for m, icon in latest_icons(measured).items() if icon not in ("", "common_cause")}
     client.force_login(universe.people["gp"])
     html = client.get(reverse("dashboard:practice", args=["A00001"]), {"show": "changed"}).content.decode()
-    assert set(specs_in(html)) == expected
+    assert set(drawn_in(html)) == expected
     assert 0 < len(expected) < len(MEASURED), "the synthetic data should have some signals and some common cause"
 
 
@@ -208,7 +231,7 @@ def test_the_filters_update_the_chart_grid_in_place_with_htmx_and_work_without_i
     partial = client.get(url, {"topic": "access_continuity"}, headers={"HX-Request": "true"})
     fragment = partial.content.decode()
     assert "<html" not in fragment and "<h1>" not in fragment and "HX-Request" in partial["Vary"]
-    assert set(specs_in(fragment)) == {"chart-dna_rate", "chart-appts_per_1000", "chart-continuity_upc"}
+    assert set(drawn_in(fragment)) == {"dna_rate", "appts_per_1000", "continuity_upc"}
     assert "<h2>Access and continuity</h2>" in fragment and "<h2>Prescribing safety</h2>" not in fragment
     status = re.search(r'<hx-partial hx-target="#grid-status" hx-swap="innerHTML">(.*?)</hx-partial>', fragment, re.S)
     in_topic = sum(m.topic == "access_continuity" for m in all_measures().values())
@@ -231,7 +254,7 @@ def test_cached_page_parts_still_check_permission_on_every_request(client, unive
     url = reverse("dashboard:practice", args=["A00001"])
     client.force_login(universe.people["gp"])
     first = client.get(url).content.decode()
-    key = make_template_fragment_key("practice-grid", [fragment_key("A00001", pages.results(), "", False)])
+    key = make_template_fragment_key("practice-grid", [fragment_key("A00001", pages.results(), "", "")])
     assert cache.get(key) and cache.get(key) in first  # the chart grid was kept
     assert cache.get(key) in client.get(url).content.decode()
     client.force_login(universe.people["other_gp"])
@@ -273,8 +296,11 @@ def test_charts_drawn_at_one_start_are_loaded_at_the_next(universe, measured, tm
     expected = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)
     memo.kept("other results", "x", lambda: 1)  # new results: everything drawn before is dropped
     before = memo.counts()
-    # per practice and measure: small chart, full chart, figures; per network and measure: two funnels, multiples
-    assert memo.load(tmp_path, loaded.key) == 3 * len(all_measures()) * 3 + 3 * len(all_measures()) * 3
+    # per practice and measure: small chart, its SVG, trend, full chart, figures; per network and measure: two funnels,
+    # multiples
+    assert memo.load(tmp_path, loaded.key) == 3 * len(all_measures()) * 5 + 3 * len(all_measures()) * 3
+    svg = pages.card_svg(loaded, "A00001", all_measures()["dna_rate"])
+    assert svg.startswith("<svg ") and memo.counts()["misses"] == before["misses"]  # the SVG too: loaded, not drawn
     again = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)
     assert again == expected and memo.counts()["misses"] == before["misses"]  # loaded, not drawn
     assert memo.load(tmp_path, "results computed later") == 0  # a file is only for its own results

@@ -13,7 +13,8 @@ BENCHMARKS: dict[str, str] = {
     "synth": "generate a synthetic network (and import it); prints patients/s, rows, wall time, peak memory",
     "spc": "XmR charts with Making Data Count rules over many series; prints series/s",
     "measures": "the whole measure library over 60 monthly intervals; prints wall time, memory and ratios",
-    "web": "the workbench on loopback with 20 signed-in users for 60 s; prints requests/s, p50/p95/p99, errors",
+    "web": "the workbench on loopback with 20, then 50 signed-in users for 60 s each; prints requests/s, p50/p95/p99,"
+    " the dashboard's size and time to first byte, action lists, errors, against the budgets",
 }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -12,12 +14,13 @@ from django.http import Http404
 from qiloop.measures import all_measures
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
-from qiloop_web.dashboard import memo, phases
+from qiloop.records.data_age import DataAge, data_age
+from qiloop_web.dashboard import drawn, memo, phases
 from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, LOOKBACK_MONTHS, Results, load_results
 from qiloop_web.dashboard.series import Chart, counts_text, format_value, measure_chart, scale
 
 TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
-CHANGES = {"": "All measures", "changed": "Only what changed (special cause)"}
+SHOW = {"": "All measures", "concerns": "Concerns only", "changed": "Any special cause"}
 
 
 def results() -> Results | None:
@@ -28,6 +31,14 @@ def latest_month_label(loaded: Results | None) -> str:
     """The results' latest month in words ("March 2026"), or "" without results."""
     end = str(loaded.manifest.get("end", "")) if loaded else ""
     return pd.Timestamp(end + "-01").strftime("%B %Y") if end else ""
+
+
+def results_age(loaded: Results | None, today: dt.date) -> DataAge | None:
+    """How old the results' data are on ``today``: from the end of their latest interval (None without results)."""
+    if loaded is None or loaded.results.empty:
+        return None
+    last = memo.kept(loaded.key, ("last_day",), lambda: pd.Timestamp(loaded.results["interval_end"].max()).date())
+    return data_age(last, today)
 
 
 def data_start(loaded: Results) -> dt.date | None:
@@ -73,6 +84,79 @@ def practice_series(loaded: Results, practice_id: str, measure_id: str) -> pd.Da
 class Card:
     measure: Measure
     chart: Chart | None
+    svg: str = ""  # the chart drawn on the server (drawn.py): inline SVG with its text alternative
+
+
+# The summary's order: what needs attention first (Making Data Count: concerns, then improvements).
+ORDER = {"concern": 0, "improvement": 1, "neither": 2, "": 3}
+TREND_POINTS = 6  # the trend arrow looks at the last six months
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Which way the last points go: "rising", "falling" or "level", and whether that is better or worse."""
+
+    direction: str
+    better: bool | None  # None when level
+
+    @property
+    def arrow(self) -> str:
+        return {"rising": "↑", "falling": "↓"}.get(self.direction, "→")
+
+    @property
+    def words(self) -> str:
+        if self.better is None:
+            return self.direction
+        return f"{self.direction} ({'better' if self.better else 'worse'})"
+
+
+def trend_of(values: list[float], *, low_is_good: bool, points: int = TREND_POINTS) -> Trend | None:
+    """The direction of the last ``points`` values (missing ones skipped): the least-squares slope over them,
+    times the months it spans, against the series' mean moving range (its month-to-month noise). Smaller than
+    that: "level". None with fewer than three values in the window or fewer than four in the series."""
+    known = [v for v in values if v == v]
+    window = known[-points:]
+    if len(window) < 3 or len(known) < 4:
+        return None
+    n = len(window)
+    mean_x, mean_y = (n - 1) / 2, sum(window) / n
+    slope = sum((i - mean_x) * (y - mean_y) for i, y in enumerate(window)) / sum((i - mean_x) ** 2 for i in range(n))
+    noise = sum(abs(b - a) for a, b in zip(known, known[1:], strict=False)) / (len(known) - 1)
+    change = slope * (n - 1)
+    if abs(change) <= noise or change == 0:
+        return Trend("level", None)
+    rising = change > 0
+    return Trend("rising" if rising else "falling", rising != low_is_good)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    measure: Measure
+    chart: Chart | None
+    trend: Trend | None
+
+    @property
+    def change(self) -> str:
+        return self.chart.changed if self.chart else ""
+
+
+def summary_rows(loaded: Results, practice_id: str, cards: list[Card]) -> list[SummaryRow]:
+    """One row per card: concerns first, then improvements, then special cause with no direction, then the rest
+    (each group in the dashboard's order of topics and measures)."""
+    rows = [SummaryRow(card.measure, card.chart, practice_trend(loaded, practice_id, card.measure)) for card in cards]
+    return sorted(rows, key=lambda row: ORDER.get(row.change, 3))
+
+
+def practice_trend(loaded: Results, practice_id: str, measure: Measure) -> Trend | None:
+    """The trend of the practice's last months of ``measure``, kept (memo.py) while the results are unchanged."""
+
+    def make() -> Trend | None:
+        multiplier, _unit = scale(measure)
+        series = practice_series(loaded, practice_id, measure.id).sort_values("interval_start")
+        values = [float(v) * multiplier for v in series["ratio"].astype(float)]
+        return trend_of(values, low_is_good=measure.low_is_good)
+
+    return memo.kept(loaded.key, ("trend", practice_id, measure.id), make)
 
 
 @dataclass
@@ -98,8 +182,29 @@ def practice_chart(
     return memo.kept(loaded.key, ("chart", practice_id, measure.id, small, accepted), draw)
 
 
-def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed_only: bool) -> list[TopicSection]:
-    """The practice's measures grouped by topic, optionally one topic and only those with a special cause."""
+def card_svg(loaded: Results, practice_id: str, measure: Measure, accepted: tuple[dt.date, ...] = ()) -> str:
+    """The card's chart drawn on the server as SVG (drawn.py), kept (memo.py) while the results and the
+    practice's accepted phases are unchanged."""
+
+    def draw() -> str:
+        chart = practice_chart(loaded, practice_id, measure, small=True, accepted=accepted)
+        return drawn.draw_svg(drawn.card_spec(chart.spec_json), chart.text) if chart else ""
+
+    return memo.kept(loaded.key, ("svg", practice_id, measure.id, accepted), draw)
+
+
+def shown(chart: Chart | None, show: str) -> bool:
+    """Whether the filter ``show`` ("", "changed" or "concerns") keeps a measure with this chart."""
+    if show == "changed":
+        return chart is not None and bool(chart.changed)
+    if show == "concerns":
+        return chart is not None and chart.changed == "concern"
+    return True
+
+
+def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, show: str = "") -> list[TopicSection]:
+    """The practice's measures grouped by topic, optionally one topic and only those the filter ``show`` keeps
+    (with a special cause, or a concern)."""
     accepted = phases.accepted(practice_id)
     sections = []
     for key, measures in measures_by_topic().items():
@@ -108,9 +213,10 @@ def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed
         section = TopicSection(key, topic_name(key))
         for measure in measures:
             chart = practice_chart(loaded, practice_id, measure, small=True, accepted=accepted.get(measure.id, ()))
-            if changed_only and (chart is None or not chart.changed):
+            if not shown(chart, show):
                 continue
-            section.cards.append(Card(measure, chart))
+            svg = card_svg(loaded, practice_id, measure, accepted.get(measure.id, ()))
+            section.cards.append(Card(measure, chart, svg))
         if section.cards:
             sections.append(section)
     return sections
@@ -204,12 +310,18 @@ def code_lists(measure: Measure) -> list[dict[str, object]]:
 
 
 def warm_caches(loaded: Results) -> int:
-    """Compute every practice's dashboard charts and measure pages ahead of the first visit; returns how many."""
-    count = 0
+    """Compute every practice's dashboard charts (and draw them as SVG), trends and measure pages ahead of the
+    first visit; returns how many (practice, measure) pairs."""
+    work = []
     for practice_id in sorted(loaded.practice_ids()):
         accepted = phases.accepted(practice_id)
         for measure in all_measures().values():
-            practice_chart(loaded, practice_id, measure, small=True, accepted=accepted.get(measure.id, ()))
+            mine = accepted.get(measure.id, ())
+            practice_chart(loaded, practice_id, measure, small=True, accepted=mine)
+            practice_trend(loaded, practice_id, measure)
             measure_figures(loaded, practice_id, measure.id)
-            count += 1
-    return count
+            work.append((practice_id, measure, mine))
+    # vl-convert draws outside Python's lock: a few threads draw the SVGs faster than one
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        list(pool.map(lambda item: card_svg(loaded, *item), work))
+    return len(work)

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control, never_cache
 
@@ -70,26 +71,31 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
     _practice_only(organisation)
     topic = request.GET.get("topic", "")
     topic = topic if topic in pages.measures_by_topic() else ""
-    changed_only = request.GET.get("show") == "changed"
+    show = request.GET.get("show", "")
+    show = show if show in pages.SHOW else ""
     loaded = pages.results()
     has_data = loaded is not None and organisation.code in loaded.practice_ids()
     sections = (
-        pages.dashboard_sections(loaded, organisation.code, topic=topic, changed_only=changed_only) if has_data else []
+        pages.dashboard_sections(loaded, organisation.code, topic=topic, show=show) if loaded and has_data else []
     )
+    cards = [card for section in sections for card in section.cards]
     context = {
         "organisation": organisation,
         "has_data": has_data,
         "sections": sections,
+        "summary": pages.summary_rows(loaded, organisation.code, cards) if loaded and has_data else [],
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
-        "changed_only": changed_only,
-        "fragment_key": fragment_key(
-            organisation.code, loaded, topic, changed_only, *phases.cache_parts(organisation.code)
-        ),
+        "show": show,
+        "show_choices": list(pages.SHOW.items()),
+        "changed_only": show == "changed",
+        "concerns_only": show == "concerns",
+        "fragment_key": fragment_key(organisation.code, loaded, topic, show, *phases.cache_parts(organisation.code)),
         "topic_name": pages.topic_name(topic),
-        "shown": sum(len(section.cards) for section in sections),
+        "shown": len(cards),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
+        "data_age": pages.results_age(loaded, timezone.localdate()),
     }
     if wants_partial(request) and has_data:
         response = render(request, "dashboard/_practice_grid_response.html", context)
@@ -271,6 +277,7 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
         "shown": sum(len(section["items"]) for section in sections),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
+        "data_age": pages.results_age(loaded, timezone.localdate()),
     }
     template = "dashboard/_network_grid_response.html" if wants_partial(request) else "dashboard/network.html"
     response = render(request, template, context)
