@@ -40,7 +40,7 @@ import pandas as pd
 
 from qiloop.measures.dates import Offset, Window
 from qiloop.measures.disclosure import apply_disclosure_control
-from qiloop.measures.model import Aggregate, AppointmentAggregate, Measure, Node, type_of
+from qiloop.measures.model import Aggregate, AppointmentAggregate, Measure, Node, tables_used, type_of
 from qiloop.spc.funnel import FunnelResult, funnel
 
 PERIOD_MONTHS = 12
@@ -78,6 +78,18 @@ class FunnelBasis:
         """The funnel's x-axis title: what is counted and when ("Patients in the denominator, March 2026")."""
         what = "Patients in the denominator" if self.counts == "patients" else self.counts.capitalize()
         return f"{what}, {period_label(first, last)}"
+
+
+DEMOGRAPHIC_TABLES = frozenset({"patients", "practice_registrations"})
+
+
+def counts_published_population(measure: Measure) -> bool:
+    """True when the denominator counts registered patients by age and sex alone (everyone, the over-65s ...).
+
+    NHS England publishes every practice's registered list by age and sex each month, so a chart that shows
+    such a denominator beside an anonymous label names the practice: network views do not draw one.
+    """
+    return type_of(measure.denominator) == "bool" and tables_used(measure.denominator) <= DEMOGRAPHIC_TABLES
 
 
 def period_label(first: dt.date, last: dt.date) -> str:

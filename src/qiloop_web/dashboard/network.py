@@ -26,7 +26,13 @@ from qiloop.charts.text import format_number
 from qiloop.measures.disclosure import NETWORK, network_view
 from qiloop.measures.model import Measure
 from qiloop.spc.funnel import FunnelResult
-from qiloop.spc.funnel_basis import MIN_PUBLISHED_SHARE, PublishedCounts, network_funnel, published_counts
+from qiloop.spc.funnel_basis import (
+    MIN_PUBLISHED_SHARE,
+    PublishedCounts,
+    counts_published_population,
+    network_funnel,
+    published_counts,
+)
 from qiloop.spc.funnel_limits import level_key, level_label
 from qiloop_web.dashboard.series import Chart, fit_to_page, measure_chart, safe_json, scale
 
@@ -73,6 +79,18 @@ def not_drawn(counts: PublishedCounts, element_id: str) -> Funnel:
     return Funnel(element_id, "", "", "", shown, total - shown, counts.axis_title, counts.basis.why, False, reason)
 
 
+def _names_practices(counts: PublishedCounts, element_id: str) -> Funnel:
+    """No network funnel where the denominator is the published list (by age and sex): it would name practices."""
+    shown, total = len(counts.usable), len(counts.table)
+    reason = (
+        "Not drawn: this measure's denominator is each practice's registered list (by age and sex), which NHS "
+        "England publishes every month, so a funnel would show which practice each point is. The network's "
+        "total and each practice's own chart over time are below; each practice sees its place on its own "
+        "measure page."
+    )
+    return Funnel(element_id, "", "", "", shown, total - shown, counts.axis_title, counts.basis.why, False, reason)
+
+
 def funnel_chart(
     measure: Measure,
     counts: PublishedCounts,
@@ -86,6 +104,8 @@ def funnel_chart(
 
     With ``highlight`` (a practice code) that practice is "Your practice" and every other one is anonymous.
     """
+    if highlight is None and counts_published_population(measure):
+        return _names_practices(counts, element_id)
     usable = counts.usable
     names = [p if highlight else labels.get(p, "Practice") for p in usable["practice_id"]]
     multiplier, unit = scale(measure)

@@ -195,11 +195,18 @@ def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id
     return response
 
 
-def _network_practices(request: HttpRequest, organisation: Organisation) -> tuple[list[str], dict[str, str]]:
+def _network_practices(request: HttpRequest, organisation: Organisation) -> tuple[list[Organisation], dict[str, str]]:
+    """The network's practices, and how the viewer names them (shared names; anonymous labels are per measure)."""
     if organisation.kind == Kind.PRACTICE:
         raise Http404("A network view is for a PCN or an ICB.")
     practices = network_practices(organisation)
-    return [p.code for p in practices], practice_labels(request.user, practices)
+    return practices, practice_labels(request.user, practices)
+
+
+def measure_labels(viewer: Any, practices: list[Organisation], measure_id: str, loaded: Results) -> dict[str, str]:
+    """Practice labels for one measure's network charts: anonymous labels drawn afresh per measure and per
+    release of results, so a label tied to a practice on one chart says nothing on another (docs/security.md)."""
+    return practice_labels(viewer, practices, context=f"{measure_id}:{loaded.key}")
 
 
 def network_practices(organisation: Organisation) -> list[Organisation]:
@@ -215,8 +222,8 @@ def warm_network_caches(loaded: Results) -> int:
     for network in Organisation.objects.exclude(kind=Kind.PRACTICE).order_by("code"):
         practices = network_practices(network)
         codes = tuple(p.code for p in practices)
-        labels = tuple(sorted(practice_labels(None, practices).items()))
         for measure_id in pages.measures_ids():
+            labels = tuple(sorted(measure_labels(None, practices, measure_id, loaded).items()))
             _funnel(loaded, measure_id, codes, labels, f"funnel-{measure_id}")
             _funnel(loaded, measure_id, codes, labels, "funnel-main")
             _multiples(loaded, measure_id, codes, labels)
@@ -250,9 +257,16 @@ def _multiples(
     return memo.kept(loaded.key, ("multiples", measure_id, codes, labels), draw)
 
 
+def _sorted_labels(
+    request: HttpRequest, practices: list[Organisation], measure_id: str, loaded: Results
+) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(measure_labels(request.user, practices, measure_id, loaded).items()))
+
+
 @organisation_permission_required(Permission.VIEW_NETWORK)
 def network_view(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    codes, labels = _network_practices(request, organisation)
+    practices, labels = _network_practices(request, organisation)
+    codes = tuple(p.code for p in practices)
     topic = request.GET.get("topic", "")
     topic = topic if topic in pages.measures_by_topic() else ""
     loaded = pages.results()
@@ -262,7 +276,7 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
             if topic and key != topic:
                 continue
             items = [
-                (m, _funnel(loaded, m.id, tuple(codes), tuple(sorted(labels.items())), f"funnel-{m.id}"))
+                (m, _funnel(loaded, m.id, codes, _sorted_labels(request, practices, m.id, loaded), f"funnel-{m.id}"))
                 for m in measures
             ]
             sections.append({"name": pages.topic_name(key), "items": items})
@@ -287,13 +301,15 @@ def network_view(request: HttpRequest, organisation: Organisation) -> HttpRespon
 
 @organisation_permission_required(Permission.VIEW_NETWORK)
 def network_measure(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
-    codes, labels = _network_practices(request, organisation)
+    practices, labels = _network_practices(request, organisation)
+    codes = tuple(p.code for p in practices)
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
     funnel = multiples = None
     if loaded is not None:
-        funnel = _funnel(loaded, measure.id, tuple(codes), tuple(sorted(labels.items())), "funnel-main")
-        multiples = _multiples(loaded, measure.id, tuple(codes), tuple(sorted(labels.items())))
+        these = _sorted_labels(request, practices, measure.id, loaded)  # the funnel's and the small multiples'
+        funnel = _funnel(loaded, measure.id, codes, these, "funnel-main")
+        multiples = _multiples(loaded, measure.id, codes, these)
     context = {
         "organisation": organisation,
         "measure": measure,

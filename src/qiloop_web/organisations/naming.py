@@ -2,9 +2,15 @@
 
 A practice is named to people who belong to it, and to everyone else only
 when it has turned on "share practice name with network". Otherwise it is
-labelled "Practice A", "Practice B", ... in an order that is fixed for the
-network but does not follow codes or names (a keyed hash of the code), so
-the label does not give the practice away.
+labelled "Practice A", "Practice B", ... in an order that does not follow
+codes or names (a keyed hash of the code), so the label does not give the
+practice away.
+
+The order is drawn afresh for each ``context`` — network views pass the
+measure and the results' fingerprint — so "Practice C" on one measure's
+funnel is not "Practice C" on another's, nor after the next import. Someone
+who ties a label to a practice on one page (say, by a denominator matching
+its published list size) learns nothing about that practice on any other.
 """
 
 from __future__ import annotations
@@ -27,20 +33,21 @@ def _letters(index: int) -> str:
     return label
 
 
-def _shuffle_key(code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+def _shuffle_key(code: str, context: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{context}\x1f{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def anonymous_labels(practices: list[Organisation]) -> dict[str, str]:
-    """A stable "Practice X" label for each practice code in a network."""
-    ordered = sorted(practices, key=lambda p: _shuffle_key(p.code))
+def anonymous_labels(practices: list[Organisation], context: str = "") -> dict[str, str]:
+    """A "Practice X" label for each practice code in a network: the same within one ``context``, drawn afresh
+    for another."""
+    ordered = sorted(practices, key=lambda p: _shuffle_key(p.code, context))
     return {p.code: f"Practice {_letters(i)}" for i, p in enumerate(ordered)}
 
 
-def practice_labels(viewer: Any, practices: list[Organisation]) -> dict[str, str]:
-    """The name each practice should be shown by to ``viewer``."""
+def practice_labels(viewer: Any, practices: list[Organisation], context: str = "") -> dict[str, str]:
+    """The name each practice should be shown by to ``viewer`` (anonymous labels drawn for ``context``)."""
     own = set(
         Membership.objects.filter(user=viewer, organisation__in=practices).values_list("organisation__code", flat=True)
     )
-    anonymous = anonymous_labels(practices)
+    anonymous = anonymous_labels(practices, context)
     return {p.code: p.name if (p.share_name_with_network or p.code in own) else anonymous[p.code] for p in practices}
