@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qiloop import progress
+from qiloop.records.convert import read_report
 from qiloop.records.quality_checks import CHECKS, Context, Finding, unknown_codes
 from qiloop.records.schema import TABLES
 from qiloop.records.sql import connect, ident
@@ -74,6 +75,7 @@ class QualityReport:
     findings: list[Finding]
     completeness: list[Completeness]
     notes: list[str] = field(default_factory=list)
+    conversion: dict[str, object] | None = None  # the report of the conversion the store was imported from
 
     def finding(self, id: str, table: str | None = None) -> list[Finding]:
         """The findings with this id (and table)."""
@@ -86,6 +88,7 @@ class QualityReport:
             "findings": [f.as_dict() for f in self.findings],
             "completeness": [c.as_dict() for c in self.completeness],
             "notes": list(self.notes),
+            "conversion": self.conversion,
         }
 
     def to_json(self) -> str:
@@ -126,6 +129,10 @@ class QualityReport:
             out.append("  every column is complete")
         for note in self.notes:
             out += ["", f"note: {note}"]
+        if self.conversion is not None:
+            from qiloop.records.convert import summary_lines
+
+            out += ["", *summary_lines(self.conversion)]
         return "\n".join(out)
 
 
@@ -167,10 +174,11 @@ def quality_report(
         else:
             notes.append("no code lists are available, so codes were not checked against them")
         completeness = _completeness(ctx)
+        conversion = read_report(con)
     finally:
         con.close()
     findings.sort(key=lambda f: SEVERITY_ORDER.index(f.severity))
-    return QualityReport(store_path, as_of, findings, completeness, notes)
+    return QualityReport(store_path, as_of, findings, completeness, notes, conversion)
 
 
 def _completeness(ctx: Context) -> list[Completeness]:
