@@ -204,7 +204,7 @@ def check_unmapped(report: ConversionReport, coded_rows: int, max_unmapped: floa
         )
         raise InputError(
             f"{what}: {unmapped:,} of {coded_rows:,} coded rows ({100.0 * unmapped / coded_rows:.1f}%) have codes "
-            f"that are not SNOMED CT or dm+d ({systems}); nothing was imported",
+            f"that are not SNOMED CT or dm+d ({systems}); nothing was imported or written",
             hint=f"qiloop needs SNOMED CT and dm+d codes; export them from the source system, or accept the loss "
             f"with --max-unmapped PERCENT (now {max_unmapped:g})",
         )
@@ -257,21 +257,39 @@ def convert(
         raise InputError(f"{source}: no such file or folder", hint="give the folder (or file) the export was saved to")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise InputError(f"{out_dir}: the folder is not empty", hint="give a new or empty folder with --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    mode: NhsMode = nhs or ("pseudonymise" if key is not None else "refuse")
-    if kind == "gpad":
-        from qiloop.records.gpad import convert_gpad
-
-        report = convert_gpad(source, out_dir, options)
-    elif kind == "canonical":
+    if kind == "canonical":
         raise InputError(
             "canonical: the extract is already in qiloop's layout, nothing to convert",
             hint="import it with 'qiloop import SOURCE --store STORE'",
         )
-    else:
-        report = converter(kind)(source, out_dir, options, mode, key)
-    (out_dir / "conversion.json").write_text(report.to_json(), encoding="utf-8")
+    mode: NhsMode = "refuse" if key is None else (nhs or "pseudonymise")
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if kind == "gpad":
+            from qiloop.records.gpad import convert_gpad
+
+            report = convert_gpad(source, out_dir, options)
+        else:
+            report = converter(kind)(source, out_dir, options, mode, key)
+        (out_dir / "conversion.json").write_text(report.to_json(), encoding="utf-8")
+    except BaseException:
+        _empty(out_dir, remove=created)  # a failed conversion leaves nothing behind
+        raise
     return report
+
+
+def _empty(folder: Path, *, remove: bool) -> None:
+    import shutil
+
+    if remove:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
