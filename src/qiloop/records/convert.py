@@ -305,6 +305,7 @@ def import_from(
     *,
     key: bytes | None = None,
     practice: str | None = None,
+    one_practice: bool = False,
     options: ConvertOptions | None = None,
     threads: int | None = None,
 ) -> ImportOutcome:
@@ -326,7 +327,7 @@ def import_from(
         gpad = import_gpad(source, store, options=options)
         return ImportOutcome(gpad, gpad.report)
     if kind == "canonical":
-        if practice:
+        if practice or one_practice:
             return ImportOutcome(import_practice_extract(source, store, practice_id=practice, key=key), None)
         return ImportOutcome(import_extract(source, store, key=key, threads=threads), None)
     with building(store) as build_dir:
