@@ -93,3 +93,34 @@ def test_converted_network_matches_the_canonical_import(network, kind):
     assert not run_measures(str(store), left_out, start=START, end=END).numerator.equals(
         run_measures(str(canonical), left_out, start=START, end=END).numerator
     )
+
+
+def test_gpad_written_from_the_network_gives_its_appointment_figures(network):
+    from roundtrip_writers import write_gpad
+
+    from qiloop.records.gpad import comparator
+
+    store = network / "gpad.duckdb"
+    import_from("gpad", write_gpad(network / "extract", network / "gpad"), store)
+    canonical = network / "canonical.duckdb"
+    # computed independently from the canonical appointments (cancellations left out, as GPAD has none)
+    sql = {
+        "dna_rate": ("status = 'did_not_attend'", "status IN ('attended', 'did_not_attend')"),
+        "wait_same_day": ("start_date = booked_date", "true"),
+        "wait_7d": ("start_date - booked_date <= 7", "true"),
+        "wait_14d": ("start_date - booked_date <= 14", "true"),
+        "f2f_share": ("mode = 'face_to_face'", "true"),
+    }
+    for measure_id, (numerator, denominator) in sql.items():
+        expected = table(
+            canonical,
+            f"SELECT date_trunc('month', start_date)::DATE, practice_id, count(*) FILTER (WHERE ({numerator}) AND "
+            f"({denominator})), count(*) FILTER (WHERE {denominator}) FROM appointments WHERE status NOT LIKE "
+            "'cancelled%' GROUP BY ALL ORDER BY 1, 2",
+        )
+        got = comparator(store, measure_id)
+        assert [(m, p, n, d) for m, items in got.practices.items() for p, n, d in items] == expected, measure_id
+        national = {}
+        for month, _, n, d in expected:
+            national[month] = (national.get(month, (0, 0))[0] + n, national.get(month, (0, 0))[1] + d)
+        assert {f.month: (f.numerator, f.denominator) for f in got.national} == national, measure_id
