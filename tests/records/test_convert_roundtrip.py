@@ -124,3 +124,30 @@ def test_gpad_written_from_the_network_gives_its_appointment_figures(network):
         for month, _, n, d in expected:
             national[month] = (national.get(month, (0, 0))[0] + n, national.get(month, (0, 0))[1] + d)
         assert {f.month: (f.numerator, f.denominator) for f in got.national} == national, measure_id
+
+
+def test_gpad_mismatch_finding_when_the_records_and_gpad_disagree(network, tmp_path):
+    import shutil
+
+    from roundtrip_writers import write_gpad
+
+    from qiloop.records.quality import quality_report
+
+    store = tmp_path / "store.duckdb"
+    shutil.copy(network / "canonical.duckdb", store)
+    source = write_gpad(network / "extract", tmp_path / "gpad")
+    import_from("gpad", source, store)
+    assert quality_report(store).finding("gpad_mismatch") == []  # the same appointments: no finding
+    # one practice-month with 30% more appointments in GPAD than in the records
+    path = next(source.iterdir())
+    lines = path.read_text().splitlines()
+    month, practice = lines[1].split(",")[:2]
+    total = sum(int(line.split(",")[12]) for line in lines[1:] if line.split(",")[:2] == [month, practice])
+    cells = lines[1].split(",")
+    cells[12] = str(int(cells[12]) + round(0.3 * total))
+    lines[1] = ",".join(cells)
+    path.write_text("\r\n".join(lines) + "\r\n")
+    import_from("gpad", source, store)
+    (finding,) = quality_report(store).finding("gpad_mismatch")
+    assert finding.count == 1 and finding.example.startswith(f"practice {practice}, ")
+    assert f"{total:,} in the records" in finding.example

@@ -25,6 +25,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -32,6 +33,9 @@ from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, closest
 from qiloop.records.extract import read_csv_header
 from qiloop.records.sql import connect, ident, literal
+
+if TYPE_CHECKING:
+    from qiloop.records.quality_checks import Finding
 
 COUNTS_TABLE = "gpad_appointment_counts"
 PROVISIONAL_MONTHS = 2
@@ -509,3 +513,49 @@ def comparator(store: str | Path, measure_id: str, *, practice_id: str | None = 
             if mine:
                 result.practice.append(Figure(month, mine[0][1], mine[0][2], mine[0][3]))
     return result
+
+
+# --- the quality finding ---------------------------------------------------------------------------------------
+
+MISMATCH_THRESHOLD = 0.20
+
+
+def mismatch_finding(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """``gpad_mismatch``: practice-months where the records' appointments and GPAD's differ by more than 20%.
+
+    Compared over the months both sources cover for the practice; the records' count is appointments not
+    cancelled (GPAD has no cancelled appointments) by start month and practice. ``con`` has the store as its
+    current database, holding both ``appointments`` and :data:`COUNTS_TABLE`.
+    """
+    from qiloop.records.quality_checks import Finding
+
+    rows = con.execute(
+        f"WITH g AS (SELECT practice_id, month, sum(count) AS n FROM {COUNTS_TABLE} GROUP BY ALL), "
+        "r AS (SELECT practice_id, date_trunc('month', start_date)::DATE AS month, count(*) AS n FROM appointments "
+        "WHERE status NOT LIKE 'cancelled%' GROUP BY ALL), "
+        "spans AS (SELECT practice_id, greatest(min(g.month), (SELECT min(month) FROM r WHERE r.practice_id = "
+        "g.practice_id)) AS first, least(max(g.month), (SELECT max(month) FROM r WHERE r.practice_id = "
+        "g.practice_id)) AS last FROM g GROUP BY practice_id) "
+        "SELECT g.practice_id, g.month, coalesce(r.n, 0) AS records, g.n AS gpad FROM g JOIN spans s "
+        "USING (practice_id) LEFT JOIN r USING (practice_id, month) WHERE g.month BETWEEN s.first AND s.last "
+        f"AND abs(coalesce(r.n, 0) - g.n) > {MISMATCH_THRESHOLD} * g.n ORDER BY g.practice_id, g.month"
+    ).fetchall()
+    if not rows:
+        return []
+    practice, month, records, gpad = rows[0]
+    change = (records - gpad) / gpad if gpad else 0.0
+    return [
+        Finding(
+            id="gpad_mismatch",
+            severity="warning",
+            table="appointments",
+            column=None,
+            count=len(rows),
+            title="months where the records' appointments and NHS England's GP appointments data differ by more "
+            "than 20% (practice-months)",
+            why="The two should count the same appointments; a large gap means appointments are missing from the "
+            "extract (or recorded as cancelled), or the practice's slots map differently, and access measures "
+            "computed from either may not be comparable.",
+            example=f"practice {practice}, {month:%B %Y}: {records:,} in the records, {gpad:,} in GPAD ({change:+.0%})",
+        )
+    ]

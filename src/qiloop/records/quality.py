@@ -21,8 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from qiloop import progress
 from qiloop.records.convert import read_report
+from qiloop.records.gpad import COUNTS_TABLE, mismatch_finding
 from qiloop.records.quality_checks import CHECKS, Context, Finding, unknown_codes
 from qiloop.records.schema import TABLES
 from qiloop.records.sql import connect, ident
@@ -173,12 +176,21 @@ def quality_report(
             findings.extend(unknown_codes(ctx, codes))
         else:
             notes.append("no code lists are available, so codes were not checked against them")
+        if "appointments" in ctx.tables and _has_table(con, COUNTS_TABLE):
+            findings.extend(mismatch_finding(con))
         completeness = _completeness(ctx)
         conversion = read_report(con)
     finally:
         con.close()
     findings.sort(key=lambda f: SEVERITY_ORDER.index(f.severity))
     return QualityReport(store_path, as_of, findings, completeness, notes, conversion)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()", [name]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _completeness(ctx: Context) -> list[Completeness]:
