@@ -197,3 +197,28 @@ def test_synthea_sample_reports_rxnorm_medicines_as_unmapped(reference_dir, tmp_
     assert report.unmapped["RxNorm"].total() == rxnorm > 0
     assert outcome.result.tables["patients"] == patients
     assert report.dropped["Encounter: not converted (no booking date; appointments come from Appointment)"] > 0
+
+
+def test_one_practices_fhir_export_replaces_only_that_practice(tmp_path, capsys, monkeypatch):
+    from records_fixtures import valid_extract, write_csv
+
+    from qiloop.cli import main
+
+    monkeypatch.setenv("QILOOP_PROGRESS", "0")
+    store = tmp_path / "store.duckdb"
+    assert main(["import", str(write_csv(tmp_path / "network", valid_extract())), "--store", str(store)]) == 0
+    others = rows(store, "SELECT * FROM practice_registrations WHERE practice_id <> 'A81001' ORDER BY ALL")
+    key_file = tmp_path / "key"
+    key_file.write_bytes(KEY)
+    source = export(tmp_path / "fhir")
+    args = ["import", "--from", "fhir", str(source), "--store", str(store), "--key-file", str(key_file)]
+    assert main([*args, "--practice", "A81001", "--max-unmapped", "20"]) == 0
+    assert "converted (fhir) and imported" in capsys.readouterr().out
+    assert rows(store, "SELECT * FROM practice_registrations WHERE practice_id <> 'A81001' ORDER BY ALL") == others
+    assert rows(store, "SELECT count(*) FROM practice_registrations WHERE practice_id = 'A81001'") == [(3,)]
+    assert rows(store, "SELECT name, pcn_id FROM practices WHERE practice_id = 'A81001'") == [("A81001", "unknown")]
+    before = store.read_bytes()
+    # the wrong practice: the export's registrations name A81001, so nothing changes
+    assert main([*args, "--practice", "P1", "--max-unmapped", "20"]) == 1
+    assert "A81001" in capsys.readouterr().err
+    assert store.read_bytes() == before

@@ -141,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         args.kind, args.source_dir, args.store, key=key, practice=args.practice, options=_options(args)
     )
     result = outcome.result
-    print(f"imported {result.total_rows:,} rows into {result.store} in {result.seconds:.1f} s")
+    verb = "imported" if args.kind == "canonical" else f"converted ({args.kind}) and imported"
+    print(f"{verb} {result.total_rows:,} rows into {result.store} in {outcome.seconds:.1f} s")
     for name, rows in result.tables.items():
         note = " (NHS numbers pseudonymised)" if name in getattr(result, "pseudonymised", ()) else ""
         print(f"  {name:<24} {rows:>12,} rows{note}")

@@ -57,21 +57,32 @@ class ConversionReport:
     source: str
     read: Counter[str] = field(default_factory=Counter)
     written: Counter[str] = field(default_factory=Counter)
-    dropped: Counter[str] = field(default_factory=Counter)  # "table: reason" -> rows
     skipped_patients: Counter[str] = field(default_factory=Counter)  # reason -> patients
     unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # "code system" -> code -> rows
-    mappings: Counter[str] = field(default_factory=Counter)  # "field: source value -> canonical" -> rows
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # counted as tuples (cheap for every row), worded when read
+    _dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _mapped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def drop(self, table: str, reason: str, count: int = 1) -> None:
-        self.dropped[f"{table}: {reason}"] += count
+        self._dropped[table, reason] += count
 
     def unmapped_code(self, system: str, code: str, count: int = 1) -> None:
         self.unmapped.setdefault(system, Counter())[code] += count
 
     def mapped(self, what: str, source_value: str, canonical: str, count: int = 1) -> None:
-        self.mappings[f"{what}: {source_value!r} -> {canonical}"] += count
+        self._mapped[what, source_value, canonical] += count
+
+    @property
+    def dropped(self) -> Counter[str]:
+        """ "table: reason" -> rows."""
+        return Counter({f"{table}: {reason}": n for (table, reason), n in self._dropped.items()})
+
+    @property
+    def mappings(self) -> Counter[str]:
+        """ "field: 'source value' -> canonical" -> rows."""
+        return Counter({f"{what}: {value!r} -> {canonical}": n for (what, value, canonical), n in self._mapped.items()})
 
     @property
     def unmapped_rows(self) -> int:
@@ -163,7 +174,7 @@ class TableWriter:
         self._csv = csv.writer(self._file, lineterminator="\n")
         self._csv.writerow(header)
 
-    def write(self, row: Sequence[object], where: str = "") -> None:
+    def write(self, row: Sequence[object], where: object = "") -> None:
         values = ["" if v is None else str(v) for v in row]
         if self.nhs_index is not None and values[self.nhs_index]:
             number = values[self.nhs_index]
@@ -296,6 +307,7 @@ def _empty(folder: Path, *, remove: bool) -> None:
 class ImportOutcome:
     result: Any  # ImportResult, PracticeImportResult or GpadImportResult
     report: ConversionReport | None
+    seconds: float = 0.0  # conversion and import together
 
 
 def import_from(
@@ -314,10 +326,13 @@ def import_from(
     ``practice``: replace that practice's records in an existing store (its extract must hold that one
     practice); for ``gpad``, keep only that practice's rows of a national file.
     """
+    import time
+
     from qiloop.records.importer import import_extract
     from qiloop.records.practice_import import import_practice_extract
     from qiloop.records.store import building
 
+    started = time.perf_counter()
     check_kind(kind)
     source, store = Path(source), Path(store)
     options = options or ConvertOptions(practice=practice)
@@ -325,17 +340,20 @@ def import_from(
         from qiloop.records.gpad import import_gpad
 
         gpad = import_gpad(source, store, options=options)
-        return ImportOutcome(gpad, gpad.report)
+        return ImportOutcome(gpad, gpad.report, time.perf_counter() - started)
+    result: Any
     if kind == "canonical":
         if practice or one_practice:
-            return ImportOutcome(import_practice_extract(source, store, practice_id=practice, key=key), None)
-        return ImportOutcome(import_extract(source, store, key=key, threads=threads), None)
+            result = import_practice_extract(source, store, practice_id=practice, key=key)
+        else:
+            result = import_extract(source, store, key=key, threads=threads)
+        return ImportOutcome(result, None, time.perf_counter() - started)
     with building(store) as build_dir:
         extract = build_dir / "extract"
         report = convert(kind, source, extract, options=options, nhs="raw", key=key)
         try:
             if practice:
-                result: Any = import_practice_extract(
+                result = import_practice_extract(
                     extract, store, practice_id=practice, key=key, threads=threads, conversion=report
                 )
             else:
@@ -346,7 +364,7 @@ def import_from(
                 f"(file names below are the canonical tables written from it):\n{problem.message}",
                 hint=problem.hint,
             ) from None
-    return ImportOutcome(result, report)
+    return ImportOutcome(result, report, time.perf_counter() - started)
 
 
 def write_report(con: duckdb.DuckDBPyConnection, report: ConversionReport | None) -> None:

@@ -34,6 +34,8 @@ Encounter resources are read but not converted: they carry no booking date (see 
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -90,6 +92,7 @@ ORDER = (
     "Encounter",
 )
 FILE_NAME = re.compile(r"(?P<type>[A-Za-z]+)(?:[._-][0-9A-Za-z_-]+)*\.ndjson")
+_DECODER = json.JSONDecoder()
 FHIR_DATE = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?:T.*)?")
 
 
@@ -118,11 +121,13 @@ class _State:
 class _Where:
     """Where a resource came from, for messages: ``Patient.000.ndjson:12 (Patient/abc)``."""
 
+    __slots__ = ("file", "line", "resource")
+
     def __init__(self, file: str, line: int, resource: dict[str, Any]) -> None:
-        self.text = f"{file}:{line} ({resource.get('resourceType', '?')}/{resource.get('id', '?')})"
+        self.file, self.line, self.resource = file, line, resource  # worded only when a message needs it
 
     def __str__(self) -> str:
-        return self.text
+        return f"{self.file}:{self.line} ({self.resource.get('resourceType', '?')}/{self.resource.get('id', '?')})"
 
 
 def convert_fhir(
@@ -266,47 +271,57 @@ def _resources(
                 report.read[resource_type] += 1
                 yield _Where(f"{path.name} entry", index, resource), resource
             continue
-        with path.open("rb") as f:
-            for line_number, raw in enumerate(f, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    resource = json.loads(raw)
-                except (ValueError, UnicodeDecodeError) as exc:
-                    raise InputError(
-                        f"{path.name}:{line_number}: not JSON ({_json_problem(exc)})",
-                        hint="a bulk export has one JSON resource a line; give the files as the server wrote them "
-                        "(nothing was imported)",
-                    ) from None
-                if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
-                    found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
-                    raise InputError(
-                        f"{path.name}:{line_number}: a {found} where a {resource_type} resource was expected",
-                        hint="each NDJSON file holds one resource type, named by the file's name",
-                    )
-                report.read[resource_type] += 1
-                yield _Where(path.name, line_number, resource), resource
+        line_number = 0
+        with path.open(encoding="utf-8") as f:
+            try:
+                for line_number, raw in enumerate(f, start=1):  # noqa: B007 - used after the loop
+                    if not raw or raw.isspace():
+                        continue
+                    try:
+                        resource = _DECODER.decode(raw)
+                    except ValueError as exc:
+                        raise InputError(
+                            f"{path.name}:{line_number}: not JSON ({_json_problem(exc)})",
+                            hint="a bulk export has one JSON resource a line; give the files as the server wrote "
+                            "them (nothing was imported)",
+                        ) from None
+                    if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
+                        found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
+                        raise InputError(
+                            f"{path.name}:{line_number}: a {found} where a {resource_type} resource was expected",
+                            hint="each NDJSON file holds one resource type, named by the file's name",
+                        )
+                    report.read[resource_type] += 1
+                    yield _Where(path.name, line_number, resource), resource
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{path.name}:{line_number + 1}: not UTF-8 text", hint="FHIR bulk exports are UTF-8 NDJSON"
+                ) from None
 
 
 def _date(value: Any, where: _Where, what: str) -> tuple[str, str] | None:
     """(ISO date, precision) of a FHIR date/dateTime; None when absent; InputError when malformed."""
     if value is None or value == "":
         return None
-    match = FHIR_DATE.fullmatch(value) if isinstance(value, str) else None
-    if not match:
+    parsed = _parse_date(value) if isinstance(value, str) else "not a FHIR date"
+    if isinstance(parsed, str):
         raise InputError(
-            f"{where}: {what} {value!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime)",
-            hint="correct the resource in the export; nothing was imported",
+            f"{where}: {what} {value!r} is {parsed}", hint="correct the resource in the export; nothing was imported"
         )
-    y, m, d = match["y"], match["m"], match["d"]
-    import datetime as dt
+    return parsed
 
+
+@functools.lru_cache(maxsize=65536)
+def _parse_date(value: str) -> tuple[str, str] | str:
+    """(ISO date, precision), or what is wrong (a string); cached: an export repeats its dates."""
+    match = FHIR_DATE.fullmatch(value)
+    if not match:
+        return "not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime)"
+    y, m, d = match["y"], match["m"], match["d"]
     try:
         dt.date(int(y), int(m or 1), int(d or 1))
     except ValueError:
-        raise InputError(
-            f"{where}: {what} {value!r} is not a real calendar date", hint="correct the resource in the export"
-        ) from None
+        return "not a real calendar date"
     if d:
         return f"{y}-{m}-{d}", "day"
     return f"{y}-{m or '01'}-01", "month" if m else "year"
@@ -450,7 +465,7 @@ def _patient(state: _State, where: _Where, resource: dict[str, Any], writers: di
             hint="give the practice's key with --key-file FILE or the QILOOP_PSEUDONYM_KEY environment variable: "
             "NHS numbers are stored only as pseudonyms (nothing was imported)",
         )
-    writers["patients"].write(row, str(where))
+    writers["patients"].write(row, where)
 
 
 def _episode(state: _State, where: _Where, resource: dict[str, Any], writers: dict[str, TableWriter]) -> None:
@@ -487,7 +502,7 @@ def _event(
         else:
             state.report.drop("clinical_events", "no code")
         return
-    writers["clinical_events"].write([patient.number, date, code, value], str(where))
+    writers["clinical_events"].write([patient.number, date, code, value], where)
     _seen(patient, date)
 
 
@@ -596,7 +611,7 @@ def _prescription(
         else:
             state.report.drop("medications", "no medication code")
         return
-    writers["medications"].write([patient.number, date[0], code], str(where))
+    writers["medications"].write([patient.number, date[0], code], where)
     _seen(patient, date[0])
 
 

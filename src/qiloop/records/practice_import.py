@@ -267,8 +267,20 @@ def _replace(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str]
         if name in present:
             con.execute(f"DELETE FROM main.{ident(name)} WHERE patient_id IN (SELECT patient_id FROM replaced)")
     for name in sorted(incoming):
+        _add_missing_columns(con, name)
         con.execute(f"INSERT INTO main.{ident(name)} BY NAME SELECT * FROM temp.{ident('incoming_' + name)}")
     return leaving
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """A column the practice's extract has and the store's table lacks (an optional column, or NHS number
+    pseudonyms when the network's extract had none) is added to the store's table, empty for the other rows."""
+    have = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE main.{ident(name)})").fetchall()}
+    for column, kind in con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE temp.{ident('incoming_' + name)})"
+    ).fetchall():
+        if column not in have:
+            con.execute(f"ALTER TABLE main.{ident(name)} ADD COLUMN {ident(column)} {kind}")
 
 
 def _record_sources(con: duckdb.DuckDBPyConnection, practice: str) -> None:
