@@ -222,3 +222,22 @@ def test_one_practices_fhir_export_replaces_only_that_practice(tmp_path, capsys,
     assert main([*args, "--practice", "P1", "--max-unmapped", "20"]) == 1
     assert "A81001" in capsys.readouterr().err
     assert store.read_bytes() == before
+
+
+def test_medication_statements_only_on_request(tmp_path):
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "s1",
+        "status": "active",
+        "medicationCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "322236009"}]},
+        "subject": {"reference": "Patient/pat-2"},
+        "effectiveDateTime": "2023-05-06",
+    }
+    source = export(tmp_path / "fhir", extra={"MedicationStatement": [statement]})
+    without = convert("fhir", source, tmp_path / "a", key=KEY, options=LENIENT)
+    assert without.written["medications"] == 1
+    assert without.dropped["medications: MedicationStatement (read only with --include-statements)"] == 1
+    options = ConvertOptions(max_unmapped=20, include_statements=True)
+    with_statements = convert("fhir", source, tmp_path / "b", key=KEY, options=options)
+    assert with_statements.written["medications"] == 2
+    assert (tmp_path / "b" / "medications.csv").read_text().splitlines()[-1] == "2,2023-05-06,322236009"
