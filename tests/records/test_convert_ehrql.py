@@ -224,3 +224,14 @@ def test_cli_import_from_ehrql_and_its_errors(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "patients.csv:1: missing column 'date_of_birth'" in err
     assert "Traceback" not in err
+
+
+def test_a_canonical_import_of_another_kind_says_which_kind(tmp_path):
+    from fhir_fixtures import export
+
+    with pytest.raises(InputError) as caught:
+        import_from("canonical", export(tmp_path / "fhir"), tmp_path / "store.duckdb")
+    assert "--from fhir" in str(caught.value)
+    with pytest.raises(InputError) as caught:
+        import_from("canonical", ehrql_tables(tmp_path / "ehrql"), tmp_path / "store.duckdb")
+    assert "ons_deaths.csv: not a table" in str(caught.value) and "--from ehrql" in str(caught.value)
