@@ -241,3 +241,27 @@ def test_medication_statements_only_on_request(tmp_path):
     with_statements = convert("fhir", source, tmp_path / "b", key=KEY, options=options)
     assert with_statements.written["medications"] == 2
     assert (tmp_path / "b" / "medications.csv").read_text().splitlines()[-1] == "2,2023-05-06,322236009"
+
+
+def test_episodes_of_care_give_registrations_and_the_others_are_inferred(tmp_path):
+    episode = {
+        "resourceType": "EpisodeOfCare",
+        "id": "e1",
+        "status": "finished",
+        "patient": {"reference": "Patient/pat-1"},
+        "managingOrganization": {
+            "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "B82002"}
+        },
+        "period": {"start": "2001-04-01", "end": "2019-12-31"},
+    }
+    source = export(tmp_path / "fhir", extra={"EpisodeOfCare": [episode]})
+    store = tmp_path / "store.duckdb"
+    outcome = import_from("fhir", source, store, key=KEY, options=LENIENT)
+    assert rows(
+        store, "SELECT patient_id, start_date::VARCHAR, end_date::VARCHAR, practice_id FROM practice_registrations"
+    ) == [
+        (1, "2001-04-01", "2019-12-31", "B82002"),
+        (2, "2023-02-01", None, "A81001"),
+        (3, "2023-04-01", None, "A81001"),
+    ]
+    assert any(note.startswith("2 patients have no EpisodeOfCare") for note in outcome.report.notes)

@@ -183,3 +183,13 @@ def test_a_patient_table_is_not_a_gpad_file(tmp_path):
     (folder / "Practice_Level_Crosstab_Feb_24.csv").write_text("patient_id,sex\n1,female\n")
     with pytest.raises(InputError, match="not a GPAD file"):
         import_from("gpad", folder, tmp_path / "store.duckdb")
+
+
+def test_a_store_that_is_not_duckdb_is_refused_and_left_alone(tmp_path):
+    store = tmp_path / "store.duckdb"
+    store.write_text("not a database")
+    gpad_file(tmp_path / "gpad", "Practice_Level_Crosstab_Feb_24.csv", FEB_24)
+    with pytest.raises(InputError, match="not a DuckDB store"):
+        import_from("gpad", tmp_path / "gpad", store)
+    assert store.read_text() == "not a database"
+    assert not list(tmp_path.glob(BUILD_PREFIX + "*"))

@@ -85,3 +85,18 @@ def test_a_bad_fhir_export_changes_nothing_and_names_the_line(client, universe, 
     assert "The import failed: nothing was changed" in page
     assert "Patient.000.ndjson:2: not JSON" in page
     assert sha(store) == before and computed == []
+
+
+def test_gp_appointments_data_added_at_a_practice_is_kept_whole(client, universe, data_settings, tmp_path):  # noqa: F811
+    store, computed = data_settings
+    client.force_login(universe.people["practice_manager"])
+    folder = tmp_path / "gpad"
+    gpad_file(folder, "Practice_Level_Crosstab_Feb_24.csv", FEB_24)  # other practices than A00001
+    response = client.post(reverse("dashboard:data", args=["A00001"]), {"extract": zip_of(folder), "kind": "gpad"})
+    page = client.get(response.url).content.decode()
+    assert "Import finished" in page, page
+    con = connect(str(store), read_only=True)
+    try:
+        assert con.execute("SELECT count(DISTINCT practice_id) FROM gpad_appointment_counts").fetchone() == (2,)
+    finally:
+        con.close()

@@ -694,12 +694,14 @@ def _registrations(state: _State, out_dir: Path) -> None:
         out_dir, "practice_registrations", ["patient_id", "start_date", "end_date", "practice_id"], state.report
     )
     with writer:
-        if state.episodes:
-            for row in state.episodes:
-                writer.write(list(row))
-            return
+        recorded = set()
+        for row in state.episodes:
+            writer.write(list(row))
+            recorded.add(row[0])
         inferred = 0
         for patient in state.patients.values():
+            if patient.number in recorded:
+                continue
             if patient.practice is None:
                 state.report.drop("practice_registrations", "the patient has no practice (give --practice)")
                 continue
@@ -707,6 +709,6 @@ def _registrations(state: _State, out_dir: Path) -> None:
             inferred += 1
         if inferred:
             state.report.notes.append(
-                f"no EpisodeOfCare resources: {inferred:,} registrations were inferred, one per patient at its "
+                f"{inferred:,} patients have no EpisodeOfCare: a registration was inferred for each, at its "
                 "generalPractitioner practice from its earliest record, still open (inferred, not recorded)"
             )

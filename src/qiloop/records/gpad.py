@@ -337,7 +337,13 @@ def import_gpad(source: str | Path, store: str | Path, *, options: ConvertOption
             import shutil
 
             shutil.copyfile(store, built)
-        con = connect(str(built))
+        try:
+            con = connect(str(built))
+        except duckdb.Error:
+            raise InputError(
+                f"{store}: not a DuckDB store the comparator can be added to",
+                hint="give the analytics store written by 'qiloop import', or a new file",
+            ) from None
         try:
             report = _read(con, source, options)
             has_table = _scalar(

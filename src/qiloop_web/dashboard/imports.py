@@ -255,7 +255,8 @@ def _run_steps(
         extract = source_folder(job, status)
         step = STEPS[1]
         write_status(job, step=step)
-        practice = (status.get("practice") or None) if one_practice else None
+        # GP appointments data is published national data: kept whole even when a practice adds it
+        practice = (status.get("practice") or None) if one_practice and kind != "gpad" else None
         if one_practice and kind != "gpad" and practice is None:
             practice = _the_practice(extract, kind, job)
         outcome = import_from(kind, extract, store, practice=practice, one_practice=one_practice)
