@@ -8,6 +8,10 @@ beyond the offending cell of an input file the user supplied.
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -30,3 +34,25 @@ class QiloopError(Exception):
 
 class InputError(QiloopError):
     """Bad input data: names the file, line and column where it can."""
+
+
+_VALUES_HIDDEN: contextvars.ContextVar[bool] = contextvars.ContextVar("qiloop_values_hidden", default=False)
+
+
+@contextmanager
+def values_hidden() -> Iterator[None]:
+    """Inside the block, messages about an input file's cells name the file, line and column but not the value.
+
+    The CLI shows the offending cell to the person who gave the file; the workbench keeps its messages
+    (a job's status, the audit log) and shows them to others, so it reads extracts inside this block.
+    """
+    token = _VALUES_HIDDEN.set(True)
+    try:
+        yield
+    finally:
+        _VALUES_HIDDEN.reset(token)
+
+
+def showing_values() -> bool:
+    """Whether messages may quote the cells of an input file (not inside :func:`values_hidden`)."""
+    return not _VALUES_HIDDEN.get()

@@ -106,6 +106,7 @@ def start(argv: list[str]) -> int:
 
     from qiloop.errors import QiloopError
     from qiloop_web.dashboard.results import compute_results
+    from qiloop_web.learning.demo import create_demo_events
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
     from qiloop_web.projects.demo import create_demo_project, demo_people
@@ -134,6 +135,8 @@ def start(argv: list[str]) -> int:
     accounts = create_demo_accounts(practice=practice, password=password)
     create_demo_project(practice, demo_people())
     _say(f"example QI project: {practice.name} → Projects")
+    create_demo_events(practice, demo_people())
+    _say(f"worked learning events: {practice.name} → Learning from events")
     print_accounts(accounts, password, args.port)
     _say(f"ready in {time.perf_counter() - began:.1f} s")
     if args.no_serve:

@@ -192,3 +192,112 @@ def test_funnel_bad_rows_name_the_line(tmp_path: Path) -> None:
     assert_bad_input(missing, "no column 'events'")
     usage = qiloop("funnel", swapped, "--denominator", "d")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+# UK dates (dd/mm/yyyy and d/m/yyyy): read day first, never month first, and checked like ISO dates.
+UK_DATES = [f"{int(d[8:]):02d}/{int(d[5:7]):02d}/{d[:4]}" for d in DATES]  # 01/01/2024, 01/02/2024, ...
+
+
+def uk_series(tmp_path: Path, dates: list[str], name: str = "uk.csv") -> Path:
+    return write_csv(tmp_path / name, ["date", "y"], [[d, v] for d, v in zip(dates, VALUES, strict=True)])
+
+
+def x_of(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return [p["x"] for p in json.loads(result.stdout)["points"]]
+
+
+def test_spc_reads_uk_dates_day_first(tmp_path: Path) -> None:
+    """01/02/2024 is 1 February (never 2 January); the chart is the one the same ISO dates give."""
+    result = qiloop("spc", uk_series(tmp_path, UK_DATES), "--json")
+    assert x_of(result) == DATES
+    expected = spc(VALUES, x=DATES).to_dict()
+    assert json.loads(result.stdout)["summary"]["sentence"] == expected["summary"]["sentence"]
+
+
+def test_spc_reads_short_uk_dates_and_mixed_forms(tmp_path: Path) -> None:
+    """d/m/yyyy without leading zeros, mixed with ISO dates in the same column: 3/4/2025 is 3 April 2025."""
+    dates = ["3/1/2025", "03/02/2025", "2025-03-03", "3/4/2025", "13/5/2025"]
+    path = write_csv(tmp_path / "short.csv", ["date", "y"], [[d, v] for d, v in zip(dates, VALUES, strict=False)])
+    assert x_of(qiloop("spc", path, "--json")) == ["2025-01-03", "2025-02-03", "2025-03-03", "2025-04-03", "2025-05-13"]
+
+
+def test_spc_refuses_uk_dates_out_of_order_and_writes_nothing(tmp_path: Path) -> None:
+    dates = list(UK_DATES)
+    dates[3], dates[4] = dates[4], dates[3]  # 01/05/2024 on line 5, then 01/04/2024 on line 6
+    path = uk_series(tmp_path, dates)
+    chart = tmp_path / "chart.svg"
+    result = qiloop("spc", path, "--svg", chart)
+    assert_bad_input(
+        result, f"{path}, line 6, column 'date': 01/04/2024 is before 01/05/2024 on line 5", "dates must increase"
+    )
+    assert "sort the file by date" in result.stderr
+    assert result.stdout == "" and not chart.exists()
+
+
+def test_spc_refuses_a_repeated_uk_date(tmp_path: Path) -> None:
+    """1/3/2024 and 01/03/2024 are the same day."""
+    dates = list(UK_DATES)
+    dates[3] = "1/3/2024"  # the same day as line 4's 01/03/2024
+    path = uk_series(tmp_path, dates)
+    assert_bad_input(qiloop("spc", path), "line 5, column 'date': 1/3/2024 is the same date as 01/03/2024 on line 4")
+
+
+def test_spc_refuses_a_month_first_date(tmp_path: Path) -> None:
+    """12/25/2024 (US, month first) has no month 25 when read as a UK date: refused, not guessed."""
+    dates = list(UK_DATES)
+    dates[11] = "12/25/2024"
+    path = uk_series(tmp_path, dates)
+    chart = tmp_path / "chart.png"
+    result = qiloop("spc", path, "--png", chart)
+    assert_bad_input(result, "line 13, column 'date': '12/25/2024' is not a valid date", "no month 25", "dd/mm/yyyy")
+    assert not chart.exists()
+    dates[11] = "31/11/2024"
+    assert_bad_input(qiloop("spc", uk_series(tmp_path, dates)), "line 13", "there is no day 31 in November 2024")
+
+
+def test_spc_labels_that_are_not_dates_stay_labels(tmp_path: Path) -> None:
+    """Financial years, quarters, day/month without a year and weeks are labels: kept as written, in file order,
+    even when they look out of order."""
+    labels = ["2024/25", "2023/24", "Q1 2025", "1/2", "Week 3", "12/2024"]
+    path = write_csv(tmp_path / "labels.csv", ["period", "y"], [[x, v] for x, v in zip(labels, VALUES, strict=False)])
+    assert x_of(qiloop("spc", path, "--json")) == labels
+
+
+def test_spc_split_and_annotate_take_uk_dates(tmp_path: Path) -> None:
+    """--split 01/02/2025 starts the new phase at 1 February 2025 (point 14), not at 2 January."""
+    path = uk_series(tmp_path, UK_DATES)
+    chart = tmp_path / "chart.svg"
+    result = qiloop("spc", path, "--split", "01/02/2025", "--annotate", "01/03/2025=PDSA 1", "--svg", chart, "--csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    phases = [row["phase"] for row in rows]
+    assert phases[12] == phases[0] and phases[13] != phases[12]
+    expected = spc(VALUES, x=DATES, splits=["2025-02-01"])
+    assert [float(row["cl"]) for row in rows] == pytest.approx(expected.points["cl"].tolist())
+    assert "PDSA 1" in chart.read_text()
+    bad = qiloop("spc", path, "--split", "01/13/2025")
+    assert_bad_input(bad, "--split 01/13/2025: not a valid date", "no month 13")
+
+
+def test_funnel_reads_uk_date_labels_and_refuses_repeats(tmp_path: Path) -> None:
+    """A funnel whose units are periods: dd/mm/yyyy labels are shown as ISO dates; a period given twice or out of
+    order is refused with its line (exit 1, nothing written); names that are not dates are kept as written."""
+    rows = [["01/01/2025", 10, 100], ["01/02/2025", 12, 100], ["1/3/2025", 11, 100], ["01/04/2025", 9, 100]]
+    path = write_csv(tmp_path / "months.csv", ["month", "events", "patients"], rows)
+    args = ("--numerator", "events", "--denominator", "patients", "--label", "month")
+    result = qiloop("funnel", path, *args, "--csv")
+    assert result.returncode == 0, result.stderr
+    assert [row["label"] for row in csv.DictReader(result.stdout.splitlines())] == [
+        "2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01"
+    ]  # fmt: skip
+    repeated = write_csv(tmp_path / "rep.csv", ["month", "events", "patients"], [*rows[:3], ["01/03/2025", 9, 100]])
+    chart = tmp_path / "funnel.svg"
+    result = qiloop("funnel", repeated, *args, "--svg", chart)
+    assert_bad_input(result, "line 5, column 'month': 01/03/2025 is the same date as 1/3/2025 on line 4")
+    assert not chart.exists()
+    unordered = write_csv(tmp_path / "un.csv", ["month", "events", "patients"], [rows[1], rows[0], *rows[2:]])
+    assert_bad_input(qiloop("funnel", unordered, *args), "line 3, column 'month': 01/01/2025 is before 01/02/2025")
+    names = write_csv(tmp_path / "names.csv", ["month", "events", "patients"], [["Oak", 10, 100], ["1/2", 12, 100]])
+    result = qiloop("funnel", names, *args, "--csv")
+    assert [row["label"] for row in csv.DictReader(result.stdout.splitlines())] == ["Oak", "1/2"]

@@ -219,7 +219,9 @@ def measures(draw, index: int = 0) -> Measure:
         exclusions = draw(st.one_of(st.none(), bool_series()))
         if den.node == num.node:
             num = ~num
-        return q.measure(id=mid, title="random", denominator=den, numerator=num, exclusions=exclusions)
+        return q.measure(
+            id=mid, title="random", denominator=den, numerator=num, exclusions=exclusions, low_is_good=False
+        )
     if shape == 1:
         pick = draw(st.integers(0, 2))
         if pick == 2:  # appointments summed over the population (e.g. appointments per 1,000 patients)
@@ -228,20 +230,20 @@ def measures(draw, index: int = 0) -> Measure:
             total = draw(event_frames()).count() if pick == 0 else draw(bool_leaves()).as_int()
             if draw(st.booleans()):
                 total = total + draw(appointment_frames()).count()
-        return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=total)
+        return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=total, low_is_good=False)
     if shape == 2:
         frame = draw(appointment_frames())
         sub = frame.where(status=draw(st.sampled_from(["did_not_attend", "attended"])))
         if sub.query == frame.query:  # identical numerator and denominator is refused: narrow further
             sub = sub.where(status="cancelled_by_patient")  # no appointment has two statuses: counts 0
-        return q.measure(id=mid, title="random", denominator=frame.count(), numerator=sub.count())
+        return q.measure(id=mid, title="random", denominator=frame.count(), numerator=sub.count(), low_is_good=False)
     if shape == 3:
         frame = draw(appointment_frames())
         index_series = frame.upc() if draw(st.booleans()) else frame.coc()
         den = frame.count() >= 2 if draw(st.booleans()) else index_series >= 0
-        return q.measure(id=mid, title="random", denominator=den, numerator=index_series)
+        return q.measure(id=mid, title="random", denominator=den, numerator=index_series, low_is_good=False)
     latest = draw(windowed(q.clinical_events(draw(codes(SNOMED))))).latest_value()
-    return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=latest)
+    return q.measure(id=mid, title="random", denominator=draw(bool_series()), numerator=latest, low_is_good=False)
 
 
 @st.composite

@@ -22,6 +22,7 @@ DNA = measure(
     title="Test: DNA rate",
     denominator=appointments().in_last(months=1).count(),
     numerator=appointments(status="did_not_attend").in_last(months=1).count(),
+    low_is_good=True,
 )
 
 
@@ -110,13 +111,31 @@ def test_missing_store(tmp_path, capsys):
     assert "no store at" in capsys.readouterr().err
 
 
-def test_actions_csv(store_path, capsys):
+def test_actions_csv_lists_the_numerator_when_low_is_good(store_path, capsys):
     code = main(["measures", "actions", "test_nsaid_65", "--store", str(store_path), "--practice", "A",
-                 "--on", "2024-03-31", "--csv"])  # fmt: skip
+                 "--on", "2024-02", "--csv"])  # fmt: skip
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("patient_id,reason")
-    assert [line.split(",")[0] for line in lines[1:]] == ["10"]
+    assert lines[0] == "patient_id"
+    assert [line.split(",")[0] for line in lines[1:]] == [str(pid) for pid in range(1, 10)]  # the 9 on an NSAID
+
+
+def test_actions_prints_the_header_sentence_then_the_list(store_path, capsys):
+    code = main(["measures", "actions", "test_dna", "--store", str(store_path), "--practice", "A"])
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Action list for A, February 2024: Test: DNA rate"
+    assert out[1].startswith("1 patient counted as a problem by “Test: DNA rate” — ")
+    assert out[3].startswith("Patient (pseudonymous id)") and out[4].strip() == "1"
+
+
+def test_actions_for_a_month_outside_the_data_names_the_months_there_are(store_path, capsys):
+    code = main(["measures", "actions", "test_nsaid_65", "--store", str(store_path), "--practice", "A",
+                 "--on", "2026-03"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "there are no data for March 2026: the data run from February 2024 to February 2024" in err
+    assert "--on 2024-02" in err
 
 
 def test_list_and_describe(capsys):
@@ -126,6 +145,7 @@ def test_list_and_describe(capsys):
     out = capsys.readouterr().out
     assert "numerator:   any inline: n issues in the last 3 months" in out
     assert "why it matters: test measure" in out
+    assert "action list: lists the patients in the numerator (low is good" in out
 
 
 def test_running_out_of_memory_says_what_to_do_and_writes_nothing(store_path, tmp_path, capsys, monkeypatch):

@@ -59,7 +59,7 @@ def key_file(tmp_path):
 
 def _args(store_path, *extra):
     return ["measures", "actions", "test_nsaid_65", "--store", str(store_path), "--practice", "A",
-            "--on", "2024-03-31", *map(str, extra)]  # fmt: skip
+            "--on", "2024-02", *map(str, extra)]  # fmt: skip
 
 
 def _plain_list(tmp_path, numbers):
@@ -141,7 +141,7 @@ def test_invalid_numbers_are_named_by_line_and_masked(store_path, key_file, tmp_
 
 def test_a_store_imported_without_nhs_numbers_is_refused(tmp_path, key_file, capsys):
     store = Store()
-    store.patient(1, dob=D(1940, 1, 1))
+    store.patient(1, dob=D(1940, 1, 1)).med(1, D(2024, 2, 1), "n")  # data in the month asked for
     path = tmp_path / "plain.duckdb"
     write_duckdb(store, path)
     code = main(_args(path, "--reidentify-from", _plain_list(tmp_path, NUMBERS.values()), "--key-file", key_file))

@@ -29,7 +29,7 @@ def test_duckdb_engine_equals_reference(tables, measures, breakdowns):
 def continuity_measures(draw):
     frame = draw(appointment_frames())
     index = frame.upc() if draw(st.booleans()) else frame.coc()
-    return [q.measure(id="m0", title="continuity", denominator=index >= 0, numerator=index)]
+    return [q.measure(id="m0", title="continuity", denominator=index >= 0, numerator=index, low_is_good=False)]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

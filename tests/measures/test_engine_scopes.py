@@ -19,9 +19,9 @@ HAS_S3 = q.clinical_events(["s3"]).exists()
 RECENT_S2 = q.clinical_events(["s2"]).in_last(months=12).exists()
 LOW_S4 = q.clinical_events(["s4"]).in_last(months=12).latest_value() <= 5
 
-ON_S1 = q.measure(id="on_s1", title="t", denominator=HAS_S1 & (q.age >= 18), numerator=LOW_S4)
-ALSO_S1 = q.measure(id="also_s1", title="t", denominator=HAS_S1, numerator=RECENT_S2)
-ON_S3 = q.measure(id="on_s3", title="t", denominator=HAS_S3, numerator=RECENT_S2)
+ON_S1 = q.measure(id="on_s1", title="t", denominator=HAS_S1 & (q.age >= 18), numerator=LOW_S4, low_is_good=False)
+ALSO_S1 = q.measure(id="also_s1", title="t", denominator=HAS_S1, numerator=RECENT_S2, low_is_good=False)
+ON_S3 = q.measure(id="on_s3", title="t", denominator=HAS_S3, numerator=RECENT_S2, low_is_good=False)
 
 
 def _store() -> Store:

@@ -14,7 +14,9 @@ NSAID = Codes("oral_nsaid", frozenset({"329653008"}), version="2024-01", system=
 
 
 def _ok(**kwargs):
-    base = dict(id="m", title="A measure", denominator=age >= 65, numerator=medications(NSAID).exists())
+    base = dict(
+        id="m", title="A measure", denominator=age >= 65, numerator=medications(NSAID).exists(), low_is_good=True
+    )
     base.update(kwargs)
     return measure(**base)
 
@@ -56,16 +58,29 @@ def test_invalid_measures_are_rejected_with_the_measure_named(kwargs, message):
 
 def test_appointment_numerator_must_be_inside_its_denominator():
     month = appointments().in_last(months=1)
-    measure(id="ok", title="t", denominator=month.count(), numerator=month.where(status="did_not_attend").count())
+    measure(
+        id="ok",
+        title="t",
+        denominator=month.count(),
+        numerator=month.where(status="did_not_attend").count(),
+        low_is_good=False,
+    )
     with pytest.raises(QiloopError, match="not in the denominator"):
         measure(
             id="bad",
             title="t",
             denominator=month.where(mode="telephone").count(),
             numerator=month.where(status="did_not_attend").count(),
+            low_is_good=False,
         )
     with pytest.raises(QiloopError, match="not in the denominator"):
-        measure(id="bad", title="t", denominator=month.count(), numerator=appointments().in_last(months=2).count())
+        measure(
+            id="bad",
+            title="t",
+            denominator=month.count(),
+            numerator=appointments().in_last(months=2).count(),
+            low_is_good=False,
+        )
 
 
 def test_code_system_mismatch_is_an_error():
@@ -91,6 +106,14 @@ def test_unknown_appointment_status_is_an_error():
 def test_description_reads_as_english():
     text = describe(((age >= 65) & ~medications(NSAID).in_last(months=3).exists()).node)
     assert text == "age ≥ 65 and not any oral_nsaid issues in the last 3 months"
+
+
+def test_a_model_measure_without_a_direction_is_refused():
+    from qiloop.measures.model import Measure
+
+    built = _ok()
+    with pytest.raises(QiloopError, match="'m': it does not say which direction is better"):
+        Measure(id="m", title="A measure", numerator=built.numerator, denominator=built.denominator)
 
 
 def test_review_date_accepts_a_date():

@@ -58,7 +58,7 @@ def test_spark_season_window_restarts_on_its_anchor_day(spark):
     store = Store().patient(1).patient(2)
     store.event(1, D(2024, 2, 20), "x").event(2, D(2024, 3, 1), "x")
     season = clinical_events(["x"]).since_last(month=3, day=1).count()
-    m = measure(id="m", title="t", denominator=age >= 0, numerator=season)
+    m = measure(id="m", title="t", denominator=age >= 0, numerator=season, low_is_good=False)
     tables = store.tables()
     engine = run_measures(tables, [m], start=START, end=END, engine="spark", spark_session=spark)
     periods = intervals_between(parse_month(START), parse_month(END, end=True))

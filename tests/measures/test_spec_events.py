@@ -16,7 +16,7 @@ from .data import D, Store, counts, run_checked
 
 
 def _count_of(numerator):
-    return measure(id="m", title="t", denominator=age >= 0, numerator=numerator)
+    return measure(id="m", title="t", denominator=age >= 0, numerator=numerator, low_is_good=False)
 
 
 def test_in_last_three_months_boundaries():
@@ -89,17 +89,17 @@ def test_latest_value_takes_the_latest_valued_row_and_the_lowest_on_a_tie():
     store.event(2, D(2024, 2, 1), "a1c", 80.0).event(2, D(2024, 2, 1), "a1c", 55.0)
     store.event(3, D(2022, 2, 1), "a1c", 40.0)  # outside the 12 months
     latest = clinical_events(["a1c"]).in_last(months=12).latest_value()
-    m = measure(id="m", title="t", denominator=age >= 0, numerator=latest <= 58)
+    m = measure(id="m", title="t", denominator=age >= 0, numerator=latest <= 58, low_is_good=False)
     assert counts(run_checked(store, [m])) == (1, 3)  # patient 1 latest valued is 70; patient 2 tie -> 55
     when = clinical_events(["a1c"]).in_last(months=12).latest_value_date()
-    m2 = measure(id="m2", title="t", denominator=age >= 0, numerator=when == D(2024, 2, 1))
+    m2 = measure(id="m2", title="t", denominator=age >= 0, numerator=when == D(2024, 2, 1), low_is_good=False)
     assert counts(run_checked(store, [m2])) == (2, 3)
 
 
 def test_missing_value_comparison_is_false_and_its_negation_true():
     store = Store().patient(1)
     latest = clinical_events(["a1c"]).latest_value()
-    m = measure(id="m", title="t", denominator=age >= 0, numerator=~(latest <= 58))
+    m = measure(id="m", title="t", denominator=age >= 0, numerator=~(latest <= 58), low_is_good=False)
     assert counts(run_checked(store, [m])) == (1, 1)
 
 
@@ -110,7 +110,9 @@ def test_unresolved_register():
     store.event(3, D(2020, 1, 1), "dm").event(3, D(2021, 1, 1), "dmres").event(3, D(2022, 1, 1), "dm")  # re-diagnosed
     store.event(4, D(2022, 1, 1), "dm").event(4, D(2022, 1, 1), "dmres")  # same day: resolved
     store.event(5, D(2020, 1, 1), "dm").event(5, D(2024, 4, 1), "dmres")  # resolved after the ref: still on
-    register = measure(id="m", title="t", denominator=age >= 0, numerator=unresolved(["dm"], ["dmres"]))
+    register = measure(
+        id="m", title="t", denominator=age >= 0, numerator=unresolved(["dm"], ["dmres"]), low_is_good=False
+    )
     assert counts(run_checked(store, [register])) == (3, 5)
 
 
@@ -126,7 +128,13 @@ def test_co_prescribing_within_28_days():
 def test_numerator_counted_only_within_denominator():
     store = Store().patient(1, dob=D(1950, 1, 1)).patient(2, dob=D(1990, 1, 1))
     store.med(1, D(2024, 3, 1), "n").med(2, D(2024, 3, 1), "n")
-    m = measure(id="m", title="t", denominator=age >= 65, numerator=medications(["n"]).in_last(months=3).exists())
+    m = measure(
+        id="m",
+        title="t",
+        denominator=age >= 65,
+        numerator=medications(["n"]).in_last(months=3).exists(),
+        low_is_good=False,
+    )
     assert counts(run_checked(store, [m])) == (1, 1)
 
 
@@ -140,6 +148,7 @@ def test_exclusions_remove_only_patients_not_meeting_the_numerator():
         denominator=age >= 0,
         numerator=clinical_events(["review"]).in_last(months=12).exists(),
         exclusions=clinical_events(["pca"]).in_last(months=12).exists(),
+        low_is_good=False,
     )
     assert counts(run_checked(store, [m])) == (1, 2)
 

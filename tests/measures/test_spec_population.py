@@ -4,7 +4,7 @@ from qiloop.measures.language import age, measure, registration_start_date, sex
 
 from .data import D, Store, counts, run_checked
 
-EVERYONE = measure(id="everyone", title="Everyone", denominator=age >= 0, numerator=sex == "female")
+EVERYONE = measure(id="everyone", title="Everyone", denominator=age >= 0, numerator=sex == "female", low_is_good=False)
 
 
 def test_registration_end_date_is_inclusive_and_start_must_be_on_or_before():
@@ -32,7 +32,7 @@ def test_overlapping_registrations_latest_start_wins():
 
 
 def test_age_on_the_reference_date():
-    adults = measure(id="adults", title="t", denominator=age >= 0, numerator=age >= 18)
+    adults = measure(id="adults", title="t", denominator=age >= 0, numerator=age >= 18, low_is_good=False)
     store = Store().patient(1, dob=D(2006, 3, 1)).patient(2, dob=D(2006, 4, 1))  # 18 on 31 Mar 2024; 17
     assert counts(run_checked(store, [adults])) == (1, 2)
 
@@ -43,6 +43,7 @@ def test_registration_start_date_relative_to_reference():
         title="t",
         denominator=age >= 0,
         numerator=registration_start_date.is_after(months_ago=3),
+        low_is_good=False,
     )
     store = Store().patient(1, practice=None).registered(1, "A", D(2023, 12, 31))  # exactly 3 months: not after
     store.patient(2, practice=None).registered(2, "A", D(2024, 1, 1))
@@ -50,7 +51,7 @@ def test_registration_start_date_relative_to_reference():
 
 
 def test_rows_for_every_practice_and_interval_even_with_zero_denominator():
-    none = measure(id="none", title="t", denominator=age >= 200, numerator=age >= 0)
+    none = measure(id="none", title="t", denominator=age >= 200, numerator=age >= 0, low_is_good=False)
     store = Store().patient(1).patient(2, practice="B")
     results = run_checked(store, [none], start="2024-01", end="2024-02")
     assert len(results) == 4

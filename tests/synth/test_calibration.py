@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from synth_reference import pincer_rates, prevalence, registered_on
@@ -81,15 +82,34 @@ def test_lead_time_mode_role_and_dna_mix(calibration_tables: dict[str, pd.DataFr
     assert later_dna > 2 * same_day_dna  # the DNA rate rises with lead time
 
 
-def test_patients_have_a_usual_gp(calibration_tables: dict[str, pd.DataFrame]) -> None:
-    """Continuity is measurable: GP appointments concentrate on one GP per patient (UPC well above chance)."""
-    gp = _appointments_in_window(calibration_tables)
-    gp = gp[gp.hcp_role == "gp"]
-    counts = gp.groupby(["patient_id", "clinician_id"]).size()
+def _upc(gp: pd.DataFrame, min_appointments: int) -> pd.Series:
+    """Usual provider of care index per patient with enough GP appointments (max per-GP count / count)."""
+    counts = gp.groupby(["patient_id", "clinician_id"], observed=True).size()
     per_patient = counts.groupby(level=0)
     n = per_patient.sum()
-    upc = (per_patient.max() / n)[n >= 4]
-    assert upc.mean() > 0.5
+    return (per_patient.max() / n)[n >= min_appointments]
+
+
+def test_patients_have_a_usual_gp(calibration_tables: dict[str, pd.DataFrame]) -> None:
+    """Continuity like England's, measured as Hull et al. (BJGP 2022) did: patients with 3+ GP consultations in
+    2 years, UPC averaged per practice, then over practices: 0.52 in 126 east London practices (range 0.32-0.93).
+    Here 0.45-0.60 for the network, every practice 0.30-0.93; and well above chance: the same appointments with
+    their GPs shuffled within each practice give a mean UPC at least 0.05 lower."""
+    appts = calibration_tables["appointments"]
+    two_years = appts[(appts.start_date > dt.date(2024, 3, 31)) & (appts.start_date <= END)]
+    gp = two_years[(two_years.hcp_role == "gp") & (two_years.status == "attended")]
+    upc = _upc(gp, 3)
+    practice = gp.drop_duplicates("patient_id").set_index("patient_id").practice_id
+    by_practice = upc.groupby(practice.loc[upc.index]).mean()
+    assert 0.45 <= by_practice.mean() <= 0.60, by_practice.to_dict()
+    assert by_practice.between(0.30, 0.93).all(), by_practice.to_dict()
+    rng = np.random.default_rng(0)
+    shuffled = gp.assign(
+        clinician_id=gp.groupby("practice_id", observed=True).clinician_id.transform(
+            lambda c: rng.permutation(c.to_numpy())
+        )
+    )
+    assert upc.mean() >= _upc(shuffled, 3).mean() + 0.05, (upc.mean(), _upc(shuffled, 3).mean())
 
 
 def test_pincer_hazards_are_near_the_national_medians(calibration_tables: dict[str, pd.DataFrame]) -> None:
@@ -98,7 +118,9 @@ def test_pincer_hazards_are_near_the_national_medians(calibration_tables: dict[s
     Wide tolerances because denominators are small (tens to thousands) and
     pooled rates are not medians: A 1.16% (0.6-2.0%), D 1.41% (0.5-3.5%),
     G 1.30% (0.5-2.5%), AC 5-13% (3-16%), ME-FBC 18.7% (5-40%), LI 34% (10-65%),
-    AM 35% (15-60%).
+    AM 35% (10-65%: about 50 patients on amiodarone across 7 practices whose
+    monitoring differs, so the pooled rate's 95% range is about ± 0.2; other
+    seeds of this network give 0.31-0.41).
     """
     rates = pincer_rates(calibration_tables, dt.date(2025, 10, 1))
     bounds = {
@@ -108,7 +130,7 @@ def test_pincer_hazards_are_near_the_national_medians(calibration_tables: dict[s
         "AC": (0.03, 0.16),
         "ME_FBC": (0.05, 0.40),
         "LI": (0.10, 0.65),
-        "AM": (0.15, 0.60),
+        "AM": (0.10, 0.65),
     }
     for name, (low, high) in bounds.items():
         assert low <= rates[name] <= high, (name, rates[name], rates["_sizes"])

@@ -79,13 +79,12 @@ def test_the_summary_page_has_aim_team_measures_and_the_drawn_driver_diagram(gp_
     assert "Change the aim" in page and "Change status" in page
 
 
-def test_view_only_people_see_the_summary_without_edit_links(client, universe, qi):
+def test_a_network_lead_is_refused_every_project_page_and_sees_none_of_its_text(client, universe, qi):
     client.force_login(universe.people["network_qi_lead"])
-    page = text_of(client.get(url("projects:detail", qi)))
-    assert qi.project.aim_what in page
-    assert "Change the aim" not in page and "Add a measure" not in page and "Change status" not in page
-    drivers = client.get(url("projects:drivers", qi)).content.decode()
-    assert "Move up" not in drivers and "<form" not in drivers.split("<main", 1)[1]
+    for name in ("projects:list", "projects:detail", "projects:drivers", "projects:fishbone", "projects:measure"):
+        response = client.get(url(name) if name == "projects:list" else url(name, qi))
+        assert response.status_code == 403, name
+        assert qi.project.aim_what not in response.content.decode() and "Riverside" not in response.content.decode()
 
 
 def test_patient_representatives_can_edit_but_see_no_patient_level_links(client, universe, qi):
@@ -369,3 +368,21 @@ def test_the_summary_lists_the_projects_open_tasks(gp_client, universe, qi):
     )
     page = text_of(gp_client.get(url("projects:detail", qi)))
     assert "Draft the SMS text: Receptionist" in page and "Add a task for this project" in page
+
+
+def test_a_library_measures_exact_monthly_counts_are_not_reachable_by_a_network_lead(client, universe, qi, measured):
+    """Finding 2 of issue 14: a project's library measure charted the practice's exact monthly counts (pincer_a is
+    suppressed in the network view) to the network QI lead, for a practice that does not share its name."""
+    from qiloop_web.projects import actions
+
+    measure = actions.add_measure(
+        project=qi.project, role="outcome", library_measure_id="pincer_a", by=qi.project.created_by
+    )
+    pages = [url("projects:detail", qi), reverse("projects:measure", args=[CODE, qi.project.pk, measure.pk])]
+    client.force_login(universe.people["gp"])
+    assert [client.get(page).status_code for page in pages] == [200, 200]
+    client.force_login(universe.people["network_qi_lead"])
+    assert not universe.practice.share_name_with_network
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 403 and "Riverside" not in response.content.decode()

@@ -79,7 +79,7 @@ def test_journey_sign_in_dashboard_measure_download_sign_out(browser, browser_un
         page.get_by_role("link", name="Download as CSV").click()
     saved = tmp_path / "action-list.csv"
     download_info.value.save_as(saved)
-    assert saved.read_text().startswith("patient_id,reason")
+    assert saved.read_text().startswith("patient_id,Oral NSAID — last issued,Age")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
     page.goto(f"{base}/practices/A00001/")

@@ -239,7 +239,7 @@ def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
     assert "practice's extract" in quality and "in the future" not in quality.lower()
     assert f"patient_id {other})" not in quality and str(store) not in quality
     started = AuditEvent.objects.get(action="data.import_started")
-    assert started.detail["scope"] == "practice" and started.detail["folder"] == str(folder)
+    assert started.detail["scope"] == "practice" and started.detail["source"] == "folder"
     assert started.organisation_code == "A00001"
 
 

@@ -58,6 +58,10 @@ dashboard:action-list@sibling                3  4  4  4  4  4  4  4  4  4  4  4 
 dashboard:action-list@far                    3  4  4  4  4  4  4  4  4  4  4  4  4
 dashboard:action-list-csv@practice           3  2  2  2  2  4  4  4  4  4  4  4  4
 dashboard:action-list-csv@sibling            3  4  4  4  4  4  4  4  4  4  4  4  2
+dashboard:accept-phase@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
+dashboard:undo-phase@practice                3  2  2  2  2  4  4  4  4  4  4  4  4
+dashboard:undo-phase@practice-sibling-phase  3  0  0  0  0  4  4  4  4  4  4  4  4
+dashboard:undo-phase@sibling                 3  4  4  4  4  4  4  4  4  4  4  4  2
 dashboard:network@pcn                        3  4  4  4  4  4  4  4  4  2  2  4  4
 dashboard:network@icb                        3  4  4  4  4  4  4  4  4  4  2  4  4
 dashboard:network@practice                   3  4  4  4  4  4  4  4  4  0  0  4  4
@@ -71,8 +75,8 @@ dashboard:data@pcn                           3  4  4  4  4  4  4  4  4  4  4  0 
 dashboard:import-status@icb                  3  4  4  4  4  4  4  4  4  4  0  0  4
 dashboard:import-status@practice             3  4  0  4  4  4  4  4  4  4  4  0  4
 teamwork:my-tasks                            3  2  2  2  2  2  2  2  2  2  2  2  2
-teamwork:tasks@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
-teamwork:tasks@sibling                       3  4  4  4  4  4  4  4  4  2  4  4  2
+teamwork:tasks@practice                      3  2  2  2  2  2  2  2  2  4  4  4  4
+teamwork:tasks@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  2
 teamwork:tasks@far                           3  4  4  4  4  4  4  4  4  4  4  4  4
 teamwork:tasks@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
 teamwork:task-create@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
@@ -82,49 +86,49 @@ teamwork:task-edit@practice-sibling-task     3  0  0  0  0  0  0  0  0  4  4  4 
 teamwork:task-complete@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
 teamwork:task-delete@practice                3  4  2  4  4  4  2  4  4  4  4  4  4
 teamwork:task-delete@practice-sibling-task   3  0  0  0  0  0  0  0  0  4  4  4  4
-teamwork:time@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
-teamwork:time@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
+teamwork:time@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
+teamwork:time@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  2
 teamwork:time-create@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 teamwork:time-edit@practice                  3  4  2  2  4  4  4  4  4  4  4  4  4
 teamwork:time-edit@practice-sibling-entry    3  0  0  0  0  0  0  0  0  4  4  4  4
 teamwork:time-delete@practice                3  4  2  2  4  4  4  4  4  4  4  4  4
-teamwork:time-csv@practice                   3  2  2  2  2  2  2  2  2  2  4  4  4
+teamwork:time-csv@practice                   3  2  2  2  2  2  2  2  2  4  4  4  4
 teamwork:time-csv@far                        3  4  4  4  4  4  4  4  4  4  4  4  4
-projects:list@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:list@sibling                        3  4  4  4  4  4  4  4  4  2  4  4  2
+projects:list@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:list@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  2
 projects:list@far                            3  4  4  4  4  4  4  4  4  4  4  4  4
 projects:list@pcn                            3  4  4  4  4  4  4  4  4  4  4  4  4
 projects:new@practice                        3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:new@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
-projects:detail@practice                     3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:detail@sibling                      3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:detail@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:detail@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:aim@practice                        3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:aim@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:status@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:team@practice                       3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:team@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-member@practice              3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:add-measure@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:measure@practice                    3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:measure@sibling                     3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:measure@practice                    3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:measure@sibling                     3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:edit-measure@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-measure@practice             3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-point@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:drivers@practice                    3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:drivers@practice                    3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:edit-driver@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:move-driver@practice                5  5  5  5  5  5  5  5  5  5  5  5  5
 projects:remove-driver@practice              3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-driver@sibling               3  4  4  4  4  4  4  4  4  4  4  4  0
-projects:fishbone@practice                   3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:fishbone@practice                   3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:edit-cause@practice                 3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:remove-cause@practice               3  2  2  2  2  2  2  2  2  4  4  4  4
-projects:process-map@practice                3  2  2  2  2  2  2  2  2  2  4  4  4
+projects:process-map@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:edit-step@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:move-step@practice                  5  5  5  5  5  5  5  5  5  5  5  5  5
 projects:remove-step@practice                3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:cycle-new@practice                  3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:cycle-new@sibling                   3  4  4  4  4  4  4  4  4  4  4  4  0
-projects:cycle@practice                      3  2  2  2  2  2  2  2  2  2  4  4  4
-projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  0  4  4  0
+projects:cycle@practice                      3  2  2  2  2  2  2  2  2  4  4  4  4
+projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  0
 reidentify:key@practice                      3  4  2  4  4  4  4  4  4  4  4  4  4
 reidentify:key@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  4
 reidentify:key@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
@@ -132,6 +136,37 @@ reidentify:remove-key@practice               3  4  0  4  4  4  4  4  4  4  4  4 
 reidentify:remove-key@sibling                3  4  4  4  4  4  4  4  4  4  4  4  4
 reidentify:download@practice                 5  5  5  5  5  5  5  5  5  5  5  5  5
 reidentify:download@sibling                  5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:report-start                        3  3  3  3  3  3  3  3  2  2  2  2  3
+learning:list@practice                       3  2  2  2  2  2  2  2  4  4  4  4  4
+learning:list@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:list@pcn                            3  4  4  4  4  4  4  4  4  4  4  4  4
+learning:new@practice                        3  2  2  2  2  2  2  2  4  4  4  4  4
+learning:new@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:csv@practice                        3  2  2  2  2  2  4  4  4  4  4  4  4
+learning:csv@sibling                         3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:detail@practice                     3  2  2  2  2  2  2  0  4  4  4  4  4
+learning:detail@practice-restricted          3  2  2  0  0  0  0  2  4  4  4  4  4
+learning:detail@practice-sibling-event       3  0  0  0  0  0  0  0  4  4  4  4  4
+learning:edit@practice                       3  2  2  2  2  4  4  4  4  4  4  4  4
+learning:edit@practice-restricted            3  2  2  0  0  4  4  4  4  4  4  4  4
+learning:edit@practice-no-such-section       3  0  0  0  0  4  4  4  4  4  4  4  4
+learning:action-new@practice                 3  2  2  2  2  4  4  4  4  4  4  4  4
+learning:action-new@practice-restricted      3  2  2  0  0  4  4  4  4  4  4  4  4
+learning:move@practice                       5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:record@practice                     3  2  2  2  2  2  2  0  4  4  4  4  4
+learning:record@practice-restricted          3  2  2  0  0  0  0  2  4  4  4  4  4
+learning:lfpse@practice                      3  2  2  2  2  2  2  0  4  4  4  4  4
+learning:lfpse@practice-restricted           3  2  2  0  0  0  0  2  4  4  4  4  4
+learning:themes@practice                     3  2  2  2  2  2  4  4  4  4  4  4  4
+learning:themes@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:themes@pcn                          3  4  4  4  4  4  4  4  4  4  4  4  4
+learning:theme-project@practice              5  5  5  5  5  5  5  5  5  5  5  5  5
+learning:shared@practice                     3  2  2  2  2  2  2  2  2  4  4  4  4
+learning:shared@sibling                      3  4  4  4  4  4  4  4  4  4  4  4  2
+learning:network@pcn                         3  4  4  4  4  4  4  4  4  2  2  4  4
+learning:network@icb                         3  4  4  4  4  4  4  4  4  4  2  4  4
+learning:network@practice                    3  4  4  4  4  4  4  4  4  0  0  4  4
+learning:network@other-pcn                   3  4  4  4  4  4  4  4  4  4  2  4  4
 """
 STATUS = {"2": 200, "3": 302, "4": 403, "0": 404, "5": 405}
 
@@ -172,6 +207,12 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return reverse(name, args=[codes[where], Invitation.objects.get(organisation__code=codes[where]).pk])
     if name == "organisations:accept-invitation":
         return reverse(name, args=[invitation_token])
+    if name in ("dashboard:accept-phase", "dashboard:undo-phase"):
+        return phase_url(name, where, universe)
+    if name in LEARNING_EVENT_URLS:
+        return learning_url(name, where, universe)
+    if name == "learning:report-start":
+        return reverse(name)
     if name in TEAMWORK_OBJECT_URLS:
         return teamwork_object_url(name, where, universe)
     if name in ("projects:cycle", "projects:cycle-new"):
@@ -181,6 +222,20 @@ def url_for(row: str, universe, invitation_token: str) -> str:
     if name.startswith("accounts:") or name in ("home", "teamwork:my-tasks"):
         return reverse(name)
     return reverse(name, args=[codes[where]])
+
+
+def phase_url(name: str, where: str, universe) -> str:
+    """Accepting a recalculation of Riverside's pincer_a chart, or undoing one (a phase made without the actions,
+    so no audit event); "-sibling-phase": Hill Street's phase, asked for under Riverside's code."""
+    from qiloop_web.dashboard.models import ChartPhase
+
+    if name == "dashboard:accept-phase":
+        return reverse(name, args=[CODES[where], "pincer_a"])
+    theirs = where == "practice-sibling-phase"
+    owner = universe.sibling_practice if theirs or where == "sibling" else universe.practice
+    phase, _ = ChartPhase.objects.get_or_create(practice=owner, measure_id="pincer_a", starts="2025-01-01")
+    code = CODES["practice"] if theirs else CODES[where]
+    return reverse(name, args=[code, "pincer_a", phase.pk])
 
 
 TEAMWORK_OBJECT_URLS = {
@@ -211,6 +266,49 @@ def teamwork_object_url(name: str, where: str, universe) -> str:
             practice=practice, user=user, role="gp", meeting="Matrix", spent_on="2026-01-05", minutes=30
         )
     return reverse(name, args=["A00001", found.pk])
+
+
+LEARNING_EVENT_URLS = {
+    "learning:detail",
+    "learning:edit",
+    "learning:action-new",
+    "learning:move",
+    "learning:record",
+    "learning:lfpse",
+}
+
+
+def learning_url(name: str, where: str, universe) -> str:
+    """An event at Riverside Surgery reported by the receptionist; "-restricted": one about a staff member reported
+    by the health secretary; "-sibling-event": one of Hill Street's, asked for under Riverside's code. Made without
+    the actions, so no audit event is written."""
+    from qiloop_web.learning.models import LearningEvent
+
+    reporter, practice, restricted = {
+        "practice": ("receptionist", universe.practice, False),
+        "practice-no-such-section": ("receptionist", universe.practice, False),
+        "practice-restricted": ("health_secretary", universe.practice, True),
+        "practice-sibling-event": ("other_gp", universe.sibling_practice, False),
+    }[where]
+    event, _ = LearningEvent.objects.get_or_create(
+        practice=practice,
+        number=2 if restricted else 1,
+        defaults={
+            "title": "Matrix event",
+            "event_type": "incident",
+            "occurred_on": "2026-01-05",
+            "description": "Matrix",
+            "location": "11",
+            "process": "8",
+            "restricted": restricted,
+            "reporter": universe.people[reporter],
+            "reporter_role": reporter,
+        },
+    )
+    args = ["A00001", event.pk]
+    if name == "learning:edit":
+        args.append("no-such-section" if where.endswith("no-such-section") else "details")
+    return reverse(name, args=args)
 
 
 def pdsa_url(name: str, code: str, universe) -> str:
@@ -252,6 +350,12 @@ def test_the_matrix_covers_every_url_pattern():
 
 # Writes refused: POSTs by people without the permission change nothing and write no audit event.
 REFUSED_POSTS = [
+    (
+        "dashboard:accept-phase@practice",
+        {"starts": "2025-01-01"},
+        ["healthcare_assistant", "receptionist", "patient_representative", "network_qi_lead", "other_gp"],
+    ),
+    ("dashboard:undo-phase@practice", {}, ["receptionist", "administrator", "network_qi_lead", "other_gp"]),
     ("organisations:invite@practice", {"email": "x@example.nhs.uk", "role": "gp"}, ["gp", "receptionist", "other_gp"]),
     ("organisations:change-role@practice", {"role": "gp"}, ["gp", "network_qi_lead", "other_gp"]),
     ("organisations:settings@practice", {"share_name_with_network": "on"}, ["gp", "administrator", "other_gp"]),
@@ -289,17 +393,55 @@ REFUSED_POSTS = [
         {},
         ["healthcare_assistant", "receptionist", "network_qi_lead", "icb_analyst", "administrator", "other_gp"],
     ),
+    (
+        "learning:new@practice",
+        {
+            "title": "x",
+            "event_type": "risk",
+            "occurred_on_day": "1",
+            "occurred_on_month": "1",
+            "occurred_on_year": "2026",
+            "location": "11",
+            "process": "1",
+            "description": "x",
+        },
+        ["patient_representative", "network_qi_lead", "icb_analyst", "other_gp"],
+    ),
+    (
+        "learning:edit@practice",
+        {"title": "Changed"},
+        ["healthcare_assistant", "receptionist", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "learning:action-new@practice",
+        {"title": "x"},
+        ["receptionist", "health_secretary", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "learning:move@practice",
+        {"to": "triaged"},
+        ["receptionist", "healthcare_assistant", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "learning:theme-project@practice",
+        {"title": "x", "factors": "tasks"},
+        ["receptionist", "network_qi_lead", "other_gp"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("row", "data", "people"), REFUSED_POSTS)
 def test_refused_writes_change_nothing(client, universe, invitation_token, row, data, people):
+    from qiloop_web.dashboard.models import ChartPhase
+
     url = url_for(row, universe, invitation_token)  # may first build what the row needs (with its audit events)
     before = AuditEvent.objects.count()
+    phases_before = list(ChartPhase.objects.values_list("pk", "starts"))
     for person in people:
         client.force_login(universe.people[person])
         assert client.post(url, data).status_code == 403, person
     assert AuditEvent.objects.count() == before
+    assert list(ChartPhase.objects.values_list("pk", "starts")) == phases_before
     assert Organisation.objects.get(code="A00001").share_name_with_network is False
     assert Membership.objects.get(user=universe.people["receptionist"]).role == "receptionist"
     assert Membership.objects.filter(organisation__code="A00001").count() == 8

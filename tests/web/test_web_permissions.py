@@ -14,6 +14,8 @@ P = Permission
 # The designed permissions of each person in practice A00001 (see web_universe.py for who is where).
 # Columns: O=VIEW_ORGANISATION D=VIEW_DASHBOARD V=VIEW_PATIENT_LEVEL L=DOWNLOAD_ACTION_LIST I=INVITE_MEMBERS
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
+#          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS r=REPORT_LEARNING_EVENT e=VIEW_LEARNING_EVENTS
+#          E=MANAGE_LEARNING_EVENTS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -28,17 +30,21 @@ CODES = {
     "G": P.MANAGE_ORGANISATIONS,
     "q": P.VIEW_PROJECTS,
     "Q": P.EDIT_PROJECTS,
+    "R": P.RECALCULATE_CHARTS,
+    "r": P.REPORT_LEARNING_EVENT,
+    "e": P.VIEW_LEARNING_EVENTS,
+    "E": P.MANAGE_LEARNING_EVENTS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQ
-practice_manager        ODVLIMUASqQ
-practice_nurse          ODVLqQ
-pharmacist              ODVLqQ
-healthcare_assistant    ODVqQ
-receptionist            ODqQ
-health_secretary        ODqQ
+gp                      ODVLqQRreE
+practice_manager        ODVLIMUASqQRreE
+practice_nurse          ODVLqQRreE
+pharmacist              ODVLqQRreE
+healthcare_assistant    ODVqQre
+receptionist            ODqQr
+health_secretary        ODqQr
 patient_representative  ODqQ
-network_qi_lead         Nq
+network_qi_lead         N
 icb_analyst             N
 administrator           OIMUAG
 other_gp                -
@@ -76,6 +82,19 @@ def test_a_network_lead_who_is_also_a_gp_sees_patients_only_in_their_own_practic
     assert has_permission(lead, P.VIEW_PATIENT_LEVEL, universe.sibling_practice)
     assert not has_permission(lead, P.VIEW_PATIENT_LEVEL, universe.practice)
     assert has_permission(lead, P.VIEW_NETWORK, universe.practice)
+
+
+def test_no_network_or_administrative_role_inherits_a_practices_projects(universe):
+    """A practice's projects, tasks and QI time carry its name and exact counts: only its own team sees them."""
+    for key in ("network_qi_lead", "icb_analyst", "administrator"):
+        for organisation in (universe.practice, universe.sibling_practice, universe.far_practice):
+            granted = permissions_in(universe.people[key], organisation)
+            assert not granted & {P.VIEW_PROJECTS, P.EDIT_PROJECTS}, (key, organisation.code)
+
+
+def test_a_role_that_would_inherit_project_permissions_is_refused_when_defined():
+    with pytest.raises(ValueError, match="never be inherited"):
+        RoleDefinition(Role.NETWORK_QI_LEAD, frozenset({"pcn"}), frozenset(), beneath=frozenset({P.VIEW_PROJECTS}))
 
 
 def test_network_permissions_follow_the_tree_down_but_not_up_or_sideways(universe):

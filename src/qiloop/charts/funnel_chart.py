@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from qiloop.charts.layout import tick_label_expr
 from qiloop.charts.palette import (
     ANNOTATION,
     CENTRE_LINE,
@@ -60,7 +61,7 @@ def funnel_chart_spec(
     width: int = 560,
     height: int = 360,
 ) -> dict[str, Any]:
-    """A Vega-Lite v5 spec (a dict) drawing the funnel plot ``result``."""
+    """A Vega-Lite spec (a dict) drawing the funnel plot ``result``."""
     summary = result.summary
     widest = level_key(summary.limits[-1])
     points = _points(result, widest, show_labels, highlight, highlight_text)
@@ -82,13 +83,17 @@ def funnel_chart_spec(
         "scale": {"domain": [x_min, x_max], "nice": False, "zero": False},
     }
     y_scale = {"domain": list(y_domain), "nice": False, "zero": False}
+    y_axis = {"labelExpr": tick_label_expr(y_domain[1] - y_domain[0], "percent")} if y_title == "%" else {}
+    legend_columns = 2  # two entries a row: fits a 320 px screen; the legends stack (config below)
     centre = summary.centre_label
-    layers = [_curve_layer(curve, result, x_enc, y_scale)]
+    layers = [_curve_layer(curve, result, x_enc, y_scale, legend_columns)]
     layers.append(_centre_layer(summary.target, centre))
-    layers.append(_points_layer(points, x_enc, y_title, y_scale, level_label(summary.limits[-1])))
+    layers.append(
+        _points_layer(points, x_enc, y_title, y_scale, level_label(summary.limits[-1]), y_axis, legend_columns)
+    )
     labelled = [p for p in points if p.get("text")]
     if labelled:
-        layers.extend(_label_layers(labelled, x_enc, (x_min, x_max), y_domain, height))
+        layers.extend(_label_layers(labelled, x_enc, (x_min, x_max), y_domain, height, width))
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "description": chart_text_alternative(result, measure=title or y_label),
@@ -99,7 +104,11 @@ def funnel_chart_spec(
         "width": width,
         "height": height,
         "layer": layers,
-        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+        "config": {
+            "view": {"stroke": None},
+            "axis": {"grid": False},
+            "legend": {"layout": {"bottom": {"direction": "vertical", "anchor": "start"}}},
+        },
     }
 
 
@@ -173,8 +182,15 @@ def _y_domain(summary: Any, points: list[dict[str, Any]], curve: list[dict[str, 
     return max(low, floor), min(high, ceiling)
 
 
+def _legend(columns: int | None, **extra: Any) -> dict[str, Any]:
+    legend: dict[str, Any] = {"title": None, "orient": "bottom", **extra}
+    if columns:
+        legend["columns"] = columns
+    return legend
+
+
 def _curve_layer(
-    rows: list[dict[str, Any]], result: Any, x_enc: dict[str, Any], y_scale: dict[str, Any]
+    rows: list[dict[str, Any]], result: Any, x_enc: dict[str, Any], y_scale: dict[str, Any], columns: int | None
 ) -> dict[str, Any]:
     levels = list(result.summary.limits)
     labels = [f"{level_label(level)} limits" for level in levels]
@@ -189,7 +205,7 @@ def _curve_layer(
                 "field": "level",
                 "type": "nominal",
                 "scale": {"domain": labels, "range": dashes},
-                "legend": {"title": None, "orient": "bottom"},
+                "legend": _legend(columns),
             },
             "detail": {"field": "bound", "type": "nominal"},
         },
@@ -208,7 +224,13 @@ def _centre_layer(value: float, name: str) -> dict[str, Any]:
 
 
 def _points_layer(
-    points: list[dict[str, Any]], x_enc: dict[str, Any], y_title: str, y_scale: dict[str, Any], widest: str
+    points: list[dict[str, Any]],
+    x_enc: dict[str, Any],
+    y_title: str,
+    y_scale: dict[str, Any],
+    widest: str,
+    y_axis: dict[str, Any],
+    columns: int | None,
 ) -> dict[str, Any]:
     statuses = [INSIDE, OUTSIDE, HIGHLIGHT]
     names = {INSIDE: f"Within the {widest} limits", OUTSIDE: f"Outside the {widest} limits", HIGHLIGHT: "Your practice"}
@@ -221,12 +243,12 @@ def _points_layer(
         "mark": {"type": "point", "filled": True, "opacity": 0.9},
         "encoding": {
             "x": x_enc,
-            "y": {"field": "value", "type": "quantitative", "title": y_title, "scale": y_scale},
+            "y": {"field": "value", "type": "quantitative", "title": y_title, "scale": y_scale, "axis": y_axis},
             "color": {
                 "field": "status",
                 "type": "nominal",
                 "scale": {"domain": present, "range": [colours[s] for s in present]},
-                "legend": {"title": None, "orient": "bottom", "labelExpr": label_expr},
+                "legend": _legend(columns, labelExpr=label_expr),
             },
             "size": {
                 "condition": {"test": f"datum.status == '{HIGHLIGHT}'", "value": 140},
@@ -272,6 +294,7 @@ def _label_layers(
     x_domain: tuple[float, float],
     y_domain: tuple[float, float],
     height: int,
+    width: int,
 ) -> list[dict[str, Any]]:
     low, high = y_domain
     span = (high - low) or 1.0
@@ -282,7 +305,9 @@ def _label_layers(
     bands = label_bands(pixel, height)
     rows = []
     for point, py, band in zip(labelled, pixel, bands, strict=True):
-        right = point["denominator"] > x_domain[0] + 0.6 * (x_domain[1] - x_domain[0])
+        at = (point["denominator"] - x_domain[0]) / ((x_domain[1] - x_domain[0]) or 1.0)
+        text_px = 0.58 * LABEL_FONT_SIZE * len(str(point["text"])) + 9
+        right = at > 0.6 or at * width + text_px > width  # a label that would run off the plot turns leftwards
         rows.append(
             {
                 "denominator": point["denominator"],

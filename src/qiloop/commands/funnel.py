@@ -5,6 +5,9 @@ order — never sorted into a league table — with its limits and whether it
 lies within them, then a plain-English reading. ``--json`` prints
 everything as JSON, ``--csv`` the per-unit table; ``--svg``/``--png`` also
 write the chart (unit labels appear on it only with ``--show-labels``).
+When every ``--label`` is a date (ISO, or UK dd/mm/yyyy read day first),
+the units are periods: they are shown as ISO dates and must increase down
+the file, one row per period.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from qiloop.spc.funnel import funnel
 
     table = read_csv_table(args.input)
-    labels = table.text(args.label, "--label") if args.label else None
+    labels = table.date_labels(args.label, "--label") if args.label else None
     numerator = table.numbers(args.numerator, "--numerator")
     denominator = table.numbers(args.denominator, "--denominator", positive=True)
     if len(table) < 2:

@@ -2,7 +2,7 @@
 
   qiloop measures run --store STORE --out results.parquet [--measure ID ...] [--from YYYY-MM --to YYYY-MM]
                       [--engine duckdb|spark] [--by age_band,sex,ethnicity,imd_quintile] [--aggregate network]
-  qiloop measures actions ID --store STORE --practice P [--on DATE] [--csv]
+  qiloop measures actions ID --store STORE --practice P [--on YYYY-MM] [--csv]
                           [--reidentify-from FILE --key-file K] [--out FILE]
   qiloop measures list
   qiloop measures describe ID
@@ -10,6 +10,11 @@
 ``--aggregate network`` writes what may leave a practice: every practice row
 plus network totals, with counts of 1–7 suppressed and others rounded to the
 nearest 5 (docs/measures.md).
+
+An action list holds, for one practice and month, the patients in the numerator
+when low is good (a hazard: PINCER, missed appointments) and the patients in the
+denominator but not the numerator when high is good (care to give); `measures
+describe ID` states the rule for each measure.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from qiloop.commands import reidentify_option
 from qiloop.errors import QiloopError
@@ -43,12 +49,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--aggregate", choices=("network",), help="apply disclosure control and add network totals")
     run.set_defaults(func=_run)
 
-    actions = inner.add_parser("actions", help="patients in the denominator but not the numerator, with why")
+    actions = inner.add_parser(
+        "actions",
+        help="the patients of one practice to act on for a measure (patient-level: inside the practice only)",
+        description="Print the patients to act on: those in the numerator when low is good (a hazard), those in "
+        "the denominator but not the numerator when high is good (care to give). The first lines name the list and say "
+        "whom it holds and in what order.",
+    )
     actions.add_argument("measure", metavar="ID")
     actions.add_argument("--store", required=True, type=Path)
     actions.add_argument("--practice", required=True, metavar="P", help="practice id")
-    actions.add_argument("--on", metavar="DATE", help="reference date YYYY-MM-DD or month YYYY-MM (default: today)")
-    actions.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    actions.add_argument(
+        "--on", metavar="YYYY-MM", help="month (or a date YYYY-MM-DD) (default: the latest month with data)"
+    )
+    actions.add_argument("--csv", action="store_true", help="print CSV (ISO dates) instead of the header and a table")
     reidentify_option.add_arguments(actions)
     actions.set_defaults(func=_actions)
 
@@ -61,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from qiloop.csv_safety import frame_to_csv
     from qiloop.measures.disclosure import network_view
     from qiloop.measures.registry import all_measures
     from qiloop.measures.run import default_range, run_measures
@@ -81,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         results = network_view(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".csv":
-        results.to_csv(args.out, index=False)
+        frame_to_csv(results, args.out)
     else:
         results.to_parquet(args.out, index=False)
     intervals = results["interval_end"].nunique()
@@ -90,18 +105,29 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _actions(args: argparse.Namespace) -> int:
-    from qiloop.measures.actions import action_list
+    from qiloop.measures.actions import compute_action_list
 
-    table = action_list(args.store, args.measure, args.practice, on=args.on)
+    listed = compute_action_list(args.store, args.measure, args.practice, on=args.on)
     if reidentify_option.wanted(args):
-        return reidentify_option.write_action_list(args, table)
+        return reidentify_option.write_action_list(args, listed.csv_table())
     if args.csv:
-        table.to_csv(sys.stdout, index=False)
-    elif table.empty:
-        print(f"no patients at {args.practice} are in the denominator without the numerator")
+        sys.stdout.write(listed.csv())  # text cells neutralised against CSV injection (qiloop.csv_safety)
     else:
-        print(table.to_string(index=False))
+        print(_as_text(listed))
     return 0
+
+
+def _as_text(listed: Any) -> str:
+    """The header sentence, then the list as aligned columns (no table when there is no one to list)."""
+    lines = [listed.title, listed.header]
+    if listed.count:
+        rows = [listed.columns, *listed.display_rows()]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines.append("")
+        lines += [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+        ]
+    return "\n".join(lines)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -119,6 +145,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    from qiloop.measures.actions import rule_text
     from qiloop.measures.describe import describe
     from qiloop.measures.registry import get_measure
 
@@ -133,6 +160,7 @@ def _describe(args: argparse.Namespace) -> int:
     if m.exclusions is not None:
         lines.append(f"  exclusions:  {describe(m.exclusions)} (only when the numerator is not met)")
     lines.append(f"  low is good: {'yes' if m.low_is_good else 'no'}" + (f"; shown per {m.per}" if m.per != 1 else ""))
+    lines.append(f"  action list: {rule_text(m)}")
     for label, value in (
         ("why it matters", m.why_it_matters),
         ("topic", m.topic),

@@ -3,7 +3,9 @@
 The file needs a header row. Columns default to ``x`` (or ``date``,
 ``month``, ``period``), ``y`` (or ``value``, ``numerator``, ``count``) and,
 for P/P′/U/U′ charts, ``n`` (or ``denominator``); name others with ``--x``,
-``--y``, ``--n``. Prints the points, the plain-English reading and the
+``--y``, ``--n``. Dates may be ISO (yyyy-mm-dd) or UK (dd/mm/yyyy or
+d/m/yyyy, always read day first) and must increase down the file; an x
+column that is not all dates is read as labels. Prints the points, the plain-English reading and the
 Making Data Count icons; ``--json`` prints everything as JSON, ``--csv`` the
 per-point table; ``--svg``/``--png`` also write the chart.
 """
@@ -71,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # heavy imports (pandas, scipy) only when the command runs, so `qiloop --help` stays quick
+    import pandas as pd
+
     from qiloop.commands.spc_input import pick_column, read_csv_table, with_line
     from qiloop.spc import spc
 
@@ -94,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
     x = table.x_values(x_col, "--x") if x_col else None
     exclude = _exclusions(args.exclude, len(table))
     annotations = [_annotation(text) for text in args.annotate]
+    if x and isinstance(x[0], pd.Timestamp):
+        # --split and --annotate name x values as the file does: dd/mm/yyyy is read day first there too
+        args.split = [_as_date(value, "--split") for value in args.split]
+        annotations = [{**note, "x": format_x(_as_date(note["x"], "--annotate"))} for note in annotations]
     try:
         result = spc(
             y,
@@ -174,6 +182,18 @@ def _exclusions(points: list[int], count: int) -> list[int]:
             raise InputError(f"--exclude {point}: there is no point {point}; the points are 1 to {count}")
         out.append(point - 1)
     return out
+
+
+def _as_date(text: str, option: str) -> Any:
+    """An option's x value as a date when it is written as one (ISO or dd/mm/yyyy), else the text unchanged."""
+    from qiloop.commands.spc_input import DATE_FORMS, looks_like_date, parse_date
+
+    if not looks_like_date(text):
+        return text
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InputError(f"{option} {text}: not a valid date: {exc}", hint=f"write dates as {DATE_FORMS}") from None
 
 
 def _annotation(text: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ saying what to do. Nothing is written when reading fails.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
@@ -18,9 +19,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qiloop.charts.text import format_x
 from qiloop.errors import InputError
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T]\d{2}:\d{2}(:\d{2})?)?$")
+# UK dates, day first: 1/3/2025 and 01/03/2025 are 1 March 2025 (never 3 January), optionally with a time.
+UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+DATE_FORMS = "dd/mm/yyyy (UK, day first) or yyyy-mm-dd (ISO)"
+
+
+def looks_like_date(text: str) -> bool:
+    """Whether ``text`` is written as an ISO date or a UK dd/mm/yyyy date (valid or not)."""
+    return bool(ISO_DATE.match(text) or UK_DATE.match(text))
+
+
+def parse_date(text: str) -> pd.Timestamp:
+    """An ISO or UK (dd/mm/yyyy, d/m/yyyy) date; ``ValueError`` saying why when it is not a valid one.
+
+    Slashed dates are always read day first, as in the UK: ``03/04/2025`` is 3 April 2025.
+    """
+    uk = UK_DATE.match(text)
+    if uk:
+        day, month, year, hour, minute, second = (int(part) if part else 0 for part in uk.groups())
+        if not 1 <= month <= 12:
+            raise ValueError(f"there is no month {month} (dates with slashes are read day first, as dd/mm/yyyy)")
+        try:
+            return pd.Timestamp(dt.datetime(year, month, day, hour, minute, second))
+        except ValueError:
+            raise ValueError(f"there is no day {day} in {dt.date(year, month, 1):%B %Y}") from None
+    if ISO_DATE.match(text):
+        try:
+            return pd.Timestamp(text)
+        except ValueError:
+            raise ValueError("it is not a real date") from None
+    raise ValueError(f"it is not a date written {DATE_FORMS}")
 
 
 @dataclass(frozen=True)
@@ -71,24 +103,39 @@ class CsvTable:
         return out
 
     def x_values(self, name: str, option: str | None = None) -> list[Any]:
-        """Labels for the x axis: dates (checked to be in order) when every cell is an ISO date, else text."""
+        """Labels for the x axis: dates when every cell is an ISO or a UK (dd/mm/yyyy) date, else text.
+
+        Dates must increase down the file (no date before or equal to the one above it).
+        """
         cells = self.text(name, option)
         for i, cell in enumerate(cells):
             if cell == "":
                 raise InputError(f"{self.path}, line {self.lines[i]}, column {name!r}: the cell is empty")
-        if not all(ISO_DATE.match(cell) for cell in cells):
+        if not all(looks_like_date(cell) for cell in cells):
             return list(cells)
+        return self._increasing_dates(name, cells)
+
+    def date_labels(self, name: str, option: str | None = None) -> list[str]:
+        """A label column as text; when every cell is a date (ISO or dd/mm/yyyy), the dates as ISO text, which
+        must increase down the file like an SPC chart's x (a unit per period, in time order)."""
+        cells = self.text(name, option)
+        if not cells or not all(looks_like_date(cell) for cell in cells):
+            return cells
+        return [format_x(date) for date in self._increasing_dates(name, cells)]
+
+    def _increasing_dates(self, name: str, cells: list[str]) -> list[pd.Timestamp]:
         dates = []
         for i, cell in enumerate(cells):
             try:
-                dates.append(pd.Timestamp(cell))
-            except ValueError:
+                dates.append(parse_date(cell))
+            except ValueError as exc:
                 raise InputError(
-                    f"{self.path}, line {self.lines[i]}, column {name!r}: {cell!r} is not a valid date"
+                    f"{self.path}, line {self.lines[i]}, column {name!r}: {cell!r} is not a valid date: {exc}",
+                    hint=f"write dates as {DATE_FORMS}; month-first (US) dates are not read",
                 ) from None
         for i in range(1, len(dates)):
             if dates[i] <= dates[i - 1]:
-                problem = "is before" if dates[i] < dates[i - 1] else "repeats"
+                problem = "is before" if dates[i] < dates[i - 1] else "is the same date as"
                 raise InputError(
                     f"{self.path}, line {self.lines[i]}, column {name!r}: {cells[i]} {problem} "
                     f"{cells[i - 1]} on line {self.lines[i - 1]}; dates must increase",

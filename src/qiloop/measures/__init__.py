@@ -42,6 +42,7 @@ __all__ = [
     "appointments",
     "clinical_events",
     "co_prescribed",
+    "compute_action_list",
     "get_measure",
     "intervals_between",
     "measure",
@@ -67,6 +68,13 @@ def action_list(store: Any, measure: Any, practice_id: str, **kwargs: Any) -> An
     from qiloop.measures.actions import action_list as _actions
 
     return _actions(store, measure, practice_id, **kwargs)
+
+
+def compute_action_list(store: Any, measure: Any, practice_id: str, **kwargs: Any) -> Any:
+    """See :func:`qiloop.measures.actions.compute_action_list`."""
+    from qiloop.measures.actions import compute_action_list as _compute
+
+    return _compute(store, measure, practice_id, **kwargs)
 
 
 def all_measures() -> dict[str, Measure]:

@@ -1,22 +1,190 @@
-"""Action lists: patients in a measure's denominator who are not (yet) in its numerator, with why.
+"""Action lists: the patients of one practice to act on for one measure in one month, and why.
 
-Patient-level: for use inside the patient's own practice only.
+Which patients depends on the measure's direction (docs/measures.md, "Action lists"):
+
+* low is good (a hazard: every PINCER indicator, missed appointments) — the patients **in the numerator**
+  (who are also in the denominator): the hazardous prescription, the missed monitoring;
+* high is good (care to give: a COPD review, BP at target) — the patients in the denominator who are **not** in
+  the numerator;
+* high is good with a per-patient index as the numerator (continuity of care) — no patient is simply "in" or "out"
+  of the numerator, so every patient in the denominator is listed, lowest index first.
+
+The columns, the one-sentence header and the order come from the measure's ``action_list`` metadata
+(:func:`qiloop.measures.language.action_spec`), in clinical words.
+
+Patient-level: for use inside the patient's own practice only. Errors never name a patient.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import math
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Any, Literal
 
 import pandas as pd
 
 from qiloop.errors import QiloopError
 from qiloop.measures import model as m
 from qiloop.measures.dates import Interval
-from qiloop.measures.describe import conjuncts, describe
 from qiloop.measures.engine.compiler import Compiler, _Expressions
-from qiloop.measures.engine.store import open_store
+from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.run import parse_month, resolve_measures
+
+Rule = Literal["numerator", "denominator_not_numerator", "denominator_by_value"]
+MISSING = "none recorded"
+PATIENT = "patient_id"
+
+
+def rule_of(measure: m.Measure) -> Rule:
+    """Which patients the measure's action list holds (see the module docstring)."""
+    if measure.low_is_good:
+        return "numerator"
+    if m.type_of(measure.numerator) == "float":
+        return "denominator_by_value"
+    return "denominator_not_numerator"
+
+
+def spec_of(measure: m.Measure) -> m.ActionListSpec:
+    """The measure's own action-list metadata, or a plain one (no columns) for a measure without it."""
+    if measure.action_list is not None:
+        return measure.action_list
+    rule = rule_of(measure)
+    who = {
+        "numerator": f"counted as a problem by “{measure.title}”",
+        "denominator_not_numerator": f"who do not yet meet “{measure.title}”",
+        "denominator_by_value": f"counted in “{measure.title}”",
+    }[rule]
+    return m.ActionListSpec(who=who, action="review them", columns=(), order_by="", order="by patient")
+
+
+def rule_text(measure: m.Measure) -> str:
+    """The rule in words, for ``qiloop measures describe`` and the measure page."""
+    spec = spec_of(measure)
+    return {
+        "numerator": "lists the patients in the numerator (low is good: each is a problem to act on)",
+        "denominator_not_numerator": "lists the patients in the denominator who are not in the numerator "
+        "(high is good: each still needs the care)",
+        "denominator_by_value": "lists every patient in the denominator (high is good; the numerator is a "
+        "per-patient index, so no patient is simply in or out of it)",
+    }[rule_of(measure)] + f": patients {spec.who}, {spec.order}."
+
+
+@dataclass(frozen=True)
+class ActionList:
+    """One practice's action list for one measure and month.
+
+    ``table`` has ``patient_id`` then one column per action-list column, raw values (dates as dates, numbers,
+    missing as None); :meth:`display_rows` and :meth:`csv` format it.
+    """
+
+    measure: m.Measure
+    practice_id: str
+    on: dt.date
+    denominator: int
+    table: pd.DataFrame
+
+    @property
+    def count(self) -> int:
+        return len(self.table)
+
+    @property
+    def spec(self) -> m.ActionListSpec:
+        return spec_of(self.measure)
+
+    @property
+    def rule(self) -> str:
+        return rule_text(self.measure)
+
+    @property
+    def month(self) -> str:
+        return f"{self.on:%B %Y}"
+
+    @property
+    def header(self) -> str:
+        """One sentence: how many patients, who they are, what to do, in what order (the month is in :attr:`title`)."""
+        spec = self.spec
+        if self.denominator == 0:
+            return (
+                f"No patients at this practice are in the denominator of “{self.measure.title}”, "
+                "so there is no one to list."
+            )
+        if self.count == 0:
+            return f"No patients {spec.who}: nothing to act on."
+        people = "1 patient" if self.count == 1 else f"{self.count:,} patients"
+        return f"{people} {spec.who} — {spec.action} ({spec.order})."
+
+    @property
+    def title(self) -> str:
+        """What the list is: "Action list for A00001, March 2026: Oral NSAID with eGFR below 45"."""
+        return f"Action list for {self.practice_id}, {self.month}: {self.measure.title}"
+
+    @property
+    def columns(self) -> list[str]:
+        """Column headings for a page: the pseudonymous id, then the clinical columns."""
+        return ["Patient (pseudonymous id)", *(column.label for column in self.spec.columns)]
+
+    def display_rows(self) -> list[list[str]]:
+        """Rows for a page: dates as "14 March 2026", missing values as "none recorded", never nan."""
+        return self.rows
+
+    @cached_property
+    def rows(self) -> list[list[str]]:
+        """:meth:`display_rows`, formatted once (a kept list is shown many times)."""
+        kinds = [_kind(column) for column in self.spec.columns]
+        rows = []
+        for record in self.table.itertuples(index=False):
+            cells = [str(record[0])]
+            cells += [_display(value, kind) for value, kind in zip(record[1:], kinds, strict=True)]
+            rows.append(cells)
+        return rows
+
+    def csv(self) -> str:
+        """CSV: ISO dates, empty cells for missing values, the same columns as the page; a text cell a
+        spreadsheet would run as a formula is written as text (:mod:`qiloop.csv_safety`)."""
+        from qiloop.csv_safety import frame_to_csv
+
+        return str(frame_to_csv(self.csv_table()))
+
+    def csv_table(self) -> pd.DataFrame:
+        """What :meth:`csv` writes, as a table: ``patient_id`` then the clinical columns, dates as ISO text."""
+        out = pd.DataFrame({PATIENT: self.table[PATIENT].astype("int64")})
+        for column in self.spec.columns:
+            out[column.label] = [_plain(value) for value in self.table[column.label]]
+        return out
+
+
+def compute_action_list(
+    store: Any,
+    measure: m.Measure | str,
+    practice_id: str,
+    *,
+    on: str | dt.date | None = None,
+    engine: str = "duckdb",
+) -> ActionList:
+    """The action list of ``practice_id`` for ``measure`` in the month of ``on`` (default: the latest month with data).
+
+    ``on``: a month ``YYYY-MM`` (its last day is the reference date) or a date ``YYYY-MM-DD``. A month outside
+    the data, or a practice with no registered patients, is a :class:`QiloopError` saying what exists.
+    """
+    (chosen,) = resolve_measures([measure])
+    spec = spec_of(chosen)
+    opened = open_store(store, engine)
+    try:
+        opened.require(chosen.tables | _column_tables(spec), chosen.id)
+        first, last = _data_months(opened)
+        day = parse_month(on, end=True) if on is not None else _month_end(last)
+        if not first <= day.replace(day=1) <= last:
+            raise QiloopError(
+                f"there are no data for {day:%B %Y}: the data run from {first:%B %Y} to {last:%B %Y}",
+                hint=f"choose a month in that range, e.g. --on {last:%Y-%m}",
+            )
+        denominator, table = _patients(_one_practice(opened, practice_id), chosen, spec, practice_id, day)
+    finally:
+        if opened is not store:
+            opened.close()
+    return ActionList(chosen, practice_id, day, denominator, _sorted(table, spec))
 
 
 def action_list(
@@ -27,45 +195,201 @@ def action_list(
     on: str | dt.date | None = None,
     engine: str = "duckdb",
 ) -> pd.DataFrame:
-    """Patients of ``practice_id`` in the denominator but not the numerator on ``on`` (default: today).
+    """The action list's table only (``patient_id`` then the clinical columns); see :func:`compute_action_list`."""
+    return compute_action_list(store, measure, practice_id, on=on, engine=engine).table
 
-    Columns: ``patient_id``, ``reason`` (the parts of the numerator not met),
-    then one column per feature the measure uses (dates, values, counts),
-    named by its description. Sorted by patient_id.
-    """
-    (chosen,) = resolve_measures([measure])
-    day = parse_month(on, end=True) if on is not None else dt.date.today()
-    opened = open_store(store, engine)
-    try:
-        opened.require(chosen.tables, chosen.id)
-        compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [chosen])
-        compiled = compiler.compile(chosen)
-        frame = compiled.frame
-        practices = frame.filter(frame.practice_id == practice_id).count().to_pandas()
-        if not practices:
-            raise QiloopError(
-                f"no patients registered at practice {practice_id!r} on {day}",
-                hint="check the practice code (qiloop measures run lists practices) and the date",
-            )
-        expressions = _Expressions(frame, compiled.feature_columns)
-        parts = conjuncts(chosen.numerator) if m.type_of(chosen.numerator) == "bool" else []
-        extra = {f"part_{i}": expressions.value(p) for i, p in enumerate(parts)}
-        wanted = frame.mutate(**extra).filter(
-            (frame.practice_id == practice_id) & frame.in_denominator & (frame.numerator_value == 0)
+
+# --- computing -------------------------------------------------------------------------------------------------
+
+
+def _patients(
+    opened: Any, measure: m.Measure, spec: m.ActionListSpec, practice_id: str, day: dt.date
+) -> tuple[int, pd.DataFrame]:
+    nodes = [node for column in spec.columns for node in _nodes(column)]
+    carrier = _Columns(tuple(nodes))
+    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure, carrier])  # type: ignore[list-item]
+    registered = compiler.population
+    if not registered.filter(registered.practice_id == practice_id).count().to_pandas():
+        raise QiloopError(
+            f"no patients registered at practice {practice_id!r} on {day:%-d %B %Y}",
+            hint="check the practice code (qiloop measures run lists practices) and the month",
         )
-        labels = {name: describe(node) for node, name in compiled.feature_columns.items()}
-        table = wanted.select("patient_id", *extra, *labels).to_pandas()
-    finally:
-        if opened is not store:
-            opened.close()
-    if parts:
-        reasons = [
-            "; ".join(f"not met: {describe(p)}" for i, p in enumerate(parts) if not row[f"part_{i}"])
-            for row in table.to_dict("records")
-        ]
+    compiled = compiler.compile(measure)
+    frame = compiled.frame
+    at_practice = frame.filter(frame.practice_id == practice_id)
+    in_denominator = at_practice.filter(at_practice.in_denominator)
+    denominator = int(in_denominator.count().to_pandas())
+    rule = rule_of(measure)
+    if rule == "numerator":
+        wanted = in_denominator.filter(in_denominator.numerator_value > 0)
+    elif rule == "denominator_not_numerator":
+        wanted = in_denominator.filter(in_denominator.numerator_value == 0)
     else:
-        reasons = [f"{describe(chosen.numerator)} is 0 or missing"] * len(table)
-    out = pd.DataFrame({"patient_id": table["patient_id"], "reason": reasons})
-    for name, label in labels.items():
-        out[label] = table[name].values
-    return out.sort_values("patient_id").reset_index(drop=True)
+        wanted = in_denominator
+    wanted, names = compiler._with_features(wanted, nodes, compiled.feature_columns)
+    expressions = _Expressions(wanted, names)
+    selected = {PATIENT: wanted.patient_id}
+    for i, node in enumerate(nodes):
+        selected[f"c{i}"] = expressions.value(node)
+    raw = wanted.select(**selected).to_pandas()
+    table = pd.DataFrame({PATIENT: raw[PATIENT].astype("int64").tolist()})
+    position = 0
+    for column in spec.columns:
+        if column.value is not None:
+            table[column.label] = [_clean(v) for v in raw[f"c{position}"]]
+            position += 1
+        else:
+            flags = [raw[f"c{position + j}"] for j in range(len(column.flags))]
+            table[column.label] = [
+                tuple(name for (name, _), flag in zip(column.flags, row, strict=True) if _clean(flag))
+                for row in zip(*flags, strict=True)
+            ]
+            position += len(column.flags)
+    return denominator, table
+
+
+@dataclass
+class _PracticeStore(Store):
+    """The store seen through one practice: every patient-level table holds only the rows of patients ever
+    registered there. Every measure value is per patient, so the practice's list is unchanged, and the engine
+    works on a few thousand patients instead of the whole network."""
+
+    practice_id: str = ""
+
+    def table(self, name: str) -> Any:
+        table = super().table(name)
+        if name == "practices":
+            return table
+        registrations = super().table("practice_registrations")
+        ours = registrations.filter(registrations.practice_id == self.practice_id).select("patient_id").distinct()
+        return table.semi_join(ours, "patient_id")
+
+
+def _one_practice(opened: Store, practice_id: str) -> Store:
+    if opened.engine != "duckdb":
+        return opened
+    shared = {f.name: getattr(opened, f.name) for f in fields(opened) if f.init}
+    return _PracticeStore(**shared, practice_id=practice_id)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Stands in for a measure beside the real one, so that the compiler loads what the action-list columns use
+    (their code lists, windows and lead times); it is never counted."""
+
+    columns: tuple[m.Node, ...]
+    denominator: m.Node = m.Constant(True)
+    numerator: m.Node = m.Constant(0)
+    exclusions: m.Node | None = None
+
+    def nodes(self) -> tuple[m.Node, ...]:
+        return self.columns
+
+
+def _nodes(column: m.ActionColumn) -> list[m.Node]:
+    return [column.value] if column.value is not None else [flag for _, flag in column.flags]
+
+
+def _column_tables(spec: m.ActionListSpec) -> set[str]:
+    out: set[str] = set()
+    for column in spec.columns:
+        for node in _nodes(column):
+            out |= m.tables_used(node)
+    return out
+
+
+def _data_months(opened: Any) -> tuple[dt.date, dt.date]:
+    """First days of the first and last months with clinical events or prescriptions (appointments only when the
+    store has neither: appointments may be booked months ahead, so they do not say how far the data reach)."""
+    for sources in (
+        (("clinical_events", "date"), ("medications", "date")),
+        (("appointments", "start_date"),),
+    ):
+        days: list[dt.date] = []
+        for table, column in sources:
+            if table in opened.available:
+                t = opened.table(table)
+                bounds = t.aggregate(low=t[column].min(), high=t[column].max()).to_pandas()
+                days += [pd.Timestamp(v).date() for v in bounds.iloc[0].tolist() if v is not None and not pd.isna(v)]
+        if days:
+            return min(days).replace(day=1), max(days).replace(day=1)
+    raise QiloopError("the store has no dated events, prescriptions or appointments", hint="import an extract first")
+
+
+def _month_end(first_day: dt.date) -> dt.date:
+    return parse_month(f"{first_day:%Y-%m}", end=True)
+
+
+def _sorted(table: pd.DataFrame, spec: m.ActionListSpec) -> pd.DataFrame:
+    """Sorted on the spec's column (flags: by how many), missing values last or first, ties by patient id."""
+    table = table.sort_values(PATIENT).reset_index(drop=True)
+    if table.empty or not spec.order_by:
+        return table
+    keys = [len(v) if isinstance(v, tuple) else v for v in table[spec.order_by]]
+    present = [i for i, key in enumerate(keys) if key is not None]
+    present.sort(key=lambda i: keys[i], reverse=spec.descending)  # stable, also reversed: ties stay by patient id
+    missing = [i for i, key in enumerate(keys) if key is None]
+    order = missing + present if spec.missing_first else present + missing
+    return table.iloc[order].reset_index(drop=True)
+
+
+# --- formatting ---------------------------------------------------------------------------------------------
+
+
+def _kind(column: m.ActionColumn) -> str:
+    return "flags" if column.value is None else m.type_of(column.value)
+
+
+def _clean(value: Any) -> Any:
+    """A plain Python value, None for every kind of missing (NaN, NaT, pandas NA)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def format_date(day: dt.date) -> str:
+    """A date as people write it: 14 March 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _display(value: Any, kind: str) -> str:
+    if kind == "flags":
+        return ", ".join(value) if value else "none"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if kind == "date" and isinstance(value, dt.date):
+        return format_date(value)
+    if kind == "bool" or isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return _number(value)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return "; ".join(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # an eGFR of 38, not 38.0
+    return "" if value is None else value

@@ -48,6 +48,7 @@ __all__ = [
     "unresolved",
     "co_prescribed",
     "measure",
+    "action_spec",
     "Series",
     "BoolSeries",
     "IntSeries",
@@ -434,9 +435,18 @@ def measure(
 ) -> m.Measure:
     """Build a validated, immutable :class:`~qiloop.measures.model.Measure` from language series.
 
-    ``metadata``: why_it_matters, low_is_good, topic, source_indicator,
-    source_version, author, checked_by, review_date, version, per, description, tags.
+    ``low_is_good`` is required: True for a hazard (the action list holds the patients in the numerator),
+    False for care to give (the list holds the patients in the denominator but not the numerator).
+
+    ``metadata``: why_it_matters, topic, source_indicator, source_version, author, checked_by, review_date,
+    version, per, description, tags, action_list (see :func:`action_spec`).
     """
+    if "low_is_good" not in metadata:
+        raise QiloopError(
+            f"measure {id!r}: it does not say which direction is better",
+            hint="pass low_is_good=True for a hazard (its action list holds the patients in the numerator) or "
+            "low_is_good=False for care to give (the list holds the patients in the denominator but not the numerator)",
+        )
     for name, value in (("numerator", numerator), ("denominator", denominator), ("exclusions", exclusions)):
         if value is not None and not isinstance(value, Series):
             raise QiloopError(f"measure {id!r}: the {name} must be a series (got {type(value).__name__})")
@@ -453,3 +463,48 @@ def measure(
         )
     except TypeError as exc:
         raise QiloopError(f"measure {id!r}: {exc}") from None
+
+
+def action_spec(
+    *,
+    who: str,
+    action: str,
+    columns: dict[str, Series | dict[str, BoolSeries]],
+    order_by: str,
+    order: str,
+    descending: bool = True,
+    missing_first: bool = False,
+) -> m.ActionListSpec:
+    """How a measure's action list reads, in clinical words (pass it to :func:`measure` as ``action_list=``).
+
+    Example (PINCER K)::
+
+        action_spec(
+            who="on an oral NSAID with eGFR below 45",
+            action="review the NSAID",
+            columns={
+                "Oral NSAID — last issued": medications(NSAID).in_last(months=3).last_date(),
+                "Latest eGFR": egfr.latest_value(),
+                "eGFR date": egfr.latest_value_date(),
+            },
+            order_by="Oral NSAID — last issued",
+            order="most recent NSAID issue first",
+        )
+
+    A column is one series, or a ``{name: true/false series}`` dict shown as the names that are true.
+    """
+    built = []
+    for label, value in columns.items():
+        if isinstance(value, dict):
+            built.append(m.ActionColumn(label, flags=tuple((name, _node(flag)) for name, flag in value.items())))
+        else:
+            built.append(m.ActionColumn(label, value=_node(value)))
+    return m.ActionListSpec(
+        who=who,
+        action=action,
+        columns=tuple(built),
+        order_by=order_by,
+        order=order,
+        descending=descending,
+        missing_first=missing_first,
+    )

@@ -310,6 +310,45 @@ def offsets_used(node: Node) -> set[Offset]:
     return out
 
 
+# --- action lists -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionColumn:
+    """One column of a measure's action list, named in clinical words.
+
+    ``value``: a series shown per patient (a date, a number, a count, yes/no). ``flags``: instead of one value,
+    named true/false series shown as the names that are true (e.g. which PINCER indicators a patient triggers).
+    """
+
+    label: str
+    value: Node | None = None
+    flags: tuple[tuple[str, Node], ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionListSpec:
+    """How a measure's action list reads: whom it holds, what to do, its columns and their order.
+
+    ``who`` completes "4 patients …" (e.g. "on an oral NSAID with eGFR below 45"); ``action`` says what to do
+    ("review the NSAID"); ``order_by`` names the column the list is sorted on, ``descending`` which way, with
+    patients who have no value last (or first when ``missing_first``: e.g. never reviewed = most overdue);
+    ``order`` says the order in words ("most recent NSAID issue first").
+    """
+
+    who: str
+    action: str
+    columns: tuple[ActionColumn, ...]
+    order_by: str
+    order: str
+    descending: bool = True
+    missing_first: bool = False
+
+
+ENGINE_WORDS = ("reference date", "on or before", "events", " issues", "latest value of", "inline:", "_")
+"""Words from the engine's own descriptions that an action-list column label must not use."""
+
+
 # --- the measure ------------------------------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -336,7 +375,8 @@ class Measure:
     denominator: Node
     exclusions: Node | None = None
     why_it_matters: str = ""
-    low_is_good: bool = False
+    low_is_good: bool | None = None
+    """Required: True for a hazard (PINCER, missed appointments), False for care to give (a review)."""
     topic: str = ""
     source_indicator: str = ""
     source_version: str = ""
@@ -347,6 +387,7 @@ class Measure:
     per: int = 1
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    action_list: ActionListSpec | None = None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -411,7 +452,54 @@ def validate(m: Measure) -> None:
     if m.review_date is not None and not isinstance(m.review_date, dt.date):
         raise _fail(m.id, "review_date must be a datetime.date")
     if not isinstance(m.low_is_good, bool):
-        raise _fail(m.id, "low_is_good must be True or False")
+        raise _fail(
+            m.id,
+            "it does not say which direction is better"
+            if m.low_is_good is None
+            else "low_is_good must be True or False",
+            hint="pass low_is_good=True for a hazard (its action list holds the patients in the numerator) or "
+            "low_is_good=False for care to give (the list holds the patients in the denominator but not the numerator)",
+        )
+    if m.action_list is not None:
+        _check_action_list(m.id, m.action_list)
+
+
+def _check_action_list(measure_id: str, spec: ActionListSpec) -> None:
+    if not isinstance(spec, ActionListSpec):
+        raise _fail(measure_id, "action_list must be built with qiloop.measures.language.action_spec(...)")
+    for name in ("who", "action", "order"):
+        if not str(getattr(spec, name)).strip():
+            raise _fail(measure_id, f"the action list's {name!r} is empty")
+    labels = [column.label for column in spec.columns]
+    if len(set(labels)) != len(labels):
+        raise _fail(measure_id, "two action-list columns have the same label")
+    for column in spec.columns:
+        _check_action_column(measure_id, column)
+    if spec.order_by not in labels:
+        raise _fail(measure_id, f"the action list is ordered by {spec.order_by!r}, which is not one of its columns")
+
+
+def _check_action_column(measure_id: str, column: ActionColumn) -> None:
+    label = column.label
+    if not label.strip() or label.strip().lower() in ("patient", "patient id"):
+        raise _fail(measure_id, f"action-list column label {label!r} is empty or reserved")
+    used = [word for word in ENGINE_WORDS if word in label.lower()]
+    if used:
+        raise _fail(
+            measure_id,
+            f"action-list column {label!r} uses engine wording ({used[0]!r})",
+            hint="name the column in clinical words, e.g. 'Latest eGFR', 'Oral NSAID — last issued'",
+        )
+    if (column.value is None) == (not column.flags):
+        raise _fail(measure_id, f"action-list column {label!r} needs either one value or a set of flags")
+    if column.value is not None:
+        if not isinstance(column.value, Node):
+            raise _fail(measure_id, f"action-list column {label!r} is not a series built with qiloop.measures")
+        _check_tree(measure_id, f"action-list column {label!r}", column.value)
+    for name, flag in column.flags:
+        if not isinstance(flag, Node) or type_of(flag) != "bool":
+            raise _fail(measure_id, f"action-list column {label!r}: flag {name!r} is not a true/false series")
+        _check_tree(measure_id, f"action-list column {label!r}", flag)
 
 
 def _check_appointment_nesting(m: Measure) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from qiloop.errors import showing_values
 from qiloop.records import pseudonym
 from qiloop.records.schema import NHS_NUMBER_COLUMN, Column
 from qiloop.records.sql import ident, literal
@@ -28,7 +29,9 @@ _MAX_SHOWN = 40
 
 
 def shown(value: str | None) -> str:
-    """A cell value as quoted in a message (long values cut short)."""
+    """A cell value as quoted in a message (long values cut short); "the value" inside ``values_hidden()``."""
+    if not showing_values():
+        return "the value"
     if value is None:
         return "''"
     if len(value) > _MAX_SHOWN:
@@ -134,7 +137,7 @@ def cell_checks(expr: ColumnExpr) -> list[CellCheck]:
                 text,
                 lambda v: (
                     f"{shown(v)} is not the first of a month ({c.name} is recorded as the first of its month, "
-                    f"e.g. {(v or '')[:8]}01)"
+                    f"e.g. {(v or '')[:8] if showing_values() else 'YYYY-MM-'}01)"
                 ),
             )
         )

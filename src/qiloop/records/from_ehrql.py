@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from qiloop.errors import InputError
+from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, closest
 from qiloop.records.extract import read_csv_header
 from qiloop.records.lines import malformed_lines
@@ -157,7 +158,7 @@ def _load(
 
             line = record_lines(path, [int(bad_row[0])]).get(int(bad_row[0]), int(bad_row[0]) + 2)
             raise InputError(
-                f"{path.name}:{line}: column {canonical}: {bad_row[1]!r} is not a date (expected YYYY-MM-DD)",
+                f"{path.name}:{line}: column {canonical}: {shown(bad_row[1])} is not a date (expected YYYY-MM-DD)",
                 hint="ehrQL tables write dates as YYYY-MM-DD; correct the file and convert again (nothing was imported)",
             )
 
@@ -215,7 +216,7 @@ def _appointments(con: duckdb.DuckDBPyConnection, report: ConversionReport, copy
     ).fetchone()
     if unknown:
         raise InputError(
-            f"appointments.csv:{int(unknown[0]) + 2}: column status: {unknown[1]!r} is not a TPP appointment status",
+            f"appointments.csv:{int(unknown[0]) + 2}: column status: {shown(unknown[1])} is not a TPP appointment status",
             hint=f"the statuses ehrQL's TPP schema uses are: {', '.join(TPP_STATUSES)}",
         )
     for source, canonical, n in con.execute(

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from qiloop.errors import InputError
+from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, TableWriter, check_unmapped
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -306,7 +307,8 @@ def _date(value: Any, where: _Where, what: str) -> tuple[str, str] | None:
     parsed = _parse_date(value) if isinstance(value, str) else "not a FHIR date"
     if isinstance(parsed, str):
         raise InputError(
-            f"{where}: {what} {value!r} is {parsed}", hint="correct the resource in the export; nothing was imported"
+            f"{where}: {what} {shown(str(value))} is {parsed}",
+            hint="correct the resource in the export; nothing was imported",
         )
     return parsed
 
@@ -639,7 +641,7 @@ def _appointment(state: _State, where: _Where, resource: dict[str, Any], writers
         report.mapped("appointments.status", status, canonical)
     else:
         raise InputError(
-            f"{where}: status {status!r} is not an Appointment status",
+            f"{where}: status {shown(status)} is not an Appointment status",
             hint=f"FHIR R4 Appointment statuses: {', '.join([*APPOINTMENT_STATUSES, 'cancelled', 'entered-in-error'])}",
         )
     start = _date(resource.get("start"), where, "start")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from qiloop.errors import InputError
+from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport, ConvertOptions, closest
 from qiloop.records.extract import read_csv_header
 from qiloop.records.sql import connect, ident, literal
@@ -174,7 +175,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, report: ConversionRep
         if bad:
             line = _line(path, options, int(bad[0]))
             raise InputError(
-                f"{path.name}:{line}: column {column}: {bad[1]!r} is not a published value",
+                f"{path.name}:{line}: column {column}: {shown(bad[1])} is not a published value",
                 hint=f"accepted values: {accepted}; nothing was imported",
             )
     bad = con.execute(
@@ -182,7 +183,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, report: ConversionRep
     ).fetchone()
     if bad:
         raise InputError(
-            f"{path.name}:{_line(path, options, int(bad[0]))}: column COUNT_OF_APPOINTMENTS: {bad[1]!r} is not a count",
+            f"{path.name}:{_line(path, options, int(bad[0]))}: column COUNT_OF_APPOINTMENTS: {shown(bad[1])} is not a count",
             hint="counts are whole numbers; nothing was imported",
         )
     con.execute(
@@ -194,7 +195,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, report: ConversionRep
     ).fetchone()
     if bad:
         raise InputError(
-            f"{path.name}:{_line(path, options, int(bad[0]))}: column APPOINTMENT_MONTH_START_DATE: {bad[1]!r} is not "
+            f"{path.name}:{_line(path, options, int(bad[0]))}: column APPOINTMENT_MONTH_START_DATE: {shown(bad[1])} is not "
             "the first of a month written DDMONYYYY (01MAR2024) or YYYY-MM-DD",
             hint="give the file as NHS England published it; nothing was imported",
         )

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from qiloop.errors import InputError
+from qiloop.errors import InputError, showing_values
 from qiloop.records.importer import import_extract
 from qiloop.records.schema import TABLES_BY_NAME
 from qiloop.records.sql import connect, ident
@@ -328,7 +328,7 @@ def _check_merged(con: duckdb.DuckDBPyConnection, present: set[str], practice: s
                 f"SELECT {cols} FROM main.{ident(name)} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
             ).fetchone()
             if clash:
-                shown = ", ".join(f"{k} {v}" for k, v in zip(table.key, clash, strict=True))
+                shown = ", ".join(f"{k} {v}" if showing_values() else k for k, v in zip(table.key, clash, strict=True))
                 raise InputError(
                     f"{name}: {shown} from practice {practice}'s extract is already in the store for another "
                     "practice; nothing was imported",
@@ -343,7 +343,8 @@ def _check_merged(con: duckdb.DuckDBPyConnection, present: set[str], practice: s
                 ).fetchone()
                 if dangling:
                     raise InputError(
-                        f"{name}: {column} {dangling[0]} would refer to no row of {referenced} after replacing "
+                        f"{name}: {column} {dangling[0] if showing_values() else '(a value)'} would refer to no row of "
+                        f"{referenced} after replacing "
                         f"practice {practice}; nothing was imported",
                         hint="the practice's extract must include every patient its registrations and appointments name",
                     )

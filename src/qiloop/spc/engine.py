@@ -70,6 +70,7 @@ def spc(
     multiply: float = 1.0,
     subgroup_sd: Iterable[Any] | None = None,
     allow_missing: bool = False,
+    bounds: tuple[float | None, float | None] | None = None,
     **profile_overrides: Any,
 ) -> SpcResult:
     """Compute a control chart or run chart and read its signals.
@@ -83,7 +84,9 @@ def spc(
     ``splits`` – x values where a new phase starts; ``freeze`` – the limits of the
     first phase come from its first ``freeze`` points; ``exclude`` – 0-based points
     left out of every calculation (still plotted). ``multiply`` scales ratios
-    (e.g. 100 for percentages).
+    (e.g. 100 for percentages). ``bounds`` – ``(lower, upper)`` the plotted values can
+    never pass (``(0, 100)`` for percentages, ``(0, None)`` for counts and rates): limits
+    and 2σ lines are clipped to them, so no chart shows a limit that cannot be reached.
 
     >>> result = spc([5, 6, 5, 7, 6, 5, 6, 7, 5, 6, 6, 5, 7, 6], improvement="up")
     >>> round(result.summary.phases[0].cl, 3)
@@ -198,6 +201,8 @@ def spc(
     plotted = plotted * multiply
     for name in lines:
         lines[name] = lines[name] * multiply
+    if bounds is not None:
+        _clip_lines(lines, bounds)
 
     usable = included & ~np.isnan(plotted)
     n_usable = int(np.count_nonzero(usable))
@@ -322,6 +327,23 @@ def spc(
     sentence = describe(points, summary, measure_name=measure_name, enough_points=enough)
     summary = SpcSummary(**{**summary.__dict__, "sentence": sentence})
     return SpcResult(points=points, summary=summary)
+
+
+def _clip_lines(lines: dict[str, FloatArray], bounds: tuple[float | None, float | None]) -> None:
+    """Clip every limit and 2σ line (not the centre line) to what the plotted values can reach.
+
+    Signals are unchanged: a value inside the bounds is never beyond a line that was outside them.
+    """
+    lower, upper = bounds
+    if lower is not None and upper is not None and lower > upper:
+        raise InputError(f"bounds must be (lower, upper) with lower <= upper, not {bounds!r}")
+    for name in ("lcl", "ucl", "lcl_2s", "ucl_2s"):
+        line = lines[name]
+        with np.errstate(invalid="ignore"):
+            if lower is not None:
+                line[line < lower] = lower
+            if upper is not None:
+                line[line > upper] = upper
 
 
 def _opt(value: float) -> float | None:

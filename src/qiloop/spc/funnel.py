@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qiloop.csv_safety import frame_to_csv
 from qiloop.errors import InputError
 from qiloop.spc.funnel_dispersion import TRIM_METHODS, estimate_dispersion, truncate, winsorise
 from qiloop.spc.funnel_limits import (
@@ -129,7 +130,7 @@ class FunnelResult:
 
     def units_csv(self) -> str:
         """The per-unit table as CSV text."""
-        return str(self.units.to_csv(index=False, lineterminator="\n"))
+        return str(frame_to_csv(self.units, lineterminator="\n"))
 
 
 def funnel(

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qiloop.csv_safety import frame_to_csv
+
 POINT_COLUMNS: tuple[str, ...] = (
     "x",
     "y",
@@ -163,4 +165,4 @@ class SpcResult:
 
     def points_csv(self) -> str:
         """The per-point table as CSV text (columns in :data:`POINT_COLUMNS` order)."""
-        return str(self.points.loc[:, list(POINT_COLUMNS)].to_csv(index=False, lineterminator="\n"))
+        return str(frame_to_csv(self.points.loc[:, list(POINT_COLUMNS)], lineterminator="\n"))

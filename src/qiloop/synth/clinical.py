@@ -237,7 +237,7 @@ def blood_pressure_events(ctx: Context, out: EventBatch) -> None:
     r, d = np.concatenate(rows), np.concatenate(dates)
     hypertensive = ctx.dx.onset["hypertension"][r] <= d
     age = ctx.age_at(d, r)
-    systolic = np.where(hypertensive, 137.0, 112.0 + 0.35 * age) + rng.normal(0.0, 13.0, len(r))
+    systolic = np.where(hypertensive, 137.0 + ctx.spec.bp_offset, 112.0 + 0.35 * age) + rng.normal(0.0, 13.0, len(r))
     diastolic = 0.45 * systolic + 22.0 + rng.normal(0.0, 6.0, len(r))
     out.add(r, d, code_index("systolic_bp"), np.rint(np.clip(systolic, 80, 230)))
     out.add(r, d, code_index("diastolic_bp"), np.rint(np.clip(diastolic, 40, 130)))
@@ -250,7 +250,7 @@ def diabetes_events(ctx: Context, out: EventBatch) -> None:
     p_each = 1.0 - np.sqrt(1.0 - ctx.spec.rates["hba1c_diabetes"])  # two chances a year
     keep = _accept(ctx, len(r), p_each)
     r, d = r[keep], d[keep]
-    patient_mean = np.exp(rng.normal(np.log(55.0), 0.2, ctx.pop.size))
+    patient_mean = np.exp(rng.normal(np.log(55.0) + ctx.spec.hba1c_log_offset, 0.2, ctx.pop.size))
     value = patient_mean[r] * np.exp(rng.normal(0.0, 0.08, len(r)))
     out.add(r, d, code_index("hba1c"), np.rint(np.clip(value, 25, 160)))
 

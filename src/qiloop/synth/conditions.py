@@ -64,18 +64,24 @@ def scaled_curve(condition: str) -> tuple[np.ndarray, np.ndarray]:
     return ages, levels
 
 
-def _onset_days(rng: np.random.Generator, pop: Population, condition: str, last_day: np.ndarray) -> np.ndarray:
+def _onset_days(
+    rng: np.random.Generator, pop: Population, condition: str, last_day: np.ndarray, factor: float = 1.0
+) -> np.ndarray:
+    """Diagnosis days; ``factor`` scales the practice's chance of a diagnosis at every age (deprivation)."""
     ages, levels = scaled_curve(condition)
-    u = rng.random(pop.size)
+    u = rng.random(pop.size) / factor
     onset_age = np.interp(u, levels, ages)
     onset = pop.dob + np.floor(onset_age * params.DAYS_PER_YEAR).astype(np.int64)
     diagnosed = (u < levels[-1]) & (u > levels[0]) & (onset <= last_day)
     return np.where(diagnosed, onset, NO_DATE)
 
 
-def diagnose(rng: np.random.Generator, pop: Population, last_day: np.ndarray) -> Diagnoses:
-    """Diagnosis dates up to each patient's ``last_day`` in the data."""
-    onset = {name: _onset_days(rng, pop, name, last_day) for name in CONDITIONS}
+def diagnose(
+    rng: np.random.Generator, pop: Population, last_day: np.ndarray, factors: dict[str, float] | None = None
+) -> Diagnoses:
+    """Diagnosis dates up to each patient's ``last_day`` in the data (``factors``: the practice's multipliers)."""
+    factors = factors or {}
+    onset = {name: _onset_days(rng, pop, name, last_day, factors.get(name, 1.0)) for name in CONDITIONS}
     resolved = {
         condition: _resolutions(rng, onset[condition], last_day, share, years)
         for condition, (share, years) in params.RESOLVED_CODES.items()

@@ -210,6 +210,16 @@ def _truth(
             "dna_rate_by_lead_time_days": [list(x) for x in params.DNA_RATE_BY_LEAD],
             "review_completion": params.REVIEW_RATES,
             "pincer_median_rates": params.PINCER_TARGETS,
+            "continuity": {
+                "upc_practice_mean_published": 0.52,  # Hull et al. 2022: 3+ consultations in 2 years
+                "upc_practice_range_published": [0.32, 0.93],
+                "upc_older_patients_published": 0.61,  # Barker et al. 2017: aged 62-82, 2+ contacts in 2 years
+                "patients_per_gp": params.PATIENTS_PER_GP,
+                "min_gps": params.MIN_GPS,
+                "decline_logit_per_year": params.CONTINUITY_DECLINE_LOGIT_PER_YEAR,
+            },
+            "same_day_model_share": round(params.SAME_DAY_MODEL_SHARE, 4),
+            "prevalence_by_imd_quintile": {k: list(v) for k, v in params.PREVALENCE_BY_IMD_QUINTILE.items()},
         },
         "planted_changes": [c.as_json() for s in specs for c in s.changes],
         "messy_records": {

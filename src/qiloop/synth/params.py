@@ -88,6 +88,15 @@ RESOLVED_CODES: dict[str, tuple[float, tuple[float, float]]] = {
     "copd": (0.005, (1.0, 6.0)),
 }
 DIABETES_TYPE1_SHARE = 0.08
+# Deprivation: prevalence multipliers by the practice's IMD quintile (1 = most deprived, 5 = least), rescaled so
+# the network's list-weighted mean is 1 (the targets above still hold). McLean et al., Int J Health Geogr
+# 2008;7:37 (QOF 2005/06): COPD 3.1% in the most deprived decile of Scottish practice populations against 0.9% in
+# the least; diabetes 4.0% against 2.9% for English practices (by practice postcode). Quintiles are less extreme
+# than deciles, so the extreme quintiles differ 2.5-fold for COPD and 1.3-fold for diabetes.
+PREVALENCE_BY_IMD_QUINTILE: dict[str, tuple[float, ...]] = {
+    "copd": (1.6, 1.25, 1.0, 0.8, 0.65),
+    "diabetes": (1.15, 1.07, 1.0, 0.94, 0.87),
+}
 
 # QOF-style annual completion (a practice's own rate is drawn around these).
 REVIEW_RATES = {
@@ -99,6 +108,11 @@ REVIEW_RATES = {
     "flu_eligible": 0.72,
 }
 PRACTICE_QUALITY_SD = 0.6  # spread of practice completion on the logit scale
+# Practices differ in how well controlled their patients are, not only in how often they check (HYP008, DM020).
+# No published practice-level spread was found; these are judgements that give HYP008 and DM020 a spread beyond
+# chance within QOF's payment range (HYP008 40-85%, DM020 37-75%: domain-notes section 6.2).
+PRACTICE_BP_OFFSET_SD = 3.0  # mmHg, added to the systolic mean of people with hypertension
+PRACTICE_HBA1C_LOG_SD = 0.06  # on the log scale of people's mean HbA1c (about 3 mmol/mol at 55)
 
 # COPD recall details (QOF COPD010 needs the review, an MRC grade and the number of exacerbations).
 COPD_EXACERBATIONS_PER_YEAR = 0.6  # mean; spread across patients (gamma, shape 0.8)
@@ -140,7 +154,37 @@ CANCELLED_BY_PATIENT_RATE = 0.03
 CANCELLED_BY_PRACTICE_RATE = 0.015
 MODE_SHARES = {"face_to_face": 0.65, "telephone": 0.285, "video": 0.015, "home_visit": 0.01, "online": 0.04}
 HCP_ROLE_SHARES = {"gp": 0.45, "nurse": 0.30, "pharmacist": 0.07, "other": 0.18}
-PATIENTS_PER_GP = 2000
+# Practice access styles (Scuffell, Durbaba and Ashworth, BJGP 2025, GPAD Aug-Oct 2023, 3,480 practices: 1,194
+# "same-day care" practices, more telephone, and 2,286 "routine care" practices, more face to face and longer
+# waits). Offsets on the logit scale, (same-day model, routine model), then shifted so the network matches the
+# national shares above. The spread is a judgement: no published practice-level distribution was found, only
+# the extremes (GPAD October 2022: 12% face to face at the lowest practice, some practices with no same-day
+# appointments, against 73% and 39% nationally).
+SAME_DAY_MODEL_SHARE = 1194 / 3480
+SAME_DAY_LOGIT_BY_MODEL = (0.6, -0.3)
+SAME_DAY_LOGIT_SD = 0.35
+FACE_TO_FACE_LOGIT_BY_MODEL = (-0.4, 0.2)
+FACE_TO_FACE_LOGIT_SD = 0.45
+
+# Continuity with a GP. Published usual provider of care (UPC) indices in English general practice: mean 0.61
+# for patients aged 62-82 with 2+ GP contacts in 2011-13 (0.70 in small practices, 0.59 in large; Barker,
+# Steventon and Deeny, BMJ 2017;356:j84, 200 CPRD practices); practice means 0.52 on average, range 0.32-0.93,
+# for patients with 3+ consultations in 2017-18 (Hull et al., BJGP 2022;72:e773, 126 east London practices),
+# higher for people over 60 (+0.082). Continuity fell through the 2010s (GP Patient Survey: patients seeing
+# their preferred GP "usually" fell 9.7 points in 2012-17, Tammes et al., BJGP 2021;71:e432) and held or rose
+# during the pandemic (Health Foundation 2023); no figure after 2021 was found.
+# List size per FTE GP, England 2011/12: mean 1,839 (10th-90th centile 1,074-2,635), from a BJGP table of practice
+# characteristics (n = 7,800; the paper itself was not identified).
+PATIENTS_PER_GP = 1840
+MIN_GPS = 2  # even a single-handed practice's patients see a locum or a partner practice's GP some of the time
+# A practice's chance that a GP appointment is with the patient's usual GP (for a patient under 60 at the
+# start date; normal, clipped). The measured UPC is higher: other GPs are sometimes the usual one by chance.
+CONTINUITY_MEAN = 0.32
+CONTINUITY_SD = 0.15
+CONTINUITY_RANGE = (0.05, 0.85)
+CONTINUITY_PATIENT_LOGIT_SD = 0.8  # patients of one practice differ (some always book their own GP)
+CONTINUITY_OLDER_LOGIT = 0.6  # aged 60+: more continuity (Hull et al. 2022)
+CONTINUITY_DECLINE_LOGIT_PER_YEAR = 0.06  # about 1.5 points a year at 50%: a slower fall than the 2010s
 FUTURE_BOOKING_DAYS = 60  # appointments booked up to this far beyond the end date are written as booked
 
 # Deliberately messy records, so the quality report has something to find.

@@ -142,7 +142,6 @@ def make_population(rng: np.random.Generator, spec: PracticeSpec, first_patient_
     ethnicity[rng.random(n) < spec.ethnicity_null] = -1
     imd = np.clip(spec.imd_quintile + rng.choice(np.array([-1, 0, 0, 0, 0, 1]), n), 1, 5).astype(np.int8)
     imd[rng.random(n) < params.IMD_NULL_RATE] = 0
-    n_gp = max(1, round(spec.list_size / params.PATIENTS_PER_GP))
     return Population(
         patient_id=np.arange(first_patient_id, first_patient_id + n, dtype=np.int64),
         dob=dob,
@@ -152,5 +151,5 @@ def make_population(rng: np.random.Generator, spec: PracticeSpec, first_patient_
         reg_end=np.concatenate([reg_end0, reg_end_b, reg_end_j]),
         ethnicity=ethnicity,
         imd=imd,
-        usual_gp=rng.integers(0, n_gp, n),
+        usual_gp=rng.integers(0, spec.gps, n),
     )

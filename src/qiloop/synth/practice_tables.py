@@ -83,7 +83,7 @@ def generate_practice(
 ) -> PracticeTables:
     pop = make_population(rng, spec, first_patient_id, window)
     obs_start, obs_end = pop.obs_start(window), pop.obs_end(window)
-    dx = diagnose(rng, pop, obs_end)
+    dx = diagnose(rng, pop, obs_end, spec.prevalence_factors)
     ctx = Context(rng=rng, pop=pop, dx=dx, spec=spec, window=window, obs_start=obs_start, obs_end=obs_end)
 
     events = EventBatch()
@@ -109,7 +109,7 @@ def generate_practice(
     monitoring_tests(ctx, courses, events)
 
     n_conditions = sum((dx.onset[c] != NO_DATE).astype(np.int64) for c in CONDITIONS)
-    clinicians, role_positions = clinician_ids(spec.practice_id, spec.list_size)
+    clinicians, role_positions = clinician_ids(spec.practice_id, spec.list_size, spec.gps)
     appts = make_appointments(ctx, np.asarray(n_conditions), role_positions)
 
     pid = pop.patient_id

@@ -10,7 +10,7 @@ outside a request, for example from the command line, it is left empty.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,6 +72,15 @@ def record(
         ip_address=_client_ip.get(),
         detail=detail or {},
     )
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The names of the fields whose values differ: what an event's ``detail`` says changed.
+
+    Names, never values: the team's free text (titles, aims, notes) and imported cell values must not be
+    copied into the append-only audit log, where they could never be removed.
+    """
+    return sorted(name for name in after.keys() | before.keys() if before.get(name) != after.get(name))
 
 
 def record_view(

@@ -1,15 +1,20 @@
-"""Writes of the dashboard app: starting an import (audited when it starts and when it ends)."""
+"""Writes of the dashboard app: starting an import (audited when it starts and when it ends), and accepting or
+undoing a new phase (a recalculation) on a practice's measure chart."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
 
+from qiloop.errors import QiloopError
+from qiloop.measures import all_measures
 from qiloop_web.audit.log import record
 from qiloop_web.dashboard import imports
+from qiloop_web.dashboard.models import ChartPhase
 from qiloop_web.dashboard.results import compute_results
 from qiloop_web.organisations.models import Kind, Organisation
 
@@ -51,10 +56,11 @@ def start_import(
             organisation=organisation.code,
             kind=kind,
         )
+        # Not the file's or folder's name: a name is free text (the job's status.json says where it came from).
         source = (
-            {"folder": str(folder)[:500]}
+            {"source": "folder"}
             if folder is not None
-            else {"file": str(getattr(upload, "name", ""))[:200], "bytes": int(getattr(upload, "size", 0) or 0)}
+            else {"source": "upload", "bytes": int(getattr(upload, "size", 0) or 0)}
         )
         record(
             by=by,
@@ -112,3 +118,49 @@ def end_interrupted_imports(*, by: Any = None) -> int:
     if any("put back" in message for _job, message in ended):
         compute_results(store, Path(settings.QILOOP_RESULTS_DIR), say=lambda _text: None)
     return len(ended)
+
+
+class PhaseError(QiloopError):
+    """A new phase that cannot be accepted or undone as asked (the message says why)."""
+
+
+def accept_phase(*, practice: Organisation, measure_id: str, starts: dt.date, by: Any, reason: str = "") -> ChartPhase:
+    """Record that ``practice`` recalculates its chart of ``measure_id`` from the month ``starts`` (a new phase).
+
+    The caller (the view) checks the permission and that ``starts`` is the chart's current proposal.
+    """
+    if practice.kind != Kind.PRACTICE:
+        raise PhaseError(f"{practice.name} is not a practice: only a practice's own charts have phases")
+    if measure_id not in all_measures():
+        raise PhaseError(f"there is no measure {measure_id!r}")
+    if starts.day != 1:
+        raise PhaseError(f"a phase starts on the first day of a month, not {starts:%d %B %Y}")
+    with transaction.atomic():
+        if ChartPhase.objects.filter(practice=practice, measure_id=measure_id, starts=starts).exists():
+            raise PhaseError(f"the chart already has a phase from {starts:%B %Y}")
+        phase = ChartPhase.objects.create(
+            practice=practice, measure_id=measure_id, starts=starts, reason=reason[:500], accepted_by=by
+        )
+        record(
+            by=by,
+            action="chart.phase_accepted",
+            target_type="measure",
+            target_id=measure_id,
+            organisation=practice,
+            detail={"starts": starts.isoformat(), "with_reason": bool(reason)},  # never the reason text
+        )
+    return phase
+
+
+def undo_phase(*, phase: ChartPhase, by: Any) -> None:
+    """Remove an accepted phase: the practice's chart of the measure is drawn without it again."""
+    with transaction.atomic():
+        record(
+            by=by,
+            action="chart.phase_undone",
+            target_type="measure",
+            target_id=phase.measure_id,
+            organisation=phase.practice,
+            detail={"starts": phase.starts.isoformat(), "accepted_at": phase.accepted_at.isoformat()},
+        )
+        phase.delete()

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qiloop.errors import QiloopError
+from qiloop.errors import QiloopError, values_hidden
 
 MAX_UNPACKED_BYTES = 4 * 1024**3
 MAX_ZIP_ENTRIES = 100  # an extract is six tables; anything with hundreds of entries is not one
@@ -257,9 +257,10 @@ def _run_steps(
         write_status(job, step=step)
         # GP appointments data is published national data: kept whole even when a practice adds it
         practice = (status.get("practice") or None) if one_practice and kind != "gpad" else None
-        if one_practice and kind != "gpad" and practice is None:
-            practice = _the_practice(extract, kind, job)
-        outcome = import_from(kind, extract, store, practice=practice, one_practice=one_practice)
+        with values_hidden():  # the message is kept and audited: file, line and column, never a cell's value
+            if one_practice and kind != "gpad" and practice is None:
+                practice = _the_practice(extract, kind, job)
+            outcome = import_from(kind, extract, store, practice=practice, one_practice=one_practice)
         result: Any = outcome.result
         imported = True
         step = STEPS[2]

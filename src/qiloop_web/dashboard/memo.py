@@ -63,6 +63,7 @@ def code_fingerprint() -> str:
         *sorted((library / "spc").glob("*.py")),
         *sorted((library / "charts").glob("*.py")),
         library / "measures" / "disclosure.py",
+        library / "measures" / "lookback.py",
     ]
     digest = hashlib.sha256()
     for source in sources:

@@ -16,6 +16,7 @@ anonymous: no names, no codes, no labels.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -177,15 +178,24 @@ def _with_unit(value: float, unit: str) -> str:
 
 
 def small_multiples(
-    measure: Measure, monthly: pd.DataFrame, labels: dict[str, str], *, prefix: str
+    measure: Measure,
+    monthly: pd.DataFrame,
+    labels: dict[str, str],
+    *,
+    prefix: str,
+    data_start: dt.date | None = None,
 ) -> list[tuple[str, Chart | None]]:
-    """The network total first, then one SPC chart per practice in label order (suppressed months are gaps)."""
+    """The network total first, then one SPC chart per practice in label order, each chosen from the published
+    (disclosure-controlled) counts: suppressed months are gaps."""
     named = [(NETWORK, "Whole network")] + sorted(
         ((p, labels[p]) for p in monthly["practice_id"].unique() if p != NETWORK), key=lambda pair: pair[1]
     )
     charts = []
     for i, (practice_id, label) in enumerate(named):
-        series = monthly[monthly["practice_id"] == practice_id][["interval_start", "ratio"]]
-        series = series.assign(ratio=series["ratio"].astype("float64"))
-        charts.append((label, measure_chart(measure, series, element_id=f"{prefix}-{i}", title=label, small=True)))
+        series = monthly[monthly["practice_id"] == practice_id][["interval_start", "numerator", "denominator", "ratio"]]
+        series = series.astype({"numerator": "float64", "denominator": "float64", "ratio": "float64"})
+        chart = measure_chart(
+            measure, series, element_id=f"{prefix}-{i}", title=label, small=True, data_start=data_start
+        )
+        charts.append((label, chart))
     return charts

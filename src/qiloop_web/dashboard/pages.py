@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -11,9 +12,9 @@ from django.http import Http404
 from qiloop.measures import all_measures
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
-from qiloop_web.dashboard import memo
-from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, Results, load_results
-from qiloop_web.dashboard.series import Chart, format_value, measure_chart, scale
+from qiloop_web.dashboard import memo, phases
+from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, LOOKBACK_MONTHS, Results, load_results
+from qiloop_web.dashboard.series import Chart, counts_text, format_value, measure_chart, scale
 
 TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
 CHANGES = {"": "All measures", "changed": "Only what changed (special cause)"}
@@ -27,6 +28,18 @@ def latest_month_label(loaded: Results | None) -> str:
     """The results' latest month in words ("March 2026"), or "" without results."""
     end = str(loaded.manifest.get("end", "")) if loaded else ""
     return pd.Timestamp(end + "-01").strftime("%B %Y") if end else ""
+
+
+def data_start(loaded: Results) -> dt.date | None:
+    """The first month of the data the results were computed from (the manifest's ``data_start``; results
+    computed before it was recorded started LOOKBACK_MONTHS after the data, so that is assumed)."""
+    recorded = str(loaded.manifest.get("data_start", "") or "")
+    if recorded:
+        return pd.Timestamp(recorded + "-01").date()
+    start = str(loaded.manifest.get("start", "") or "")
+    if not start:
+        return None
+    return (pd.Timestamp(start + "-01") - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
 
 
 def topic_name(topic: str) -> str:
@@ -69,26 +82,32 @@ class TopicSection:
     cards: list[Card] = field(default_factory=list)
 
 
-def practice_chart(loaded: Results, practice_id: str, measure: Measure, *, small: bool) -> Chart | None:
-    """The practice's chart of ``measure``, kept (memo.py) while the results are unchanged."""
+def practice_chart(
+    loaded: Results, practice_id: str, measure: Measure, *, small: bool, accepted: tuple[dt.date, ...] = ()
+) -> Chart | None:
+    """The practice's chart of ``measure`` with its ``accepted`` phases, kept (memo.py) while the results and
+    the phases are unchanged."""
 
     def draw() -> Chart | None:
         series = practice_series(loaded, practice_id, measure.id)
         element_id = f"chart-{measure.id}" if small else "chart-main"
-        return measure_chart(measure, series, element_id=element_id, small=small)
+        return measure_chart(
+            measure, series, element_id=element_id, small=small, phases=accepted, data_start=data_start(loaded)
+        )
 
-    return memo.kept(loaded.key, ("chart", practice_id, measure.id, small), draw)
+    return memo.kept(loaded.key, ("chart", practice_id, measure.id, small, accepted), draw)
 
 
 def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed_only: bool) -> list[TopicSection]:
     """The practice's measures grouped by topic, optionally one topic and only those with a special cause."""
+    accepted = phases.accepted(practice_id)
     sections = []
     for key, measures in measures_by_topic().items():
         if topic and key != topic:
             continue
         section = TopicSection(key, topic_name(key))
         for measure in measures:
-            chart = practice_chart(loaded, practice_id, measure, small=True)
+            chart = practice_chart(loaded, practice_id, measure, small=True, accepted=accepted.get(measure.id, ()))
             if changed_only and (chart is None or not chart.changed):
                 continue
             section.cards.append(Card(measure, chart))
@@ -100,15 +119,16 @@ def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, changed
 def measure_figures(loaded: Results, practice_id: str, measure_id: str) -> dict[str, object]:
     """The measure page's chart, numbers and breakdowns, kept (memo.py) while the results are unchanged."""
     measure = all_measures()[measure_id]
+    accepted = phases.accepted(practice_id).get(measure_id, ())
 
     def make() -> dict[str, object]:
         return {
-            "chart": practice_chart(loaded, practice_id, measure, small=False),
+            "chart": practice_chart(loaded, practice_id, measure, small=False, accepted=accepted),
             "numbers": numbers_table(measure, practice_series(loaded, practice_id, measure_id)),
             "breakdowns": breakdown_tables(loaded, measure, practice_id),
         }
 
-    return memo.kept(loaded.key, ("figures", practice_id, measure_id), make)
+    return memo.kept(loaded.key, ("figures", practice_id, measure_id, accepted), make)
 
 
 def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, object]]:
@@ -116,12 +136,13 @@ def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, obje
     rows = []
     for row in series.sort_values("interval_start", ascending=False).to_dict("records"):
         value = None if pd.isna(row["ratio"]) else float(row["ratio"]) * multiplier
+        no_one = not pd.isna(row["denominator"]) and float(row["denominator"]) == 0
         rows.append(
             {
                 "month": pd.Timestamp(row["interval_start"]).strftime("%B %Y"),
                 "numerator": _count(row["numerator"]),
                 "denominator": _count(row["denominator"]),
-                "value": format_value(value, unit),
+                "value": counts_text(measure, row["numerator"], 0, "") if no_one else format_value(value, unit),
             }
         )
     return rows
@@ -186,8 +207,9 @@ def warm_caches(loaded: Results) -> int:
     """Compute every practice's dashboard charts and measure pages ahead of the first visit; returns how many."""
     count = 0
     for practice_id in sorted(loaded.practice_ids()):
+        accepted = phases.accepted(practice_id)
         for measure in all_measures().values():
-            practice_chart(loaded, practice_id, measure, small=True)
+            practice_chart(loaded, practice_id, measure, small=True, accepted=accepted.get(measure.id, ()))
             measure_figures(loaded, practice_id, measure.id)
             count += 1
     return count

@@ -7,7 +7,9 @@ analytics store and writes, in ``directory``:
 * ``breakdowns.parquet`` — the latest month by age band, sex, ethnicity and deprivation
   (one row per measure, practice, breakdown and group);
 * ``manifest.json`` — what the results were computed from: the store's tables
-  (their source checksums) and every measure's version and code-list versions.
+  (their source checksums) and every measure's version and code-list versions,
+  the months computed (``start``, ``end``) and the month the data start in earnest
+  (``data_start``).
 
 A later call recomputes only when that fingerprint has changed. Pages call
 :func:`load_results`, which keeps the tables in memory until the files change.
@@ -143,6 +145,7 @@ def compute_results(
     manifest = fingerprint(store, [m.id for m in measures]) | {
         "start": start,
         "end": end,
+        "data_start": month_text(earliest),  # start-up months (look-back before this) are left out of the charts
         "computed_at": dt.datetime.now(dt.UTC).isoformat(),
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qiloop_web.dashboard import data_views, views
+from qiloop_web.dashboard import data_views, phase_views, views
 
 app_name = "dashboard"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("practices/<str:code>/measures/<str:measure_id>/action-list/", views.action_list_page, name="action-list"),
     path(
         "practices/<str:code>/measures/<str:measure_id>/action-list.csv", views.action_list_csv, name="action-list-csv"
+    ),
+    path("practices/<str:code>/measures/<str:measure_id>/phases/", phase_views.accept_phase, name="accept-phase"),
+    path(
+        "practices/<str:code>/measures/<str:measure_id>/phases/<int:phase_id>/undo/",
+        phase_views.undo_phase,
+        name="undo-phase",
     ),
     path("networks/<str:code>/", views.network_view, name="network"),
     path("networks/<str:code>/measures/<str:measure_id>/", views.network_measure, name="network-measure"),

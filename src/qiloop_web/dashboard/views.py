@@ -15,9 +15,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control, never_cache
 
 from qiloop.errors import QiloopError
-from qiloop.measures import action_list
+from qiloop.measures.actions import ActionList, compute_action_list, rule_text
 from qiloop.measures.model import Measure
-from qiloop_web.dashboard import memo, pages
+from qiloop_web.dashboard import action_lists, memo, pages, phases
 from qiloop_web.dashboard.england import england_context
 from qiloop_web.dashboard.network import (
     Funnel,
@@ -85,7 +85,9 @@ def practice_dashboard(request: HttpRequest, organisation: Organisation) -> Http
         "topics": [(key, pages.topic_name(key)) for key in pages.measures_by_topic()],
         "topic": topic,
         "changed_only": changed_only,
-        "fragment_key": fragment_key(organisation.code, loaded, topic, changed_only),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, topic, changed_only, *phases.cache_parts(organisation.code)
+        ),
         "topic_name": pages.topic_name(topic),
         "shown": sum(len(section.cards) for section in sections),
         "manifest": loaded.manifest if loaded else {},
@@ -111,7 +113,12 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         **(pages.measure_figures(loaded, organisation.code, measure.id) if loaded else {}),
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
-        "fragment_key": fragment_key(organisation.code, loaded, measure.id),
+        "action_rule": rule_text(measure),
+        "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
+        "phases": phases.of_measure(organisation.code, measure.id),
+        "fragment_key": fragment_key(
+            organisation.code, loaded, measure.id, *phases.cache_parts(organisation.code, measure.id)
+        ),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
         **_position_context(loaded, organisation, measure.id),
@@ -143,46 +150,44 @@ def _position_context(loaded: Results | None, practice: Organisation, measure_id
     return {"position": position, "peer_network": network}
 
 
-def _action_list_table(organisation: Organisation, measure_id: str) -> tuple[Measure, str | None, Any, str]:
-    """The action list for the results' latest month: (measure, month, table or None, problem)."""
+def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, ActionList | None, str]:
+    """The action list for the results' latest month: (measure, the list or None, the problem in words).
+
+    Kept in this process's memory only (action_lists.py), keyed by the results, the practice and the measure.
+    """
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
     on = str(loaded.manifest.get("end")) if loaded else None
-    # Patient-level rows are read from the store for each request and never kept (not in memory, not on disk).
+
+    def make() -> ActionList:
+        return compute_action_list(str(settings.QILOOP_STORE), measure, organisation.code, on=on)
+
     try:
-        return measure, on, action_list(str(settings.QILOOP_STORE), measure.id, organisation.code, on=on), ""
+        return measure, action_lists.kept(loaded.key if loaded else None, organisation.code, measure.id, make), ""
     except QiloopError as problem:
-        return measure, on, None, problem.message
+        return measure, None, problem.message
 
 
 @never_cache  # patient-level: never kept by a browser or proxy, never in the page cache
 @patient_level_view(what="action_list")
 def action_list_page(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
     _practice_only(organisation)
-    measure, on, table, problem = _action_list_table(organisation, measure_id)
+    measure, listed, problem = _action_list(organisation, measure_id)
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    context = {
-        "organisation": organisation,
-        "measure": measure,
-        "on": on,
-        "problem": problem,
-        "columns": list(table.columns) if table is not None else [],
-        "rows": table.astype(str).replace({"<NA>": "", "NaT": "", "nan": "", "None": ""}).values.tolist()
-        if table is not None
-        else [],
-    }
+    context = {"organisation": organisation, "measure": measure, "listed": listed, "problem": problem}
     return render(request, "dashboard/action_list.html", context)
 
 
 @patient_level_view(what="action_list", download=True)
 def action_list_csv(request: HttpRequest, organisation: Organisation, measure_id: str) -> HttpResponse:
     _practice_only(organisation)
-    measure, on, table, problem = _action_list_table(organisation, measure_id)
-    if table is None:
+    measure, listed, problem = _action_list(organisation, measure_id)
+    if listed is None:
         return HttpResponse(problem, status=404, content_type="text/plain; charset=utf-8")
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    response = HttpResponse(table.to_csv(index=False), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{on}-action-list.csv"'
+    response = HttpResponse(listed.csv(), content_type="text/csv; charset=utf-8")  # CSV-injection safe
+    month = f"{listed.on:%Y-%m}"
+    response["Content-Disposition"] = f'attachment; filename="{organisation.code}-{measure.id}-{month}-action-list.csv"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -237,7 +242,7 @@ def _multiples(
 
     def draw() -> list[tuple[str, Chart | None]]:
         monthly = published_monthly(loaded.results, measure_id, list(codes))
-        return small_multiples(measure, monthly, dict(labels), prefix="spc")
+        return small_multiples(measure, monthly, dict(labels), prefix="spc", data_start=pages.data_start(loaded))
 
     return memo.kept(loaded.key, ("multiples", measure_id, codes, labels), draw)
 

@@ -49,7 +49,7 @@ def create_organisation(
             target_type="organisation",
             target_id=organisation.code,
             organisation=organisation,
-            detail={"kind": kind.value, "name": organisation.name, "parent": parent.code if parent else None},
+            detail={"kind": kind.value, "parent": parent.code if parent else None},
         )
     return organisation
 

@@ -109,3 +109,28 @@ def patient_level_view(*, what: str, download: bool = False) -> Callable[..., Ca
         return wrapped
 
     return decorator
+
+
+#: Who may see an event marked restricted (about a staff member), besides the person who reported it.
+RESTRICTED_LEARNING_ROLES = frozenset({Role.PRACTICE_MANAGER, Role.GP})
+
+
+def may_see_learning_event(user: Any, event: Any, granted: frozenset[Permission] | None = None) -> bool:
+    """Whether ``user`` may open one learning event of its practice.
+
+    The person who reported it always may (while they can still report there). Otherwise: a restricted event
+    (about a staff member) only the practice manager and the practice's GPs; any other event, anyone with
+    VIEW_LEARNING_EVENTS there. Network roles never hold that permission in a practice (roles.PRACTICE_ONLY).
+    """
+    granted = permissions_in(user, event.practice) if granted is None else granted
+    if (
+        user is not None
+        and getattr(user, "pk", None) == event.reporter_id
+        and Permission.REPORT_LEARNING_EVENT in granted
+    ):
+        return True
+    if Permission.VIEW_LEARNING_EVENTS not in granted:
+        return False
+    if event.restricted:
+        return role_in(user, event.practice) in RESTRICTED_LEARNING_ROLES
+    return True

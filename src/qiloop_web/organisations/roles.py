@@ -29,9 +29,22 @@ class Permission(enum.Enum):
     MANAGE_ORGANISATIONS = "manage_organisations"  # create PCNs and practices beneath
     VIEW_PROJECTS = "view_projects"  # QI projects, driver diagrams, PDSA cycles (never patient-level)
     EDIT_PROJECTS = "edit_projects"  # create and change QI projects, tasks, and record QI time
+    RECALCULATE_CHARTS = "recalculate_charts"  # accept or undo a new phase (recalculated limits) on measure charts
+    REPORT_LEARNING_EVENT = "report_learning_event"  # report a significant / learning event
+    VIEW_LEARNING_EVENTS = "view_learning_events"  # the practice's learning events (restricted ones: see permissions)
+    MANAGE_LEARNING_EVENTS = "manage_learning_events"  # triage, analyse, agree actions, review and close events
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
+# A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
+# Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
+PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS}
+# A practice's learning events are its own too: a network sees only what a practice chose to share, and
+# network-level theme counts (qiloop_web.learning), never a practice's events.
+LEARNING = frozenset(
+    {Permission.REPORT_LEARNING_EVENT, Permission.VIEW_LEARNING_EVENTS, Permission.MANAGE_LEARNING_EVENTS}
+)
+PRACTICE_ONLY = PRACTICE_ONLY | LEARNING
 
 
 class Role(models.TextChoices):
@@ -56,8 +69,8 @@ class RoleDefinition:
     beneath: frozenset[Permission] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.beneath & PATIENT_LEVEL:
-            raise ValueError(f"{self.role}: patient-level permissions can never be inherited")
+        if self.beneath & PRACTICE_ONLY:
+            raise ValueError(f"{self.role}: patient-level and project permissions can never be inherited")
         if self.here & PATIENT_LEVEL and self.kinds != {"practice"}:
             raise ValueError(f"{self.role}: patient-level permissions only exist inside a practice")
 
@@ -66,7 +79,13 @@ P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
 _TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
-_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST}
+# Recalculating a measure chart's limits changes what the whole practice reads from it: the clinicians and the
+# practice manager who answer for the measures decide, not every member of the team.
+_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
+# Learning events: everyone but patient representatives reports; clinicians and the practice manager see them
+# all (restricted ones aside) and run the analysis; reception and secretaries see the events they reported.
+_REPORTS = frozenset({P.REPORT_LEARNING_EVENT})
+_LEARNS = _REPORTS | {P.VIEW_LEARNING_EVENTS, P.MANAGE_LEARNING_EVENTS}
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
 )
@@ -74,25 +93,30 @@ _ADMIN = frozenset(
 ROLES: dict[Role, RoleDefinition] = {
     d.role: d
     for d in [
-        RoleDefinition(Role.GP, PRACTICE, _CLINICAL),
+        RoleDefinition(Role.GP, PRACTICE, _CLINICAL | _LEARNS),
         RoleDefinition(
             Role.PRACTICE_MANAGER,
             PRACTICE,
             _CLINICAL
+            | _LEARNS
             | {P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.IMPORT_DATA, P.VIEW_AUDIT_LOG, P.MANAGE_PRACTICE_SETTINGS},
         ),
-        RoleDefinition(Role.PRACTICE_NURSE, PRACTICE, _CLINICAL),
-        RoleDefinition(Role.PHARMACIST, PRACTICE, _CLINICAL),
+        RoleDefinition(Role.PRACTICE_NURSE, PRACTICE, _CLINICAL | _LEARNS),
+        RoleDefinition(Role.PHARMACIST, PRACTICE, _CLINICAL | _LEARNS),
         # Healthcare assistants work from the lists (recalls, checks) but do not export them.
-        RoleDefinition(Role.HEALTHCARE_ASSISTANT, PRACTICE, _TEAM | {P.VIEW_PATIENT_LEVEL}),
-        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _TEAM),
-        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _TEAM),
+        RoleDefinition(
+            Role.HEALTHCARE_ASSISTANT, PRACTICE, _TEAM | _REPORTS | {P.VIEW_PATIENT_LEVEL, P.VIEW_LEARNING_EVENTS}
+        ),
+        RoleDefinition(Role.RECEPTIONIST, PRACTICE, _TEAM | _REPORTS),
+        RoleDefinition(Role.HEALTH_SECRETARY, PRACTICE, _TEAM | _REPORTS),
         RoleDefinition(Role.PATIENT_REPRESENTATIVE, PRACTICE, _TEAM),
         RoleDefinition(
             Role.NETWORK_QI_LEAD,
             frozenset({"pcn", "icb"}),
             frozenset({P.VIEW_ORGANISATION, P.VIEW_NETWORK, P.INVITE_MEMBERS}),
-            beneath=frozenset({P.VIEW_NETWORK, P.VIEW_PROJECTS}),
+            # Network aggregates only: a practice's projects, tasks and QI time (titled with its name,
+            # charts of its exact monthly counts) stay with the practice (docs/security.md).
+            beneath=frozenset({P.VIEW_NETWORK}),
         ),
         RoleDefinition(
             Role.ICB_ANALYST,

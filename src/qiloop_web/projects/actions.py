@@ -76,6 +76,7 @@ def touch(project: Project) -> None:
 
 
 def record_event(project: Project, action: str, by: Any, target_type: str, target_id: object, **detail: Any) -> None:
+    """One audit event about ``project``. ``detail`` names fields and ids, never the team's free text."""
     log.record(
         by=by,
         action=f"project.{action}",
@@ -123,7 +124,7 @@ def create_project(
             _fill_from_template(project, chosen, today)
         if by is not None and getattr(by, "is_authenticated", False):
             ProjectMember.objects.create(project=project, user=by, role_in_project="lead")
-        record_event(project, "created", by, "project", project.pk, title=title, template=template_key)
+        record_event(project, "created", by, "project", project.pk, template=template_key)
     return project
 
 
@@ -172,7 +173,7 @@ def update_aim(
         project.updated_at = timezone.now()
         project.save(update_fields=["title", "aim_what", "aim_how_much", "aim_by", "updated_at"])
         after = {"title": title, "what": what, "how_much": how_much, "by": by_when.isoformat() if by_when else None}
-        record_event(project, "aim_changed", by, "project", project.pk, before=before, after=after)
+        record_event(project, "aim_changed", by, "project", project.pk, fields=log.changed_fields(before, after))
     return project
 
 
@@ -227,14 +228,14 @@ def add_member(*, project: Project, user: Any, role_in_project: str = "member", 
     with transaction.atomic():
         member = ProjectMember.objects.create(project=project, user=user, role_in_project=role_in_project)
         touch(project)
-        record_event(project, "member_added", by, "user", user.pk, role_in_project=role_in_project)
+        record_event(project, "member_added", by, "user", user.pk)
     return member
 
 
 def remove_member(*, member: ProjectMember, by: Any) -> None:
     project = member.project
     with transaction.atomic():
-        record_event(project, "member_removed", by, "user", member.user_id, role_in_project=member.role_in_project)
+        record_event(project, "member_removed", by, "user", member.user_id)
         member.delete()
         touch(project)
 
@@ -283,7 +284,15 @@ def add_measure(
     with transaction.atomic():
         measure = ProjectMeasure.objects.create(project=project, order=order, **fields)
         touch(project)
-        record_event(project, "measure_added", by, "project_measure", measure.pk, **fields)
+        record_event(
+            project,
+            "measure_added",
+            by,
+            "project_measure",
+            measure.pk,
+            role=fields["role"],
+            library_measure_id=fields["library_measure_id"],
+        )
     return measure
 
 
@@ -300,7 +309,8 @@ def edit_measure(
             setattr(measure, name, value)
         measure.save()
         touch(measure.project)
-        record_event(measure.project, "measure_changed", by, "project_measure", measure.pk, before=before, after=fields)
+        changed = log.changed_fields(before, fields)
+        record_event(measure.project, "measure_changed", by, "project_measure", measure.pk, fields=changed)
     return measure
 
 
@@ -313,7 +323,6 @@ def remove_measure(*, measure: ProjectMeasure, by: Any) -> None:
             by,
             "project_measure",
             measure.pk,
-            title=measure.title,
             points=measure.points.count(),
         )
         measure.delete()
@@ -384,7 +393,7 @@ def add_point(
         )
         touch(measure.project)
         record_event(
-            measure.project, "point_added", by, "project_measure", measure.pk, date=on.isoformat(), value=number
+            measure.project, "point_added", by, "project_measure", measure.pk, point=point.pk, date=on.isoformat()
         )
     return point
 
@@ -471,8 +480,8 @@ def remove_point(*, point: ManualPoint, by: Any) -> None:
             by,
             "project_measure",
             measure.pk,
+            point=point.pk,
             date=point.date.isoformat(),
-            value=point.value,
         )
         point.delete()
         touch(measure.project)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from qiloop_web.audit import log
 from qiloop_web.projects.actions import ProjectError, clean_text, record_event, touch
 from qiloop_web.projects.models import DriverNode, FishboneCategory, FishboneCause, NodeKind, ProcessStep, Project
 
@@ -46,7 +47,7 @@ def add_driver_node(*, project: Project, kind: str, text: str, by: Any, parent: 
     with transaction.atomic():
         node = DriverNode.objects.create(project=project, parent=parent, kind=kind, text=text, order=order)
         touch(project)
-        record_event(project, "driver_added", by, "driver_node", node.pk, kind=kind, text=text)
+        record_event(project, "driver_added", by, "driver_node", node.pk, kind=kind)
     return node
 
 
@@ -57,7 +58,9 @@ def edit_driver_node(*, node: DriverNode, text: str, by: Any) -> DriverNode:
         node.text = text
         node.save(update_fields=["text"])
         touch(node.project)
-        record_event(node.project, "driver_changed", by, "driver_node", node.pk, before=before, after=text)
+        record_event(
+            node.project, "driver_changed", by, "driver_node", node.pk, fields=["text"] if before != text else []
+        )
     return node
 
 
@@ -105,9 +108,7 @@ def delete_driver_node(*, node: DriverNode, by: Any) -> int:
     project = node.project
     beneath = nodes_beneath(node)
     with transaction.atomic():
-        record_event(
-            project, "driver_removed", by, "driver_node", node.pk, kind=node.kind, text=node.text, beneath=len(beneath)
-        )
+        record_event(project, "driver_removed", by, "driver_node", node.pk, kind=node.kind, beneath=len(beneath))
         node.delete()
         touch(project)
     return 1 + len(beneath)
@@ -124,7 +125,7 @@ def add_cause(*, project: Project, category: str, text: str, by: Any) -> Fishbon
     with transaction.atomic():
         cause = FishboneCause.objects.create(project=project, category=category, text=text, order=order)
         touch(project)
-        record_event(project, "cause_added", by, "fishbone_cause", cause.pk, category=category, text=text)
+        record_event(project, "cause_added", by, "fishbone_cause", cause.pk, category=category)
     return cause
 
 
@@ -147,8 +148,7 @@ def edit_cause(*, cause: FishboneCause, category: str, text: str, by: Any) -> Fi
             by,
             "fishbone_cause",
             cause.pk,
-            before=before,
-            after={"category": category, "text": text},
+            fields=log.changed_fields(before, {"category": category, "text": text}),
         )
     return cause
 
@@ -156,7 +156,7 @@ def edit_cause(*, cause: FishboneCause, category: str, text: str, by: Any) -> Fi
 def delete_cause(*, cause: FishboneCause, by: Any) -> None:
     project = cause.project
     with transaction.atomic():
-        record_event(project, "cause_removed", by, "fishbone_cause", cause.pk, category=cause.category, text=cause.text)
+        record_event(project, "cause_removed", by, "fishbone_cause", cause.pk, category=cause.category)
         cause.delete()
         touch(project)
 
@@ -179,7 +179,7 @@ def add_step(*, project: Project, text: str, by: Any, owner: str = "", pain_poin
     with transaction.atomic():
         step = ProcessStep.objects.create(project=project, order=order, **fields)
         touch(project)
-        record_event(project, "step_added", by, "process_step", step.pk, **fields)
+        record_event(project, "step_added", by, "process_step", step.pk)
     return step
 
 
@@ -191,7 +191,8 @@ def edit_step(*, step: ProcessStep, text: str, owner: str, pain_point: str, by: 
             setattr(step, name, value)
         step.save()
         touch(step.project)
-        record_event(step.project, "step_changed", by, "process_step", step.pk, before=before, after=fields)
+        changed = log.changed_fields(before, fields)
+        record_event(step.project, "step_changed", by, "process_step", step.pk, fields=changed)
     return step
 
 
@@ -208,6 +209,6 @@ def move_step(*, step: ProcessStep, direction: str, by: Any) -> bool:
 def delete_step(*, step: ProcessStep, by: Any) -> None:
     project = step.project
     with transaction.atomic():
-        record_event(project, "step_removed", by, "process_step", step.pk, text=step.text)
+        record_event(project, "step_removed", by, "process_step", step.pk)
         step.delete()
         touch(project)

@@ -12,13 +12,14 @@ from qiloop.improvement.aims import PROMPT_HOW_MUCH, PROMPT_WHAT, check_aim
 from qiloop.measures import all_measures
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop_web.projects.models import FishboneCategory, MeasureRole, NodeKind, Status
+from qiloop_web.ui.text_safety import TextSafetyMixin
 
 
 def _choices(pairs: list[tuple[str, str]], prompt: str) -> list[tuple[str, str]]:
     return [("", prompt), *pairs]
 
 
-class NewProjectForm(forms.Form):
+class NewProjectForm(TextSafetyMixin, forms.Form):
     template = forms.ChoiceField(
         label="Start from",
         required=False,
@@ -44,7 +45,7 @@ class NewProjectForm(forms.Form):
         return cleaned
 
 
-class AimForm(forms.Form):
+class AimForm(TextSafetyMixin, forms.Form):
     title = forms.CharField(
         label="Project title", max_length=200, error_messages={"required": "Enter a title for the project"}
     )
@@ -92,7 +93,7 @@ def initial_by_when(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-class StatusForm(forms.Form):
+class StatusForm(TextSafetyMixin, forms.Form):
     status = forms.ChoiceField(label="New status", widget=forms.RadioSelect)
     reflection = forms.CharField(
         label="Closing reflection",
@@ -113,7 +114,7 @@ class StatusForm(forms.Form):
         return cleaned
 
 
-class MemberForm(forms.Form):
+class MemberForm(TextSafetyMixin, forms.Form):
     user = forms.ChoiceField(label="Person", error_messages={"required": "Choose someone from the practice"})
     role_in_project = forms.CharField(
         label="Their part in the project",
@@ -138,7 +139,7 @@ def library_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [(topic, sorted(pairs, key=lambda pair: pair[1])) for topic, pairs in sorted(by_topic.items())]
 
 
-class MeasureForm(forms.Form):
+class MeasureForm(TextSafetyMixin, forms.Form):
     role = forms.ChoiceField(
         label="Kind of measure",
         choices=MeasureRole.choices,
@@ -179,7 +180,7 @@ class MeasureForm(forms.Form):
         return cleaned
 
 
-class PointForm(forms.Form):
+class PointForm(TextSafetyMixin, forms.Form):
     date = forms.DateField(
         label="Date",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -198,7 +199,7 @@ class PointForm(forms.Form):
     note = forms.CharField(label="Note (optional)", max_length=300, required=False)
 
 
-class PointsForm(forms.Form):
+class PointsForm(TextSafetyMixin, forms.Form):
     points = forms.CharField(
         label="Points, one a line",
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
@@ -208,8 +209,21 @@ class PointsForm(forms.Form):
         error_messages={"required": "Paste at least one line: a date and a value, like 2026-10-05, 12"},
     )
 
+    def text_safety_texts(self) -> list[tuple[str, str, str, list[tuple[int, int]]]]:
+        """The pasted text, leaving out each line's first column (the point's date, not a date of birth)."""
+        texts = super().text_safety_texts()
+        if not texts:
+            return texts
+        name, label, text, _ = texts[0]
+        dates, offset = [], 0
+        for line in text.splitlines(keepends=True):
+            separator = "\t" if "\t" in line else ","
+            dates.append((offset, offset + (line.index(separator) if separator in line else len(line))))
+            offset += len(line)
+        return [(name, label, text, dates)]
 
-class DriverNodeForm(forms.Form):
+
+class DriverNodeForm(TextSafetyMixin, forms.Form):
     kind = forms.ChoiceField(
         label="What are you adding?",
         choices=NodeKind.choices,
@@ -233,11 +247,11 @@ class DriverNodeForm(forms.Form):
         self.fields["parent"].choices = [("", "The aim (for a primary driver)"), *parents]
 
 
-class NodeTextForm(forms.Form):
+class NodeTextForm(TextSafetyMixin, forms.Form):
     text = forms.CharField(label="Text", max_length=300, error_messages={"required": "Enter the text"})
 
 
-class CauseForm(forms.Form):
+class CauseForm(TextSafetyMixin, forms.Form):
     category = forms.ChoiceField(
         label="Category",
         choices=_choices(FishboneCategory.choices, "Choose a category"),
@@ -246,7 +260,7 @@ class CauseForm(forms.Form):
     text = forms.CharField(label="Cause", max_length=300, error_messages={"required": "Enter the cause"})
 
 
-class StepForm(forms.Form):
+class StepForm(TextSafetyMixin, forms.Form):
     text = forms.CharField(
         label="What happens", max_length=300, error_messages={"required": "Enter what happens at this step"}
     )

@@ -75,7 +75,7 @@ def create_cycle(
         cycle = PdsaCycle.objects.create(
             project=project, title=title[:200], change_idea=change_idea, previous=previous, stage=Stage.PLAN
         )
-        _record(cycle, by, "pdsa.created", {"title": cycle.title, "previous": previous.pk if previous else None})
+        _record(cycle, by, "pdsa.created", {"previous": previous.pk if previous else None})
     return cycle
 
 

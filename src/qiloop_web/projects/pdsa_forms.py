@@ -13,6 +13,7 @@ from django import forms
 from qiloop.improvement.pdsa import Decision, Stage
 from qiloop_web.projects.models import DriverNode, NodeKind, PdsaCycle, Project
 from qiloop_web.teamwork.date_input import DayMonthYearField
+from qiloop_web.ui.text_safety import TextSafetyMixin
 
 TEXT = {"rows": 3}
 
@@ -23,7 +24,7 @@ def _text(label: str, help_text: str = "") -> forms.CharField:
     )
 
 
-class CycleForm(forms.Form):
+class CycleForm(TextSafetyMixin, forms.Form):
     title = forms.CharField(
         label="Title of the cycle",
         help_text="A few words for the test, for example 'Text reminders two days before, one GP's list'.",
@@ -59,7 +60,7 @@ class CycleForm(forms.Form):
         self.fields["previous"].label_from_instance = lambda cycle: cycle.title
 
 
-class PlanForm(forms.Form):
+class PlanForm(TextSafetyMixin, forms.Form):
     question = _text("The question this cycle answers", "For example 'Will a text reminder two days before cut DNAs?'")
     prediction = _text("What you predict will happen", "Say what you expect, with a number if you can.")
     who = _text("Who does what")
@@ -74,19 +75,19 @@ class PlanForm(forms.Form):
     )
 
 
-class DoForm(forms.Form):
+class DoForm(TextSafetyMixin, forms.Form):
     what_happened = _text("What happened", "Did the test go as planned? What was different?")
     observations = _text("Observations", "What you noticed, problems met, anything unexpected.")
 
 
-class StudyForm(forms.Form):
+class StudyForm(TextSafetyMixin, forms.Form):
     results = _text(
         "Results against the prediction",
         "Compare what happened with what you predicted; the charts of the project's measures are beside this.",
     )
 
 
-class ActForm(forms.Form):
+class ActForm(TextSafetyMixin, forms.Form):
     decision = forms.ChoiceField(
         label="Decision",
         help_text="Adopt: make it the way we work. Adapt: change it and test again. Abandon: stop and try another idea.",

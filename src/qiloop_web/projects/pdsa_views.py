@@ -1,7 +1,7 @@
 """PDSA cycle pages: start a cycle, and the cycle page (one stage at a time; the study stage beside the charts).
 
-Seeing a cycle needs VIEW_PROJECTS in the practice (its whole team, patient representatives included, and
-network QI leads above it); changing one needs EDIT_PROJECTS (the practice's team only). Pages show no
+Seeing a cycle needs VIEW_PROJECTS in the practice (its whole team, patient representatives included; never a
+network role); changing one needs EDIT_PROJECTS (the practice's team only). Pages show no
 patient-level data: the charts are the practice's aggregates.
 """
 

@@ -3,7 +3,8 @@
 The driver diagram, fishbone and process map pages are in ``diagram_views``.
 
 Every page needs VIEW_PROJECTS in the practice (every practice role, patient
-representatives included; network QI leads from above, to view only); every
+representatives included; never a network role, which sees a practice only as
+suppressed network aggregates); every
 write needs EDIT_PROJECTS and goes through ``projects.actions``. Project pages
 show aggregates only: never a patient-level row.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from qiloop.measures import action_list
+from qiloop.measures.actions import compute_action_list
 from qiloop.measures.model import Measure
 from qiloop.records.reidentify import Reidentified, reidentify
 from qiloop_web.dashboard import pages
@@ -18,5 +18,5 @@ def with_nhs_numbers(practice: Organisation, measure: Measure, key: bytes, data:
     """
     loaded = pages.results()
     on = str(loaded.manifest.get("end")) if loaded else None
-    table = action_list(str(settings.QILOOP_STORE), measure.id, practice.code, on=on)
+    table = compute_action_list(str(settings.QILOOP_STORE), measure, practice.code, on=on).csv_table()
     return reidentify(table, settings.QILOOP_STORE, practice.code, key, data, name=name)

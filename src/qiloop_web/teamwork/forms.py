@@ -15,6 +15,7 @@ from qiloop_web.projects.models import PdsaCycle, Project
 from qiloop_web.teamwork.actions import MAX_MINUTES_PER_ENTRY
 from qiloop_web.teamwork.date_input import DayMonthYearField
 from qiloop_web.teamwork.models import TaskStatus
+from qiloop_web.ui.text_safety import TextSafetyMixin
 
 
 def _date_field(label: str, what: str, **kwargs: Any) -> DayMonthYearField:
@@ -45,7 +46,7 @@ def _project_field(practice: Organisation, label: str) -> forms.ModelChoiceField
     )
 
 
-class TaskForm(forms.Form):
+class TaskForm(TextSafetyMixin, forms.Form):
     title = forms.CharField(
         label="What needs doing",
         max_length=200,
@@ -96,7 +97,7 @@ class TaskForm(forms.Form):
         return data
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(TextSafetyMixin, forms.Form):
     minutes = forms.IntegerField(
         label="Minutes spent",
         help_text="For example, 45. An hour and a half is 90.",

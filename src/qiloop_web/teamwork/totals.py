@@ -22,6 +22,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from qiloop.charts.bar_chart import monthly_stacked_bar_spec
+from qiloop.csv_safety import neutralise_row
 from qiloop_web.organisations.roles import Role
 
 # One colour per role, always the same (NHS identity colours); the table says the same in words.
@@ -126,12 +127,12 @@ def to_csv(totals: Totals) -> str:
     """One row per month and role with any time: month (YYYY-MM), role, its label, minutes and hours."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["month", "role", "role_label", "minutes", "hours"])
+    writer.writerow(["month", "role", "role_label", "minutes", "hours"])  # cells through neutralise_row (OWASP)
     for month in totals.months:
         for role in totals.roles:
             spent = totals.cell(month, role)
             if spent:
-                writer.writerow([f"{month:%Y-%m}", role, role_label(role), spent, f"{spent / 60:.2f}"])
+                writer.writerow(neutralise_row([f"{month:%Y-%m}", role, role_label(role), spent, f"{spent / 60:.2f}"]))
     return out.getvalue()
 
 

@@ -7,9 +7,9 @@ Only appointments of patients registered and alive on the reference date are cou
 
 from __future__ import annotations
 
-from qiloop.measures.language import appointments, measure
+from qiloop.measures.language import action_spec, age, appointments, measure
 from qiloop.measures.library.common import ACCESS_CONTINUITY, EVERYONE, governance
-from qiloop.measures.model import Measure
+from qiloop.measures.model import ActionListSpec, Measure
 
 GPAD = "NHS England GP appointments data (GPAD) definitions"
 NOT_CANCELLED = ("attended", "did_not_attend", "booked")
@@ -19,12 +19,13 @@ attended_or_missed = appointments(status=("attended", "did_not_attend")).in_last
 
 
 def _access(id: str, title: str, *, numerator, denominator, why: str, description: str, source: str, low_is_good: bool,
-            per: int = 1, tags: tuple[str, ...] = ("access",)) -> Measure:  # fmt: skip
+            actions: ActionListSpec, per: int = 1, tags: tuple[str, ...] = ("access",)) -> Measure:  # fmt: skip
     return measure(
         id=id,
         title=title,
         numerator=numerator,
         denominator=denominator,
+        action_list=actions,
         **governance(
             why_it_matters=why,
             description=description,
@@ -36,6 +37,18 @@ def _access(id: str, title: str, *, numerator, denominator, why: str, descriptio
             tags=tags,
         ),
     )
+
+
+def _wait_who(days: int) -> str:
+    if days == 0:
+        return "with appointments this month, none of them on the day it was booked"
+    return f"whose appointments this month were all booked more than {'a day' if days == 1 else f'{days} days'} ahead"
+
+
+def _wait_column(days: int) -> str:
+    if days == 0:
+        return "Booked on an earlier day"
+    return f"Booked more than {'a day' if days == 1 else f'{days} days'} ahead"
 
 
 def _within(days: int) -> Measure:
@@ -53,6 +66,16 @@ def _within(days: int) -> Measure:
         "appointments.",
         source=f"{GPAD}: time from booking to appointment",
         low_is_good=False,
+        actions=action_spec(
+            who=_wait_who(days),
+            action="check whether any of them needed to be seen sooner",
+            columns={
+                "Appointments this month": this_month.count(),
+                _wait_column(days): this_month.where(lead_days_at_least=days + 1).count(),
+            },
+            order_by="Appointments this month",
+            order="most appointments first",
+        ),
         tags=("access", "waiting time"),
     )
 
@@ -67,7 +90,15 @@ DNA_RATE = _access(
     description="Appointments this month recorded as did not attend, over appointments attended or missed.",
     source=f"{GPAD}: appointment status",
     low_is_good=True,
-)
+    actions=action_spec(
+        who="who missed an appointment this month",
+        action="consider contacting them about what would help them attend or cancel",
+        columns={"Missed this month": attended_or_missed.where(status="did_not_attend").count(),
+                 "Attended or missed this month": attended_or_missed.count()},
+        order_by="Missed this month",
+        order="most missed first",
+    ),
+)  # fmt: skip
 
 F2F_SHARE = _access(
     "f2f_share",
@@ -80,6 +111,13 @@ F2F_SHARE = _access(
     "mode), over all such appointments.",
     source=f"{GPAD}: appointment mode",
     low_is_good=False,
+    actions=action_spec(
+        who="with appointments this month, none of them face to face",
+        action="check whether any of them needed to be seen in person",
+        columns={"Appointments this month": this_month.count(), "Age": age},
+        order_by="Appointments this month",
+        order="most appointments first",
+    ),
 )
 
 APPTS_PER_1000 = _access(
@@ -93,13 +131,20 @@ APPTS_PER_1000 = _access(
     "patients (the ratio is per patient; multiply by 1,000).",
     source=f"{GPAD}: appointments per registered population",
     low_is_good=False,
+    actions=action_spec(
+        who="registered without an appointment this month (most people need none; for information)",
+        action="no action is expected for any one patient",
+        columns={"Age": age},
+        order_by="Age",
+        order="oldest first",
+    ),
     per=1000,
 )
 
 _gp_year = appointments(status="attended", hcp_role="gp").in_last(months=12)
 
 
-def _continuity(id: str, title: str, index, formula: str) -> Measure:
+def _continuity(id: str, title: str, index, formula: str, index_label: str) -> Measure:
     return _access(
         id,
         title,
@@ -111,6 +156,14 @@ def _continuity(id: str, title: str, index, formula: str) -> Measure:
         f"months of {formula}. The ratio is the practice mean (0 to 1).",
         source="Continuity of care indices (BJGP 2023, PMC10229170)",
         low_is_good=False,
+        actions=action_spec(
+            who="with 2 or more GP appointments naming a GP in the last 12 months",
+            action="consider offering a named usual GP to those who rarely see the same GP",
+            columns={index_label: index, "GP appointments in the last 12 months": _gp_year.count()},
+            order_by=index_label,
+            order="lowest continuity first",
+            descending=False,
+        ),
         tags=("continuity",),
     )
 
@@ -120,12 +173,14 @@ CONTINUITY_UPC = _continuity(
     "Continuity of care: usual provider of care (UPC)",
     _gp_year.upc(),
     "the usual provider of care index (share of a patient's GP appointments with their most-seen GP)",
+    "Share of GP appointments with their most-seen GP (UPC)",
 )
 CONTINUITY_COC = _continuity(
     "continuity_coc",
     "Continuity of care: Bice-Boxerman index (COC)",
     _gp_year.coc(),
     "the Bice-Boxerman continuity of care index ((sum of squared per-GP counts - n) / (n(n - 1)))",
+    "Continuity of care index (COC, 0 to 1)",
 )
 
 

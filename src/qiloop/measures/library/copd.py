@@ -6,7 +6,7 @@ it (1 April – 31 March at a 31 March reference date).
 
 from __future__ import annotations
 
-from qiloop.measures.language import clinical_events, measure
+from qiloop.measures.language import action_spec, clinical_events, measure
 from qiloop.measures.library.common import EVERYONE, LONG_TERM_CONDITIONS, codelist, governance
 from qiloop.measures.library.registers import (
     coded_in_last,
@@ -22,11 +22,29 @@ QOF = "QOF 2024/25 (business rules v49)"
 on_register = copd_register()
 new_to_register = newly_diagnosed("copd", months=3) | newly_registered(months=3)
 
+_fev1_fvc = clinical_events(codelist("fev1_fvc"))
+
+
+def _last(name: str):
+    return clinical_events(codelist(name)).last_date()
+
+
 REGISTER = measure(
     id="copd_register",
     title="COPD register (prevalence)",
     denominator=EVERYONE,
     numerator=on_register,
+    action_list=action_spec(
+        who="not on the COPD register",
+        action="check anyone with a COPD code for confirming spirometry",
+        columns={
+            "COPD — first recorded": clinical_events(codelist("copd")).first_date(),
+            "Latest FEV1/FVC": _fev1_fvc.latest_value(),
+            "FEV1/FVC date": _fev1_fvc.latest_value_date(),
+        },
+        order_by="COPD — first recorded",
+        order="people with a COPD code first, most recent first",
+    ),  # fmt: skip
     **governance(
         why_it_matters="Knowing who has COPD is the start of good care: a register that is too small means people "
         "are missing reviews, rehabilitation and vaccination.",
@@ -50,6 +68,20 @@ REVIEW = measure(
     | coded_in_last("copd_pca_unsuitable")
     | coded_in_last("copd_pca_dissent")
     | two_invitations_7_days_apart("copd_invite"),
+    action_list=action_spec(
+        who="on the COPD register without a complete review (review, exacerbations and MRC grade) in the last 12 "
+        "months",
+        action="invite them for a COPD review",
+        columns={
+            "Last COPD review": _last("copd_review"),
+            "Exacerbation count — last recorded": _last("copd_exacerbation_count"),
+            "MRC grade — last recorded": _last("mrc_grade"),
+        },
+        order_by="Last COPD review",
+        order="longest since the last review first, never reviewed at the top",
+        descending=False,
+        missing_first=True,
+    ),  # fmt: skip
     **governance(
         why_it_matters="An annual COPD review checks breathlessness, inhaler use, flare-ups and smoking, and is when "
         "treatment is adjusted; people without one are more likely to be admitted to hospital.",
@@ -78,6 +110,17 @@ REHAB = measure(
     | clinical_events(codelist("pulmonary_rehab_attended")).exists()
     | coded_in_last("pulmonary_rehab_unsuitable")
     | coded_in_last("copd_pca_dissent"),
+    action_list=action_spec(
+        who="with COPD and MRC grade 3 or above not referred to pulmonary rehabilitation since that grade was recorded",
+        action="offer a referral to pulmonary rehabilitation",
+        columns={
+            "MRC grade 3 or above — first in the last 12 months": _mrc3_first,
+            "Pulmonary rehabilitation referral — last": _referral_last,
+        },
+        order_by="MRC grade 3 or above — first in the last 12 months",
+        order="longest waiting first",
+        descending=False,
+    ),  # fmt: skip
     **governance(
         why_it_matters="Pulmonary rehabilitation improves breathlessness, exercise capacity and quality of life and "
         "cuts admissions for people limited by breathlessness (MRC grade 3 or worse).",
@@ -101,6 +144,15 @@ FLU = measure(
     title="Flu vaccination this season for people with COPD",
     denominator=on_register,
     numerator=clinical_events(codelist("flu_vaccination")).since_last(**FLU_SEASON_START).exists(),
+    action_list=action_spec(
+        who="with COPD not vaccinated against flu this season",
+        action="offer a flu vaccination",
+        columns={"Last flu vaccination": _last("flu_vaccination")},
+        order_by="Last flu vaccination",
+        order="longest since the last vaccination first, never vaccinated at the top",
+        descending=False,
+        missing_first=True,
+    ),
     **governance(
         why_it_matters="Flu can cause severe COPD flare-ups; vaccination reduces admissions and deaths.",
         description="Denominator: the COPD register. Numerator: a seasonal flu vaccination since the most recent 1 "

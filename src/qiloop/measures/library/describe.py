@@ -21,6 +21,12 @@ def _direction(measure: Measure) -> str:
     return "lower is better" if measure.low_is_good else "higher is better"
 
 
+def _action_rule(measure: Measure) -> str:
+    from qiloop.measures.actions import rule_text
+
+    return rule_text(measure)
+
+
 def describe_text(measure: Measure) -> str:
     """A plain-text description of ``measure`` for a practice team."""
     lines = [
@@ -29,6 +35,8 @@ def describe_text(measure: Measure) -> str:
         f"Why it matters: {measure.why_it_matters}",
         "",
         f"How it is counted: {measure.description}",
+        "",
+        f"Action list: {_action_rule(measure)}",
         "",
         f"Topic: {TOPIC_NAMES.get(measure.topic, measure.topic)} ({_direction(measure)})",
         f"Source: {measure.source_indicator} [{measure.source_version}]",
@@ -144,6 +152,8 @@ def _section(measure: Measure) -> str:
         f"**Why it matters.** {measure.why_it_matters}",
         "",
         f"**Definition.** {measure.description}",
+        "",
+        f"**Action list.** {_action_rule(measure)[0].upper()}{_action_rule(measure)[1:]}",
         "",
         f"- topic: {measure.topic}; {_direction(measure)}"
         + (f"; shown per {measure.per:,}" if measure.per != 1 else ""),

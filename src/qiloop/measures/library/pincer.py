@@ -21,7 +21,7 @@ Departures from the published code, each deliberate (see docs/measure-library.md
 
 from __future__ import annotations
 
-from qiloop.measures.language import age, clinical_events, measure, medications
+from qiloop.measures.language import action_spec, age, clinical_events, measure, medications
 from qiloop.measures.library.common import (
     ADULT_MALE_OR_FEMALE,
     PRESCRIBING_SAFETY,
@@ -31,7 +31,7 @@ from qiloop.measures.library.common import (
     governance,
     issued_in_last,
 )
-from qiloop.measures.model import Measure
+from qiloop.measures.model import ActionListSpec, Measure
 
 SOURCE = "PINCER (Avery et al. 2012; OpenSAFELY pincer-measures, PLOS Med 2022 table 1)"
 SOURCE_VERSION = "opensafely/pincer-measures@2e1589432d5a (2023-09-21)"
@@ -123,6 +123,105 @@ NUM = {
 DEN["me_fbc"] = DEN["me_lft"] = DEN["me"]
 
 
+# --- action lists: the patients in the numerator, in clinical words -------------------------------------------
+
+
+def _last_issued(name: str, months: int = 3):
+    """The last issue from ``name`` in the measure's inclusive window (the prescription the list is about)."""
+    return medications(codelist(name)).in_last(months=months, days=1).last_date()
+
+
+def _last_recorded(name: str):
+    return clinical_events(codelist(name)).last_date()
+
+
+def _last_recorded_3m_ago(name: str):
+    return clinical_events(codelist(name)).on_or_before(months_ago=3).last_date()
+
+
+NSAID = "Oral NSAID — last issued"
+_egfr_date = clinical_events(codelist("egfr")).on_or_before(months_ago=3).latest_value_date()
+
+
+def _hazard(who: str, action: str, drug: str, columns: dict) -> ActionListSpec:
+    """A prescribing hazard: the most recent issue of the hazardous drug first."""
+    name = drug.split(" — ")[0]
+    order = f"most recent {name[0].lower()}{name[1:]} issue first"
+    return action_spec(who=who, action=action, columns=columns, order_by=drug, order=order)
+
+
+def _monitoring(who: str, action: str, drug: tuple[str, str], test: tuple[str, str], months: int) -> ActionListSpec:
+    """Missing monitoring: the longest since the test first (never recorded at the top)."""
+    return action_spec(
+        who=who,
+        action=action,
+        columns={f"{drug[0]} — last issued": _last_issued(drug[1], months), f"{test[0]} — last recorded":
+                 _last_recorded(test[1])},
+        order_by=f"{test[0]} — last recorded",
+        order=f"longest since the last {test[0][0].lower()}{test[0][1:]} first, never tested at the top",
+        descending=False,
+        missing_first=True,
+    )  # fmt: skip
+
+
+ACTIONS = {
+    "a": _hazard("aged 65 or over on an oral NSAID without gastro-protection",
+                 "review the NSAID or add gastro-protection", NSAID, {NSAID: _last_issued("pincer_nsaid"), "Age": age}),
+    "b": _hazard("with a past peptic ulcer or GI bleed on an oral NSAID without gastro-protection",
+                 "review the NSAID or add gastro-protection", NSAID,
+                 {NSAID: _last_issued("pincer_nsaid"),
+                  "Peptic ulcer — last recorded": _last_recorded_3m_ago("pincer_peptic_ulcer"),
+                  "GI bleed — last recorded": _last_recorded_3m_ago("pincer_gi_bleed")}),
+    "c": _hazard("with a past peptic ulcer or GI bleed on an antiplatelet without gastro-protection",
+                 "review the antiplatelet or add gastro-protection", "Antiplatelet — last issued",
+                 {"Antiplatelet — last issued": _last_issued("pincer_antiplatelet"),
+                  "Peptic ulcer — last recorded": _last_recorded_3m_ago("pincer_peptic_ulcer"),
+                  "GI bleed — last recorded": _last_recorded_3m_ago("pincer_gi_bleed")}),
+    "d": _hazard("on an oral anticoagulant and an oral NSAID", "review the NSAID", NSAID,
+                 {NSAID: _last_issued("pincer_nsaid"), "Anticoagulant — last issued": _last_issued("anticoagulant")}),
+    "e": _hazard("on an anticoagulant with an antiplatelet without gastro-protection",
+                 "review the combination or add gastro-protection", "Antiplatelet — last issued",
+                 {"Anticoagulant — last issued": _last_issued("anticoagulant"),
+                  "Antiplatelet — last issued": _last_issued("pincer_antiplatelet")}),
+    "f": _hazard("on aspirin with another antiplatelet without gastro-protection",
+                 "review the combination or add gastro-protection", "Other antiplatelet — last issued",
+                 {"Aspirin — last issued": _last_issued("pincer_aspirin"),
+                  "Other antiplatelet — last issued": _last_issued("pincer_non_aspirin_antiplatelet")}),
+    "g": _hazard("with asthma on a non-selective beta-blocker", "review the beta-blocker",
+                 "Non-selective beta-blocker — last issued",
+                 {"Non-selective beta-blocker — last issued": _last_issued("pincer_nsbb"),
+                  "Asthma — last recorded": _last_recorded_3m_ago("pincer_asthma")}),
+    "i": _hazard("with heart failure on an oral NSAID", "review the NSAID", NSAID,
+                 {NSAID: _last_issued("pincer_nsaid"),
+                  "Heart failure — last recorded": _last_recorded_3m_ago("pincer_heart_failure")}),
+    "k": _hazard("on an oral NSAID with eGFR below 45", "review the NSAID", NSAID,
+                 {NSAID: _last_issued("pincer_nsaid"), "Latest eGFR": _egfr, "eGFR date": _egfr_date}),
+    "ac": action_spec(
+        who="aged 75 or over on a long-term ACE inhibitor or loop diuretic without both a renal function and an "
+        "electrolyte test in the last 15 months",
+        action="arrange kidney function and electrolyte tests",
+        columns={"ACE inhibitor — last issued": _last_issued("pincer_acei", 6),
+                 "Loop diuretic — last issued": _last_issued("loop_diuretic", 6),
+                 "Renal function test — last recorded": _last_recorded("pincer_renal_function"),
+                 "Electrolytes — last recorded": _last_recorded("pincer_electrolytes")},
+        order_by="Renal function test — last recorded",
+        order="longest since the last renal function test first, never tested at the top",
+        descending=False,
+        missing_first=True,
+    ),
+    "me_fbc": _monitoring("on methotrexate without a full blood count in the last 3 months",
+                          "arrange a full blood count", ("Methotrexate", "pincer_methotrexate"),
+                          ("Full blood count", "pincer_fbc"), 3),
+    "me_lft": _monitoring("on methotrexate without a liver function test in the last 3 months",
+                          "arrange liver function tests", ("Methotrexate", "pincer_methotrexate"),
+                          ("Liver function test", "pincer_lft"), 3),
+    "li": _monitoring("on lithium without a lithium level in the last 3 months", "arrange a lithium level",
+                      ("Lithium", "pincer_lithium"), ("Lithium level", "pincer_lithium_level"), 3),
+    "am": _monitoring("on amiodarone without a thyroid function test in the last 6 months",
+                      "arrange thyroid function tests", ("Amiodarone", "pincer_amiodarone"),
+                      ("Thyroid function test", "pincer_tft"), 6),
+}  # fmt: skip
+
 POPULATION_TEXT = " Everyone counted is aged 18 to 120 with sex recorded as male or female (the PINCER population)."
 
 
@@ -132,6 +231,7 @@ def _pincer(key: str, code: str, title: str, *, why: str, description: str) -> M
         title=title,
         denominator=DEN[key],
         numerator=NUM[key],
+        action_list=ACTIONS[key],
         **governance(
             why_it_matters=why,
             description=description + POPULATION_TEXT,
@@ -281,6 +381,18 @@ COMPOSITE_TEXT = {
 }  # fmt: skip
 
 
+COMPOSITE_WHO = {
+    "gi_bleed": "triggering at least one PINCER GI bleeding indicator (A to F)",
+    "other": "triggering at least one of PINCER G, I and K",
+    "monitoring": "triggering at least one PINCER monitoring indicator (AC, ME, LI, AM)",
+    "any": "triggering at least one PINCER indicator",
+}
+
+
+def _letter(part: str) -> str:
+    return part.upper().replace("_", "-")
+
+
 def _composite(name: str) -> Measure:
     parts = COMPOSITE_PARTS[name]
     title, why = COMPOSITE_TEXT[name]
@@ -289,6 +401,13 @@ def _composite(name: str) -> Measure:
         title=title,
         denominator=any_of(*(DEN[p] for p in parts)),
         numerator=any_of(*(DEN[p] & NUM[p] for p in parts)),
+        action_list=action_spec(
+            who=COMPOSITE_WHO[name],
+            action="review each indicator triggered",
+            columns={"Indicators triggered": {_letter(p): DEN[p] & NUM[p] for p in parts}},
+            order_by="Indicators triggered",
+            order="most indicators triggered first",
+        ),
         **governance(
             why_it_matters=why + " The composite shows how many patients at risk are affected by at least one.",
             description="Denominator: patients in the denominator of any of "

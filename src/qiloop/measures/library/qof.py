@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import cast
 
-from qiloop.measures.language import BoolSeries, IntSeries, age, clinical_events, measure, medications, sex
+from qiloop.measures.language import (
+    BoolSeries,
+    IntSeries,
+    action_spec,
+    age,
+    clinical_events,
+    measure,
+    medications,
+    sex,
+)
 from qiloop.measures.library.common import LONG_TERM_CONDITIONS, any_of, codelist, governance
 from qiloop.measures.library.registers import (
     af_register,
@@ -70,6 +79,21 @@ _PCA_TEXT = (
 )
 
 
+def _bp_columns() -> dict:
+    clinic_sys, clinic_date = _latest("bp_systolic")
+    clinic_dia, _ = _latest("bp_diastolic")
+    home_sys, home_date = _latest("bp_systolic_home")
+    home_dia, _ = _latest("bp_diastolic_home")
+    return {
+        "Latest clinic BP date": clinic_date,
+        "Clinic systolic": clinic_sys,
+        "Clinic diastolic": clinic_dia,
+        "Latest home or ambulatory BP date": home_date,
+        "Home systolic": home_sys,
+        "Home diastolic": home_dia,
+    }
+
+
 def _hyp(id: str, code: str, title: str, ages: BoolSeries, clinic: tuple[int, int], home: tuple[int, int], who: str):
     return measure(
         id=id,
@@ -77,6 +101,16 @@ def _hyp(id: str, code: str, title: str, ages: BoolSeries, clinic: tuple[int, in
         denominator=hypertension_register() & ages,
         numerator=bp_controlled(clinic=clinic, home=home),
         exclusions=hypertension_pca,
+        action_list=action_spec(
+            who=f"with hypertension {who.removeprefix('people ')} whose latest blood pressure in the last 12 months "
+            "is above target or not recorded",
+            action="arrange a blood pressure check and review treatment",
+            columns=_bp_columns(),
+            order_by="Latest clinic BP date",
+            order="no clinic reading in 12 months first, then the oldest reading",
+            descending=False,
+            missing_first=True,
+        ),
         **governance(
             why_it_matters=f"Keeping blood pressure at target in {who} prevents strokes, heart attacks and kidney "
             "disease; it is one of the biggest gains a practice can make.",
@@ -101,6 +135,7 @@ HYP009 = _hyp("hyp009", "HYP009", "Blood pressure at target, hypertension aged 8
 
 frail = clinical_events(codelist("frailty_moderate_severe")).exists()
 _hba1c = clinical_events(codelist("hba1c")).in_last(months=12).latest_value()
+_hba1c_date = clinical_events(codelist("hba1c")).in_last(months=12).latest_value_date()
 diabetes_pca = newly_diagnosed("diabetes", months=9) | newly_registered(months=9)
 
 
@@ -111,6 +146,14 @@ def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: s
         denominator=diabetes_register() & frailty,
         numerator=_hba1c <= target,
         exclusions=diabetes_pca,
+        action_list=action_spec(
+            who=f"with diabetes, {who}, whose latest HbA1c in the last 12 months is above {target} mmol/mol or not "
+            "recorded",
+            action="review their treatment, or arrange an HbA1c where none is recorded",
+            columns={"Latest HbA1c (mmol/mol)": _hba1c, "HbA1c date": _hba1c_date},
+            order_by="Latest HbA1c (mmol/mol)",
+            order="highest HbA1c first, none recorded last",
+        ),
         **governance(
             why_it_matters=why,
             description=f"Denominator: the diabetes register (aged 17+), {who}. Numerator: latest HbA1c in the last "
@@ -175,6 +218,7 @@ def computed_chads2_vasc_at_least_2() -> BoolSeries:
 
 
 _latest_score = clinical_events(codelist("chads2_vasc_score")).latest_value()
+_score_date = clinical_events(codelist("chads2_vasc_score")).latest_value_date()
 
 
 def chads2_vasc_at_least_2() -> BoolSeries:
@@ -196,6 +240,15 @@ AF006 = measure(
     denominator=af_register() & ~(_previous_score >= 2),
     numerator=clinical_events(codelist("chads2_vasc_score")).in_last(months=12).exists(),
     exclusions=af_new,
+    action_list=action_spec(
+        who="with atrial fibrillation without a CHA2DS2-VASc score in the last 12 months",
+        action="assess and record their stroke risk",
+        columns={"Last CHA2DS2-VASc score": _latest_score, "Score date": _score_date},
+        order_by="Score date",
+        order="longest since the last score first, never scored at the top",
+        descending=False,
+        missing_first=True,
+    ),
     **governance(
         why_it_matters="The CHA2DS2-VASc score decides whether someone with AF should be offered anticoagulation; "
         "until it is recorded, people at high stroke risk can be missed.",
@@ -216,6 +269,17 @@ AF008 = measure(
     denominator=af_register() & chads2_vasc_at_least_2(),
     numerator=medications(codelist("anticoagulant")).in_last(months=6).exists(),
     exclusions=af_new,
+    action_list=action_spec(
+        who="with atrial fibrillation and CHA2DS2-VASc 2 or more not on an anticoagulant",
+        action="discuss anticoagulation",
+        columns={
+            "Latest CHA2DS2-VASc score": _latest_score,
+            "Score date": _score_date,
+            "Anticoagulant — last issued": medications(codelist("anticoagulant")).last_date(),
+        },
+        order_by="Latest CHA2DS2-VASc score",
+        order="highest recorded score first, no recorded score last",
+    ),  # fmt: skip
     **governance(
         why_it_matters="Anticoagulation prevents about two in three AF-related strokes, which are often disabling "
         "or fatal.",
@@ -239,6 +303,15 @@ AST_REVIEW = measure(
     denominator=asthma_register(),
     numerator=coded_in_last("asthma_review"),
     exclusions=newly_diagnosed("asthma", months=3) | newly_registered(months=3),
+    action_list=action_spec(
+        who="with asthma without an asthma review in the last 12 months",
+        action="invite them for an asthma review",
+        columns={"Last asthma review": clinical_events(codelist("asthma_review")).last_date()},
+        order_by="Last asthma review",
+        order="longest since the last review first, never reviewed at the top",
+        descending=False,
+        missing_first=True,
+    ),
     **governance(
         why_it_matters="An annual asthma review (control, inhaler technique, action plan) prevents attacks and deaths; "
         "most asthma deaths follow missed warning signs.",

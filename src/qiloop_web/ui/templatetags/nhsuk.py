@@ -13,6 +13,8 @@ from typing import Any
 from django import template
 from django.forms import BoundField, Form
 
+from qiloop_web.ui.text_safety import CONFIRM_FIELD, CONFIRM_LABEL
+
 register = template.Library()
 
 _WIDGET_CLASSES = {
@@ -40,7 +42,14 @@ def nhsuk_field(field: BoundField, width: str = "") -> dict[str, Any]:
     attrs: dict[str, str] = {"class": " ".join(classes)}
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
-    return {"field": field, "widget": field.as_widget(attrs=attrs), "checkbox": widget_type == "checkbox"}
+    # The free-text check's confirmation box, beneath the first field it warned about (ui/text_safety.py).
+    confirm = getattr(field.form, "text_safety_confirm_on", None) == field.name
+    return {
+        "field": field,
+        "widget": field.as_widget(attrs=attrs),
+        "checkbox": widget_type == "checkbox",
+        "confirm": {"name": CONFIRM_FIELD, "label": CONFIRM_LABEL} if confirm else None,
+    }
 
 
 @register.inclusion_tag("ui/error_summary.html")
