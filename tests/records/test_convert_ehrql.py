@@ -235,3 +235,15 @@ def test_a_canonical_import_of_another_kind_says_which_kind(tmp_path):
     with pytest.raises(InputError) as caught:
         import_from("canonical", ehrql_tables(tmp_path / "ehrql"), tmp_path / "store.duckdb")
     assert "ons_deaths.csv: not a table" in str(caught.value) and "--from ehrql" in str(caught.value)
+
+
+def test_inside_values_hidden_a_bad_cell_is_located_but_not_quoted(tmp_path):
+    from qiloop.errors import values_hidden
+
+    source = ehrql_tables(tmp_path / "ehrql")
+    text = (source / "clinical_events.csv").read_text().replace("2023-03-04", "04/03/2023")
+    (source / "clinical_events.csv").write_text(text)
+    with values_hidden(), pytest.raises(InputError) as caught:
+        import_from("ehrql", source, tmp_path / "store.duckdb")
+    assert "clinical_events.csv:4: column date: the value is not a date" in str(caught.value)
+    assert "04/03/2023" not in str(caught.value)
