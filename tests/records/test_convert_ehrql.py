@@ -247,3 +247,18 @@ def test_inside_values_hidden_a_bad_cell_is_located_but_not_quoted(tmp_path):
         import_from("ehrql", source, tmp_path / "store.duckdb")
     assert "clinical_events.csv:4: column date: the value is not a date" in str(caught.value)
     assert "04/03/2023" not in str(caught.value)
+
+
+def test_codes_of_another_system_in_a_code_column_are_counted_and_refused_above_the_threshold(tmp_path):
+    from qiloop.records.convert import ConvertOptions
+
+    source = ehrql_tables(tmp_path / "ehrql")
+    text = (source / "clinical_events.csv").read_text().replace("44054006", "C10..")  # a Read v2 code
+    (source / "clinical_events.csv").write_text(text)
+    with pytest.raises(InputError) as caught:
+        import_from("ehrql", source, tmp_path / "store.duckdb")
+    message = str(caught.value)
+    assert "1 of 3 coded rows (33.3%)" in message and "C10.." in message and "--max-unmapped" in message
+    outcome = import_from("ehrql", source, tmp_path / "store.duckdb", options=ConvertOptions(max_unmapped=50))
+    assert outcome.report.unmapped == {"not SNOMED CT (snomedct_code holding a Read/CTV3-style code)": {"C10..": 1}}
+    assert rows(tmp_path / "store.duckdb", "SELECT snomedct_code FROM clinical_events") == [("72313002",)]

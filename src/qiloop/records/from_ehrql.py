@@ -24,7 +24,7 @@ import duckdb
 
 from qiloop.errors import InputError
 from qiloop.records.column_checks import shown
-from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, closest
+from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, check_unmapped, closest
 from qiloop.records.extract import read_csv_header
 from qiloop.records.lines import malformed_lines
 from qiloop.records.sql import connect, ident, literal
@@ -175,20 +175,28 @@ def _write(
         "practice_registrations",
         "SELECT patient_id, start_date, end_date, practice_id FROM src_practice_registrations",
     )
-    if "clinical_events" in tables:
-        dropped = _count(con, "SELECT count(*) FROM src_clinical_events WHERE coalesce(snomedct_code, '') = ''")
+    coded = 0
+    for table, column, system in (
+        ("clinical_events", "snomedct_code", "not SNOMED CT (snomedct_code holding a Read/CTV3-style code)"),
+        ("medications", "dmd_code", "not dm+d (dmd_code holding a non-numeric code)"),
+    ):
+        if table not in tables:
+            continue
+        source = ident("src_" + table)
+        dropped = _count(con, f"SELECT count(*) FROM {source} WHERE coalesce({column}, '') = ''")
         if dropped:
-            report.drop("clinical_events", "no SNOMED CT code (a CTV3-only row)", dropped)
-        copy(
-            "clinical_events",
-            "SELECT patient_id, date, snomedct_code, numeric_value FROM src_clinical_events "
-            "WHERE coalesce(snomedct_code, '') <> ''",
-        )
-    if "medications" in tables:
-        dropped = _count(con, "SELECT count(*) FROM src_medications WHERE coalesce(dmd_code, '') = ''")
-        if dropped:
-            report.drop("medications", "no dm+d code", dropped)
-        copy("medications", "SELECT patient_id, date, dmd_code FROM src_medications WHERE coalesce(dmd_code, '') <> ''")
+            reason = "no SNOMED CT code (a CTV3-only row)" if table == "clinical_events" else "no dm+d code"
+            report.drop(table, reason, dropped)
+        # SNOMED CT and dm+d identifiers are 6 to 18 digits: anything else is another code system
+        wrong = f"NOT regexp_full_match({column}, '[0-9]{{6,18}}')"
+        for code, n in con.execute(
+            f"SELECT {column}, count(*) FROM {source} WHERE coalesce({column}, '') <> '' AND {wrong} GROUP BY 1"
+        ).fetchall():
+            report.unmapped_code(system, str(code), int(n))
+        coded += _count(con, f"SELECT count(*) FROM {source} WHERE coalesce({column}, '') <> ''")
+        columns = ", ".join(c for _, c, _, _ in COLUMNS[table])
+        copy(table, f"SELECT {columns} FROM {source} WHERE coalesce({column}, '') <> '' AND NOT {wrong}")
+    check_unmapped(report, coded, options.max_unmapped, "the ehrQL tables")
     if "appointments" in tables:
         _appointments(con, report, copy)
     if options.practice:
