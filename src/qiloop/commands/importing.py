@@ -1,4 +1,4 @@
-"""``qiloop import``: validate an extract and write it to the analytics store."""
+"""``qiloop import`` and ``qiloop convert``: bring an extract (of any kind qiloop reads) into the analytics store."""
 
 from __future__ import annotations
 
@@ -6,19 +6,38 @@ import argparse
 import sys
 from pathlib import Path
 
-from qiloop.records.importer import import_extract
+from qiloop.errors import InputError
+from qiloop.records.convert import DEFAULT_MAX_UNMAPPED, KINDS, ConvertOptions, convert, import_from
 from qiloop.records.pseudonym import KEY_ENV_VAR, load_key
+
+KINDS_TEXT = """\
+KIND says what SOURCE_DIR (import) or SOURCE (convert) is (docs/importers.md):
+  canonical  (default) a folder with one file per table, <table>.csv or
+             <table>.parquet: practices, patients, practice_registrations,
+             clinical_events, medications, appointments (patients and
+             practice_registrations are required)
+  ehrql      a folder of ehrQL tables (patients, practice_registrations,
+             clinical_events, medications, appointments; other tables are
+             reported as ignored)
+  fhir       a FHIR R4 / UK Core bulk export: a folder of NDJSON files, one
+             per resource type (Patient.ndjson, Condition.000.ndjson, ...)
+  gpad       NHS England's "Appointments in General Practice" practice-level
+             CSV files (a file or a folder): stored as the national comparator
+             table, beside the patient records already in the store
+"""
 
 DESCRIPTION = f"""\
 Validate an extract and write it to a DuckDB store.
 
-SOURCE_DIR holds one file per table, <table>.csv or <table>.parquet: practices,
-patients, practice_registrations, clinical_events, medications, appointments
-(patients and practice_registrations are required). ehrQL example-data CSV
-headers load unchanged. Every row is checked (types, required cells, allowed
-values, keys, references); problems are listed as FILE:LINE: column NAME: ...
-and nothing is written. The store is replaced in one step only when the whole
-extract is valid.
+{KINDS_TEXT}
+Any kind other than canonical is first converted to the canonical tables
+inside the importer's private build folder (removed afterwards, whatever
+happens); then every row is checked (types, required cells, allowed values,
+keys, references); problems are listed as FILE:LINE: column NAME: ... and
+nothing is written. The store is replaced in one step only when the whole
+extract is valid. A conversion's report (rows read, written and dropped,
+unmapped codes, value mappings) is kept in the store and shown by 'qiloop
+quality'.
 
 An nhs_number column, in any table, is checked (10 digits, modulus-11 check
 digit) and replaced by nhs_number_pseudonym = HMAC-SHA256(key, number); the key
@@ -26,17 +45,41 @@ comes from --key-file or the {KEY_ENV_VAR} environment variable and is never
 stored.
 """
 
+CONVERT_DESCRIPTION = f"""\
+Convert an export to qiloop's canonical tables, to inspect them: writes
+<table>.csv files and conversion.json (the conversion report) into --out.
+Nothing is imported.
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "import",
-        help="validate an extract (CSV/Parquet) and write it to a DuckDB store",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("source_dir", metavar="SOURCE_DIR", type=Path, help="directory holding the extract's files")
+{KINDS_TEXT}
+NHS numbers are never written as they are: with the practice's key
+(--key-file or {KEY_ENV_VAR}) they are written as pseudonyms (column
+nhs_number_pseudonym); without it a source holding NHS numbers is refused.
+"""
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (a percentage, e.g. 5)") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage between 0 and 100")
+    return value
+
+
+def _conversion_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--store", required=True, type=Path, help="DuckDB file to create or replace (its directory must exist)"
+        "--max-unmapped",
+        type=_percent,
+        default=DEFAULT_MAX_UNMAPPED,
+        metavar="PERCENT",
+        help="refuse a conversion when more than this share of coded rows has codes that are not SNOMED CT or "
+        f"dm+d (default {DEFAULT_MAX_UNMAPPED:g})",
+    )
+    parser.add_argument(
+        "--include-statements",
+        action="store_true",
+        help="fhir: read MedicationStatement resources as medications too (default: MedicationRequest only)",
     )
     parser.add_argument(
         "--key-file",
@@ -44,15 +87,75 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help=f"file holding the pseudonymisation key for NHS numbers (takes precedence over {KEY_ENV_VAR})",
     )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="validate an extract (canonical, ehrQL, FHIR or GPAD) and write it to a DuckDB store",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--from", dest="kind", choices=KINDS, default="canonical", metavar="KIND", help="the kind of SOURCE_DIR (above)"
+    )
+    parser.add_argument("source_dir", metavar="SOURCE_DIR", type=Path, help="the extract's folder (or GPAD file)")
+    parser.add_argument(
+        "--store", required=True, type=Path, help="DuckDB file to create or replace (its directory must exist)"
+    )
+    parser.add_argument(
+        "--practice",
+        metavar="ODS",
+        default=None,
+        help="the extract is this one practice's: replace only its records in the existing store "
+        "(gpad: keep only this practice's rows of a national file)",
+    )
+    _conversion_options(parser)
     parser.set_defaults(func=run)
+
+    converter = subparsers.add_parser(
+        "convert",
+        help="convert an export (ehrQL, FHIR, GPAD) to canonical tables and a report, to inspect",
+        description=CONVERT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    converter.add_argument(
+        "kind", metavar="KIND", choices=[k for k in KINDS if k != "canonical"], help="ehrql, fhir or gpad"
+    )
+    converter.add_argument("source", metavar="SOURCE", type=Path, help="the export's folder (or GPAD file)")
+    converter.add_argument("--out", required=True, type=Path, help="a new or empty folder for the tables and report")
+    converter.add_argument("--practice", metavar="ODS", default=None, help="gpad: keep only this practice's rows")
+    _conversion_options(converter)
+    converter.set_defaults(func=run_convert)
+
+
+def _options(args: argparse.Namespace) -> ConvertOptions:
+    return ConvertOptions(
+        practice=args.practice, max_unmapped=args.max_unmapped, include_statements=args.include_statements
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     key = load_key(args.key_file)
-    result = import_extract(args.source_dir, args.store, key=key)
-    print(f"imported {result.total_rows:,} rows into {result.store} in {result.seconds:.1f} s")
+    outcome = import_from(
+        args.kind, args.source_dir, args.store, key=key, practice=args.practice, options=_options(args)
+    )
+    result = outcome.result
+    verb = "imported" if args.kind == "canonical" else f"converted ({args.kind}) and imported"
+    print(f"{verb} {result.total_rows:,} rows into {result.store} in {outcome.seconds:.1f} s")
     for name, rows in result.tables.items():
-        note = " (NHS numbers pseudonymised)" if name in result.pseudonymised else ""
+        note = " (NHS numbers pseudonymised)" if name in getattr(result, "pseudonymised", ()) else ""
         print(f"  {name:<24} {rows:>12,} rows{note}")
+    if outcome.report is not None:
+        print("\n".join(outcome.report.summary_lines()))
     sys.stdout.flush()
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"{args.out}: not a folder", hint="give --out a new or empty folder")
+    report = convert(args.kind, args.source, args.out, key=load_key(args.key_file), options=_options(args))
+    print(f"converted {args.source} into {args.out} (report: {args.out / 'conversion.json'})")
+    print("\n".join(report.summary_lines()))
     return 0

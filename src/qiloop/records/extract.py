@@ -75,7 +75,7 @@ def find_extract(source_dir: Path) -> list[SourceFile]:
             if table.name in REQUIRED_TABLES:
                 raise InputError(
                     f"{source_dir}: missing required table {table.name} ({table.name}.csv or {table.name}.parquet)",
-                    hint=f"every extract needs {', '.join(REQUIRED_TABLES)}",
+                    hint=_other_kind(source_dir) or f"every extract needs {', '.join(REQUIRED_TABLES)}",
                 )
             continue
         path = paths[0]
@@ -90,12 +90,26 @@ def find_extract(source_dir: Path) -> list[SourceFile]:
     return found
 
 
+def _other_kind(source_dir: Path) -> str | None:
+    """A hint when the folder looks like another kind of extract (docs/importers.md)."""
+    names = [p.name for p in source_dir.iterdir()]
+    if any(n.endswith(".ndjson") for n in names):
+        return "this looks like a FHIR bulk export: import it with --from fhir"
+    if any("practice_level_crosstab" in n.lower() for n in names):
+        return "this looks like NHS England's GP appointments data: import it with --from gpad"
+    return None
+
+
 def _reject_unknown_files(source_dir: Path) -> None:
     for path in sorted(source_dir.iterdir()):
         if path.suffix in (".csv", ".parquet") and path.stem not in TABLES_BY_NAME:
+            ehrql = path.stem in ("ons_deaths", "addresses") and (source_dir / "patients.csv").exists()
             raise InputError(
                 f"{path.name}: not a table of the canonical schema",
-                hint=f"name each file after its table: {', '.join(TABLES_BY_NAME)} (.csv or .parquet)",
+                hint="these look like ehrQL tables: import them with --from ehrql (other tables are then ignored)"
+                if ehrql
+                else _other_kind(source_dir)
+                or f"name each file after its table: {', '.join(TABLES_BY_NAME)} (.csv or .parquet)",
             )
 
 

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -37,6 +38,9 @@ from qiloop.records.validate import (
     write_typed,
 )
 
+if TYPE_CHECKING:
+    from qiloop.records.convert import ConversionReport
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -53,11 +57,17 @@ class ImportResult:
 
 
 def import_extract(
-    source_dir: str | Path, store: str | Path, *, key: bytes | None = None, threads: int | None = None
+    source_dir: str | Path,
+    store: str | Path,
+    *,
+    key: bytes | None = None,
+    threads: int | None = None,
+    conversion: ConversionReport | None = None,
 ) -> ImportResult:
     """Validate the extract in ``source_dir`` and write it to the DuckDB file ``store``.
 
     ``key`` is the pseudonymisation key, needed when any file has an ``nhs_number`` column.
+    ``conversion``: the report of the conversion that wrote the extract, kept in the store.
     Raises :class:`InputError` (the store unchanged) when anything is wrong.
     """
     started = time.perf_counter()
@@ -82,6 +92,10 @@ def import_extract(
                 StoredTable(s.table.name, s.name, checksums[s.table.name].result(), rows[s.table.name]) for s in sources
             ]
             write_metadata(con, stored)
+            if conversion is not None:
+                from qiloop.records.convert import write_report
+
+                write_report(con, conversion)
             con.execute("CHECKPOINT")
         finally:
             con.close()

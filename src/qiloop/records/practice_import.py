@@ -52,6 +52,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -64,6 +65,9 @@ from qiloop.records.store import METADATA_TABLE, StoredTable, building, publish,
 PATIENT_RECORD_TABLES = ("patients", "clinical_events", "medications")  # rows that belong to a patient, not a practice
 PRACTICE_TABLES = ("practice_registrations", "appointments", "practices")  # rows that carry the practice_id
 SOURCES_TABLE = "_qiloop_patient_sources"  # (practice_id, source_patient_id, patient_id) where the ids differ
+
+if TYPE_CHECKING:
+    from qiloop.records.convert import ConversionReport
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,12 @@ def import_practice_extract(
     practice_id: str | None = None,
     key: bytes | None = None,
     threads: int | None = None,
+    conversion: ConversionReport | None = None,
 ) -> PracticeImportResult:
     """Replace the records of the one practice in the extract ``source_dir`` in the existing ``store``.
 
     ``practice_id``, when given, must be the extract's practice (a check that the right file was sent).
+    ``conversion``: the report of the conversion that wrote the extract; it replaces the store's earlier one.
     Raises :class:`~qiloop.errors.InputError`, leaving the store exactly as it was, when the extract is
     invalid, holds other than one practice, or would leave the store inconsistent.
     """
@@ -123,6 +129,9 @@ def import_practice_extract(
             con.execute(f"DELETE FROM {METADATA_TABLE}")
             con.execute(f"DROP TABLE {METADATA_TABLE}")
             write_metadata(con, [_merged_entry(t, practice, part_checksums, counts) for t in info.tables.values()])
+            from qiloop.records.convert import write_report
+
+            write_report(con, conversion)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -258,8 +267,20 @@ def _replace(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str]
         if name in present:
             con.execute(f"DELETE FROM main.{ident(name)} WHERE patient_id IN (SELECT patient_id FROM replaced)")
     for name in sorted(incoming):
+        _add_missing_columns(con, name)
         con.execute(f"INSERT INTO main.{ident(name)} BY NAME SELECT * FROM temp.{ident('incoming_' + name)}")
     return leaving
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """A column the practice's extract has and the store's table lacks (an optional column, or NHS number
+    pseudonyms when the network's extract had none) is added to the store's table, empty for the other rows."""
+    have = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE main.{ident(name)})").fetchall()}
+    for column, kind in con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE temp.{ident('incoming_' + name)})"
+    ).fetchall():
+        if column not in have:
+            con.execute(f"ALTER TABLE main.{ident(name)} ADD COLUMN {ident(column)} {kind}")
 
 
 def _record_sources(con: duckdb.DuckDBPyConnection, practice: str) -> None:

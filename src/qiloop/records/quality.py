@@ -21,7 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from qiloop import progress
+from qiloop.records.convert import read_report
+from qiloop.records.gpad import COUNTS_TABLE, mismatch_finding
 from qiloop.records.quality_checks import CHECKS, Context, Finding, unknown_codes
 from qiloop.records.schema import TABLES
 from qiloop.records.sql import connect, ident
@@ -74,6 +78,7 @@ class QualityReport:
     findings: list[Finding]
     completeness: list[Completeness]
     notes: list[str] = field(default_factory=list)
+    conversion: dict[str, object] | None = None  # the report of the conversion the store was imported from
 
     def finding(self, id: str, table: str | None = None) -> list[Finding]:
         """The findings with this id (and table)."""
@@ -86,6 +91,7 @@ class QualityReport:
             "findings": [f.as_dict() for f in self.findings],
             "completeness": [c.as_dict() for c in self.completeness],
             "notes": list(self.notes),
+            "conversion": self.conversion,
         }
 
     def to_json(self) -> str:
@@ -126,6 +132,10 @@ class QualityReport:
             out.append("  every column is complete")
         for note in self.notes:
             out += ["", f"note: {note}"]
+        if self.conversion is not None:
+            from qiloop.records.convert import summary_lines
+
+            out += ["", *summary_lines(self.conversion)]
         return "\n".join(out)
 
 
@@ -166,11 +176,21 @@ def quality_report(
             findings.extend(unknown_codes(ctx, codes))
         else:
             notes.append("no code lists are available, so codes were not checked against them")
+        if "appointments" in ctx.tables and _has_table(con, COUNTS_TABLE):
+            findings.extend(mismatch_finding(con))
         completeness = _completeness(ctx)
+        conversion = read_report(con)
     finally:
         con.close()
     findings.sort(key=lambda f: SEVERITY_ORDER.index(f.severity))
-    return QualityReport(store_path, as_of, findings, completeness, notes)
+    return QualityReport(store_path, as_of, findings, completeness, notes, conversion)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()", [name]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _completeness(ctx: Context) -> list[Completeness]:

@@ -26,6 +26,8 @@ APPOINTMENT_STATUSES = (
 )
 APPOINTMENT_MODES = ("face_to_face", "telephone", "video", "home_visit", "online")
 HCP_ROLES = ("gp", "nurse", "pharmacist", "other")
+# A converted source may not record the mode or the role (ehrQL, FHIR): ``unknown`` is allowed in the store.
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,8 @@ APPOINTMENTS = Table(
         Column("booked_date", "date", required=True),
         Column("start_date", "date", required=True),
         Column("status", "str", required=True, allowed=APPOINTMENT_STATUSES),
-        Column("mode", "str", required=True, allowed=APPOINTMENT_MODES),
-        Column("hcp_role", "str", required=True, allowed=HCP_ROLES),
+        Column("mode", "str", required=True, allowed=(*APPOINTMENT_MODES, UNKNOWN)),
+        Column("hcp_role", "str", required=True, allowed=(*HCP_ROLES, UNKNOWN)),
         Column("clinician_id", "str"),
     ),
 )

@@ -33,11 +33,17 @@ def _load_organisations(store: Path) -> None:
 
 
 def start_import(
-    *, organisation: Organisation, by: Any, upload: Any = None, folder: Path | None = None, scope: str = "network"
+    *,
+    organisation: Organisation,
+    by: Any,
+    upload: Any = None,
+    folder: Path | None = None,
+    scope: str = "network",
+    kind: str = "canonical",
 ) -> Path:
     """Make a job of an uploaded zip or a folder on the server and run it (in the background unless
     QILOOP_IMPORTS_IN_BACKGROUND is off). ``scope`` "practice": one practice's extract (at a practice, that
-    practice's own), replacing only its records."""
+    practice's own), replacing only its records. ``kind``: what the extract is (canonical, ehrql, fhir or gpad)."""
     practice = organisation.code if organisation.kind == Kind.PRACTICE else ""
     scope = "practice" if practice else scope
     with transaction.atomic():
@@ -48,6 +54,7 @@ def start_import(
             scope=scope,
             practice=practice,
             organisation=organisation.code,
+            kind=kind,
         )
         # Not the file's or folder's name: a name is free text (the job's status.json says where it came from).
         source = (
@@ -61,7 +68,7 @@ def start_import(
             target_type="import",
             target_id=job.name,
             organisation=organisation,
-            detail={**source, "scope": scope},
+            detail={**source, "scope": scope, "kind": kind},
         )
 
     def finished(ok: bool, message: str) -> None:

@@ -60,6 +60,7 @@ def data_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
             upload=form.cleaned_data["extract"],
             folder=form.cleaned_data["folder"],
             scope=form.chosen_scope,
+            kind=form.chosen_kind,
         )
         return redirect("dashboard:import-status", organisation.code, job.name)
     loaded = pages.results()

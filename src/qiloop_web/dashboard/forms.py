@@ -6,6 +6,12 @@ from typing import Any
 from django import forms
 
 NETWORK, PRACTICE = "network", "practice"
+KINDS = [
+    ("canonical", "qiloop's own tables (CSV or Parquet: practices, patients, practice_registrations, ...)"),
+    ("ehrql", "ehrQL tables (OpenSAFELY layout: patients, practice_registrations, clinical_events, ...)"),
+    ("fhir", "A FHIR R4 / UK Core bulk export (NDJSON files: Patient.ndjson, Condition.ndjson, ...)"),
+    ("gpad", "NHS England GP appointments data (Practice_Level_Crosstab CSV files): the national comparator"),
+]
 
 
 def _size(count: int) -> str:
@@ -22,8 +28,17 @@ class ImportForm(forms.Form):
     extract = forms.FileField(
         label="Extract (a .zip file)",
         required=False,
-        help_text="A zip of the canonical tables as CSV or Parquet files: practices, patients, "
-        "practice_registrations, clinical_events, medications, appointments.",
+        help_text="A zip of the extract's files: the canonical tables as CSV or Parquet files (practices, patients, "
+        "practice_registrations, clinical_events, medications, appointments), or the files of the kind chosen below.",
+    )
+    kind = forms.ChoiceField(
+        label="What kind of extract",
+        choices=KINDS,
+        initial="canonical",
+        required=False,  # qiloop's own tables unless another kind is chosen
+        widget=forms.RadioSelect,
+        help_text="Anything other than qiloop's own tables is converted first; the conversion report (rows read, "
+        "written and left out, and why) is shown with the data-quality report.",
     )
     folder = forms.CharField(
         label="Or a folder on the server",
@@ -100,6 +115,10 @@ class ImportForm(forms.Form):
         elif cleaned.get("extract") and cleaned.get("folder"):
             self.add_error("folder", "Give either a zip file or a folder, not both")
         return cleaned
+
+    @property
+    def chosen_kind(self) -> str:
+        return str(self.cleaned_data.get("kind") or "canonical")
 
     @property
     def chosen_scope(self) -> str:

@@ -68,12 +68,14 @@ def new_job(
     scope: str = "network",
     practice: str = "",
     organisation: str = "",
+    kind: str = "canonical",
 ) -> Path:
     """A new job folder for an uploaded zip (saved into it) or a folder on the server; returns the job folder.
 
     ``scope`` "practice": the extract is one practice's (``practice``, when given, says which), replacing only
     that practice's records; "network": the whole network's, replacing the store. ``organisation``: the code of
-    the organisation where the import was made (only its importers see the job).
+    the organisation where the import was made (only its importers see the job). ``kind``: what the extract
+    is (``qiloop.records.convert.KINDS``); anything but canonical is converted first.
     """
     job = imports_dir / (dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
     job.mkdir(parents=True)
@@ -83,7 +85,15 @@ def new_job(
                 out.write(chunk)
     source = {"source": "folder", "folder": str(folder)} if folder is not None else {"source": "upload"}
     write_status(
-        job, state="queued", step="", message="", scope=scope, practice=practice, organisation=organisation, **source
+        job,
+        state="queued",
+        step="",
+        message="",
+        scope=scope,
+        practice=practice,
+        organisation=organisation,
+        kind=kind,
+        **source,
     )
     return job
 
@@ -231,11 +241,11 @@ def _run_steps(
     load_organisations: Callable[[Path], Any],
     on_finish: Callable[[bool, str], None],
 ) -> bool:
-    from qiloop.records.importer import import_extract
-    from qiloop.records.practice_import import import_practice_extract
+    from qiloop.records.convert import import_from
     from qiloop.records.quality import quality_report
 
     one_practice = status.get("scope") == "practice"
+    kind = str(status.get("kind") or "canonical")
     step = steps_for(status)[0]
     before: Path | None = None
     imported = False
@@ -245,16 +255,26 @@ def _run_steps(
         extract = source_folder(job, status)
         step = STEPS[1]
         write_status(job, step=step)
+        # GP appointments data is published national data: kept whole even when a practice adds it
+        practice = (status.get("practice") or None) if one_practice and kind != "gpad" else None
         with values_hidden():  # the message is kept and audited: file, line and column, never a cell's value
-            if one_practice:
-                result: Any = import_practice_extract(extract, store, practice_id=status.get("practice") or None)
-            else:
-                result = import_extract(extract, store)
+            if one_practice and kind != "gpad" and practice is None:
+                practice = _the_practice(extract, kind, job)
+            outcome = import_from(kind, extract, store, practice=practice, one_practice=one_practice)
+        result: Any = outcome.result
         imported = True
         step = STEPS[2]
         write_status(job, step=step, rows=result.total_rows)
+        if kind == "gpad":  # the national comparator: no patient records to check or measure
+            conversion = "\n".join(outcome.report.summary_lines()) if outcome.report else ""
+            write_status(job, conversion=_without_server_paths(conversion, job, store, status))
+            write_status(
+                job, state="done", step="", message=f"added {result.total_rows:,} rows of GP appointments data"
+            )
+            on_finish(True, "")
+            return True
         # A practice's import reports on what the practice sent, never on the other practices in the store.
-        report = _practice_quality(extract, job) if one_practice else quality_report(store).summary_text()
+        report = _practice_quality(extract, job, kind) if one_practice else quality_report(store).summary_text()
         write_status(job, quality=_without_server_paths(report, job, store, status))
         step = STEPS[3]
         write_status(job, step=step)
@@ -286,17 +306,43 @@ def _run_steps(
     return True
 
 
-def _practice_quality(extract: Path, job: Path) -> str:
+def _practice_quality(extract: Path, job: Path, kind: str = "canonical") -> str:
     """The data-quality report of one practice's extract on its own (its ids, its files' rows)."""
     import tempfile
 
-    from qiloop.records.importer import import_extract
+    from qiloop.records.convert import import_from
     from qiloop.records.quality import quality_report
 
     with tempfile.TemporaryDirectory(prefix=".quality-", dir=job) as folder:
         part = Path(folder) / "practice.duckdb"
-        import_extract(extract, part)
+        import_from(kind, extract, part)
         return quality_report(part).summary_text().replace(str(part), "the practice's extract")
+
+
+def _the_practice(extract: Path, kind: str, job: Path) -> str | None:
+    """For a converted practice extract given at the ICB without a practice code: the one practice its
+    registrations name (the converted extract's practices table is written for that practice)."""
+    import tempfile
+
+    from qiloop.records.convert import import_from
+    from qiloop.records.sql import connect
+
+    if kind == "canonical":
+        return None
+    with tempfile.TemporaryDirectory(prefix=".practice-", dir=job) as folder:
+        part = Path(folder) / "practice.duckdb"
+        import_from(kind, extract, part)
+        con = connect(str(part), read_only=True)
+        try:
+            ids = [r[0] for r in con.execute("SELECT DISTINCT practice_id FROM practice_registrations").fetchall()]
+        finally:
+            con.close()
+    if len(ids) != 1:
+        raise ImportFailed(
+            f"one practice's extract must name one practice, and this one names {len(ids)}",
+            hint="import it as the whole network's extract, or send one practice's extract",
+        )
+    return str(ids[0])
 
 
 def _without_server_paths(message: str, job: Path, store: Path, status: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from qiloop.errors import QiloopError
 from qiloop.measures.actions import ActionList, compute_action_list, rule_text
 from qiloop.measures.model import Measure
 from qiloop_web.dashboard import action_lists, memo, pages, phases
+from qiloop_web.dashboard.england import england_context
 from qiloop_web.dashboard.network import (
     Funnel,
     Position,
@@ -126,6 +128,7 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
         **_position_context(loaded, organisation, measure.id),
+        **england_context(Path(settings.QILOOP_STORE), measure.id, organisation.code),
     }
     return render(request, "dashboard/measure.html", context)
 
