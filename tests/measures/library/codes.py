@@ -5,6 +5,11 @@ from __future__ import annotations
 # dm+d
 IBUPROFEN = "329653008"  # pincer_nsaid
 FLURBIPROFEN_EYE_DROPS = "766353007"  # in the published NSAID list, not in ours
+IBUPROFEN_TOPICAL = "350322005"  # in the published NSAID list, not in ours (topical)
+IBUPROFEN_PARENTERAL = "421839006"  # in the published NSAID list, not in ours (parenteral)
+INDOMETACIN_PARENTERAL = "424385004"  # in the published NSAID list, not in ours (parenteral)
+FLURBIPROFEN_OROMUCOSAL = "767786004"  # in the published NSAID list, not in ours (lozenges, throat spray)
+NAPROXEN_RECTAL = "438461006"  # pincer_nsaid: rectal forms are kept (systemic)
 OMEPRAZOLE = "317291008"  # pincer_ulcer_healing
 WARFARIN = "319733000"  # anticoagulant
 APIXABAN = "703908001"  # anticoagulant
@@ -95,6 +100,14 @@ IN_LIST = {
     AF_RESOLVED: "atrial_fibrillation_resolved", STROKE: "stroke", TIA: "tia", ASTHMA_REVIEW: "asthma_review",
     CHADS_VASC: "chads2_vasc_score", EXACERBATION_COUNT: "copd_exacerbation_count", COPD_INVITE_1: "copd_invite",
     COPD_INVITE_2: "copd_invite", COPD_UNSUITABLE: "copd_pca_unsuitable", COPD_DISSENT: "copd_pca_dissent",
-    PR_UNSUITABLE: "pulmonary_rehab_unsuitable",
+    PR_UNSUITABLE: "pulmonary_rehab_unsuitable", NAPROXEN_RECTAL: "pincer_nsaid",
 }  # fmt: skip
-NOT_IN_LIST = {FLURBIPROFEN_EYE_DROPS: "pincer_nsaid", SPIRONOLACTONE: "loop_diuretic", MRC_2: "mrc_grade_3_plus"}
+NOT_IN_LIST = {
+    FLURBIPROFEN_EYE_DROPS: "pincer_nsaid",
+    IBUPROFEN_TOPICAL: "pincer_nsaid",
+    IBUPROFEN_PARENTERAL: "pincer_nsaid",
+    INDOMETACIN_PARENTERAL: "pincer_nsaid",
+    FLURBIPROFEN_OROMUCOSAL: "pincer_nsaid",
+    SPIRONOLACTONE: "loop_diuretic",
+    MRC_2: "mrc_grade_3_plus",
+}
