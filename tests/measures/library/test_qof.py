@@ -144,6 +144,35 @@ SPECS = {
             "two invitations exactly 7 days apart",
             events=[HYP, ev("2023-05-01", HYP_INVITE_1), ev("2023-05-08", HYP_INVITE_2)],
         ),
+        P(
+            26,
+            (1, 0),
+            "a later systolic-only reading is not paired with an older diastolic (QOF: latest reading)",
+            events=[HYP, *bp("2023-10-01", 160, 80), ev("2024-02-01", SYSTOLIC, 130)],
+        ),
+        P(
+            27,
+            (1, 0),
+            "a later diastolic-only reading is not paired with an older systolic",
+            events=[HYP, *bp("2023-10-01", 130, 95), ev("2024-02-01", DIASTOLIC, 80)],
+        ),
+        P(
+            28,
+            (1, 1),
+            "two full readings on the latest day: lowest systolic and lowest diastolic of that day",
+            events=[HYP, *bp("2023-10-01", 160, 100), *bp("2024-02-01", 145, 80), *bp("2024-02-01", 135, 92)],
+        ),
+        P(
+            29,
+            (1, 0),
+            "home average with a systolic only, older full home average at target: not paired",
+            events=[
+                HYP,
+                *bp("2023-10-01", 150, 95),
+                *bp("2023-11-01", 130, 80, home=True),
+                ev("2024-02-01", HOME_SYSTOLIC, 130),
+            ],
+        ),  # fmt: skip
     ],
     "hyp009": [
         P(1, (1, 1), "aged 80, 148/88", dob="1944-03-01", events=[HYP, *bp("2024-01-10", 148, 88)]),

@@ -42,23 +42,34 @@ def _latest(name: str):
     return frame.latest_value(), frame.latest_value_date()
 
 
+def latest_reading_ok(systolic: str, diastolic: str, target: tuple[int, int]) -> BoolSeries:
+    """The latest blood-pressure reading of one kind (clinic, or home/ambulatory) in the last 12 months is at target.
+
+    QOF takes the latest date a blood pressure was recorded and, on that date, the lowest systolic and the lowest
+    diastolic. The latest systolic and the latest diastolic must therefore share their date: a systolic-only
+    reading after the last full reading is not paired with an older diastolic (it leaves the reading incomplete,
+    so the target is not met).
+    """
+    sys_value, sys_date = _latest(systolic)
+    dia_value, dia_date = _latest(diastolic)
+    return (sys_date == dia_date) & (sys_value <= target[0]) & (dia_value <= target[1])
+
+
 def bp_controlled(*, clinic: tuple[int, int], home: tuple[int, int]) -> BoolSeries:
-    """The latest blood pressure in the last 12 months is at or below target.
+    """The latest blood pressure reading in the last 12 months is at or below target.
 
     Clinic readings are held to ``clinic`` (systolic, diastolic); when the latest reading is a home or ambulatory
-    average (later than the latest clinic reading) it is held to ``home``. The lowest value counts when several share
-    the latest date, as in QOF.
+    average (later than the latest clinic reading) it is held to ``home``. Systolic and diastolic come from the same
+    date (:func:`latest_reading_ok`); the lowest value counts when several share that date, as in QOF.
     """
-    clinic_sys, clinic_date = _latest("bp_systolic")
-    clinic_dia, _ = _latest("bp_diastolic")
-    home_sys, home_date = _latest("bp_systolic_home")
-    home_dia, _ = _latest("bp_diastolic_home")
+    _, clinic_date = _latest("bp_systolic")
+    _, home_date = _latest("bp_systolic_home")
     home_is_latest = (home_date > clinic_date) | (
         clinical_events(codelist("bp_systolic_home")).in_last(months=12).exists()
         & ~clinical_events(codelist("bp_systolic")).in_last(months=12).exists()
     )
-    clinic_ok = (clinic_sys <= clinic[0]) & (clinic_dia <= clinic[1])
-    home_ok = (home_sys <= home[0]) & (home_dia <= home[1])
+    clinic_ok = latest_reading_ok("bp_systolic", "bp_diastolic", clinic)
+    home_ok = latest_reading_ok("bp_systolic_home", "bp_diastolic_home", home)
     return (home_is_latest & home_ok) | (~home_is_latest & clinic_ok)
 
 
