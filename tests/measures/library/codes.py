@@ -72,6 +72,10 @@ DIABETES = "73211009"  # diabetes
 TYPE_2_DIABETES = "44054006"  # diabetes
 DIABETES_RESOLVED = "315051004"  # diabetes_resolved
 HBA1C = "999791000000106"  # hba1c
+DM_UNSUITABLE = "717421000000100"  # dm_pca_unsuitable
+DM_MAX_THERAPY = "407569005"  # dm_max_therapy
+DM_INVITE_1 = "185756006"  # dm_invite
+DM_INVITE_2 = "185757002"  # dm_invite
 MODERATE_FRAILTY = "925831000000107"  # frailty_moderate_severe
 
 AF = "49436004"  # atrial_fibrillation
@@ -101,6 +105,7 @@ IN_LIST = {
     CHADS_VASC: "chads2_vasc_score", EXACERBATION_COUNT: "copd_exacerbation_count", COPD_INVITE_1: "copd_invite",
     COPD_INVITE_2: "copd_invite", COPD_UNSUITABLE: "copd_pca_unsuitable", COPD_DISSENT: "copd_pca_dissent",
     PR_UNSUITABLE: "pulmonary_rehab_unsuitable", NAPROXEN_RECTAL: "pincer_nsaid",
+    DM_UNSUITABLE: "dm_pca_unsuitable", DM_MAX_THERAPY: "dm_max_therapy", DM_INVITE_1: "dm_invite", DM_INVITE_2: "dm_invite",
 }  # fmt: skip
 NOT_IN_LIST = {
     FLURBIPROFEN_EYE_DROPS: "pincer_nsaid",

@@ -147,7 +147,13 @@ HYP009 = _hyp("hyp009", "HYP009", "Blood pressure at target, hypertension aged 8
 frail = clinical_events(codelist("frailty_moderate_severe")).exists()
 _hba1c = clinical_events(codelist("hba1c")).in_last(months=12).latest_value()
 _hba1c_date = clinical_events(codelist("hba1c")).in_last(months=12).latest_value_date()
-diabetes_pca = newly_diagnosed("diabetes", months=9) | newly_registered(months=9)
+diabetes_pca = any_of(
+    coded_in_last("dm_max_therapy"),
+    coded_in_last("dm_pca_unsuitable"),
+    two_invitations_7_days_apart("dm_invite"),
+    newly_diagnosed("diabetes", months=9),
+    newly_registered(months=9),
+)
 
 
 def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: str, why: str) -> Measure:
@@ -169,8 +175,10 @@ def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: s
             why_it_matters=why,
             description=f"Denominator: the diabetes register (aged 17+), {who}. Numerator: latest HbA1c in the last "
             f"12 months at or below {target} mmol/mol. Frailty is any moderate or severe frailty code on record. "
-            "Personalised care adjustment (removed only if the numerator is not met): diagnosed or registered in "
-            "the last 9 months.",
+            "Personalised care adjustments (removed only if the numerator is not met): in the last 12 months, maximal "
+            "tolerated diabetes therapy, unsuitable, or two invitations at least 7 days apart; or diagnosed or "
+            "registered in the last 9 months. QOF's informed-dissent adjustment (DMPCADEC_COD) is not applied: no "
+            "public copy of its codes was found.",
             low_is_good=False,
             topic=LONG_TERM_CONDITIONS,
             source_indicator=f"{QOF} {code}",
