@@ -142,3 +142,9 @@ def test_codelists_are_immutable_and_hashable():
     with pytest.raises(TypeError):
         copd.terms["1"] = "x"  # type: ignore[index]
     assert hash(copd) == hash(load("copd"))
+
+
+def test_fev1_fvc_confirms_copd_only_with_post_bronchodilator_ratios():
+    terms = load("fev1_fvc").terms.values()
+    assert terms and all("post-bronchodilator" in t.lower() for t in terms)
+    assert not {"251944000", "313222007"} & load("fev1_fvc").codes

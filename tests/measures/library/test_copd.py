@@ -75,6 +75,30 @@ SPECS = {
         ),
         P(10, (1, 0), "no COPD"),
         P(
+            90,
+            (1, 0),
+            "unqualified FEV1/FVC ratio 0.6 (may be pre-bronchodilator) does not confirm",
+            events=[ev("2023-05-01", COPD), ev("2023-05-01", "251944000", 0.6)],
+        ),
+        P(
+            91,
+            (1, 0),
+            "FEV1/FVC percent 60 (may be pre-bronchodilator) does not confirm",
+            events=[ev("2023-05-01", COPD), ev("2023-05-01", "313222007", 60)],
+        ),
+        P(
+            92,
+            (1, 1),
+            "post-bronchodilator 0.6, 93 days before the first COPD code",
+            events=[ev("2023-08-03", COPD), ev("2023-05-02", FEV1_FVC, 0.6)],
+        ),
+        P(
+            93,
+            (1, 0),
+            "post-bronchodilator 0.6, 94 days before the first COPD code",
+            events=[ev("2023-08-03", COPD), ev("2023-05-01", FEV1_FVC, 0.6)],
+        ),
+        P(
             11,
             (1, 1),
             "resolved then re-coded: first diagnosis 2015",
