@@ -36,6 +36,7 @@ from qiloop.errors import QiloopError
 from qiloop.measures import model as m
 from qiloop.measures.codes import as_codes
 from qiloop.measures.dates import Offset, Window
+from qiloop.measures.model import Choice, Review
 
 __all__ = [
     "age",
@@ -49,6 +50,8 @@ __all__ = [
     "co_prescribed",
     "measure",
     "action_spec",
+    "Choice",
+    "Review",
     "Series",
     "BoolSeries",
     "IntSeries",
@@ -439,7 +442,8 @@ def measure(
     False for care to give (the list holds the patients in the denominator but not the numerator).
 
     ``metadata``: why_it_matters, topic, source_indicator, source_version, author, checked_by, review_date,
-    version, per, description, tags, action_list (see :func:`action_spec`).
+    version, per, description, tags, action_list (see :func:`action_spec`), choices (:class:`Choice`, each checked
+    against the definition), review (:class:`Review`, the clinical review trail), provisional (why, if it is).
     """
     if "low_is_good" not in metadata:
         raise QiloopError(
@@ -450,8 +454,9 @@ def measure(
     for name, value in (("numerator", numerator), ("denominator", denominator), ("exclusions", exclusions)):
         if value is not None and not isinstance(value, Series):
             raise QiloopError(f"measure {id!r}: the {name} must be a series (got {type(value).__name__})")
-    if "tags" in metadata:
-        metadata["tags"] = tuple(metadata["tags"])
+    for name in ("tags", "choices"):
+        if name in metadata:
+            metadata[name] = tuple(metadata[name])
     try:
         return m.Measure(
             id=id,

@@ -349,6 +349,70 @@ ENGINE_WORDS = ("reference date", "on or before", "events", " issues", "latest v
 """Words from the engine's own descriptions that an action-list column label must not use."""
 
 
+# --- documented choices and clinical review --------------------------------------------------------
+
+ChoicePart = Literal["numerator", "denominator", "exclusions", "any"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A documented choice of a measure, with claims the definition itself is checked against.
+
+    ``text`` is what docs/measure-library.md says. ``uses``: code lists ``part`` must read; ``lacks``: code lists
+    the measure must not read anywhere (a rule deliberately not applied); ``windows``: (code list, window) pairs,
+    each a code list ``part`` reads over that window, in the engine's own words (``Window.label``, e.g.
+    "in the last 12 months", "since the most recent 1 August (on or before the reference date)").
+    :func:`choice_problems` lists where the definition does not do what the text claims.
+    """
+
+    text: str
+    part: ChoicePart = "any"
+    uses: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+    windows: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """Who checked a measure against which published rule set, on what date, and what differs from it."""
+
+    reviewer: str
+    rule_set: str
+    checked_on: dt.date
+    differences: tuple[str, ...] = ()
+    status: Literal["checked", "provisional"] = "checked"
+
+
+def _reads(node: Node) -> list[tuple[str, str]]:
+    """(code list, window label) for every code list a tree reads."""
+    out: list[tuple[str, str]] = []
+    for n in walk(node):
+        if isinstance(n, Aggregate):
+            out.append((n.query.codes.name, n.query.window.label))
+        elif isinstance(n, Unresolved):
+            out += [(n.diagnosis.name, n.window.label), (n.resolved.name, n.window.label)]
+        elif isinstance(n, CoPrescribed):
+            out += [(n.first.name, n.window.label), (n.second.name, n.window.label)]
+    return out
+
+
+def choice_problems(measure: Measure, choice: Choice) -> list[str]:
+    """Where ``measure``'s definition does not do what ``choice`` says (empty when it does)."""
+    parts = {"numerator": [measure.numerator], "denominator": [measure.denominator],
+             "exclusions": [measure.exclusions] if measure.exclusions is not None else []}  # fmt: skip
+    nodes = [n for ns in parts.values() for n in ns] if choice.part == "any" else parts[choice.part]
+    reads = [r for n in nodes for r in _reads(n)]
+    everywhere = {name for n in measure.nodes() for name, _ in _reads(n)}
+    problems = [f"the {choice.part} does not use {name!r}" for name in choice.uses if name not in {r[0] for r in reads}]
+    problems += [f"the measure uses {name!r}" for name in choice.lacks if name in everywhere]
+    problems += [
+        f"the {choice.part} does not read {name!r} {label}"
+        for name, label in choice.windows
+        if (name, label) not in reads
+    ]
+    return problems
+
+
 # --- the measure ------------------------------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -388,6 +452,12 @@ class Measure:
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
     action_list: ActionListSpec | None = None
+    choices: tuple[Choice, ...] = ()
+    """Documented choices, each checked against the definition (:func:`choice_problems`)."""
+    review: Review | None = None
+    """The clinical review trail; None = not yet checked against the published rules."""
+    provisional: str = ""
+    """Why the measure is provisional (e.g. an unverified code list); empty when it is not."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -462,6 +532,28 @@ def validate(m: Measure) -> None:
         )
     if m.action_list is not None:
         _check_action_list(m.id, m.action_list)
+    _check_choices_and_review(m)
+
+
+def _check_choices_and_review(m: Measure) -> None:
+    for choice in m.choices:
+        if not isinstance(choice, Choice) or not choice.text.strip():
+            raise _fail(m.id, "each documented choice must be a Choice with text")
+        problems = choice_problems(m, choice)
+        if problems:
+            raise _fail(m.id, f"documented choice {choice.text[:60]!r}… is not what the definition does: {problems[0]}")
+    review = m.review
+    if review is not None:
+        if not isinstance(review, Review):
+            raise _fail(m.id, "review must be a Review (reviewer, rule_set, checked_on, differences)")
+        if not review.reviewer.strip() or not review.rule_set.strip():
+            raise _fail(m.id, "a review needs a reviewer and the published rule set checked against")
+        if not isinstance(review.checked_on, dt.date):
+            raise _fail(m.id, "a review's checked_on must be a datetime.date")
+        if review.status not in ("checked", "provisional"):
+            raise _fail(m.id, "a review's status is 'checked' or 'provisional'")
+        if review.status == "provisional" and not m.provisional.strip():
+            raise _fail(m.id, "a provisional review needs the measure's provisional reason")
 
 
 def _check_action_list(measure_id: str, spec: ActionListSpec) -> None:

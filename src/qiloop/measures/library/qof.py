@@ -11,7 +11,9 @@ from typing import cast
 
 from qiloop.measures.language import (
     BoolSeries,
+    Choice,
     IntSeries,
+    Review,
     action_spec,
     age,
     clinical_events,
@@ -19,7 +21,15 @@ from qiloop.measures.language import (
     medications,
     sex,
 )
-from qiloop.measures.library.common import LONG_TERM_CONDITIONS, any_of, codelist, governance
+from qiloop.measures.library.common import (
+    CHECKED_ON,
+    DEVELOPER_CHECK,
+    LONG_TERM_CONDITIONS,
+    QOF_V49,
+    any_of,
+    codelist,
+    governance,
+)
 from qiloop.measures.library.registers import (
     af_register,
     asthma_register,
@@ -133,6 +143,34 @@ def _hyp(id: str, code: str, title: str, ages: BoolSeries, clinic: tuple[int, in
             source_indicator=f"{QOF} {code}",
             source_version="v49",
             tags=("hypertension", "qof"),
+            choices=(
+                Choice(
+                    "Systolic and diastolic come from the same date: the latest date a reading was recorded, "
+                    "lowest of each on that date (QOF), not the latest systolic and latest diastolic separately.",
+                    part="numerator",
+                    windows=(("bp_systolic", "in the last 12 months"), ("bp_diastolic", "in the last 12 months")),
+                ),
+                Choice(
+                    "A home or ambulatory average later than the latest clinic reading is held to the home target "
+                    "(the 80+ home target follows NICE).",
+                    part="numerator",
+                    uses=("bp_systolic_home", "bp_diastolic_home"),
+                ),
+                Choice(
+                    "Two invitations in the last 12 months, first and last at least 7 days apart, are a "
+                    "personalised care adjustment, as are maximal therapy, unsuitable, dissent and BP declined.",
+                    part="exclusions",
+                    uses=("hyp_invite", "hyp_max_therapy", "hyp_pca_unsuitable", "hyp_pca_dissent", "bp_declined"),
+                ),
+            ),
+            review=Review(
+                DEVELOPER_CHECK,
+                QOF_V49,
+                CHECKED_ON,
+                differences=(
+                    "the 9-month 'newly diagnosed / registered' window is not confirmed against the v49 text",
+                ),
+            ),
         ),
     )
 
@@ -184,6 +222,25 @@ def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: s
             source_indicator=f"{QOF} {code}",
             source_version="v49",
             tags=("diabetes", "qof"),
+            choices=(
+                Choice(
+                    "Frailty is any moderate or severe frailty code on record (frailty codes are not resolved).",
+                    part="denominator",
+                    windows=(("frailty_moderate_severe", "on or before the reference date"),),
+                ),
+                Choice(
+                    "Maximal tolerated therapy, unsuitable and two invitations (QOF v49 PCAs) are applied; "
+                    "informed dissent (DMPCADEC_COD) is not: no public copy of its codes was found.",
+                    part="exclusions",
+                    uses=("dm_max_therapy", "dm_pca_unsuitable", "dm_invite"),
+                ),
+            ),
+            review=Review(
+                DEVELOPER_CHECK,
+                QOF_V49,
+                CHECKED_ON,
+                differences=("informed-dissent PCA (DMPCADEC_COD) not applied: no public code list found",),
+            ),
         ),
     )
 
@@ -279,6 +336,14 @@ AF006 = measure(
         source_indicator=f"{QOF} AF006",
         source_version="v49",
         tags=("atrial fibrillation", "stroke risk", "qof"),
+        choices=(
+            Choice(
+                "'A previous score of 2 or more' is read as the latest score recorded 12 or more months ago; such "
+                "patients are excluded even if re-scored this year.",
+                part="denominator",
+                windows=(("chads2_vasc_score", "on or before 12 months before the reference date"),),
+            ),
+        ),
     ),
 )
 
@@ -311,6 +376,33 @@ AF008 = measure(
         source_indicator=f"{QOF} AF008 (formerly AF007)",
         source_version="v49",
         tags=("atrial fibrillation", "anticoagulation", "qof"),
+        choices=(
+            Choice(
+                "With no recorded CHA2DS2-VASc score, the score is computed from coded risk factors (vascular "
+                "disease not counted); QOF uses the recorded score only.",
+                part="denominator",
+                uses=("chads2_vasc_score", "stroke", "tia", "pincer_heart_failure"),
+            ),
+            Choice(
+                "Any oral anticoagulant in the last 6 months meets the numerator; QOF v49's DOAC-first rules "
+                "(warfarin counts only with DOAC declined, contraindicated or not indicated) are not modelled.",
+                part="numerator",
+                windows=(("anticoagulant", "in the last 6 months"),),
+            ),
+        ),
+        provisional="QOF v49's anticoagulation personalised care adjustments (declined, contraindicated) and "
+        "DOAC-versus-warfarin rules are not applied: no public copy of their code lists was found.",
+        review=Review(
+            DEVELOPER_CHECK,
+            QOF_V49,
+            CHECKED_ON,
+            status="provisional",
+            differences=(
+                "anticoagulation declined / contraindicated PCAs not applied",
+                "warfarin counts without the DOAC declined/contraindicated/not-indicated condition",
+                "computed score used when none is recorded (QOF: recorded score only)",
+            ),
+        ),
     ),
 )
 
@@ -342,6 +434,14 @@ AST_REVIEW = measure(
         source_indicator=f"{QOF} AST007 (review; the ACT and exacerbation parts are not checked)",
         source_version="v49",
         tags=("asthma", "review", "qof"),
+        choices=(
+            Choice(
+                "QOF's register also requires an asthma drug in the last 12 months; there is no verified list, so "
+                "the register is a superset of QOF's.",
+                part="denominator",
+                uses=("asthma", "asthma_resolved"),
+            ),
+        ),
     ),
 )
 
