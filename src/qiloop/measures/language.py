@@ -261,6 +261,8 @@ class EventFrame(_Windowed):
         self.window = query.window
 
     def _with_window(self, window: Window) -> EventFrame:
+        if self.query.near is not None:
+            raise QiloopError("near_first() needs the default window: set no window after it")
         return EventFrame(replace(self.query, window=window))
 
     def where_value(
@@ -282,30 +284,56 @@ class EventFrame(_Windowed):
             raise QiloopError("where_value() needs at least one of lt=, le=, gt=, ge=")
         return EventFrame(replace(self.query, value_conditions=self.query.value_conditions + new))
 
+    def near_first(self, anchor: Any, *, days_before: int, days_after: int) -> EventFrame:
+        """Keep rows from ``days_before`` days before to ``days_after`` days after the first ``anchor`` event.
+
+        The first anchor event is the earliest on or before the reference date (none yet: no rows). Only
+        ``.exists()`` can follow, and the frame keeps the default window::
+
+            clinical_events(FEV1FVC).where_value(lt=0.7).near_first(COPD, days_before=93, days_after=186).exists()
+        """
+        if self.query.table != "clinical_events":
+            raise QiloopError("near_first() works on clinical_events")
+        if self.query.window != Window() or self.query.near is not None:
+            raise QiloopError("near_first() needs the default window (no in_last/between) and cannot be repeated")
+        if days_before < 0 or days_after < 0:
+            raise QiloopError("near_first() needs days_before and days_after of 0 or more")
+        near = m.Near(as_codes(anchor, expected_system="snomedct"), int(days_before), int(days_after))
+        return EventFrame(replace(self.query, near=near))
+
+    def _plain(self, what: str) -> None:
+        if self.query.near is not None:
+            raise QiloopError(f"rows near a first date support exists() only, not {what}()")
+
     def exists(self) -> BoolSeries:
         """At least one matching row."""
         return BoolSeries(m.Aggregate("exists", self.query))
 
     def count(self) -> IntSeries:
         """Number of matching rows (0 when none)."""
+        self._plain("count")
         return IntSeries(m.Aggregate("count", self.query))
 
     def first_date(self) -> DateSeries:
+        self._plain("first_date")
         return DateSeries(m.Aggregate("first_date", self.query))
 
     def last_date(self) -> DateSeries:
+        self._plain("last_date")
         return DateSeries(m.Aggregate("last_date", self.query))
 
     def latest_value(self) -> FloatSeries:
         """numeric_value of the latest row that has one (lowest value if several share that date)."""
         if self.query.table != "clinical_events":
             raise QiloopError("only clinical_events have numeric values")
+        self._plain("latest_value")
         return FloatSeries(m.Aggregate("latest_value", self.query))
 
     def latest_value_date(self) -> DateSeries:
         """Date of the row :meth:`latest_value` takes its value from."""
         if self.query.table != "clinical_events":
             raise QiloopError("only clinical_events have numeric values")
+        self._plain("latest_value_date")
         return DateSeries(m.Aggregate("latest_value_date", self.query))
 
 

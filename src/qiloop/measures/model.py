@@ -64,6 +64,19 @@ class RegistrationStart(Node):
 
 
 @dataclass(frozen=True)
+class Near:
+    """Rows from ``days_before`` days before to ``days_after`` days after the patient's first ``anchor`` row.
+
+    The first ``anchor`` row is the earliest on or before the reference date (no anchor yet: no rows). Both ends are
+    inclusive: QOF's "93 days before to 186 days after the first COPD code".
+    """
+
+    anchor: Codes
+    days_before: int
+    days_after: int
+
+
+@dataclass(frozen=True)
 class EventQuery:
     """Rows of ``table`` whose code is in ``codes`` and whose date is in ``window``."""
 
@@ -72,6 +85,8 @@ class EventQuery:
     window: Window = Window()
     value_conditions: tuple[tuple[str, float], ...] = ()
     """Conditions on ``numeric_value`` every row must meet, e.g. (("lt", 0.7),); a missing value meets none."""
+    near: Near | None = None
+    """Keep only rows near the first row of another code list (:class:`Near`); used with ``exists`` only."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +287,8 @@ def codes_used(node: Node) -> list[Codes]:
     for n in walk(node):
         if isinstance(n, Aggregate):
             out.setdefault(n.query.codes, None)
+            if n.query.near is not None:
+                out.setdefault(n.query.near.anchor, None)
         elif isinstance(n, Unresolved):
             out.setdefault(n.diagnosis, None)
             out.setdefault(n.resolved, None)
@@ -389,6 +406,9 @@ def _reads(node: Node) -> list[tuple[str, str]]:
     for n in walk(node):
         if isinstance(n, Aggregate):
             out.append((n.query.codes.name, n.query.window.label))
+            if n.query.near is not None:
+                near = n.query.near
+                out.append((near.anchor.name, f"first date, {near.days_before} days before to {near.days_after} after"))
         elif isinstance(n, Unresolved):
             out += [(n.diagnosis.name, n.window.label), (n.resolved.name, n.window.label)]
         elif isinstance(n, CoPrescribed):
@@ -632,6 +652,11 @@ def _check_tree(measure_id: str, part: str, node: Node) -> None:
         elif isinstance(n, Aggregate):
             if n.query.table not in EVENT_TABLES:
                 raise _fail(measure_id, f"unknown event table {n.query.table!r}")
+            near = n.query.near
+            if near is not None and (n.kind != "exists" or n.query.window != Window()):
+                raise _fail(measure_id, f"the {part} asks rows near a first date for something other than exists()")
+            if near is not None and (near.days_before < 0 or near.days_after < 0):
+                raise _fail(measure_id, f"the {part} needs non-negative days around the first date")
         elif isinstance(n, DateAddDays) and type_of(n.date) != "date":
             raise _fail(measure_id, f"the {part} adds days to something that is not a date")
         elif isinstance(n, AsInt) and type_of(n.operand) != "bool":

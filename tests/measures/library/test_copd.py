@@ -99,6 +99,30 @@ SPECS = {
             events=[ev("2023-08-03", COPD), ev("2023-05-01", FEV1_FVC, 0.6)],
         ),
         P(
+            94,
+            (1, 0),
+            "obstructive readings 100 days before and 200 days after, none inside the range (the old shortcut said yes)",
+            events=[ev("2023-08-10", COPD), ev("2023-05-02", FEV1_FVC, 0.6), ev("2024-02-26", FEV1_FVC, 0.6)],
+        ),
+        P(
+            95,
+            (1, 1),
+            "post-bronchodilator 0.6 exactly 186 days after the first COPD code",
+            events=[ev("2023-05-01", COPD), ev("2023-11-03", FEV1_FVC, 0.6)],
+        ),
+        P(
+            96,
+            (1, 0),
+            "post-bronchodilator 0.6, 187 days after the first COPD code",
+            events=[ev("2023-05-01", COPD), ev("2023-11-04", FEV1_FVC, 0.6)],
+        ),
+        P(
+            97,
+            (1, 1),
+            "obstructive reading in range but normal reading in between: the obstructive one counts",
+            events=[ev("2023-05-01", COPD), ev("2023-06-01", FEV1_FVC, 0.8), ev("2023-07-01", FEV1_FVC, 0.6)],
+        ),
+        P(
             11,
             (1, 1),
             "resolved then re-coded: first diagnosis 2015",

@@ -56,9 +56,9 @@ REGISTER = measure(
     **governance(
         why_it_matters="Knowing who has COPD is the start of good care: a register that is too small means people "
         "are missing reviews, rehabilitation and vaccination.",
-        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, a FEV1/FVC "
-        "reading showing obstruction (below 0.7, or below 70 when recorded as a percentage) between 93 days before "
-        "and 186 days after that first code is also needed. Denominator: every registered patient.",
+        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, a post-bronchodilator "
+        "FEV1/FVC reading showing obstruction (below 0.7, or below 70 when recorded as a percentage) from 93 "
+        "days before to 186 days after that first code (both days included) is also needed. Denominator: every registered patient.",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD015 (register with spirometry confirmation)",
@@ -67,9 +67,11 @@ REGISTER = measure(
         choices=(
             Choice(
                 "Only post-bronchodilator FEV1/FVC codes confirm the diagnosis (QOF); pre-bronchodilator and "
-                "unqualified ratios do not.",
+                "unqualified ratios do not. The reading must lie from 93 days before to 186 days after the first COPD "
+                "code, both days included (exact: no first-and-last-date shortcut).",
                 part="numerator",
                 uses=("fev1_fvc",),
+                windows=(("copd", "first date, 93 days before to 186 after"),),
             ),
             Choice(
                 "The 'spirometry not possible' exception has no verified code list and is not applied.",

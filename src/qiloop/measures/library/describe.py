@@ -140,9 +140,8 @@ boolean-to-number conversion yet).
 
 Each measure's own choices are listed in its section above, generated from its definition and metadata
 (`Measure.choices`, each checked against the definition by `qiloop.measures.model.choice_problems` when the measure
-is built). The COPD register's spirometry range is read through the first and last obstructive readings (exact
-unless a patient has obstructive readings on both sides of the range and none inside it): the measure language has
-no "rows between two per-patient dates" yet.
+is built). The COPD register's spirometry range is exact: `near_first` keeps the readings from 93 days before to 186
+days after the first COPD code, both ends inclusive.
 
 ### Access and continuity
 
