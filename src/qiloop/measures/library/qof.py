@@ -391,7 +391,9 @@ AF008 = measure(
             ),
         ),
         provisional="QOF v49's anticoagulation personalised care adjustments (declined, contraindicated) and "
-        "DOAC-versus-warfarin rules are not applied: no public copy of their code lists was found.",
+        "DOAC-versus-warfarin rules are not applied: no public copy of their code lists was found (searched December "
+        "2026: OpenCodelists copies of the PCD clusters ORANTICOAGDEC_COD, DOACDEC_COD, DOACCON_COD and the AF "
+        "'patient unsuitable' exception, and their terms, in the code and web corpora).",
         review=Review(
             DEVELOPER_CHECK,
             QOF_V49,
