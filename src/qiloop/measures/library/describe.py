@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from qiloop.measures.model import Measure, _reads
+from qiloop.measures.describe import describe
+from qiloop.measures.model import AppointmentAggregate, Measure, _reads, walk
 
 NOT_REVIEWED = "Not yet checked against the published rules."
 
@@ -43,6 +44,9 @@ def reads_text(measure: Measure) -> list[str]:
         reads = sorted(set(_reads(node)))
         if reads:
             out.append(f"{name} reads " + "; ".join(f"`{codes}` {window}" for codes, window in reads))
+        counted = sorted({describe(n) for n in walk(node) if isinstance(n, AppointmentAggregate)})
+        if counted:
+            out.append(f"{name} takes " + "; ".join(counted))
     return out
 
 
