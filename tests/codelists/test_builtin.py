@@ -91,6 +91,21 @@ def test_oral_nsaids_have_no_eye_drops():
     assert not any("eye drops" in t.lower() for t in load("pincer_nsaid").terms.values())
 
 
+NON_ORAL = ("topical", "parenteral", "ophthalmic", "eye drops", "oromucosal", "injection", "gel", "menthol",
+            "irrigation", "ketorolac + phenylephrine")  # fmt: skip
+
+
+def test_oral_nsaids_have_no_topical_eye_parenteral_or_oromucosal_forms():
+    terms = load("pincer_nsaid").terms.values()
+    found = sorted(t for t in terms if any(word in t.lower().replace("ingelheim", "") for word in NON_ORAL))
+    assert found == []
+
+
+def test_oral_nsaids_keep_rectal_forms():
+    terms = [t.lower() for t in load("pincer_nsaid").terms.values()]
+    assert sum("rectal" in t for t in terms) == 4
+
+
 def test_mrc_grade_3_plus_is_within_mrc_grade():
     assert load("mrc_grade_3_plus").codes < load("mrc_grade").codes
     assert len(load("mrc_grade_3_plus")) == 3
@@ -127,3 +142,9 @@ def test_codelists_are_immutable_and_hashable():
     with pytest.raises(TypeError):
         copd.terms["1"] = "x"  # type: ignore[index]
     assert hash(copd) == hash(load("copd"))
+
+
+def test_fev1_fvc_confirms_copd_only_with_post_bronchodilator_ratios():
+    terms = load("fev1_fvc").terms.values()
+    assert terms and all("post-bronchodilator" in t.lower() for t in terms)
+    assert not {"251944000", "313222007"} & load("fev1_fvc").codes

@@ -47,9 +47,22 @@ def test_codes_against_published_list(reference_dir, name):
         pytest.fail(f"{name}: unknown relation {relation!r}")
 
 
-def test_nsaid_difference_is_exactly_the_eye_drops(reference_dir):
+def test_nsaid_difference_is_exactly_the_recorded_non_oral_forms(reference_dir):
     published = published_codes(reference_dir / "ehr/pincer/codelists/pincer-nsaid.csv")
-    assert published - load("pincer_nsaid").codes == {"766353007"}
+    dropped = manifest()["pincer_nsaid"]["reference"]["dropped"]
+    assert published - load("pincer_nsaid").codes == set(dropped)
+    assert "766353007" in dropped  # the flurbiprofen eye drops
+
+
+WITH_DROPS = [name for name in WITH_REFERENCE if "dropped" in manifest()[name]["reference"]]
+
+
+@pytest.mark.parametrize("name", WITH_DROPS)
+def test_recorded_drops_are_the_difference(reference_dir, name):
+    ref = manifest()[name]["reference"]
+    published = published_codes(reference_dir / "ehr" / ref["file"])
+    assert published - set(load(name).codes) == set(ref["dropped"]), f"{name}: reference.dropped is not the difference"
+    assert all(reason.strip() for reason in ref["dropped"].values())
 
 
 def test_flu_superset_adds_only_the_generic_concept(reference_dir):

@@ -158,7 +158,7 @@ def appointment_frames(draw):
 
 @st.composite
 def bool_leaves(draw):
-    kind = draw(st.integers(0, 13))
+    kind = draw(st.integers(0, 14))
     if kind == 0:
         return draw(event_frames()).exists()
     if kind == 1:
@@ -194,6 +194,12 @@ def bool_leaves(draw):
         return second.last_date() <= first.first_date().plus_days(days)
     if kind == 12:
         return (draw(bool_leaves()).as_int() + draw(bool_leaves()).as_int()) >= 1
+    if kind == 14:
+        frame = q.clinical_events(draw(codes(SNOMED)))
+        if draw(st.booleans()):
+            frame = frame.where_value(lt=draw(st.sampled_from([5.0, 10.0])))
+        before, after = draw(st.sampled_from([(0, 0), (10, 30), (93, 186)]))
+        return frame.near_first(draw(codes(SNOMED)), days_before=before, days_after=after).exists()
     frame = draw(windowed(q.clinical_events(draw(codes(SNOMED)))))
     return frame.latest_value_date() >= q.reference_date(months_ago=2)
 

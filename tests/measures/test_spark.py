@@ -64,3 +64,22 @@ def test_spark_season_window_restarts_on_its_anchor_day(spark):
     periods = intervals_between(parse_month(START), parse_month(END, end=True))
     assert_same_results(engine, run_reference(tables, [m], periods))
     assert engine["numerator"].tolist() == [0, 1, 1, 1]  # Jan: none; Feb: patient 1; Mar, Apr: patient 2 only
+
+
+def test_spark_near_first_dates_a_row_from_the_later_of_it_and_the_anchor(spark):
+    """near_first on Spark: a reading before the first anchor counts once the anchor has arrived, ends inclusive."""
+    from qiloop.measures.language import age, clinical_events, measure
+
+    from .data import D, Store
+
+    store = Store().patient(1).patient(2).patient(3)
+    store.event(1, D(2024, 1, 20), "r", 0.6).event(1, D(2024, 2, 19), "dx")  # 30 days before the anchor: in
+    store.event(2, D(2024, 1, 19), "r", 0.6).event(2, D(2024, 2, 19), "dx")  # 31 days before: out
+    store.event(3, D(2024, 2, 1), "dx").event(3, D(2024, 3, 2), "r", 0.6)  # 30 days after: in, from 2 March
+    near = clinical_events(["r"]).where_value(lt=0.7).near_first(["dx"], days_before=30, days_after=30).exists()
+    m = measure(id="m", title="t", denominator=age >= 0, numerator=near, low_is_good=False)
+    tables = store.tables()
+    engine = run_measures(tables, [m], start=START, end=END, engine="spark", spark_session=spark)
+    periods = intervals_between(parse_month(START), parse_month(END, end=True))
+    assert_same_results(engine, run_reference(tables, [m], periods))
+    assert engine["numerator"].tolist() == [0, 1, 2, 2]  # Jan: none; Feb: patient 1; Mar, Apr: patients 1 and 3

@@ -200,3 +200,51 @@ def test_co_prescribed_window_in_days():
     assert counts(run_checked(store, [m])) == (1, 1)
     m0 = _count_of(co_prescribed(["w"], ["x"], in_last_months=3))
     assert counts(run_checked(store, [m0])) == (0, 1)
+
+
+def test_near_first_keeps_rows_around_the_first_anchor_both_ends_inclusive():
+    # anchor "dx" first on 1 Jun 2023; range 10 days before (22 May) to 20 days after (21 Jun), both inclusive
+    store = Store()
+    for pid in range(1, 8):
+        store.patient(pid)
+    for pid in (1, 2, 3, 4, 5, 6):
+        store.event(pid, D(2023, 6, 1), "dx")
+    store.event(6, D(2020, 1, 1), "dx")  # an earlier anchor moves the range: patient 6's reading is far from it
+    store.event(1, D(2023, 5, 22), "r")  # exactly 10 days before: in
+    store.event(2, D(2023, 5, 21), "r")  # 11 days before: out
+    store.event(3, D(2023, 6, 21), "r")  # exactly 20 days after: in
+    store.event(4, D(2023, 6, 22), "r")  # 21 days after: out
+    store.event(5, D(2023, 5, 1), "r").event(5, D(2023, 7, 1), "r")  # both sides, none inside: out
+    store.event(6, D(2023, 6, 5), "r")
+    store.event(7, D(2023, 6, 5), "r")  # no anchor: out
+    near = _count_of(clinical_events(["r"]).near_first(["dx"], days_before=10, days_after=20).exists())
+    assert counts(run_checked(store, [near])) == (2, 7)  # patients 1 and 3
+
+
+def test_near_first_counts_only_once_both_the_row_and_the_anchor_are_on_or_before_the_reference_date():
+    # reading on 20 Feb 2024, first anchor on 10 Mar 2024 (within 30 days after the reading)
+    store = Store().patient(1).patient(2)
+    store.event(1, D(2024, 2, 20), "r").event(1, D(2024, 3, 10), "dx")
+    store.event(2, D(2024, 3, 20), "dx").event(2, D(2024, 4, 5), "r")
+    near = _count_of(clinical_events(["r"]).near_first(["dx"], days_before=30, days_after=30).exists())
+    february = run_checked(store, [near], start="2024-02", end="2024-02")
+    assert counts(february) == (0, 2)  # no anchor yet
+    monthly = run_checked(store, [near], start="2024-02", end="2024-04")
+    by_month = monthly[monthly.practice_id == "A"].sort_values("interval_start")["numerator"].tolist()
+    assert by_month == [0, 1, 2]  # March: patient 1; April: patient 2's reading has arrived too
+
+
+def test_near_first_with_value_conditions_and_its_limits():
+    store = Store().patient(1).patient(2)
+    store.event(1, D(2023, 6, 1), "dx").event(1, D(2023, 6, 2), "r", 0.6)
+    store.event(2, D(2023, 6, 1), "dx").event(2, D(2023, 6, 2), "r", 0.8)
+    obstructive = clinical_events(["r"]).where_value(lt=0.7).near_first(["dx"], days_before=0, days_after=5)
+    assert counts(run_checked(store, [_count_of(obstructive.exists())])) == (1, 2)
+    with pytest.raises(QiloopError, match="exists"):
+        obstructive.count()
+    with pytest.raises(QiloopError, match="default window"):
+        obstructive.in_last(months=12)
+    with pytest.raises(QiloopError, match="default window"):
+        clinical_events(["r"]).in_last(months=12).near_first(["dx"], days_before=1, days_after=1)
+    with pytest.raises(QiloopError, match="0 or more"):
+        clinical_events(["r"]).near_first(["dx"], days_before=-1, days_after=1)

@@ -31,6 +31,11 @@ def describe(node: m.Node) -> str:
     if isinstance(node, m.Aggregate):
         q = node.query
         values = "".join(f" with value {_OPS[op]} {bound:g}" for op, bound in q.value_conditions)
+        if q.near is not None:
+            values += (
+                f" from {q.near.days_before} days before to {q.near.days_after} days after the first"
+                f" {q.near.anchor.name} event"
+            )
         return f"{_EVENT_KINDS[node.kind]} {q.codes.name} {_TABLE_NOUNS[q.table]}{values} {q.window.label}"
     if isinstance(node, m.AppointmentAggregate):
         return f"{_appointment_kind(node.kind)} {_appointments(node.query)}"

@@ -36,6 +36,7 @@ from qiloop.errors import QiloopError
 from qiloop.measures import model as m
 from qiloop.measures.codes import as_codes
 from qiloop.measures.dates import Offset, Window
+from qiloop.measures.model import Choice, Review
 
 __all__ = [
     "age",
@@ -49,6 +50,8 @@ __all__ = [
     "co_prescribed",
     "measure",
     "action_spec",
+    "Choice",
+    "Review",
     "Series",
     "BoolSeries",
     "IntSeries",
@@ -258,6 +261,8 @@ class EventFrame(_Windowed):
         self.window = query.window
 
     def _with_window(self, window: Window) -> EventFrame:
+        if self.query.near is not None:
+            raise QiloopError("near_first() needs the default window: set no window after it")
         return EventFrame(replace(self.query, window=window))
 
     def where_value(
@@ -279,30 +284,56 @@ class EventFrame(_Windowed):
             raise QiloopError("where_value() needs at least one of lt=, le=, gt=, ge=")
         return EventFrame(replace(self.query, value_conditions=self.query.value_conditions + new))
 
+    def near_first(self, anchor: Any, *, days_before: int, days_after: int) -> EventFrame:
+        """Keep rows from ``days_before`` days before to ``days_after`` days after the first ``anchor`` event.
+
+        The first anchor event is the earliest on or before the reference date (none yet: no rows). Only
+        ``.exists()`` can follow, and the frame keeps the default window::
+
+            clinical_events(FEV1FVC).where_value(lt=0.7).near_first(COPD, days_before=93, days_after=186).exists()
+        """
+        if self.query.table != "clinical_events":
+            raise QiloopError("near_first() works on clinical_events")
+        if self.query.window != Window() or self.query.near is not None:
+            raise QiloopError("near_first() needs the default window (no in_last/between) and cannot be repeated")
+        if days_before < 0 or days_after < 0:
+            raise QiloopError("near_first() needs days_before and days_after of 0 or more")
+        near = m.Near(as_codes(anchor, expected_system="snomedct"), int(days_before), int(days_after))
+        return EventFrame(replace(self.query, near=near))
+
+    def _plain(self, what: str) -> None:
+        if self.query.near is not None:
+            raise QiloopError(f"rows near a first date support exists() only, not {what}()")
+
     def exists(self) -> BoolSeries:
         """At least one matching row."""
         return BoolSeries(m.Aggregate("exists", self.query))
 
     def count(self) -> IntSeries:
         """Number of matching rows (0 when none)."""
+        self._plain("count")
         return IntSeries(m.Aggregate("count", self.query))
 
     def first_date(self) -> DateSeries:
+        self._plain("first_date")
         return DateSeries(m.Aggregate("first_date", self.query))
 
     def last_date(self) -> DateSeries:
+        self._plain("last_date")
         return DateSeries(m.Aggregate("last_date", self.query))
 
     def latest_value(self) -> FloatSeries:
         """numeric_value of the latest row that has one (lowest value if several share that date)."""
         if self.query.table != "clinical_events":
             raise QiloopError("only clinical_events have numeric values")
+        self._plain("latest_value")
         return FloatSeries(m.Aggregate("latest_value", self.query))
 
     def latest_value_date(self) -> DateSeries:
         """Date of the row :meth:`latest_value` takes its value from."""
         if self.query.table != "clinical_events":
             raise QiloopError("only clinical_events have numeric values")
+        self._plain("latest_value_date")
         return DateSeries(m.Aggregate("latest_value_date", self.query))
 
 
@@ -439,7 +470,8 @@ def measure(
     False for care to give (the list holds the patients in the denominator but not the numerator).
 
     ``metadata``: why_it_matters, topic, source_indicator, source_version, author, checked_by, review_date,
-    version, per, description, tags, action_list (see :func:`action_spec`).
+    version, per, description, tags, action_list (see :func:`action_spec`), choices (:class:`Choice`, each checked
+    against the definition), review (:class:`Review`, the clinical review trail), provisional (why, if it is).
     """
     if "low_is_good" not in metadata:
         raise QiloopError(
@@ -450,8 +482,9 @@ def measure(
     for name, value in (("numerator", numerator), ("denominator", denominator), ("exclusions", exclusions)):
         if value is not None and not isinstance(value, Series):
             raise QiloopError(f"measure {id!r}: the {name} must be a series (got {type(value).__name__})")
-    if "tags" in metadata:
-        metadata["tags"] = tuple(metadata["tags"])
+    for name in ("tags", "choices"):
+        if name in metadata:
+            metadata[name] = tuple(metadata[name])
     try:
         return m.Measure(
             id=id,

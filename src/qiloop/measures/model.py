@@ -64,6 +64,19 @@ class RegistrationStart(Node):
 
 
 @dataclass(frozen=True)
+class Near:
+    """Rows from ``days_before`` days before to ``days_after`` days after the patient's first ``anchor`` row.
+
+    The first ``anchor`` row is the earliest on or before the reference date (no anchor yet: no rows). Both ends are
+    inclusive: QOF's "93 days before to 186 days after the first COPD code".
+    """
+
+    anchor: Codes
+    days_before: int
+    days_after: int
+
+
+@dataclass(frozen=True)
 class EventQuery:
     """Rows of ``table`` whose code is in ``codes`` and whose date is in ``window``."""
 
@@ -72,6 +85,8 @@ class EventQuery:
     window: Window = Window()
     value_conditions: tuple[tuple[str, float], ...] = ()
     """Conditions on ``numeric_value`` every row must meet, e.g. (("lt", 0.7),); a missing value meets none."""
+    near: Near | None = None
+    """Keep only rows near the first row of another code list (:class:`Near`); used with ``exists`` only."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +287,8 @@ def codes_used(node: Node) -> list[Codes]:
     for n in walk(node):
         if isinstance(n, Aggregate):
             out.setdefault(n.query.codes, None)
+            if n.query.near is not None:
+                out.setdefault(n.query.near.anchor, None)
         elif isinstance(n, Unresolved):
             out.setdefault(n.diagnosis, None)
             out.setdefault(n.resolved, None)
@@ -349,6 +366,73 @@ ENGINE_WORDS = ("reference date", "on or before", "events", " issues", "latest v
 """Words from the engine's own descriptions that an action-list column label must not use."""
 
 
+# --- documented choices and clinical review --------------------------------------------------------
+
+ChoicePart = Literal["numerator", "denominator", "exclusions", "any"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A documented choice of a measure, with claims the definition itself is checked against.
+
+    ``text`` is what docs/measure-library.md says. ``uses``: code lists ``part`` must read; ``lacks``: code lists
+    the measure must not read anywhere (a rule deliberately not applied); ``windows``: (code list, window) pairs,
+    each a code list ``part`` reads over that window, in the engine's own words (``Window.label``, e.g.
+    "in the last 12 months", "since the most recent 1 August (on or before the reference date)").
+    :func:`choice_problems` lists where the definition does not do what the text claims.
+    """
+
+    text: str
+    part: ChoicePart = "any"
+    uses: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+    windows: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """Who checked a measure against which published rule set, on what date, and what differs from it."""
+
+    reviewer: str
+    rule_set: str
+    checked_on: dt.date
+    differences: tuple[str, ...] = ()
+    status: Literal["checked", "provisional"] = "checked"
+
+
+def _reads(node: Node) -> list[tuple[str, str]]:
+    """(code list, window label) for every code list a tree reads."""
+    out: list[tuple[str, str]] = []
+    for n in walk(node):
+        if isinstance(n, Aggregate):
+            out.append((n.query.codes.name, n.query.window.label))
+            if n.query.near is not None:
+                near = n.query.near
+                out.append((near.anchor.name, f"first date, {near.days_before} days before to {near.days_after} after"))
+        elif isinstance(n, Unresolved):
+            out += [(n.diagnosis.name, n.window.label), (n.resolved.name, n.window.label)]
+        elif isinstance(n, CoPrescribed):
+            out += [(n.first.name, n.window.label), (n.second.name, n.window.label)]
+    return out
+
+
+def choice_problems(measure: Measure, choice: Choice) -> list[str]:
+    """Where ``measure``'s definition does not do what ``choice`` says (empty when it does)."""
+    parts = {"numerator": [measure.numerator], "denominator": [measure.denominator],
+             "exclusions": [measure.exclusions] if measure.exclusions is not None else []}  # fmt: skip
+    nodes = [n for ns in parts.values() for n in ns] if choice.part == "any" else parts[choice.part]
+    reads = [r for n in nodes for r in _reads(n)]
+    everywhere = {name for n in measure.nodes() for name, _ in _reads(n)}
+    problems = [f"the {choice.part} does not use {name!r}" for name in choice.uses if name not in {r[0] for r in reads}]
+    problems += [f"the measure uses {name!r}" for name in choice.lacks if name in everywhere]
+    problems += [
+        f"the {choice.part} does not read {name!r} {label}"
+        for name, label in choice.windows
+        if (name, label) not in reads
+    ]
+    return problems
+
+
 # --- the measure ------------------------------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -388,6 +472,12 @@ class Measure:
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
     action_list: ActionListSpec | None = None
+    choices: tuple[Choice, ...] = ()
+    """Documented choices, each checked against the definition (:func:`choice_problems`)."""
+    review: Review | None = None
+    """The clinical review trail; None = not yet checked against the published rules."""
+    provisional: str = ""
+    """Why the measure is provisional (e.g. an unverified code list); empty when it is not."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -462,6 +552,28 @@ def validate(m: Measure) -> None:
         )
     if m.action_list is not None:
         _check_action_list(m.id, m.action_list)
+    _check_choices_and_review(m)
+
+
+def _check_choices_and_review(m: Measure) -> None:
+    for choice in m.choices:
+        if not isinstance(choice, Choice) or not choice.text.strip():
+            raise _fail(m.id, "each documented choice must be a Choice with text")
+        problems = choice_problems(m, choice)
+        if problems:
+            raise _fail(m.id, f"documented choice {choice.text[:60]!r}… is not what the definition does: {problems[0]}")
+    review = m.review
+    if review is not None:
+        if not isinstance(review, Review):
+            raise _fail(m.id, "review must be a Review (reviewer, rule_set, checked_on, differences)")
+        if not review.reviewer.strip() or not review.rule_set.strip():
+            raise _fail(m.id, "a review needs a reviewer and the published rule set checked against")
+        if not isinstance(review.checked_on, dt.date):
+            raise _fail(m.id, "a review's checked_on must be a datetime.date")
+        if review.status not in ("checked", "provisional"):
+            raise _fail(m.id, "a review's status is 'checked' or 'provisional'")
+        if review.status == "provisional" and not m.provisional.strip():
+            raise _fail(m.id, "a provisional review needs the measure's provisional reason")
 
 
 def _check_action_list(measure_id: str, spec: ActionListSpec) -> None:
@@ -540,6 +652,11 @@ def _check_tree(measure_id: str, part: str, node: Node) -> None:
         elif isinstance(n, Aggregate):
             if n.query.table not in EVENT_TABLES:
                 raise _fail(measure_id, f"unknown event table {n.query.table!r}")
+            near = n.query.near
+            if near is not None and (n.kind != "exists" or n.query.window != Window()):
+                raise _fail(measure_id, f"the {part} asks rows near a first date for something other than exists()")
+            if near is not None and (near.days_before < 0 or near.days_after < 0):
+                raise _fail(measure_id, f"the {part} needs non-negative days around the first date")
         elif isinstance(n, DateAddDays) and type_of(n.date) != "date":
             raise _fail(measure_id, f"the {part} adds days to something that is not a date")
         elif isinstance(n, AsInt) and type_of(n.operand) != "bool":

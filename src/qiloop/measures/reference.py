@@ -206,6 +206,16 @@ def _aggregate(node: m.Aggregate, ctx: PatientContext) -> Value:
         ]
     else:
         rows = [(d, None) for d, code in ctx.rec.medications if code in q.codes.codes and ctx.in_window(d, q.window)]
+    if q.near is not None:
+        near = q.near
+        anchors = [d for d, code, _ in ctx.rec.events if code in near.anchor.codes and ctx.in_window(d, Window())]
+        first = min(anchors) if anchors else None
+        rows = [
+            (d, v)
+            for d, v in rows
+            if first is not None
+            and first - dt.timedelta(days=near.days_before) <= d <= first + dt.timedelta(days=near.days_after)
+        ]
     dates = [d for d, _ in rows]
     if node.kind == "exists":
         return bool(rows)

@@ -5,6 +5,11 @@ from __future__ import annotations
 # dm+d
 IBUPROFEN = "329653008"  # pincer_nsaid
 FLURBIPROFEN_EYE_DROPS = "766353007"  # in the published NSAID list, not in ours
+IBUPROFEN_TOPICAL = "350322005"  # in the published NSAID list, not in ours (topical)
+IBUPROFEN_PARENTERAL = "421839006"  # in the published NSAID list, not in ours (parenteral)
+INDOMETACIN_PARENTERAL = "424385004"  # in the published NSAID list, not in ours (parenteral)
+FLURBIPROFEN_OROMUCOSAL = "767786004"  # in the published NSAID list, not in ours (lozenges, throat spray)
+NAPROXEN_RECTAL = "438461006"  # pincer_nsaid: rectal forms are kept (systemic)
 OMEPRAZOLE = "317291008"  # pincer_ulcer_healing
 WARFARIN = "319733000"  # anticoagulant
 APIXABAN = "703908001"  # anticoagulant
@@ -67,6 +72,10 @@ DIABETES = "73211009"  # diabetes
 TYPE_2_DIABETES = "44054006"  # diabetes
 DIABETES_RESOLVED = "315051004"  # diabetes_resolved
 HBA1C = "999791000000106"  # hba1c
+DM_UNSUITABLE = "717421000000100"  # dm_pca_unsuitable
+DM_MAX_THERAPY = "407569005"  # dm_max_therapy
+DM_INVITE_1 = "185756006"  # dm_invite
+DM_INVITE_2 = "185757002"  # dm_invite
 MODERATE_FRAILTY = "925831000000107"  # frailty_moderate_severe
 
 AF = "49436004"  # atrial_fibrillation
@@ -95,6 +104,15 @@ IN_LIST = {
     AF_RESOLVED: "atrial_fibrillation_resolved", STROKE: "stroke", TIA: "tia", ASTHMA_REVIEW: "asthma_review",
     CHADS_VASC: "chads2_vasc_score", EXACERBATION_COUNT: "copd_exacerbation_count", COPD_INVITE_1: "copd_invite",
     COPD_INVITE_2: "copd_invite", COPD_UNSUITABLE: "copd_pca_unsuitable", COPD_DISSENT: "copd_pca_dissent",
-    PR_UNSUITABLE: "pulmonary_rehab_unsuitable",
+    PR_UNSUITABLE: "pulmonary_rehab_unsuitable", NAPROXEN_RECTAL: "pincer_nsaid",
+    DM_UNSUITABLE: "dm_pca_unsuitable", DM_MAX_THERAPY: "dm_max_therapy", DM_INVITE_1: "dm_invite", DM_INVITE_2: "dm_invite",
 }  # fmt: skip
-NOT_IN_LIST = {FLURBIPROFEN_EYE_DROPS: "pincer_nsaid", SPIRONOLACTONE: "loop_diuretic", MRC_2: "mrc_grade_3_plus"}
+NOT_IN_LIST = {
+    FLURBIPROFEN_EYE_DROPS: "pincer_nsaid",
+    IBUPROFEN_TOPICAL: "pincer_nsaid",
+    IBUPROFEN_PARENTERAL: "pincer_nsaid",
+    INDOMETACIN_PARENTERAL: "pincer_nsaid",
+    FLURBIPROFEN_OROMUCOSAL: "pincer_nsaid",
+    SPIRONOLACTONE: "loop_diuretic",
+    MRC_2: "mrc_grade_3_plus",
+}

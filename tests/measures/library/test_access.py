@@ -64,6 +64,30 @@ SPECS: dict[str, list[Patient]] = {
             appointments=[appt("2024-03-01", "2024-03-05")],
         ),
     ],
+    # As NHS England's GP appointments data: over every appointment this month except cancellations, unknown
+    # outcomes ("booked" after the day) included.
+    "dna_rate_all": [
+        P(
+            1,
+            (4, 1),
+            "two attended, one missed, one outcome unknown",
+            appointments=[
+                appt("2024-03-01", "2024-03-05"),
+                appt("2024-03-01", "2024-03-12"),
+                appt("2024-03-01", "2024-03-19", "did_not_attend"),
+                appt("2024-03-01", "2024-03-20", "booked"),
+            ],
+        ),
+        P(
+            2,
+            (1, 0),
+            "still marked booked: in the denominator",
+            appointments=[appt("2024-03-01", "2024-03-20", "booked")],
+        ),
+        P(3, (0, 0), "cancelled", appointments=[appt("2024-03-01", "2024-03-05", "cancelled_by_patient")]),
+        P(4, (0, 0), "missed in February", appointments=[appt("2024-02-01", "2024-02-20", "did_not_attend")]),
+        P(5, (1, 1), "missed on the last day", appointments=[appt("2024-03-01", "2024-03-31", "did_not_attend")]),
+    ],
 }
 
 _LEADS_ATTENDED = [lead(d) for d in (0, 1, 2, 7, 8, 14, 15)]

@@ -44,7 +44,10 @@ def test_topics_and_directions():
     by_topic = {t: [m for m in MEASURES.values() if m.topic == t] for t in TOPICS}
     assert len(by_topic["prescribing_safety"]) == 18
     assert all(m.low_is_good for m in by_topic["prescribing_safety"])
-    assert [m.id for m in MEASURES.values() if m.low_is_good and m.topic != "prescribing_safety"] == ["dna_rate"]
+    assert [m.id for m in MEASURES.values() if m.low_is_good and m.topic != "prescribing_safety"] == [
+        "dna_rate",
+        "dna_rate_all",
+    ]
     assert MEASURES["appts_per_1000"].per == 1000
 
 

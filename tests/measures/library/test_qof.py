@@ -23,6 +23,10 @@ from .codes import (
     DIABETES,
     DIABETES_RESOLVED,
     DIASTOLIC,
+    DM_INVITE_1,
+    DM_INVITE_2,
+    DM_MAX_THERAPY,
+    DM_UNSUITABLE,
     HBA1C,
     HEART_FAILURE,
     HOME_DIASTOLIC,
@@ -144,6 +148,35 @@ SPECS = {
             "two invitations exactly 7 days apart",
             events=[HYP, ev("2023-05-01", HYP_INVITE_1), ev("2023-05-08", HYP_INVITE_2)],
         ),
+        P(
+            26,
+            (1, 0),
+            "a later systolic-only reading is not paired with an older diastolic (QOF: latest reading)",
+            events=[HYP, *bp("2023-10-01", 160, 80), ev("2024-02-01", SYSTOLIC, 130)],
+        ),
+        P(
+            27,
+            (1, 0),
+            "a later diastolic-only reading is not paired with an older systolic",
+            events=[HYP, *bp("2023-10-01", 130, 95), ev("2024-02-01", DIASTOLIC, 80)],
+        ),
+        P(
+            28,
+            (1, 1),
+            "two full readings on the latest day: lowest systolic and lowest diastolic of that day",
+            events=[HYP, *bp("2023-10-01", 160, 100), *bp("2024-02-01", 145, 80), *bp("2024-02-01", 135, 92)],
+        ),
+        P(
+            29,
+            (1, 0),
+            "home average with a systolic only, older full home average at target: not paired",
+            events=[
+                HYP,
+                *bp("2023-10-01", 150, 95),
+                *bp("2023-11-01", 130, 80, home=True),
+                ev("2024-02-01", HOME_SYSTOLIC, 130),
+            ],
+        ),  # fmt: skip
     ],
     "hyp009": [
         P(1, (1, 1), "aged 80, 148/88", dob="1944-03-01", events=[HYP, *bp("2024-01-10", 148, 88)]),
@@ -174,6 +207,20 @@ _DIABETES = [
     ("newly registered at target: counts", dict(registered=("2023-12-01", None), events=[DM, ev("2024-01-01", HBA1C, 50)]),
      (1, 1), (0, 0)),
     ("frail, newly diagnosed, no HbA1c", dict(events=[FRAIL, ev("2023-10-01", DIABETES)]), (0, 0), (0, 0)),
+    # QOF v49 personalised care adjustments (DMPCAPU_COD, DMMAX_COD, DMINVITE_COD), in the last 12 months
+    ("unsuitable, HbA1c 70: adjusted out", dict(events=[DM, ev("2023-06-01", DM_UNSUITABLE), ev("2024-01-01", HBA1C, 70)]),
+     (0, 0), (0, 0)),
+    ("unsuitable but at target: counts", dict(events=[DM, ev("2023-06-01", DM_UNSUITABLE), ev("2024-01-01", HBA1C, 50)]),
+     (1, 1), (0, 0)),
+    ("unsuitable 13 months ago: still counted", dict(events=[DM, ev("2023-02-01", DM_UNSUITABLE)]), (1, 0), (0, 0)),
+    ("maximal tolerated therapy, HbA1c 70", dict(events=[DM, ev("2023-06-01", DM_MAX_THERAPY), ev("2024-01-01", HBA1C, 70)]),
+     (0, 0), (0, 0)),
+    ("frail, maximal therapy, HbA1c 80", dict(events=[DM, FRAIL, ev("2023-06-01", DM_MAX_THERAPY), ev("2024-01-01", HBA1C, 80)]),
+     (0, 0), (0, 0)),
+    ("two invitations 7 days apart, no HbA1c", dict(events=[DM, ev("2023-05-01", DM_INVITE_1), ev("2023-05-08", DM_INVITE_2)]),
+     (0, 0), (0, 0)),
+    ("two invitations 6 days apart, no HbA1c", dict(events=[DM, ev("2023-05-01", DM_INVITE_1), ev("2023-05-07", DM_INVITE_2)]),
+     (1, 0), (0, 0)),
 ]  # fmt: skip
 SPECS["dm020"] = [P(i, row[2], row[0], **row[1]) for i, row in enumerate(_DIABETES, 1)]
 SPECS["dm021"] = [P(i, row[3], row[0], **row[1]) for i, row in enumerate(_DIABETES, 1)]

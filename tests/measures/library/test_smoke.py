@@ -37,6 +37,7 @@ EXPECTED_IDS = [
     "af008",
     "ast_review",
     "dna_rate",
+    "dna_rate_all",
     "wait_same_day",
     "wait_1d",
     "wait_7d",

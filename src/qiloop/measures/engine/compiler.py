@@ -290,6 +290,8 @@ class Compiler:
                 for n in m.walk(node):
                     if isinstance(n, m.Aggregate):
                         codes[n.query.table] |= n.query.codes.codes
+                        if n.query.near is not None:
+                            codes[n.query.table] |= n.query.near.anchor.codes
                     elif isinstance(n, m.Unresolved):
                         codes["clinical_events"] |= n.diagnosis.codes | n.resolved.codes
                     elif isinstance(n, m.CoPrescribed):
@@ -801,6 +803,8 @@ def _code_lists(store: Store, measures: list[m.Measure]) -> CodeLists:
             for n in m.walk(node):
                 if isinstance(n, m.Aggregate):
                     found = [(n.query.table, n.query.codes.codes)]
+                    if n.query.near is not None:
+                        found.append((n.query.table, n.query.near.anchor.codes))
                 elif isinstance(n, m.Unresolved):
                     found = [("clinical_events", n.diagnosis.codes), ("clinical_events", n.resolved.codes)]
                 elif isinstance(n, m.CoPrescribed):

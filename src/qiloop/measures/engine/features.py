@@ -279,6 +279,8 @@ class FeatureBuilder:
             coded = coded.filter(
                 {"lt": value < bound, "le": value <= bound, "gt": value > bound, "ge": value >= bound}[op]
             )
+        if q.near is not None:
+            coded = self._near(coded, q)
         rows = self.positions.ranged(_reduced(coded, node.kind, q.window), q.window)
         if node.kind == "count":
             return self._count(rows, q.window, name, lambda n: n)
@@ -290,6 +292,21 @@ class FeatureBuilder:
             return expand(latest, "patient_id", **{name: ibis.literal(True)})
         value = latest.numeric_value if node.kind == "latest_value" else latest.date
         return expand(latest, "patient_id", **{name: value})
+
+    def _near(self, coded: ir.Table, q: m.EventQuery) -> ir.Table:
+        """Rows near the patient's first anchor row, each dated from when it counts: the later of it and the anchor.
+
+        A row r counts on a reference date when r and the first anchor F are both on or before it, i.e. from
+        max(r, F); the feature is an ``exists`` over the default window, so that date is all that is needed.
+        """
+        assert q.near is not None
+        anchors = self._coded(q.table, q.near.anchor.codes)
+        first = anchors.group_by("patient_id").aggregate(first=anchors.date.min())
+        joined = coded.join(first, "patient_id")
+        start = joined.first - ibis.interval(days=q.near.days_before)
+        end = joined.first + ibis.interval(days=q.near.days_after)
+        kept = joined.filter((joined.date >= start) & (joined.date <= end))
+        return kept.mutate(date=ibis.greatest(kept.date, kept.first).cast("date")).drop("first")
 
     def _appointment_rows(self, q: m.AppointmentQuery, store: bool = True) -> ir.Table:
         """The appointments ``q`` selects with lo and hi.

@@ -7,7 +7,7 @@ Only appointments of patients registered and alive on the reference date are cou
 
 from __future__ import annotations
 
-from qiloop.measures.language import action_spec, age, appointments, measure
+from qiloop.measures.language import Choice, action_spec, age, appointments, measure
 from qiloop.measures.library.common import ACCESS_CONTINUITY, EVERYONE, governance
 from qiloop.measures.model import ActionListSpec, Measure
 
@@ -19,7 +19,8 @@ attended_or_missed = appointments(status=("attended", "did_not_attend")).in_last
 
 
 def _access(id: str, title: str, *, numerator, denominator, why: str, description: str, source: str, low_is_good: bool,
-            actions: ActionListSpec, per: int = 1, tags: tuple[str, ...] = ("access",)) -> Measure:  # fmt: skip
+            actions: ActionListSpec, per: int = 1, tags: tuple[str, ...] = ("access",),
+            choices: tuple[Choice, ...] = ()) -> Measure:  # fmt: skip
     return measure(
         id=id,
         title=title,
@@ -35,6 +36,7 @@ def _access(id: str, title: str, *, numerator, denominator, why: str, descriptio
             source_version="2024",
             per=per,
             tags=tags,
+            choices=choices,
         ),
     )
 
@@ -80,25 +82,52 @@ def _within(days: int) -> Measure:
     )
 
 
-DNA_RATE = _access(
+def _dna(id: str, title: str, over, over_words: str, description: str, choice: str) -> Measure:
+    missed = over.where(status="did_not_attend").count()
+    return _access(
+        id,
+        title,
+        numerator=missed,
+        denominator=over.count(),
+        why="Missed appointments waste clinical time that others needed; rates rise with longer booking lead times, "
+        "so this is a lever on access as much as on patient behaviour.",
+        description=description,
+        source=f"{GPAD}: appointment status",
+        low_is_good=True,
+        actions=action_spec(
+            who="who missed an appointment this month",
+            action="consider contacting them about what would help them attend or cancel",
+            columns={"Missed this month": missed, over_words: over.count()},
+            order_by="Missed this month",
+            order="most missed first",
+        ),
+        choices=(Choice(choice),),
+    )
+
+
+DNA_RATE = _dna(
     "dna_rate",
     "Missed appointments (did not attend)",
-    numerator=attended_or_missed.where(status="did_not_attend").count(),
-    denominator=attended_or_missed.count(),
-    why="Missed appointments waste clinical time that others needed; rates rise with longer booking lead times, so "
-    "this is a lever on access as much as on patient behaviour.",
-    description="Appointments this month recorded as did not attend, over appointments attended or missed.",
-    source=f"{GPAD}: appointment status",
-    low_is_good=True,
-    actions=action_spec(
-        who="who missed an appointment this month",
-        action="consider contacting them about what would help them attend or cancel",
-        columns={"Missed this month": attended_or_missed.where(status="did_not_attend").count(),
-                 "Attended or missed this month": attended_or_missed.count()},
-        order_by="Missed this month",
-        order="most missed first",
-    ),
-)  # fmt: skip
+    attended_or_missed,
+    "Attended or missed this month",
+    "Appointments this month recorded as did not attend, over appointments attended or missed (appointments whose "
+    "outcome is unknown — still 'booked' after the day — and cancellations are left out of both).",
+    "Denominator: attended + did not attend. Appointments with an unknown outcome are left out, so the rate is the "
+    "share of appointments with a known outcome that were missed; it is higher than NHS England's published rate "
+    "when many outcomes are unrecorded. Compare with national figures using `dna_rate_all`.",
+)
+
+DNA_RATE_ALL = _dna(
+    "dna_rate_all",
+    "Missed appointments (did not attend), over all appointments",
+    this_month,
+    "Appointments this month",
+    "Appointments this month recorded as did not attend, over all appointments this month that were not cancelled "
+    "(attended, did not attend, or outcome unknown — still 'booked'), as NHS England's GP appointments data reports "
+    "it.",
+    "Denominator: every appointment this month except cancellations, unknown outcomes included, as NHS England's GP "
+    "appointments data reports the did-not-attend rate: use this one to compare with national figures.",
+)
 
 F2F_SHARE = _access(
     "f2f_share",
@@ -188,6 +217,7 @@ def measures() -> list[Measure]:
     """The access and continuity measures."""
     return [
         DNA_RATE,
+        DNA_RATE_ALL,
         _within(0),
         _within(1),
         _within(7),

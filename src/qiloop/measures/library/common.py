@@ -23,6 +23,12 @@ REVIEW_DATE = dt.date(2027, 3, 31)
 LIBRARY_VERSION = "1"
 
 
+DEVELOPER_CHECK = "qiloop developers (definitions check, issue 15; not a clinician — clinical sign-off pending)"
+CHECKED_ON = dt.date(2026, 12, 6)
+QOF_V49 = "QOF 2024/25 business rules v49 (as summarised indicator by indicator, with the NHS Digital PCD refsets)"
+PINCER_COMMIT = "PINCER study definition, opensafely/pincer-measures@2e1589432d5a (2023-09-21)"
+
+
 def codelist(name: str) -> Codelist:
     """A built-in code list (see docs/codelists.md)."""
     return load(name)

@@ -6,8 +6,16 @@ it (1 April – 31 March at a 31 March reference date).
 
 from __future__ import annotations
 
-from qiloop.measures.language import action_spec, clinical_events, measure
-from qiloop.measures.library.common import EVERYONE, LONG_TERM_CONDITIONS, codelist, governance
+from qiloop.measures.language import Choice, Review, action_spec, clinical_events, measure
+from qiloop.measures.library.common import (
+    CHECKED_ON,
+    DEVELOPER_CHECK,
+    EVERYONE,
+    LONG_TERM_CONDITIONS,
+    QOF_V49,
+    codelist,
+    governance,
+)
 from qiloop.measures.library.registers import (
     coded_in_last,
     copd_register,
@@ -48,14 +56,34 @@ REGISTER = measure(
     **governance(
         why_it_matters="Knowing who has COPD is the start of good care: a register that is too small means people "
         "are missing reviews, rehabilitation and vaccination.",
-        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, a FEV1/FVC "
-        "reading showing obstruction (below 0.7, or below 70 when recorded as a percentage) between 93 days before "
-        "and 186 days after that first code is also needed. Denominator: every registered patient.",
+        description="Numerator: unresolved COPD code; if the first COPD code is on or after 1 April 2023, a post-bronchodilator "
+        "FEV1/FVC reading showing obstruction (below 0.7, or below 70 when recorded as a percentage) from 93 "
+        "days before to 186 days after that first code (both days included) is also needed. Denominator: every registered patient.",
         low_is_good=False,
         topic=LONG_TERM_CONDITIONS,
         source_indicator=f"{QOF} COPD015 (register with spirometry confirmation)",
         source_version="v49",
         tags=("copd", "register", "qof"),
+        choices=(
+            Choice(
+                "Only post-bronchodilator FEV1/FVC codes confirm the diagnosis (QOF); pre-bronchodilator and "
+                "unqualified ratios do not. The reading must lie from 93 days before to 186 days after the first COPD "
+                "code, both days included (exact: no first-and-last-date shortcut).",
+                part="numerator",
+                uses=("fev1_fvc",),
+                windows=(("copd", "first date, 93 days before to 186 after"),),
+            ),
+            Choice(
+                "The 'spirometry not possible' exception has no verified code list and is not applied.",
+                part="numerator",
+            ),
+        ),
+        review=Review(
+            DEVELOPER_CHECK,
+            QOF_V49,
+            CHECKED_ON,
+            differences=("'spirometry not possible' exception not applied (no public code list found)",),
+        ),
     ),
 )
 
@@ -95,6 +123,33 @@ REVIEW = measure(
         source_indicator=f"{QOF} COPD010",
         source_version="v49",
         tags=("copd", "review", "qof"),
+        choices=(
+            Choice(
+                "QOF's 'number of exacerbations recorded' is required in the numerator (COPDEXACB_COD-style list).",
+                part="numerator",
+                uses=("copd_exacerbation_count",),
+                windows=(("copd_exacerbation_count", "in the last 12 months"),),
+            ),
+            Choice(
+                "Two review invitations in the last 12 months, at least 7 days apart, are a personalised care "
+                "adjustment.",
+                part="exclusions",
+                uses=("copd_invite",),
+                windows=(("copd_invite", "in the last 12 months"),),
+            ),
+            Choice(
+                "Unsuitable and informed dissent in the last 12 months are personalised care adjustments; so is a "
+                "first COPD code or registration in the last 3 months.",
+                part="exclusions",
+                uses=("copd_pca_unsuitable", "copd_pca_dissent"),
+            ),
+        ),
+        review=Review(
+            DEVELOPER_CHECK,
+            QOF_V49,
+            CHECKED_ON,
+            differences=("exacerbation-count and invitation code lists are qiloop-curated (see docs/codelists.md)",),
+        ),
     ),
 )
 
@@ -133,6 +188,31 @@ REHAB = measure(
         source_indicator=f"{QOF} COPD014 (formerly COPD008)",
         source_version="v49",
         tags=("copd", "pulmonary rehabilitation", "qof"),
+        choices=(
+            Choice(
+                "The referral list is a placeholder (QOF PULRHBREF_COD: no public copy of its codes found).",
+                part="numerator",
+                uses=("pulmonary_rehab_referral",),
+            ),
+            Choice(
+                "Pulmonary rehabilitation attended at any time before is a personalised care adjustment.",
+                part="exclusions",
+                windows=(("pulmonary_rehab_attended", "on or before the reference date"),),
+            ),
+        ),
+        provisional="the pulmonary-rehabilitation referral code list is an unverified placeholder: no public source "
+        "gives the SNOMED CT content of QOF's PULRHBREF_COD (searched: code, documentation, issue and web corpora, "
+        "November and December 2026). Do not compare this measure with QOF achievement until it is replaced.",
+        review=Review(
+            DEVELOPER_CHECK,
+            QOF_V49,
+            CHECKED_ON,
+            status="provisional",
+            differences=(
+                "referral codes unverified (placeholder)",
+                "'unavailable' and 'declined' PCAs have no verified code lists and are not applied",
+            ),
+        ),
     ),
 )
 
@@ -164,6 +244,20 @@ FLU = measure(
         source_indicator="QOF COPD007 (retired 2021/22; now in the PCN scheme)",
         source_version="QOF 2020/21",
         tags=("copd", "vaccination"),
+        choices=(
+            Choice(
+                "Counts vaccinations since each 1 August (the season so far), not a rolling window: monthly "
+                "values restart every August.",
+                part="numerator",
+                windows=(("flu_vaccination", "since the most recent 1 August (on or before the reference date)"),),
+            ),
+        ),
+        review=Review(
+            DEVELOPER_CHECK,
+            "QOF 2020/21 business rules (COPD007, the last year it was in QOF)",
+            CHECKED_ON,
+            differences=("COPD007 is retired; the season window follows its 1 August to 31 March",),
+        ),
     ),
 )
 

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-from qiloop.measures.model import Measure
+from qiloop.measures.describe import describe
+from qiloop.measures.model import AppointmentAggregate, Measure, _reads, walk
+
+NOT_REVIEWED = "Not yet checked against the published rules."
 
 TOPIC_NAMES = {
     "prescribing_safety": "Prescribing safety",
@@ -27,6 +30,38 @@ def _action_rule(measure: Measure) -> str:
     return rule_text(measure)
 
 
+def reads_text(measure: Measure) -> list[str]:
+    """What each part of the definition reads, generated from the definition itself (it cannot drift)."""
+    parts = (
+        ("denominator", measure.denominator),
+        ("numerator", measure.numerator),
+        ("adjustments", measure.exclusions),
+    )
+    out = []
+    for name, node in parts:
+        if node is None:
+            continue
+        reads = sorted(set(_reads(node)))
+        if reads:
+            out.append(f"{name} reads " + "; ".join(f"`{codes}` {window}" for codes, window in reads))
+        counted = sorted({describe(n) for n in walk(node) if isinstance(n, AppointmentAggregate)})
+        if counted:
+            out.append(f"{name} takes " + "; ".join(counted))
+    return out
+
+
+def review_text(measure: Measure) -> str:
+    """The clinical review trail in one paragraph; says so plainly when there is none."""
+    review = measure.review
+    if review is None:
+        return NOT_REVIEWED
+    text = f"Checked by {review.reviewer} against {review.rule_set} on {review.checked_on.isoformat()}"
+    text += " (provisional)." if review.status == "provisional" else "."
+    if review.differences:
+        text += " Differs: " + "; ".join(review.differences) + "."
+    return text
+
+
 def describe_text(measure: Measure) -> str:
     """A plain-text description of ``measure`` for a practice team."""
     lines = [
@@ -43,7 +78,11 @@ def describe_text(measure: Measure) -> str:
         "Code lists: " + (", ".join(f"{n} ({v})" for n, v in measure.codelist_versions.items()) or "none"),
         f"Author: {measure.author}; checked by: {measure.checked_by}",
         f"Measure version {measure.version}; review by {measure.review_date}",
+        f"Clinical review: {review_text(measure)}",
     ]
+    if measure.provisional:
+        lines.append(f"PROVISIONAL: {measure.provisional}")
+    lines += [f"Choice: {c.text}" for c in measure.choices]
     if measure.per != 1:
         lines.append(f"Shown per {measure.per:,} (the ratio is per patient).")
     return "\n".join(lines)
@@ -89,6 +128,12 @@ CHOICES = """\
 | A–K NSAID list | contains flurbiprofen eye drops | dropped: not oral |
 | E, F | co-prescribing compared the first and last issue of each month, and adjacent months | every issue date against every other, strictly less than 28 days apart, within the inclusive 3-month window |
 
+PINCER months. qiloop evaluates month M on its last day; the published study and its national medians evaluate
+month M on its 1st (the index date). qiloop's March 2024 (31 March) is, to within a day, the study's April 2024
+(index 1 April): wherever national PINCER medians are compared, compare qiloop's month M with the published month
+M+1. (A published index-date view would need reference dates on the 1st of each month, which the interval model does
+not have; it is not offered.)
+
 Other PINCER notes: the population is aged 18–120 with sex male or female, as published. K reads the latest eGFR
 on or before 3 months ago; the record has no comparator column, so values such as ">90" are read as their number.
 The composites count patients at risk (in any component denominator) and patients triggering at least one component;
@@ -97,43 +142,47 @@ boolean-to-number conversion yet).
 
 ### COPD and QOF
 
-* `copd_register`: QOF (from 2023/24) asks that a COPD diagnosis on or after 1 April 2023 is confirmed by a
-  post-bronchodilator FEV1/FVC below 0.7 between 93 days before and 186 days after diagnosis, or a record that
-  spirometry is not possible. qiloop checks the obstructive readings (below 0.7, or below 70 when recorded as a
-  percentage) against that range through their first and last dates, which is exact unless a patient has obstructive
-  readings on both sides of the range and none inside it. The "spirometry not possible" exception has no verified
-  code list and is not applied; the FEV1/FVC list does not distinguish pre- from post-bronchodilator readings.
-* `copd010`: review code and MRC grade in the last 12 months; QOF's "number of exacerbations recorded" is not checked
-  (no verified COPDEXACB_COD list); the invitation PCA is not applied (no invitation list); newly diagnosed or
-  registered in the last 3 months is an adjustment.
-* `copd014`: MRC grade 3–5 in the last 12 months; numerator is a referral on or after the first such MRC grade;
-  earlier attendance at pulmonary rehabilitation is a personalised care adjustment (the "unsuitable", "unavailable"
-  and "declined" PCAs have no verified code lists yet). The referral code list is a
-  **placeholder** (docs/codelists.md) until the PULRHBREF_COD content is available.
-* `copd_flu`: a flu vaccination in the last 8 months, which is the flu season (1 August – 31 March) at a 31 March
-  reference date; on monthly intervals it is a rolling 8 months.
-* `hyp008`/`hyp009`: the latest BP in the last 12 months; when a home or ambulatory average is later than the latest
-  clinic reading, the home targets apply (135/85 under 80, 145/85 at 80+ [the 80+ home target follows NICE; QOF's
-  wording is uncertain]). The lowest value counts when several share the latest date. The 9-month "newly diagnosed /
-  registered" PCA window is uncertain; "two invitations" means invitation codes in the last 12 months whose first and
-  last are at least 7 days apart.
-* `dm020`/`dm021`: frailty is any moderate or severe frailty code on record (frailty codes are not resolved).
-* `af006`: the CHA2DS2-VASc list holds the SNOMED CT core concept 735258002 only (QOF's CHADVAS_COD may have UK
-  concepts too). "A previous score of 2 or more" is read as the latest score recorded 12 or more months ago; such
-  patients are excluded even if re-scored this year.
-* `af008`: the score is the latest recorded CHA2DS2-VASc value; for patients with no recorded score it is
-  **computed** (summed with `as_int()`) from coded risk factors (age, sex, heart failure, hypertension, diabetes, stroke/TIA) so unscored
-  high-risk patients are not missed. Vascular disease has no verified list and is not counted, so a computed score
-  can be under-estimated by one. QOF uses the recorded score only. Anticoagulant = an issue in the last 6 months;
-  QOF's DOAC-versus-warfarin rules are not modelled.
-* `ast_review`: QOF's register also requires an asthma drug in the last 12 months; no verified list, so not applied.
+Each measure's own choices are listed in its section above, generated from its definition and metadata
+(`Measure.choices`, each checked against the definition by `qiloop.measures.model.choice_problems` when the measure
+is built). The COPD register's spirometry range is exact: `near_first` keeps the readings from 93 days before to 186
+days after the first COPD code, both ends inclusive.
 
 ### Access and continuity
 
 Appointment measures count appointments of registered patients starting in the interval's month; cancellations are
-excluded, "booked" appointments in the past are kept (they are unknown outcomes in GPAD terms). Waiting-time measures
+excluded, "booked" appointments in the past are kept (they are unknown outcomes in GPAD terms). `dna_rate` divides by
+attended + did not attend; `dna_rate_all` divides by every appointment that was not cancelled (unknown outcomes
+included), as NHS England's GP appointments data does — use `dna_rate_all` to compare with national figures. Waiting-time measures
 are cumulative (`wait_7d` = 7 days or less from booking). Continuity indices use attended GP appointments naming a
 clinician in the last 12 months and need at least 2 of them.
+"""
+
+CHECKLIST = """\
+## Reviewer's checklist (for a practice pharmacist or GP)
+
+Work through one measure at a time with its section above, the published rules (QOF business rules for the year,
+or the PINCER study definition) and `docs/codelists.md` open. Tick each line or write down what differs.
+
+1. **Who is counted.** Does the denominator match the published register or population (ages, resolved codes,
+   dates such as "on or before 3 months ago")? Try three real-looking patients in your head: one clearly in, one
+   clearly out, one on the edge (e.g. aged exactly 65, diagnosed exactly 3 months ago).
+2. **What counts as done.** Does the numerator ask for the same thing as the rule (which code, which value, how
+   recent)? Where the rule takes "the latest" reading, is it the latest *reading* (e.g. systolic and diastolic
+   together) and the lowest value on that day?
+3. **Personalised care adjustments.** Are all the published adjustments (unsuitable, informed dissent, two
+   invitations at least 7 days apart, maximal therapy, declined, newly diagnosed or registered) applied, and do
+   they remove a patient only when the numerator is not met? Each missing one should be listed under "Differs".
+4. **Code lists.** Open each list named in the section: is every code one you would expect, and is anything
+   obviously missing (e.g. only post-bronchodilator spirometry for COPD; no creams, injections or eye drops in an
+   oral-drug list)? Lists marked "not verified" in docs/codelists.md need the current PCD refset.
+5. **Time windows.** Do "last 12 months", "this season" and "last 3 months" start and end on the days the rule
+   says (the reads line shows the windows the code actually uses)?
+6. **Choices.** Is each stated choice acceptable for how your practice will use the figure, especially when
+   comparing with national data (PINCER months, did-not-attend denominators)?
+7. **The action list.** Would the listed patients be the ones you would want to see, in a sensible order?
+8. **Record it.** Give the developers your name and role, the rule set and version you checked against, the date,
+   and each difference; they record it as the measure's `review` (`qiloop.measures.model.Review`), and the
+   workbench shows it on the measure's page. Until then the page says "Not yet checked against the published rules."
 """
 
 
@@ -163,6 +212,13 @@ def _section(measure: Measure) -> str:
         f"- version {measure.version}; review by {measure.review_date}",
         "",
     ]
+    if measure.provisional:
+        parts[2:2] = [f"**Provisional.** {measure.provisional}", ""]
+    parts.append("**Choices** (each checked against the definition; the reads are generated from it):")
+    parts.append("")
+    parts += [f"- {choice.text}" for choice in measure.choices]
+    parts += [f"- {line}" for line in reads_text(measure)]
+    parts += ["", f"**Clinical review.** {review_text(measure)}", ""]
     return "\n".join(parts)
 
 
@@ -180,6 +236,7 @@ def render_markdown() -> str:
         out.append("")
         out.extend(_section(m) for m in chosen)
     out.append(CHOICES)
+    out.append(CHECKLIST)
     return "\n".join(out)
 
 

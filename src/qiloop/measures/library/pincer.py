@@ -21,7 +21,7 @@ Departures from the published code, each deliberate (see docs/measure-library.md
 
 from __future__ import annotations
 
-from qiloop.measures.language import action_spec, age, clinical_events, measure, medications
+from qiloop.measures.language import Choice, action_spec, age, clinical_events, measure, medications
 from qiloop.measures.library.common import (
     ADULT_MALE_OR_FEMALE,
     PRESCRIBING_SAFETY,
@@ -222,6 +222,13 @@ ACTIONS = {
                       ("Thyroid function test", "pincer_tft"), 6),
 }  # fmt: skip
 
+PINCER_MONTH = Choice(
+    "Months: qiloop's month M is evaluated on its last day (31 March 2024 for March 2024); the published study "
+    "(and its national medians) evaluates each month on its 1st (index date 1 March 2024 for March 2024). qiloop's "
+    "March 2024 therefore covers almost the same days as the study's April 2024 (index 1 April 2024, one day later): "
+    "compare qiloop's month M with the published month M+1, not M."
+)
+
 POPULATION_TEXT = " Everyone counted is aged 18 to 120 with sex recorded as male or female (the PINCER population)."
 
 
@@ -240,6 +247,7 @@ def _pincer(key: str, code: str, title: str, *, why: str, description: str) -> M
             source_indicator=f"{SOURCE} indicator {code}",
             source_version=SOURCE_VERSION,
             tags=("pincer", "prescribing safety"),
+            choices=(PINCER_MONTH,),
         ),
     )
 
@@ -419,6 +427,7 @@ def _composite(name: str) -> Measure:
             source_indicator=f"{SOURCE} composite '{name}'",
             source_version=SOURCE_VERSION,
             tags=("pincer", "prescribing safety", "composite"),
+            choices=(PINCER_MONTH,),
         ),
     )
 

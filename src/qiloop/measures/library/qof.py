@@ -11,7 +11,9 @@ from typing import cast
 
 from qiloop.measures.language import (
     BoolSeries,
+    Choice,
     IntSeries,
+    Review,
     action_spec,
     age,
     clinical_events,
@@ -19,7 +21,15 @@ from qiloop.measures.language import (
     medications,
     sex,
 )
-from qiloop.measures.library.common import LONG_TERM_CONDITIONS, any_of, codelist, governance
+from qiloop.measures.library.common import (
+    CHECKED_ON,
+    DEVELOPER_CHECK,
+    LONG_TERM_CONDITIONS,
+    QOF_V49,
+    any_of,
+    codelist,
+    governance,
+)
 from qiloop.measures.library.registers import (
     af_register,
     asthma_register,
@@ -42,23 +52,34 @@ def _latest(name: str):
     return frame.latest_value(), frame.latest_value_date()
 
 
+def latest_reading_ok(systolic: str, diastolic: str, target: tuple[int, int]) -> BoolSeries:
+    """The latest blood-pressure reading of one kind (clinic, or home/ambulatory) in the last 12 months is at target.
+
+    QOF takes the latest date a blood pressure was recorded and, on that date, the lowest systolic and the lowest
+    diastolic. The latest systolic and the latest diastolic must therefore share their date: a systolic-only
+    reading after the last full reading is not paired with an older diastolic (it leaves the reading incomplete,
+    so the target is not met).
+    """
+    sys_value, sys_date = _latest(systolic)
+    dia_value, dia_date = _latest(diastolic)
+    return (sys_date == dia_date) & (sys_value <= target[0]) & (dia_value <= target[1])
+
+
 def bp_controlled(*, clinic: tuple[int, int], home: tuple[int, int]) -> BoolSeries:
-    """The latest blood pressure in the last 12 months is at or below target.
+    """The latest blood pressure reading in the last 12 months is at or below target.
 
     Clinic readings are held to ``clinic`` (systolic, diastolic); when the latest reading is a home or ambulatory
-    average (later than the latest clinic reading) it is held to ``home``. The lowest value counts when several share
-    the latest date, as in QOF.
+    average (later than the latest clinic reading) it is held to ``home``. Systolic and diastolic come from the same
+    date (:func:`latest_reading_ok`); the lowest value counts when several share that date, as in QOF.
     """
-    clinic_sys, clinic_date = _latest("bp_systolic")
-    clinic_dia, _ = _latest("bp_diastolic")
-    home_sys, home_date = _latest("bp_systolic_home")
-    home_dia, _ = _latest("bp_diastolic_home")
+    _, clinic_date = _latest("bp_systolic")
+    _, home_date = _latest("bp_systolic_home")
     home_is_latest = (home_date > clinic_date) | (
         clinical_events(codelist("bp_systolic_home")).in_last(months=12).exists()
         & ~clinical_events(codelist("bp_systolic")).in_last(months=12).exists()
     )
-    clinic_ok = (clinic_sys <= clinic[0]) & (clinic_dia <= clinic[1])
-    home_ok = (home_sys <= home[0]) & (home_dia <= home[1])
+    clinic_ok = latest_reading_ok("bp_systolic", "bp_diastolic", clinic)
+    home_ok = latest_reading_ok("bp_systolic_home", "bp_diastolic_home", home)
     return (home_is_latest & home_ok) | (~home_is_latest & clinic_ok)
 
 
@@ -122,6 +143,34 @@ def _hyp(id: str, code: str, title: str, ages: BoolSeries, clinic: tuple[int, in
             source_indicator=f"{QOF} {code}",
             source_version="v49",
             tags=("hypertension", "qof"),
+            choices=(
+                Choice(
+                    "Systolic and diastolic come from the same date: the latest date a reading was recorded, "
+                    "lowest of each on that date (QOF), not the latest systolic and latest diastolic separately.",
+                    part="numerator",
+                    windows=(("bp_systolic", "in the last 12 months"), ("bp_diastolic", "in the last 12 months")),
+                ),
+                Choice(
+                    "A home or ambulatory average later than the latest clinic reading is held to the home target "
+                    "(the 80+ home target follows NICE).",
+                    part="numerator",
+                    uses=("bp_systolic_home", "bp_diastolic_home"),
+                ),
+                Choice(
+                    "Two invitations in the last 12 months, first and last at least 7 days apart, are a "
+                    "personalised care adjustment, as are maximal therapy, unsuitable, dissent and BP declined.",
+                    part="exclusions",
+                    uses=("hyp_invite", "hyp_max_therapy", "hyp_pca_unsuitable", "hyp_pca_dissent", "bp_declined"),
+                ),
+            ),
+            review=Review(
+                DEVELOPER_CHECK,
+                QOF_V49,
+                CHECKED_ON,
+                differences=(
+                    "the 9-month 'newly diagnosed / registered' window is not confirmed against the v49 text",
+                ),
+            ),
         ),
     )
 
@@ -136,7 +185,13 @@ HYP009 = _hyp("hyp009", "HYP009", "Blood pressure at target, hypertension aged 8
 frail = clinical_events(codelist("frailty_moderate_severe")).exists()
 _hba1c = clinical_events(codelist("hba1c")).in_last(months=12).latest_value()
 _hba1c_date = clinical_events(codelist("hba1c")).in_last(months=12).latest_value_date()
-diabetes_pca = newly_diagnosed("diabetes", months=9) | newly_registered(months=9)
+diabetes_pca = any_of(
+    coded_in_last("dm_max_therapy"),
+    coded_in_last("dm_pca_unsuitable"),
+    two_invitations_7_days_apart("dm_invite"),
+    newly_diagnosed("diabetes", months=9),
+    newly_registered(months=9),
+)
 
 
 def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: str, why: str) -> Measure:
@@ -158,13 +213,34 @@ def _dm(id: str, code: str, title: str, frailty: BoolSeries, target: int, who: s
             why_it_matters=why,
             description=f"Denominator: the diabetes register (aged 17+), {who}. Numerator: latest HbA1c in the last "
             f"12 months at or below {target} mmol/mol. Frailty is any moderate or severe frailty code on record. "
-            "Personalised care adjustment (removed only if the numerator is not met): diagnosed or registered in "
-            "the last 9 months.",
+            "Personalised care adjustments (removed only if the numerator is not met): in the last 12 months, maximal "
+            "tolerated diabetes therapy, unsuitable, or two invitations at least 7 days apart; or diagnosed or "
+            "registered in the last 9 months. QOF's informed-dissent adjustment (DMPCADEC_COD) is not applied: no "
+            "public copy of its codes was found.",
             low_is_good=False,
             topic=LONG_TERM_CONDITIONS,
             source_indicator=f"{QOF} {code}",
             source_version="v49",
             tags=("diabetes", "qof"),
+            choices=(
+                Choice(
+                    "Frailty is any moderate or severe frailty code on record (frailty codes are not resolved).",
+                    part="denominator",
+                    windows=(("frailty_moderate_severe", "on or before the reference date"),),
+                ),
+                Choice(
+                    "Maximal tolerated therapy, unsuitable and two invitations (QOF v49 PCAs) are applied; "
+                    "informed dissent (DMPCADEC_COD) is not: no public copy of its codes was found.",
+                    part="exclusions",
+                    uses=("dm_max_therapy", "dm_pca_unsuitable", "dm_invite"),
+                ),
+            ),
+            review=Review(
+                DEVELOPER_CHECK,
+                QOF_V49,
+                CHECKED_ON,
+                differences=("informed-dissent PCA (DMPCADEC_COD) not applied: no public code list found",),
+            ),
         ),
     )
 
@@ -260,6 +336,14 @@ AF006 = measure(
         source_indicator=f"{QOF} AF006",
         source_version="v49",
         tags=("atrial fibrillation", "stroke risk", "qof"),
+        choices=(
+            Choice(
+                "'A previous score of 2 or more' is read as the latest score recorded 12 or more months ago; such "
+                "patients are excluded even if re-scored this year.",
+                part="denominator",
+                windows=(("chads2_vasc_score", "on or before 12 months before the reference date"),),
+            ),
+        ),
     ),
 )
 
@@ -292,6 +376,35 @@ AF008 = measure(
         source_indicator=f"{QOF} AF008 (formerly AF007)",
         source_version="v49",
         tags=("atrial fibrillation", "anticoagulation", "qof"),
+        choices=(
+            Choice(
+                "With no recorded CHA2DS2-VASc score, the score is computed from coded risk factors (vascular "
+                "disease not counted); QOF uses the recorded score only.",
+                part="denominator",
+                uses=("chads2_vasc_score", "stroke", "tia", "pincer_heart_failure"),
+            ),
+            Choice(
+                "Any oral anticoagulant in the last 6 months meets the numerator; QOF v49's DOAC-first rules "
+                "(warfarin counts only with DOAC declined, contraindicated or not indicated) are not modelled.",
+                part="numerator",
+                windows=(("anticoagulant", "in the last 6 months"),),
+            ),
+        ),
+        provisional="QOF v49's anticoagulation personalised care adjustments (declined, contraindicated) and "
+        "DOAC-versus-warfarin rules are not applied: no public copy of their code lists was found (searched December "
+        "2026: OpenCodelists copies of the PCD clusters ORANTICOAGDEC_COD, DOACDEC_COD, DOACCON_COD and the AF "
+        "'patient unsuitable' exception, and their terms, in the code and web corpora).",
+        review=Review(
+            DEVELOPER_CHECK,
+            QOF_V49,
+            CHECKED_ON,
+            status="provisional",
+            differences=(
+                "anticoagulation declined / contraindicated PCAs not applied",
+                "warfarin counts without the DOAC declined/contraindicated/not-indicated condition",
+                "computed score used when none is recorded (QOF: recorded score only)",
+            ),
+        ),
     ),
 )
 
@@ -323,6 +436,14 @@ AST_REVIEW = measure(
         source_indicator=f"{QOF} AST007 (review; the ACT and exacerbation parts are not checked)",
         source_version="v49",
         tags=("asthma", "review", "qof"),
+        choices=(
+            Choice(
+                "QOF's register also requires an asthma drug in the last 12 months; there is no verified list, so "
+                "the register is a superset of QOF's.",
+                part="denominator",
+                uses=("asthma", "asthma_resolved"),
+            ),
+        ),
     ),
 )
 

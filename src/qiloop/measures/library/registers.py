@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from qiloop.measures.language import BoolSeries, DateSeries, age, clinical_events, registration_start_date, unresolved
+from qiloop.measures.language import BoolSeries, age, clinical_events, registration_start_date, unresolved
 from qiloop.measures.library.common import codelist
 
 # QOF 2023/24 onwards: a COPD diagnosis on or after this date needs spirometry confirmation.
@@ -26,33 +26,25 @@ SPIROMETRY_DAYS_BEFORE = 93
 SPIROMETRY_DAYS_AFTER = 186
 
 
-def _in_range(frame, start: DateSeries, end: DateSeries) -> BoolSeries:
-    """Some row of ``frame`` lies between ``start`` and ``end``, read from the frame's first and last dates.
-
-    Exact unless the patient has rows on both sides of the range and none inside it (then it reads true).
-    """
-    return (frame.first_date() <= end) & (frame.last_date() >= start)
-
-
-def copd_spirometry_confirms(first_diagnosis: DateSeries) -> BoolSeries:
-    """A FEV1/FVC reading showing obstruction between 93 days before and 186 days after ``first_diagnosis``.
+def copd_spirometry_confirms() -> BoolSeries:
+    """A post-bronchodilator FEV1/FVC reading showing obstruction from 93 days before to 186 days after the first COPD code.
 
     Obstruction: below 0.7, or below 70 when the reading is recorded as a percentage (values above 1).
     """
     readings = clinical_events(codelist("fev1_fvc"))
-    start = first_diagnosis.minus_days(SPIROMETRY_DAYS_BEFORE)
-    end = first_diagnosis.plus_days(SPIROMETRY_DAYS_AFTER)
+    copd = codelist("copd")
     as_ratio = readings.where_value(lt=OBSTRUCTION_RATIO)
     as_percentage = readings.where_value(gt=1, lt=OBSTRUCTION_RATIO * 100)
-    return _in_range(as_ratio, start, end) | _in_range(as_percentage, start, end)
+    return (
+        as_ratio.near_first(copd, days_before=SPIROMETRY_DAYS_BEFORE, days_after=SPIROMETRY_DAYS_AFTER).exists()
+        | as_percentage.near_first(copd, days_before=SPIROMETRY_DAYS_BEFORE, days_after=SPIROMETRY_DAYS_AFTER).exists()
+    )
 
 
 def copd_register() -> BoolSeries:
     """On the COPD register: unresolved COPD; a first diagnosis on or after 1 April 2023 also needs confirming spirometry."""
     first_diagnosis = clinical_events(codelist("copd")).first_date()
-    return _register("copd", "copd_resolved") & (
-        (first_diagnosis < COPD_SPIROMETRY_FROM) | copd_spirometry_confirms(first_diagnosis)
-    )
+    return _register("copd", "copd_resolved") & ((first_diagnosis < COPD_SPIROMETRY_FROM) | copd_spirometry_confirms())
 
 
 def hypertension_register() -> BoolSeries:
