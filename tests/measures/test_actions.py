@@ -5,7 +5,14 @@ import datetime as dt
 import pytest
 
 from qiloop.errors import QiloopError
-from qiloop.measures.actions import MISSING, action_list, compute_action_list, format_date, rule_text
+from qiloop.measures.actions import (
+    MISSING,
+    action_list,
+    compute_action_list,
+    compute_action_lists,
+    format_date,
+    rule_text,
+)
 from qiloop.measures.language import action_spec, age, clinical_events, measure
 from qiloop.measures.library import all_measures
 from qiloop.measures.model import ENGINE_WORDS
@@ -92,6 +99,21 @@ def test_flipping_the_direction_flips_the_list():
     flipped = replace(HIGH_BP, low_is_good=False)
     listed = compute_action_list(_store(), flipped, "A", on="2024-03")
     assert sorted(listed.table["patient_id"]) == [1, 3, 7]
+
+
+@pytest.mark.parametrize("chosen", [CONTROLLED, HIGH_BP])
+def test_every_practice_at_once_gives_each_practice_its_own_list(chosen):
+    """One query for every practice (how the workbench fills its cache) equals each practice's list on its own;
+    a practice with no patients is left out."""
+    tables = _store()
+    together = compute_action_lists(tables, chosen, ["A", "B", "NOWHERE"], on="2024-03")
+    assert sorted(together) == ["A", "B"]
+    for practice, listed in together.items():
+        alone = compute_action_list(tables, chosen, practice, on="2024-03")
+        assert listed.display_rows() == alone.display_rows() and listed.csv() == alone.csv()
+        assert listed.header == alone.header
+        assert listed.denominator == alone.denominator
+    assert together["B"].table["patient_id"].tolist() == ([4] if chosen is CONTROLLED else [])
 
 
 def test_the_dataframe_path_returns_the_table():

@@ -30,19 +30,27 @@ def _url(measure_id: str, csv: bool = False) -> str:
 def test_a_list_is_computed_once_then_served_from_memory_with_no_store(client, universe, measured, monkeypatch):
     from qiloop_web.dashboard import views
 
+    from qiloop_web.dashboard import action_lists, pages
+
     made = []
-    real = views.compute_action_list
+    real, real_all = views.compute_action_list, views.compute_action_lists
     monkeypatch.setattr(views, "compute_action_list", lambda *a, **k: made.append(a[1].id) or real(*a, **k))
+    monkeypatch.setattr(
+        views, "compute_action_lists", lambda *a, **k: made.append(f"all:{a[1].id}") or real_all(*a, **k)
+    )
     client.force_login(universe.people["gp"])
     first = client.get(_url("pincer_k"))
     again = client.get(_url("pincer_k"))
     download = client.get(_url("pincer_k", csv=True))
-    assert made == ["pincer_k"]  # the page twice and the CSV: one computation
+    assert made == ["all:pincer_k"]  # the page twice and the CSV: one computation, for every practice at once
     assert _list_part(first) == _list_part(again) and "<tbody" in _list_part(first)
     for response in (first, again, download):
         assert "no-store" in response["Cache-Control"]
+    # ...so another practice's list of the measure is ready without computing again
+    refused = action_lists.kept(pages.results().key, "A00002", "pincer_k", lambda: pytest.fail("computed again"))
+    assert refused.practice_id == "A00002"
     client.get(_url("copd010"))
-    assert made == ["pincer_k", "copd010"]  # kept per measure
+    assert made == ["all:pincer_k", "all:copd010"]  # kept per measure
 
 
 def test_the_page_reads_in_clinical_words(client, universe, measured):

@@ -35,6 +35,7 @@ from qiloop.measures.run import parse_month, resolve_measures
 Rule = Literal["numerator", "denominator_not_numerator", "denominator_by_value"]
 MISSING = "none recorded"
 PATIENT = "patient_id"
+PRACTICE = "practice_id"
 
 
 def rule_of(measure: m.Measure) -> Rule:
@@ -172,19 +173,61 @@ def compute_action_list(
     spec = spec_of(chosen)
     opened = open_store(store, engine)
     try:
-        opened.require(chosen.tables | _column_tables(spec), chosen.id)
-        first, last = _data_months(opened)
-        day = parse_month(on, end=True) if on is not None else _month_end(last)
-        if not first <= day.replace(day=1) <= last:
-            raise QiloopError(
-                f"there are no data for {day:%B %Y}: the data run from {first:%B %Y} to {last:%B %Y}",
-                hint=f"choose a month in that range, e.g. --on {last:%Y-%m}",
-            )
-        denominator, table = _patients(_one_practice(opened, practice_id), chosen, spec, practice_id, day)
+        day = _reference_day(opened, chosen, spec, on)
+        denominators, table = _patients(_one_practice(opened, practice_id), chosen, spec, [practice_id], day)
     finally:
         if opened is not store:
             opened.close()
-    return ActionList(chosen, practice_id, day, denominator, _sorted(table, spec))
+    return ActionList(chosen, practice_id, day, denominators.get(practice_id, 0), _sorted(table, spec))
+
+
+def compute_action_lists(
+    store: Any,
+    measure: m.Measure | str,
+    practice_ids: list[str],
+    *,
+    on: str | dt.date | None = None,
+    engine: str = "duckdb",
+) -> dict[str, ActionList]:
+    """The action lists of several practices for ``measure`` at once (one query, about the cost of one list).
+
+    Practices with no patients registered on the day are left out (:func:`compute_action_list` says why).
+    """
+    (chosen,) = resolve_measures([measure])
+    spec = spec_of(chosen)
+    wanted = sorted(set(practice_ids))
+    opened = open_store(store, engine)
+    try:
+        day = _reference_day(opened, chosen, spec, on)
+        denominators, table = _patients(opened, chosen, spec, wanted, day, several=True)
+    finally:
+        if opened is not store:
+            opened.close()
+    practices = table.pop(PRACTICE)
+    return {
+        practice: ActionList(
+            chosen,
+            practice,
+            day,
+            denominators[practice],
+            _sorted(table[(practices == practice).to_numpy()].reset_index(drop=True), spec),
+        )
+        for practice in wanted
+        if practice in denominators
+    }
+
+
+def _reference_day(opened: Any, measure: m.Measure, spec: m.ActionListSpec, on: str | dt.date | None) -> dt.date:
+    """The reference date of the month ``on`` (default the latest month with data); QiloopError outside the data."""
+    opened.require(measure.tables | _column_tables(spec), measure.id)
+    first, last = _data_months(opened)
+    day = parse_month(on, end=True) if on is not None else _month_end(last)
+    if not first <= day.replace(day=1) <= last:
+        raise QiloopError(
+            f"there are no data for {day:%B %Y}: the data run from {first:%B %Y} to {last:%B %Y}",
+            hint=f"choose a month in that range, e.g. --on {last:%Y-%m}",
+        )
+    return day
 
 
 def action_list(
@@ -203,22 +246,35 @@ def action_list(
 
 
 def _patients(
-    opened: Any, measure: m.Measure, spec: m.ActionListSpec, practice_id: str, day: dt.date
-) -> tuple[int, pd.DataFrame]:
+    opened: Any,
+    measure: m.Measure,
+    spec: m.ActionListSpec,
+    practice_ids: list[str],
+    day: dt.date,
+    *,
+    several: bool = False,
+) -> tuple[dict[str, int], pd.DataFrame]:
+    """Each practice's denominator count, and the listed patients (``several``: with a ``practice_id`` column,
+    and no error for a practice without patients)."""
     nodes = [node for column in spec.columns for node in _nodes(column)]
     carrier = _Columns(tuple(nodes))
     compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure, carrier])  # type: ignore[list-item]
     registered = compiler.population
-    if not registered.filter(registered.practice_id == practice_id).count().to_pandas():
+    present = registered.filter(registered.practice_id.isin(practice_ids)).select("practice_id").distinct()
+    found = {str(p) for p in present.to_pandas()["practice_id"]}
+    if not several and not found:
         raise QiloopError(
-            f"no patients registered at practice {practice_id!r} on {day:%-d %B %Y}",
+            f"no patients registered at practice {practice_ids[0]!r} on {day:%-d %B %Y}",
             hint="check the practice code (qiloop measures run lists practices) and the month",
         )
     compiled = compiler.compile(measure)
     frame = compiled.frame
-    at_practice = frame.filter(frame.practice_id == practice_id)
+    at_practice = frame.filter(frame.practice_id.isin(practice_ids))
     in_denominator = at_practice.filter(at_practice.in_denominator)
-    denominator = int(in_denominator.count().to_pandas())
+    counted = in_denominator.group_by("practice_id").aggregate(n=in_denominator.count()).to_pandas()
+    denominators = dict.fromkeys(found, 0) | {
+        str(p): int(n) for p, n in zip(counted["practice_id"], counted["n"], strict=True)
+    }
     rule = rule_of(measure)
     if rule == "numerator":
         wanted = in_denominator.filter(in_denominator.numerator_value > 0)
@@ -228,7 +284,7 @@ def _patients(
         wanted = in_denominator
     wanted, names = compiler._with_features(wanted, nodes, compiled.feature_columns)
     expressions = _Expressions(wanted, names)
-    selected = {PATIENT: wanted.patient_id}
+    selected = {PATIENT: wanted.patient_id, PRACTICE: wanted.practice_id}
     for i, node in enumerate(nodes):
         selected[f"c{i}"] = expressions.value(node)
     raw = wanted.select(**selected).to_pandas()
@@ -245,7 +301,9 @@ def _patients(
                 for row in zip(*flags, strict=True)
             ]
             position += len(column.flags)
-    return denominator, table
+    if several:
+        table[PRACTICE] = raw[PRACTICE].astype(str).tolist()
+    return denominators, table
 
 
 @dataclass

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from qiloop.measures.actions import ActionList
 
-MAX_KEPT = 256
-"""At most this many lists per process (the least recently used go first)."""
+MAX_KEPT = 5000
+"""At most this many lists per process (the least recently used go first): every measure for ~120 practices."""
 
 _lock = threading.Lock()
 _results_key = ""
@@ -49,6 +49,27 @@ def kept(results_key: str | None, practice_id: str, measure_id: str, make: Calla
             while len(_lists) > MAX_KEPT:
                 _lists.popitem(last=False)
     return listed
+
+
+def kept_with_the_others(
+    results_key: str | None,
+    practice_id: str,
+    measure_id: str,
+    make: Callable[[], ActionList],
+    make_all: Callable[[], dict[str, ActionList]],
+) -> ActionList:
+    """As :func:`kept`, but a list not yet kept is made for every practice at once (``make_all``: one query,
+    about the cost of one list) and all are kept, so the other practices' lists of the measure are ready too.
+    A practice ``make_all`` leaves out is made on its own (``make``), which says what is wrong."""
+    if results_key is None:
+        return make()
+    with _lock:
+        ready = results_key == _results_key and (practice_id, measure_id) in _lists
+    if not ready:
+        made = make_all()
+        for practice, listed in made.items():
+            kept(results_key, practice, measure_id, lambda listed=listed: listed)
+    return kept(results_key, practice_id, measure_id, make)
 
 
 def counts() -> dict[str, int]:

@@ -16,7 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control, never_cache
 
 from qiloop.errors import QiloopError
-from qiloop.measures.actions import ActionList, compute_action_list, rule_text
+from qiloop.measures.actions import ActionList, compute_action_list, compute_action_lists, rule_text
 from qiloop.measures.model import Measure
 from qiloop_web.dashboard import action_lists, memo, pages, phases
 from qiloop_web.dashboard.england import england_context
@@ -168,8 +168,13 @@ def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, 
     def make() -> ActionList:
         return compute_action_list(str(settings.QILOOP_STORE), measure, organisation.code, on=on)
 
+    def make_all() -> dict[str, ActionList]:
+        practices = sorted(loaded.practice_ids()) if loaded else [organisation.code]
+        return compute_action_lists(str(settings.QILOOP_STORE), measure, practices, on=on)
+
+    key = loaded.key if loaded else None
     try:
-        return measure, action_lists.kept(loaded.key if loaded else None, organisation.code, measure.id, make), ""
+        return measure, action_lists.kept_with_the_others(key, organisation.code, measure.id, make, make_all), ""
     except QiloopError as problem:
         return measure, None, problem.message
 
