@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "qiloop_web.projects",
     "qiloop_web.teamwork",
     "qiloop_web.reidentify",
+    "qiloop_web.audits",
 ]
 
 MIDDLEWARE = [

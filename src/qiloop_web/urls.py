@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("qiloop_web.projects.urls")),
     path("", include("qiloop_web.teamwork.urls")),
     path("", include("qiloop_web.reidentify.urls")),
+    path("", include("qiloop_web.audits.urls")),
 ]

@@ -30,12 +30,19 @@ class Permission(enum.Enum):
     VIEW_PROJECTS = "view_projects"  # QI projects, driver diagrams, PDSA cycles (never patient-level)
     EDIT_PROJECTS = "edit_projects"  # create and change QI projects, tasks, and record QI time
     RECALCULATE_CHARTS = "recalculate_charts"  # accept or undo a new phase (recalculated limits) on measure charts
+    VIEW_CLINICAL_AUDITS = "view_clinical_audits"  # the practice's clinical audit cycles and reports (counts only)
+    MANAGE_CLINICAL_AUDITS = "manage_clinical_audits"  # create audits, criteria, collections, changes, conclusions
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
 # A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
 # Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
-PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS}
+PRACTICE_ONLY = PATIENT_LEVEL | {
+    Permission.VIEW_PROJECTS,
+    Permission.EDIT_PROJECTS,
+    Permission.VIEW_CLINICAL_AUDITS,
+    Permission.MANAGE_CLINICAL_AUDITS,
+}
 
 
 class Role(models.TextChoices):
@@ -69,10 +76,12 @@ class RoleDefinition:
 P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
-_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
+_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS, P.VIEW_CLINICAL_AUDITS})
 # Recalculating a measure chart's limits changes what the whole practice reads from it: the clinicians and the
 # practice manager who answer for the measures decide, not every member of the team.
-_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
+# A clinical audit sets clinical standards and records what the records say against them: the clinicians and the
+# practice manager run it; the whole team reads it (counts only, never patients).
+_CLINICAL = _TEAM | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS, P.MANAGE_CLINICAL_AUDITS}
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
 )
