@@ -38,3 +38,16 @@ AUDIT_URL_ARGS = {
     "audits:results": lambda m: [m.audit.pk],
     "audits:report": lambda m: [m.audit.pk],
 }
+
+
+def audit_url(name: str, code: str, universe) -> str:
+    """The URL of audit page ``name`` for the universe's audit (built on first use and kept on the universe), under
+    practice ``code``: asked for under another practice's code it must answer 404 (audits are found within the
+    practice)."""
+    from django.urls import reverse
+
+    if not hasattr(universe, "clinical_audit"):
+        universe.clinical_audit = build_audit(universe)
+    if name in ("audits:list", "audits:new"):
+        return reverse(name, args=[code])
+    return reverse(name, args=[code, *AUDIT_URL_ARGS[name](universe.clinical_audit)])

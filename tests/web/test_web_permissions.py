@@ -14,7 +14,7 @@ P = Permission
 # The designed permissions of each person in practice A00001 (see web_universe.py for who is where).
 # Columns: O=VIEW_ORGANISATION D=VIEW_DASHBOARD V=VIEW_PATIENT_LEVEL L=DOWNLOAD_ACTION_LIST I=INVITE_MEMBERS
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
-#          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS
+#          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS c=VIEW_CLINICAL_AUDITS C=MANAGE_CLINICAL_AUDITS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -30,16 +30,18 @@ CODES = {
     "q": P.VIEW_PROJECTS,
     "Q": P.EDIT_PROJECTS,
     "R": P.RECALCULATE_CHARTS,
+    "c": P.VIEW_CLINICAL_AUDITS,
+    "C": P.MANAGE_CLINICAL_AUDITS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQR
-practice_manager        ODVLIMUASqQR
-practice_nurse          ODVLqQR
-pharmacist              ODVLqQR
-healthcare_assistant    ODVqQ
-receptionist            ODqQ
-health_secretary        ODqQ
-patient_representative  ODqQ
+gp                      ODVLqQRcC
+practice_manager        ODVLIMUASqQRcC
+practice_nurse          ODVLqQRcC
+pharmacist              ODVLqQRcC
+healthcare_assistant    ODVqQc
+receptionist            ODqQc
+health_secretary        ODqQc
+patient_representative  ODqQc
 network_qi_lead         N
 icb_analyst             N
 administrator           OIMUAG
