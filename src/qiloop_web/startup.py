@@ -134,6 +134,10 @@ def start(argv: list[str]) -> int:
     accounts = create_demo_accounts(practice=practice, password=password)
     create_demo_project(practice, demo_people())
     _say(f"example QI project: {practice.name} → Projects")
+    from qiloop_web.audits.demo import create_demo_audit
+
+    if create_demo_audit(practice, demo_people()) is not None:
+        _say(f"example clinical audit (a completed cycle): {practice.name} → Clinical audits")
     print_accounts(accounts, password, args.port)
     _say(f"ready in {time.perf_counter() - began:.1f} s")
     if args.no_serve:
