@@ -51,7 +51,9 @@ def _text(value: str | None, *, what: str, required: bool = True, max_length: in
     return cleaned
 
 
-def _event(audit: ClinicalAudit, action: str, by: Any, target_type: str, target_id: object, **detail: Any) -> None:
+def record_event(
+    audit: ClinicalAudit, action: str, by: Any, target_type: str, target_id: object, **detail: Any
+) -> None:
     log.record(
         by=by,
         action=f"clinical_audit.{action}",
@@ -133,7 +135,7 @@ def create_audit(
                     standard_percent=c.standard_percent or 0, standard_kind=c.standard_kind.value,
                     measure_id=c.measure_id or "",
                 )  # fmt: skip
-        _event(audit, "created", by, "clinical_audit", audit.pk, template=template_key, reason=reason)
+        record_event(audit, "created", by, "clinical_audit", audit.pk, template=template_key, reason=reason)
     return audit
 
 
@@ -151,7 +153,7 @@ def update_plan(*, audit: ClinicalAudit, title: str, reason: str, reason_detail:
     with transaction.atomic():
         audit.title, audit.reason, audit.reason_detail, audit.preparation = title, reason, detail, preparation
         _touch(audit, "title", "reason", "reason_detail", "preparation")
-        _event(audit, "plan_changed", by, "clinical_audit", audit.pk, fields=log.changed_fields(before, after))
+        record_event(audit, "plan_changed", by, "clinical_audit", audit.pk, fields=log.changed_fields(before, after))
     return audit
 
 
@@ -185,7 +187,7 @@ def add_criterion(
             standard_kind=standard_kind, measure_id=measure_id,
         )  # fmt: skip
         _touch(audit)
-        _event(audit, "criterion_added", by, "audit_criterion", criterion.pk, number=number, measure=measure_id)
+        record_event(audit, "criterion_added", by, "audit_criterion", criterion.pk, number=number, measure=measure_id)
     return criterion
 
 
@@ -193,7 +195,7 @@ def remove_criterion(*, criterion: AuditCriterion, by: Any) -> None:
     audit = criterion.audit
     _stage_is(audit, AuditStage.PLANNING, doing="remove criteria")
     with transaction.atomic():
-        _event(audit, "criterion_removed", by, "audit_criterion", criterion.pk, number=criterion.number)
+        record_event(audit, "criterion_removed", by, "audit_criterion", criterion.pk, number=criterion.number)
         criterion.delete()
         for number, later in enumerate(audit.criteria.order_by("number"), 1):
             if later.number != number:
@@ -282,7 +284,7 @@ def record_collection(
                 measure_version=c.get("measure_version", ""), codelist_versions=c.get("codelist_versions", {}),
             )  # fmt: skip
         _touch(audit)
-        _event(audit, "collection_recorded", by, "audit_collection", collection.pk, round=collection.round,
+        record_event(audit, "collection_recorded", by, "audit_collection", collection.pk, round=collection.round,
                computed=len(computed), manual=len(counted) - len(computed))  # fmt: skip
     return collection, warnings
 
@@ -318,7 +320,7 @@ def record_change(
             implemented_on=implemented_on, task=task,
         )  # fmt: skip
         _touch(audit)
-        _event(audit, "change_recorded", by, "audit_change", change.pk, after_round=change.after_round,
+        record_event(audit, "change_recorded", by, "audit_change", change.pk, after_round=change.after_round,
                task=task.pk if task else None)  # fmt: skip
     return change
 
@@ -338,7 +340,7 @@ def plan_reaudit(*, audit: ClinicalAudit, on: dt.date | None, by: Any) -> list[s
     with transaction.atomic():
         audit.reaudit_planned_on = on
         _touch(audit, "reaudit_planned_on")
-        _event(audit, "reaudit_planned", by, "clinical_audit", audit.pk, fields=["reaudit_planned_on"])
+        record_event(audit, "reaudit_planned", by, "clinical_audit", audit.pk, fields=["reaudit_planned_on"])
     return warnings
 
 
@@ -350,7 +352,7 @@ def write_conclusion(*, audit: ClinicalAudit, conclusion: str, next_steps: str, 
     with transaction.atomic():
         audit.conclusion, audit.next_steps = conclusion, next_steps
         _touch(audit, "conclusion", "next_steps")
-        _event(audit, "conclusion_written", by, "clinical_audit", audit.pk,
+        record_event(audit, "conclusion_written", by, "clinical_audit", audit.pk,
                fields=log.changed_fields(before, {"conclusion": conclusion, "next_steps": next_steps}))  # fmt: skip
     return audit
 
@@ -376,5 +378,5 @@ def move_to(*, audit: ClinicalAudit, stage: str, by: Any) -> list[str]:
             audit.reaudit_planned_on = None  # another cycle plans its own re-audit
             fields.append("reaudit_planned_on")
         _touch(audit, *fields)
-        _event(audit, "stage_changed", by, "clinical_audit", audit.pk, **{"from": old, "to": target.value})
+        record_event(audit, "stage_changed", by, "clinical_audit", audit.pk, **{"from": old, "to": target.value})
     return warnings
