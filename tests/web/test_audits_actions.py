@@ -170,3 +170,16 @@ def test_a_manual_cycle_and_the_change_date_rules(universe):
                                                  manual_counts={c: (50, 60, 0)}, by=gp)  # fmt: skip
     assert warnings and "too soon for the change to show" in warnings[0]
     assert [(n.met, n.eligible, n.kind) for n in second.counts.all()] == [(50, 60, "manual")]
+
+
+def test_a_task_for_someone_outside_the_practice_is_refused_and_nothing_is_saved(universe):
+    made = build_audit(universe)
+    audit, gp, c = made.audit, universe.people["gp"], made.criterion.pk
+    actions.move_to(audit=audit, stage="first_collection", by=gp)
+    actions.record_collection(audit=audit, reference_date=ROUND1, manual_counts={c: (30, 60, 2)}, by=gp)
+    actions.move_to(audit=audit, stage="change", by=gp)
+    before = AuditEvent.objects.count()
+    with pytest.raises(AuditError, match="is not a member of Riverside Surgery"):
+        actions.record_change(audit=audit, description="x", implemented_on=CHANGE_ON, by=gp,
+                              task_owner=universe.people["other_gp"])  # fmt: skip
+    assert not AuditChange.objects.exists() and not Task.objects.exists() and AuditEvent.objects.count() == before

@@ -311,10 +311,13 @@ def record_change(
     with transaction.atomic():
         task = None
         if task_owner is not None:
-            from qiloop_web.teamwork.actions import create_task
+            from qiloop_web.teamwork.actions import TeamworkError, create_task
 
-            task = create_task(practice=audit.practice, title=f"Audit change: {audit.title}"[:200],
-                               owner=task_owner, due_on=task_due_on or implemented_on, by=by)  # fmt: skip
+            try:
+                task = create_task(practice=audit.practice, title=f"Audit change: {audit.title}"[:200],
+                                   owner=task_owner, due_on=task_due_on or implemented_on, by=by)  # fmt: skip
+            except TeamworkError as problem:
+                raise AuditError(str(problem)) from None
         change = AuditChange.objects.create(
             audit=audit, after_round=latest.round if latest else 0, description=description,
             implemented_on=implemented_on, task=task,
