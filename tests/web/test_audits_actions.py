@@ -183,3 +183,32 @@ def test_a_task_for_someone_outside_the_practice_is_refused_and_nothing_is_saved
         actions.record_change(audit=audit, description="x", implemented_on=CHANGE_ON, by=gp,
                               task_owner=universe.people["other_gp"])  # fmt: skip
     assert not AuditChange.objects.exists() and not Task.objects.exists() and AuditEvent.objects.count() == before
+
+
+def test_another_cycle_adds_round_three(universe):
+    made = build_audit(universe)
+    audit, gp, c = made.audit, universe.people["gp"], made.criterion.pk
+    actions.move_to(audit=audit, stage="first_collection", by=gp)
+    actions.record_collection(audit=audit, reference_date=ROUND1, manual_counts={c: (30, 60, 0)}, by=gp)
+    actions.move_to(audit=audit, stage="change", by=gp)
+    actions.record_change(audit=audit, description="Calls", implemented_on=CHANGE_ON, by=gp)
+    actions.plan_reaudit(audit=audit, on=ROUND2, by=gp)
+    actions.move_to(audit=audit, stage="re_audit", by=gp)
+    actions.record_collection(audit=audit, reference_date=ROUND2, manual_counts={c: (40, 60, 0)}, by=gp)
+    actions.write_conclusion(audit=audit, conclusion="Better, not there yet.", next_steps="Texts too.", by=gp)
+    actions.move_to(audit=audit, stage="complete", by=gp)
+    actions.move_to(audit=audit, stage="change", by=gp)
+    audit.refresh_from_db()
+    assert audit.reaudit_planned_on is None  # another cycle plans its own re-audit
+    with pytest.raises(AuditError, match="must start on or after collection 2"):
+        actions.record_change(audit=audit, description="Texts", implemented_on=date(2025, 9, 1), by=gp)
+    actions.record_change(audit=audit, description="Texts", implemented_on=date(2025, 10, 1), by=gp)
+    actions.plan_reaudit(audit=audit, on=date(2026, 1, 31), by=gp)
+    actions.move_to(audit=audit, stage="re_audit", by=gp)
+    third, _ = actions.record_collection(audit=audit, reference_date=date(2026, 1, 31),
+                                         manual_counts={c: (54, 60, 0)}, by=gp)  # fmt: skip
+    with pytest.raises(AuditError, match="The re-audit is recorded"):
+        actions.record_collection(audit=audit, reference_date=date(2026, 2, 28), manual_counts={c: (1, 2, 0)}, by=gp)
+    actions.move_to(audit=audit, stage="complete", by=gp)
+    assert third.round == 3 and list(audit.collections.values_list("round", flat=True)) == [1, 2, 3]
+    assert list(audit.changes.values_list("after_round", flat=True)) == [1, 2]
