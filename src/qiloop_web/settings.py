@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "qiloop_web.reidentify",
     "qiloop_web.learning",
     "qiloop_web.survey",
+    "qiloop_web.audits",
 ]
 
 MIDDLEWARE = [

@@ -143,6 +143,10 @@ def start(argv: list[str]) -> int:
     close_overdue_rounds()  # rounds whose closing date passed while the workbench was stopped
     create_demo_survey(practice, demo_people())
     _say(f"example staff QI survey round (closed): {practice.name} → Staff QI survey")
+    from qiloop_web.audits.demo import create_demo_audit
+
+    if create_demo_audit(practice, demo_people()) is not None:
+        _say(f"example clinical audit (a completed cycle): {practice.name} → Clinical audits")
     print_accounts(accounts, password, args.port)
     _say(f"ready in {time.perf_counter() - began:.1f} s")
     if args.no_serve:

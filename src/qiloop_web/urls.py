@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("qiloop_web.reidentify.urls")),
     path("", include("qiloop_web.learning.urls")),
     path("", include("qiloop_web.survey.urls")),
+    path("", include("qiloop_web.audits.urls")),
 ]

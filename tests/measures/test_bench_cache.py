@@ -36,7 +36,7 @@ def test_bench_measures_prints_its_figures_and_the_pandas_counts_agree(tmp_path,
     out = capsys.readouterr().out
     assert code == 0, out
     assert "store file read once before timing" in out
-    assert "library: 39 measures × 3 months in " in out
+    assert "library: 42 measures × 3 months in " in out
     assert "floor: one aggregate scan of clinical_events + medications" in out
     assert "pincer_a + copd010 + dna_rate: qiloop" in out
     assert "counts identical" in out

@@ -28,9 +28,7 @@ def _url(measure_id: str, csv: bool = False) -> str:
 
 
 def test_a_list_is_computed_once_then_served_from_memory_with_no_store(client, universe, measured, monkeypatch):
-    from qiloop_web.dashboard import views
-
-    from qiloop_web.dashboard import action_lists, pages
+    from qiloop_web.dashboard import action_lists, pages, views
 
     made = []
     real, real_all = views.compute_action_list, views.compute_action_lists

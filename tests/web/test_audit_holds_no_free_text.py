@@ -1,4 +1,4 @@
-"""The audit log never holds free text or cell values: every action of the projects, teamwork, organisations and
+"""The audit log never holds free text or cell values: every action of the projects, teamwork, organisations, audits and
 dashboard apps is run with a distinctive marker in every free-text field, and no audit event carries it.
 
 Events name the object and, for a change, the names of the fields that changed; a delete copies no text; a failed
@@ -21,6 +21,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qiloop_web.audit.models import AuditEvent
+from qiloop_web.audits import actions as audit_actions
 from qiloop_web.dashboard import actions as dashboard_actions
 from qiloop_web.dashboard import imports
 from qiloop_web.learning import actions as learning_actions
@@ -41,6 +42,7 @@ MODULES = [
     dashboard_actions,
     learning_actions,
     survey_actions,
+    audit_actions,
 ]
 WRITES = ("log.record(", "record_event(", "_record(", "\n        record(")
 
@@ -244,6 +246,27 @@ def test_no_action_copies_free_text_or_cell_values_into_the_audit_log(universe, 
         survey_round=survey_round, practice=practice, answers={"role": "nurse"}, help_most=m("paper"), by=manager
     )
     survey_actions.close_round(survey_round=survey_round, by=manager)
+    # Clinical audits: a whole cycle with the marker in every free-text field (criteria counted by hand).
+    audit = audit_actions.create_audit(practice=practice, title=m("Audit"), reason="complaint",
+                                       reason_detail=m("detail"), by=gp)  # fmt: skip
+    audit_actions.update_plan(audit=audit, title=m("Audit!"), reason="other", reason_detail=m("d!"),
+                              preparation=m("prep"), by=gp)  # fmt: skip
+    spare = audit_actions.add_criterion(audit=audit, statement=m("spare"), reference=m("ref"), standard_percent=50,
+                                        by=gp)  # fmt: skip
+    audit_actions.remove_criterion(criterion=spare, by=gp)
+    criterion = audit_actions.add_criterion(audit=audit, statement=m("statement"), reference=m("NICE"),
+                                            standard_percent=80, by=gp)  # fmt: skip
+    audit_actions.move_to(audit=audit, stage="first_collection", by=gp)
+    audit_actions.record_collection(audit=audit, reference_date=date(2025, 3, 31),
+                                    manual_counts={criterion.pk: (3, 9, 1)}, by=gp)  # fmt: skip
+    audit_actions.move_to(audit=audit, stage="change", by=gp)
+    audit_actions.record_change(audit=audit, description=m("change"), implemented_on=date(2025, 4, 1), by=gp,
+                                task_owner=receptionist)  # fmt: skip
+    audit_actions.plan_reaudit(audit=audit, on=date(2025, 9, 30), by=gp)
+    audit_actions.move_to(audit=audit, stage="re_audit", by=gp)
+    audit_actions.record_collection(audit=audit, reference_date=date(2025, 9, 30),
+                                    manual_counts={criterion.pk: (8, 9, 0)}, by=gp)  # fmt: skip
+    audit_actions.write_conclusion(audit=audit, conclusion=m("learned"), next_steps=m("next"), by=gp)
 
     # Dashboard: an upload with a marked file name whose extract has the marker as a date of birth.
     upload = SimpleUploadedFile(f"{MARKER}.zip", extract_with_a_bad_cell(measured, MARKER), "application/zip")

@@ -11,6 +11,7 @@ every URL pattern, so a new page cannot be added without its row.
 from __future__ import annotations
 
 import pytest
+from audits_universe import audit_url
 from django.urls import get_resolver, reverse
 from projects_universe import project_url
 from survey_universe import survey_url
@@ -130,6 +131,30 @@ projects:cycle-new@practice                  3  2  2  2  2  2  2  2  2  4  4  4 
 projects:cycle-new@sibling                   3  4  4  4  4  4  4  4  4  4  4  4  0
 projects:cycle@practice                      3  2  2  2  2  2  2  2  2  4  4  4  4
 projects:cycle@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:list@practice                         3  2  2  2  2  2  2  2  2  4  4  4  4
+audits:list@sibling                          3  4  4  4  4  4  4  4  4  4  4  4  2
+audits:list@far                              3  4  4  4  4  4  4  4  4  4  4  4  4
+audits:list@pcn                              3  4  4  4  4  4  4  4  4  4  4  4  4
+audits:new@practice                          3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:new@sibling                           3  4  4  4  4  4  4  4  4  4  4  4  2
+audits:detail@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
+audits:detail@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:plan@practice                         3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:plan@sibling                          3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:stage@practice                        5  5  5  5  5  5  5  5  5  5  5  5  5
+audits:criterion-new@practice                3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:criterion-new@sibling                 3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:criterion-remove@practice             3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:collection-new@practice               3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:collection-new@sibling                3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:change-new@practice                   3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:reaudit@practice                      3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:conclusion@practice                   3  2  2  2  2  4  4  4  4  4  4  4  4
+audits:results@practice                      3  2  2  2  2  2  2  2  2  4  4  4  4
+audits:results@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:report@practice                       3  2  2  2  2  2  2  2  2  4  4  4  4
+audits:report@sibling                        3  4  4  4  4  4  4  4  4  4  4  4  0
+audits:report@pcn                            3  4  4  4  4  4  4  4  4  4  4  4  4
 reidentify:key@practice                      3  4  2  4  4  4  4  4  4  4  4  4  4
 reidentify:key@sibling                       3  4  4  4  4  4  4  4  4  4  4  4  4
 reidentify:key@pcn                           3  4  4  4  4  4  4  4  4  4  4  4  4
@@ -245,6 +270,8 @@ def url_for(row: str, universe, invitation_token: str) -> str:
         return pdsa_url(name, codes[where], universe)
     if name.startswith("projects:"):
         return project_url(name, codes[where], universe)
+    if name.startswith("audits:"):
+        return audit_url(name, codes[where], universe)
     if name.startswith("accounts:") or name in ("home", "teamwork:my-tasks"):
         return reverse(name)
     return reverse(name, args=[codes[where]])
@@ -389,6 +416,23 @@ REFUSED_POSTS = [
     ("organisations:cancel-invitation@practice", {}, ["gp", "receptionist", "network_qi_lead", "other_gp"]),
     ("projects:cycle@practice", {"question": "Q?", "to": "do"}, ["network_qi_lead", "administrator", "other_gp"]),
     ("projects:cycle-new@practice", {"title": "T"}, ["network_qi_lead", "icb_analyst", "other_gp"]),
+    (
+        "audits:new@practice",
+        {"template": "pincer_nsaid"},
+        ["healthcare_assistant", "receptionist", "patient_representative", "network_qi_lead", "other_gp"],
+    ),
+    (
+        "audits:stage@practice",
+        {"to": "first_collection"},
+        ["health_secretary", "patient_representative", "network_qi_lead", "administrator", "other_gp"],
+    ),
+    (
+        "audits:criterion-new@practice",
+        {"statement": "s", "reference": "r", "standard_percent": "90", "standard_kind": "minimum"},
+        ["receptionist", "icb_analyst", "other_gp"],
+    ),
+    ("audits:criterion-remove@practice", {}, ["healthcare_assistant", "network_qi_lead", "other_gp"]),
+    ("audits:conclusion@practice", {"conclusion": "c"}, ["receptionist", "network_qi_lead", "other_gp"]),
     (
         "teamwork:task-create@practice",
         {"title": "x", "due_on": "2027-01-01", "status": "todo"},

@@ -16,7 +16,8 @@ P = Permission
 #          M=MANAGE_MEMBERS U=IMPORT_DATA A=VIEW_AUDIT_LOG S=MANAGE_PRACTICE_SETTINGS N=VIEW_NETWORK G=MANAGE_ORGANISATIONS
 #          q=VIEW_PROJECTS Q=EDIT_PROJECTS R=RECALCULATE_CHARTS r=REPORT_LEARNING_EVENT e=VIEW_LEARNING_EVENTS
 #          E=MANAGE_LEARNING_EVENTS y=ANSWER_SURVEYS
-#          Y=MANAGE_SURVEYS
+#          Y=MANAGE_SURVEYS c=VIEW_CLINICAL_AUDITS
+#          C=MANAGE_CLINICAL_AUDITS
 CODES = {
     "O": P.VIEW_ORGANISATION,
     "D": P.VIEW_DASHBOARD,
@@ -37,16 +38,18 @@ CODES = {
     "E": P.MANAGE_LEARNING_EVENTS,
     "y": P.ANSWER_SURVEYS,
     "Y": P.MANAGE_SURVEYS,
+    "c": P.VIEW_CLINICAL_AUDITS,
+    "C": P.MANAGE_CLINICAL_AUDITS,
 }
 IN_PRACTICE_A00001 = """
-gp                      ODVLqQRreEy
-practice_manager        ODVLIMUASqQRreEyY
-practice_nurse          ODVLqQRreEy
-pharmacist              ODVLqQRreEy
-healthcare_assistant    ODVqQrey
-receptionist            ODqQry
-health_secretary        ODqQry
-patient_representative  ODqQ
+gp                      ODVLqQRreEycC
+practice_manager        ODVLIMUASqQRreEyYcC
+practice_nurse          ODVLqQRreEycC
+pharmacist              ODVLqQRreEycC
+healthcare_assistant    ODVqQreyc
+receptionist            ODqQryc
+health_secretary        ODqQryc
+patient_representative  ODqQc
 network_qi_lead         N
 icb_analyst             N
 administrator           OIMUAG

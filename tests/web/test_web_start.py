@@ -67,6 +67,7 @@ def test_start_sets_everything_up_on_a_fresh_directory_and_a_second_start_reuses
     for email in ("gp@demo.qiloop.invalid", "network.qi.lead@demo.qiloop.invalid", "icb.analyst@demo.qiloop.invalid"):
         assert email in first.stdout
     assert "example QI project" in first.stdout
+    assert "example clinical audit (a completed cycle)" in first.stdout
     manifest = json.loads((tmp_path / "results" / "manifest.json").read_text())
     # Five synthetic years (synth DEFAULT_START 2021-04 to DEFAULT_END 2026-03); the first 12 months only fill
     # the look-back windows, so results run from 2022-04.

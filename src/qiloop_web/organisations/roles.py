@@ -35,12 +35,20 @@ class Permission(enum.Enum):
     MANAGE_LEARNING_EVENTS = "manage_learning_events"  # triage, analyse, agree actions, review and close events
     ANSWER_SURVEYS = "answer_surveys"  # answer the staff QI survey (practice staff; not patient representatives)
     MANAGE_SURVEYS = "manage_surveys"  # open, close and read staff QI survey rounds (practice manager, network lead)
+    VIEW_CLINICAL_AUDITS = "view_clinical_audits"  # the practice's clinical audit cycles and reports (counts only)
+    MANAGE_CLINICAL_AUDITS = "manage_clinical_audits"  # create audits, criteria, collections, changes, conclusions
 
 
 PATIENT_LEVEL = frozenset({Permission.VIEW_PATIENT_LEVEL, Permission.DOWNLOAD_ACTION_LIST})
 # A practice's own QI work: pages titled with its name, showing its exact (unsuppressed) counts.
 # Never inherited from a PCN or ICB role, so network roles see a practice only as network aggregates.
-PRACTICE_ONLY = PATIENT_LEVEL | {Permission.VIEW_PROJECTS, Permission.EDIT_PROJECTS, Permission.ANSWER_SURVEYS}
+PRACTICE_ONLY = PATIENT_LEVEL | {
+    Permission.VIEW_PROJECTS,
+    Permission.EDIT_PROJECTS,
+    Permission.ANSWER_SURVEYS,
+    Permission.VIEW_CLINICAL_AUDITS,
+    Permission.MANAGE_CLINICAL_AUDITS,
+}
 # A practice's learning events are its own too: a network sees only what a practice chose to share, and
 # network-level theme counts (qiloop_web.learning), never a practice's events.
 LEARNING = frozenset(
@@ -80,12 +88,14 @@ class RoleDefinition:
 P = Permission
 PRACTICE = frozenset({"practice"})
 # Every member of a practice team, patient representatives included, takes part in QI projects.
-_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS})
+_TEAM = frozenset({P.VIEW_ORGANISATION, P.VIEW_DASHBOARD, P.VIEW_PROJECTS, P.EDIT_PROJECTS, P.VIEW_CLINICAL_AUDITS})
 # Every practice role but the patient representative answers the staff survey (it is about the staff's work).
 _STAFF = _TEAM | {P.ANSWER_SURVEYS}
 # Recalculating a measure chart's limits changes what the whole practice reads from it: the clinicians and the
 # practice manager who answer for the measures decide, not every member of the team.
-_CLINICAL = _STAFF | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS}
+# A clinical audit sets clinical standards and records what the records say against them: the clinicians and the
+# practice manager run it; the whole team reads it (counts only, never patients).
+_CLINICAL = _STAFF | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULATE_CHARTS, P.MANAGE_CLINICAL_AUDITS}
 # Learning events: everyone but patient representatives reports; clinicians and the practice manager see them
 # all (restricted ones aside) and run the analysis; reception and secretaries see the events they reported.
 _REPORTS = frozenset({P.REPORT_LEARNING_EVENT})

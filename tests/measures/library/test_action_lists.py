@@ -22,7 +22,7 @@ from qiloop.measures.actions import MISSING, compute_action_list, rule_of
 from qiloop.measures.library import all_measures
 from qiloop.measures.reference import load_records, patient_counts, population, truthy
 
-from . import test_access, test_copd, test_pincer, test_qof
+from . import test_access, test_audit_variants, test_copd, test_pincer, test_qof
 from .codes import FBC, LFT, METHOTREXATE
 from .spec import Patient, appt, event, tables
 
@@ -40,7 +40,13 @@ EXTRA = {
                 events=[event("2024-03-01", FBC), event("2024-03-01", LFT)])
     ],
 }  # fmt: skip
-_SPECS = {**test_pincer.SPECS, **test_copd.SPECS, **test_qof.SPECS, **test_access.SPECS}
+_SPECS = {
+    **test_pincer.SPECS,
+    **test_copd.SPECS,
+    **test_qof.SPECS,
+    **test_access.SPECS,
+    **test_audit_variants.SPECS,
+}
 SPECS = {measure_id: patients + EXTRA.get(measure_id, []) for measure_id, patients in _SPECS.items()}
 OTHER_PRACTICE_ID = 999_999
 
@@ -95,7 +101,7 @@ def expected_list(measure, den: set[int], num: set[int]) -> set[int]:
 
 def test_every_library_measure_has_an_action_list_spec():
     assert set(SPECS) == set(MEASURES)
-    assert len(MEASURES) == 39
+    assert len(MEASURES) == 42
 
 
 @pytest.mark.parametrize("measure_id", sorted(MEASURES))

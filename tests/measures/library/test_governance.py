@@ -42,8 +42,11 @@ def test_codelists_are_the_built_in_versions(measure_id):
 
 def test_topics_and_directions():
     by_topic = {t: [m for m in MEASURES.values() if m.topic == t] for t in TOPICS}
-    assert len(by_topic["prescribing_safety"]) == 18
-    assert all(m.low_is_good for m in by_topic["prescribing_safety"])
+    assert len(by_topic["prescribing_safety"]) == 21
+    hazards = [m for m in by_topic["prescribing_safety"] if "audit" not in m.tags]
+    audit_variants = [m for m in by_topic["prescribing_safety"] if "audit" in m.tags]
+    assert len(hazards) == 18 and all(m.low_is_good for m in hazards)
+    assert len(audit_variants) == 3 and not any(m.low_is_good for m in audit_variants)
     assert [m.id for m in MEASURES.values() if m.low_is_good and m.topic != "prescribing_safety"] == [
         "dna_rate",
         "dna_rate_all",

@@ -46,6 +46,9 @@ EXPECTED_IDS = [
     "appts_per_1000",
     "continuity_upc",
     "continuity_coc",
+    "pincer_a_audit",
+    "pincer_me_fbc_audit",
+    "pincer_me_lft_audit",
 ]
 
 

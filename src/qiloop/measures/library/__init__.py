@@ -1,4 +1,5 @@
-"""The built-in measure library: PINCER prescribing safety, COPD, QOF and access/continuity measures.
+"""The built-in measure library: PINCER prescribing safety, COPD, QOF and access/continuity measures, and audit
+variants of PINCER hazards (counted the right way round for a clinical audit).
 
 >>> from qiloop.measures.library import all_measures
 >>> all_measures()["pincer_a"].title
@@ -17,13 +18,13 @@ from qiloop.measures.model import Measure
 
 @cache
 def _build() -> tuple[Measure, ...]:
-    from qiloop.measures.library import access, copd, pincer, qof
+    from qiloop.measures.library import access, audit_variants, copd, pincer, qof
 
-    return tuple(pincer.measures() + copd.measures() + qof.measures() + access.measures())
+    return tuple(pincer.measures() + copd.measures() + qof.measures() + access.measures() + audit_variants.measures())
 
 
 def all_measures() -> dict[str, Measure]:
-    """Every built-in measure by id, in library order (PINCER, COPD, QOF, access)."""
+    """Every built-in measure by id, in library order (PINCER, COPD, QOF, access, audit variants)."""
     out: dict[str, Measure] = {}
     for measure in _build():
         if measure.id in out:

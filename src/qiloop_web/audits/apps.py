@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuditsConfig(AppConfig):
+    name = "qiloop_web.audits"
+    label = "audits"
+    verbose_name = "Clinical audit cycles"
