@@ -67,7 +67,7 @@ def test_copd010_excluded_counts_the_personalised_care_adjustments():
     hand_num = sum(1 for p in patients if p.expect[0] and p.expect[1])
     assert (result.met, result.eligible) == (hand_num, hand_den)
     copd010 = all_measures()["copd010"]
-    everyone = dataclasses.replace(copd010, exclusions=None)
+    everyone = dataclasses.replace(copd010, exclusions=None, choices=())
     rows = run_reference(data, [everyone], [Interval(REF.replace(day=1), REF)])
     on_register = int(rows[rows["practice_id"] == "A"]["denominator"].iloc[0])
     assert result.excluded == on_register - hand_den

@@ -148,7 +148,7 @@ def collect(store: Any, measure: m.Measure | str, practice_id: str, reference_da
     met, eligible = _counts(store, chosen, practice_id, day)
     excluded = 0
     if chosen.exclusions is not None:
-        everyone = dataclasses.replace(chosen, exclusions=None)
+        everyone = dataclasses.replace(chosen, exclusions=None, choices=())  # its choices name the exclusions
         excluded = _counts(store, everyone, practice_id, day)[1] - eligible
     if eligible == 0:
         raise AuditInputError(f"{EMPTY_POPULATION} ({chosen.id} at {practice_id} on {day:%-d %B %Y})")
