@@ -126,9 +126,30 @@ def _build_measured(folder):
     try:
         for table in ("practices", "practice_registrations", "appointments"):
             con.execute(f"UPDATE {table} SET practice_id = 'A0000' || right(practice_id, 1)")  # Q10001 -> A00001
+        _give_riverside_two_nsaid_patients_with_low_egfr(con)
     finally:
         con.close()
     compute_results(demo.store, folder / "results", months=18, measure_ids=MEASURED, say=lambda _text: None)
+
+
+def _give_riverside_two_nsaid_patients_with_low_egfr(con) -> None:
+    """Two adults at A00001 get an eGFR below 45 in December 2025 and an oral NSAID in February 2026, so its
+    pincer_k action list (numerator patients) is never empty whatever the generator's calibration."""
+    from qiloop.codelists import load
+
+    nsaid = sorted(load("pincer_nsaid").codes)[0]
+    egfr = sorted(load("egfr").codes)[0]
+    chosen = [
+        row[0]
+        for row in con.execute(
+            "SELECT r.patient_id FROM practice_registrations r JOIN patients p USING (patient_id) "
+            "WHERE r.practice_id = 'A00001' AND r.end_date IS NULL AND p.date_of_death IS NULL "
+            "AND p.date_of_birth <= DATE '1970-01-01' ORDER BY r.patient_id LIMIT 2"
+        ).fetchall()
+    ]
+    for patient, value in zip(chosen, (23.0, 41.0), strict=True):
+        con.execute("INSERT INTO clinical_events VALUES (?, DATE '2025-12-17', ?, ?)", [patient, egfr, value])
+        con.execute("INSERT INTO medications VALUES (?, DATE '2026-02-07', ?)", [patient, nsaid])
 
 
 @pytest.fixture

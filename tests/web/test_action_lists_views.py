@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -20,6 +22,7 @@ def no_kept_lists():
 def _list_part(response) -> str:
     """The header and the table (the rest of the page carries a fresh nonce and CSRF token each time)."""
     html = response.content.decode()
+    assert "</table>" in html, re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", html))[:3000]
     return html[html.index('data-testid="action-list-header"') : html.index("</table>")]
 
 
