@@ -95,52 +95,50 @@ def measures() -> list[Measure]:
             "drug (PPI or H2 blocker) in the last 3 months. Patients not met are PINCER A's numerator.",
             tags=("nsaid",),
         ),
-        _variant(
+        _methotrexate_test(
             "me_fbc",
-            "MO_P15",
-            "Full blood count in the last 3 months, on methotrexate",
-            denominator=DEN["me"],
-            numerator=_tested_in_last("pincer_fbc", 3),
-            action_list=action_spec(
-                who="on methotrexate without a full blood count in the last 3 months",
-                action="arrange a full blood count",
-                columns={
-                    METHOTREXATE: _last_issued("pincer_methotrexate"),
-                    "Full blood count — last recorded": clinical_events(codelist("pincer_fbc")).last_date(),
-                },
-                order_by="Full blood count — last recorded",
-                order="longest since the last full blood count first, never tested at the top",
-                descending=False,
-                missing_first=True,
-            ),  # fmt: skip
+            "pincer_fbc",
+            "full blood count",
+            action="arrange a full blood count",
             why="Methotrexate can suppress the bone marrow; a full blood count at least every 3 months catches this "
             "early. The audit counts who had one.",
-            description="Denominator: methotrexate issued between 6 and 3 months ago and in the last 3 months. "
-            "Numerator: a full blood count in the last 3 months. Patients not met are PINCER ME-FBC's numerator.",
-            tags=("methotrexate", "monitoring"),
+            pincer="ME-FBC",
         ),
-        _variant(
+        _methotrexate_test(
             "me_lft",
-            "MO_P15",
-            "Liver function test in the last 3 months, on methotrexate",
-            denominator=DEN["me"],
-            numerator=_tested_in_last("pincer_lft", 3),
-            action_list=action_spec(
-                who="on methotrexate without a liver function test in the last 3 months",
-                action="arrange liver function tests",
-                columns={
-                    METHOTREXATE: _last_issued("pincer_methotrexate"),
-                    "Liver function test — last recorded": clinical_events(codelist("pincer_lft")).last_date(),
-                },
-                order_by="Liver function test — last recorded",
-                order="longest since the last liver function test first, never tested at the top",
-                descending=False,
-                missing_first=True,
-            ),  # fmt: skip
+            "pincer_lft",
+            "liver function test",
+            action="arrange liver function tests",
             why="Methotrexate can damage the liver; a liver function test at least every 3 months catches this "
             "early. The audit counts who had one.",
-            description="Denominator: methotrexate issued between 6 and 3 months ago and in the last 3 months. "
-            "Numerator: a liver function test in the last 3 months. Patients not met are PINCER ME-LFT's numerator.",
-            tags=("methotrexate", "monitoring"),
+            pincer="ME-LFT",
         ),
     ]
+
+
+def _methotrexate_test(key: str, codes: str, test: str, *, action: str, why: str, pincer: str) -> Measure:
+    """An audit of methotrexate monitoring: patients on methotrexate, met with ``test`` in the last 3 months."""
+    label = f"{test[:1].upper()}{test[1:]} — last recorded"
+    return _variant(
+        key,
+        "MO_P15",
+        f"{test[:1].upper()}{test[1:]} in the last 3 months, on methotrexate",
+        denominator=DEN["me"],
+        numerator=_tested_in_last(codes, 3),
+        action_list=action_spec(
+            who=f"on methotrexate without a {test} in the last 3 months",
+            action=action,
+            columns={
+                METHOTREXATE: _last_issued("pincer_methotrexate"),
+                label: clinical_events(codelist(codes)).last_date(),
+            },
+            order_by=label,
+            order=f"longest since the last {test} first, never tested at the top",
+            descending=False,
+            missing_first=True,
+        ),
+        why=why,
+        description="Denominator: methotrexate issued between 6 and 3 months ago and in the last 3 months. "
+        f"Numerator: a {test} in the last 3 months. Patients not met are PINCER {pincer}'s numerator.",
+        tags=("methotrexate", "monitoring"),
+    )
