@@ -77,3 +77,23 @@ def test_anonymous_labels_are_drawn_afresh_for_each_measure_and_release(universe
         drawn_again = anonymous_labels(practices, other)
         moved = sum(one[code] != drawn_again[code] for code in one)
         assert moved >= 15  # about 19 of 20 move when the order is drawn afresh
+
+
+def test_breakdown_cells_follow_the_network_rule_outside_the_clinical_team(client, universe, measured):
+    """A receptionist or patient representative sees the inequality tables as the network would: no count of 1-7,
+    the rest rounded to 5; the practice's clinical team sees exact counts."""
+    from qiloop_web.dashboard import pages
+
+    loaded = pages.results()
+    exact = pages.measure_figures(loaded, "A00001", "dna_rate")["breakdowns"]
+    published = pages.measure_figures(loaded, "A00001", "dna_rate", published=True)["breakdowns"]
+    cells = lambda tables: [r[c] for t in tables for r in t["rows"] for c in ("numerator", "denominator")]  # noqa: E731
+    small = [c for c in cells(exact) if c != "suppressed" and 1 <= float(c.replace(",", "")) <= 7]
+    assert small, "the measured store has small breakdown cells to hide"
+    for cell in cells(published):
+        assert cell == "suppressed" or float(cell.replace(",", "")) % 5 == 0
+    note = "counts from 1 to 7 are hidden and the others rounded to 5"
+    for person, sees_note in (("receptionist", True), ("patient_representative", True), ("gp", False)):
+        client.force_login(universe.people[person])
+        html = client.get(reverse("dashboard:measure", args=["A00001", "dna_rate"])).content.decode()
+        assert (note in html) is sees_note, person

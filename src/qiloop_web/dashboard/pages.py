@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import Http404
 
 from qiloop.measures import all_measures
+from qiloop.measures.disclosure import apply_disclosure_control
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
 from qiloop.records.data_age import DataAge, data_age
@@ -222,8 +223,13 @@ def dashboard_sections(loaded: Results, practice_id: str, *, topic: str, show: s
     return sections
 
 
-def measure_figures(loaded: Results, practice_id: str, measure_id: str) -> dict[str, object]:
-    """The measure page's chart, numbers and breakdowns, kept (memo.py) while the results are unchanged."""
+def measure_figures(
+    loaded: Results, practice_id: str, measure_id: str, *, published: bool = False
+) -> dict[str, object]:
+    """The measure page's chart, numbers and breakdowns, kept (memo.py) while the results are unchanged.
+
+    ``published``: the breakdown cells under the network's disclosure control (for people outside the practice's
+    clinical team)."""
     measure = all_measures()[measure_id]
     accepted = phases.accepted(practice_id).get(measure_id, ())
 
@@ -231,10 +237,10 @@ def measure_figures(loaded: Results, practice_id: str, measure_id: str) -> dict[
         return {
             "chart": practice_chart(loaded, practice_id, measure, small=False, accepted=accepted),
             "numbers": numbers_table(measure, practice_series(loaded, practice_id, measure_id)),
-            "breakdowns": breakdown_tables(loaded, measure, practice_id),
+            "breakdowns": breakdown_tables(loaded, measure, practice_id, published=published),
         }
 
-    return memo.kept(loaded.key, ("figures", practice_id, measure_id, accepted), make)
+    return memo.kept(loaded.key, ("figures", practice_id, measure_id, accepted, published), make)
 
 
 def numbers_table(measure: Measure, series: pd.DataFrame) -> list[dict[str, object]]:
@@ -264,11 +270,16 @@ def _count(value: object) -> str:
 GROUP_NAMES = {"imd_quintile": {"1": "1 (most deprived)", "5": "5 (least deprived)", "unknown": "Not recorded"}}
 
 
-def breakdown_tables(loaded: Results, measure: Measure, practice_id: str) -> list[dict[str, object]]:
-    """One table per breakdown for the latest month: group, numerator, denominator, value."""
+def breakdown_tables(
+    loaded: Results, measure: Measure, practice_id: str, *, published: bool = False
+) -> list[dict[str, object]]:
+    """One table per breakdown for the latest month: group, numerator, denominator, value (``published``: under
+    the network's disclosure control, counts of 1-7 suppressed and the rest rounded to 5)."""
     multiplier, unit = scale(measure)
     table = loaded.breakdowns
     table = table[(table["measure"] == measure.id) & (table["practice_id"] == practice_id)]
+    if published:
+        table = apply_disclosure_control(table)
     out = []
     for breakdown in BREAKDOWNS:
         rows = table[table["breakdown"] == breakdown].sort_values("group")

@@ -112,18 +112,22 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
     _practice_only(organisation)
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
+    # Outside the practice's clinical team (reception, secretaries, patient representatives) the breakdown cells
+    # follow the network rule: counts of 1-7 hidden, others rounded to 5 (a small group can name a patient).
+    published = Permission.VIEW_PATIENT_LEVEL not in permissions_in(request.user, organisation)
     context = {
         "organisation": organisation,
         "measure": measure,
         "topic": pages.topic_name(measure.topic),
-        **(pages.measure_figures(loaded, organisation.code, measure.id) if loaded else {}),
+        **(pages.measure_figures(loaded, organisation.code, measure.id, published=published) if loaded else {}),
+        "breakdowns_published": published,
         "code_lists": pages.code_lists(measure),
         "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
         "action_rule": rule_text(measure),
         "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
         "phases": phases.of_measure(organisation.code, measure.id),
         "fragment_key": fragment_key(
-            organisation.code, loaded, measure.id, *phases.cache_parts(organisation.code, measure.id)
+            organisation.code, loaded, measure.id, published, *phases.cache_parts(organisation.code, measure.id)
         ),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
