@@ -405,3 +405,28 @@ def test_at_start_an_interrupted_import_ends_failed_with_the_store_put_back_and_
     assert event.organisation_code == "QICB" and event.detail["store_restored"] is True
     assert computed  # the measures are recomputed from the store put back
     assert end_interrupted_imports() == 0
+
+
+def test_a_command_line_import_into_the_workbench_writes_the_same_audit_events(universe, data_settings, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    store, computed = data_settings
+    fit_the_universe(store)
+    folder = practice_extract_from_store(store, tmp_path / "A00001-december", "A00001")
+    others = rows_of_other_practices(store, "A00001")
+    call_command("import_extract", str(folder), "--at", "a00001")
+    started = AuditEvent.objects.get(action="data.import_started")
+    finished = AuditEvent.objects.get(action="data.imported", target_id=started.target_id)
+    assert started.organisation_code == finished.organisation_code == "A00001"
+    assert started.actor == "" and started.detail["scope"] == "practice"
+    assert rows_of_other_practices(store, "A00001") == others and computed
+    before = sha(store)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "patients.csv").write_text("patient_id,date_of_birth,sex\n1,yesterday,female\n")
+    with pytest.raises(CommandError, match="the import failed"):
+        call_command("import_extract", str(broken), "--at", "A00001")
+    assert sha(store) == before
+    assert AuditEvent.objects.filter(action="data.import_failed").count() == 1
+    with pytest.raises(CommandError, match="no ICB or practice with that code"):
+        call_command("import_extract", str(folder), "--at", "QPCN1")

@@ -40,10 +40,12 @@ def start_import(
     folder: Path | None = None,
     scope: str = "network",
     kind: str = "canonical",
+    inline: bool = False,
 ) -> Path:
     """Make a job of an uploaded zip or a folder on the server and run it (in the background unless
     QILOOP_IMPORTS_IN_BACKGROUND is off). ``scope`` "practice": one practice's extract (at a practice, that
-    practice's own), replacing only its records. ``kind``: what the extract is (canonical, ehrql, fhir or gpad)."""
+    practice's own), replacing only its records. ``kind``: what the extract is (canonical, ehrql, fhir or gpad).
+    ``inline``: run it now, whatever the setting (the ``import_extract`` management command)."""
     practice = organisation.code if organisation.kind == Kind.PRACTICE else ""
     scope = "practice" if practice else scope
     with transaction.atomic():
@@ -83,7 +85,7 @@ def start_import(
         if background:
             close_old_connections()
 
-    background = getattr(settings, "QILOOP_IMPORTS_IN_BACKGROUND", True)
+    background = getattr(settings, "QILOOP_IMPORTS_IN_BACKGROUND", True) and not inline
     kwargs = {
         "store": Path(settings.QILOOP_STORE),
         "results_dir": Path(settings.QILOOP_RESULTS_DIR),
