@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from test_web_browser import CHROMIUM, new_page, serious_violations, sign_in, sync_api  # noqa: F401 - skips with it
 
-from qiloop.measures import all_measures
+from qiloop_web.dashboard.pages import shown_measures
 
 
 def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_universe, live_server):
@@ -23,7 +23,7 @@ def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_univers
     page.wait_for_function("() => document.querySelectorAll('#chart-grid h2').length === 1")
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("#chart-grid h2").inner_text() == "Access and continuity"
-    in_topic = sum(m.topic == "access_continuity" for m in all_measures().values())
+    in_topic = sum(m.topic == "access_continuity" for m in shown_measures().values())
     assert page.locator("#grid-status").inner_text() == f"Showing {in_topic} measures about access and continuity."
     assert "topic=access_continuity" in page.url  # pushed: the filtered view can be bookmarked and shared
     assert page.locator("#chart-grid [data-vega-spec]").count() == 0  # drawn on the server, not in the browser
@@ -38,7 +38,7 @@ def test_the_topic_filter_swaps_the_chart_grid_in_place(browser, browser_univers
     page.problems.clear()  # axe-core's own inline styles are refused by the policy; not the page's doing
     page.go_back()  # the unfiltered page again (htmx asks the server for all of it)
     sync_api.expect(page.locator("#chart-grid h2")).to_have_count(3)
-    sync_api.expect(page.locator("#chart-grid .nhsuk-card")).to_have_count(len(all_measures()))
+    sync_api.expect(page.locator("#chart-grid .nhsuk-card")).to_have_count(len(shown_measures()))
     assert page.url.endswith("/practices/A00001/")
     assert page.problems == []
 
@@ -50,7 +50,7 @@ def test_only_concerns_swaps_the_summary_and_the_cards_in_place(browser, browser
     sign_in(page, base, "gp@example.nhs.uk")
     page.goto(f"{base}/practices/A00001/")
     every = page.locator("#summary tbody tr").count()
-    assert every == len(all_measures())
+    assert every == len(shown_measures())
     page.evaluate("window.notReloaded = true")
     with page.expect_response(lambda r: "show=concerns" in r.url and r.request.headers.get("hx-request")):
         page.get_by_label("Concerns only").check()

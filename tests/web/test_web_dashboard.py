@@ -182,7 +182,7 @@ def test_network_measure_uses_published_counts_and_anonymous_labels(client, univ
 def test_network_overview_lists_every_measure_without_ranking(client, universe, measured):
     client.force_login(universe.people["icb_analyst"])
     html = client.get(reverse("dashboard:network", args=["QICB"])).content.decode()
-    for measure in all_measures().values():
+    for measure in pages.shown_measures().values():
         assert reverse("dashboard:network-measure", args=["QICB", measure.id]) in html
     assert "<table" not in html  # no league table
 
@@ -211,8 +211,8 @@ def test_warming_the_caches_draws_what_a_network_lead_then_sees(client, universe
     from qiloop_web.dashboard import memo, pages, views
 
     loaded = pages.results()
-    assert pages.warm_caches(loaded) == 3 * len(all_measures())  # every practice with results, every measure
-    assert views.warm_network_caches(loaded) == 3 * len(all_measures())  # the ICB and its two PCNs
+    assert pages.warm_caches(loaded) == 3 * len(pages.shown_measures())  # every practice with results, every measure
+    assert views.warm_network_caches(loaded) == 3 * len(pages.shown_measures())  # the ICB and its two PCNs
     before = memo.counts()
     client.force_login(universe.people["network_qi_lead"])
     assert client.get(reverse("dashboard:network-measure", args=["QPCN1", "dna_rate"])).status_code == 200
@@ -234,7 +234,7 @@ def test_the_filters_update_the_chart_grid_in_place_with_htmx_and_work_without_i
     assert set(drawn_in(fragment)) == {"dna_rate", "appts_per_1000", "continuity_upc"}
     assert "<h2>Access and continuity</h2>" in fragment and "<h2>Prescribing safety</h2>" not in fragment
     status = re.search(r'<hx-partial hx-target="#grid-status" hx-swap="innerHTML">(.*?)</hx-partial>', fragment, re.S)
-    in_topic = sum(m.topic == "access_continuity" for m in all_measures().values())
+    in_topic = sum(m.topic == "access_continuity" for m in pages.shown_measures().values())
     assert status and f"Showing {in_topic} measures about access and continuity." == status.group(1).strip()
     assert fragment.count('class="nhsuk-card__heading') == in_topic
     # htmx restoring a page from its history asks for the whole page
@@ -298,7 +298,7 @@ def test_charts_drawn_at_one_start_are_loaded_at_the_next(universe, measured, tm
     before = memo.counts()
     # per practice and measure: small chart, its SVG, trend, full chart, figures; per network and measure: two funnels,
     # multiples
-    assert memo.load(tmp_path, loaded.key) == 3 * len(all_measures()) * 5 + 3 * len(all_measures()) * 3
+    assert memo.load(tmp_path, loaded.key) == 3 * len(pages.shown_measures()) * 5 + 3 * len(pages.shown_measures()) * 3
     svg = pages.card_svg(loaded, "A00001", all_measures()["dna_rate"])
     assert svg.startswith("<svg ") and memo.counts()["misses"] == before["misses"]  # the SVG too: loaded, not drawn
     again = pages.practice_chart(loaded, "A00001", all_measures()["dna_rate"], small=True)

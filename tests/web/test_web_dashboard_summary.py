@@ -50,7 +50,7 @@ def test_the_summary_lists_concerns_first_then_improvements_then_the_rest(client
     client.force_login(universe.people["gp"])
     html = client.get(reverse("dashboard:practice", args=["A00001"])).content.decode()
     rows = summary_in(html)
-    assert sorted(m for _c, m in rows) == sorted(all_measures())  # every measure once
+    assert sorted(m for _c, m in rows) == sorted(pages.shown_measures())  # every measure shown, once
     expected = changes_by_spc(measured)
     for change, measure_id in rows:
         assert change == expected.get(measure_id, "common"), measure_id
@@ -111,7 +111,7 @@ def test_only_concerns_keeps_the_concerns_in_the_summary_and_the_cards(client, u
 def test_an_unknown_filter_shows_everything(client, universe, measured):
     client.force_login(universe.people["gp"])
     html = client.get(reverse("dashboard:practice", args=["A00001"]), {"show": "<script>"}).content.decode()
-    assert len(summary_in(html)) == len(all_measures()) and "<script>" not in html.split("</header>", 1)[1]
+    assert len(summary_in(html)) == len(pages.shown_measures()) and "<script>" not in html.split("</header>", 1)[1]
 
 
 def test_the_dashboard_is_drawn_on_the_server_and_small(client, universe, measured):
@@ -205,3 +205,16 @@ def test_trend_needs_a_few_points():
     assert pages.trend_of([1.0, 2.0, 3.0], low_is_good=False) is None
     assert pages.trend_of([1.0, math.nan, math.nan, math.nan, math.nan, math.nan, 2.0, 3.0], low_is_good=False) is None
     assert pages.trend_of([1.0, 2.0, 3.0, 4.0], low_is_good=False) is not None
+
+
+def test_audit_variants_live_on_the_audit_pages_not_the_dashboard():
+    """A clinical audit's criterion turned round from a PINCER indicator would show the same care twice, one of
+    them upside down: dashboards and network views leave the audit variants out."""
+    from qiloop.measures import all_measures
+    from qiloop_web.dashboard import pages
+
+    variants = {key for key, m in all_measures().items() if "audit" in m.tags}
+    assert variants >= {"pincer_a_audit", "pincer_me_fbc_audit", "pincer_me_lft_audit"}
+    assert not variants & set(pages.measures_ids())
+    shown = {m.id for ms in pages.measures_by_topic().values() for m in ms}
+    assert not variants & shown and "pincer_a" in shown and "dna_rate_all" in shown

@@ -58,13 +58,19 @@ def topic_name(topic: str) -> str:
     return TOPIC_NAMES.get(topic, topic.replace("_", " ").capitalize())
 
 
+def shown_measures() -> dict[str, Measure]:
+    """The measures dashboards and network views show: every library measure but the audit variants (the same
+    care as a PINCER indicator, turned round for a clinical audit's criterion; they live on the audit pages)."""
+    return {key: m for key, m in all_measures().items() if "audit" not in m.tags}
+
+
 def measures_ids() -> list[str]:
-    return list(all_measures())
+    return list(shown_measures())
 
 
 def measures_by_topic() -> dict[str, list[Measure]]:
     grouped: dict[str, list[Measure]] = {t: [] for t in TOPICS}
-    for measure in all_measures().values():
+    for measure in shown_measures().values():
         grouped.setdefault(measure.topic or "other", []).append(measure)
     return {t: ms for t, ms in grouped.items() if ms}
 
@@ -326,7 +332,7 @@ def warm_caches(loaded: Results) -> int:
     work = []
     for practice_id in sorted(loaded.practice_ids()):
         accepted = phases.accepted(practice_id)
-        for measure in all_measures().values():
+        for measure in shown_measures().values():
             mine = accepted.get(measure.id, ())
             practice_chart(loaded, practice_id, measure, small=True, accepted=mine)
             practice_trend(loaded, practice_id, measure)
