@@ -33,6 +33,7 @@ def test_the_action_list_csv_neutralises_an_imported_code(client, universe, meas
     listed = ActionList(coded, "A00001", date(2026, 3, 31), 2, table)
     action_lists.forget()  # a list kept by an earlier test would be served instead
     monkeypatch.setattr("qiloop_web.dashboard.views.compute_action_list", lambda *a, **k: listed)
+    monkeypatch.setattr("qiloop_web.dashboard.views.compute_action_lists", lambda *a, **k: {"A00001": listed})
     client.force_login(universe.people["gp"])
     response = client.get(reverse("dashboard:action-list-csv", args=["A00001", "pincer_a"]))
     action_lists.forget()
