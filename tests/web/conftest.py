@@ -34,10 +34,11 @@ Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 import pytest  # noqa: E402
-from django.db.backends.sqlite3.operations import DatabaseOperations  # noqa: E402
+from django.db.backends.sqlite3 import base as sqlite_base  # noqa: E402 (base first: it imports its operations)
 
 from qiloop_web.audit.guard import allow_emptying  # noqa: E402
 
+DatabaseOperations = sqlite_base.DatabaseOperations
 _execute_sql_flush = DatabaseOperations.execute_sql_flush
 
 
