@@ -167,3 +167,35 @@ def test_a_memory_limit_duckdb_cannot_read_is_named(store_path, tmp_path, capsys
     assert code == 1
     err = capsys.readouterr().err
     assert "QILOOP_DUCKDB_MEMORY_LIMIT='lots'" in err and "such as 6GB" in err
+
+
+def test_study_index_dates_are_the_day_after_each_pincer_month_and_empty_for_other_measures(
+    store_path, tmp_path, monkeypatch, capsys
+):
+    pincer_like = measure(
+        id="test_pincer_like",
+        title="Test: a PINCER indicator",
+        denominator=age >= 65,
+        numerator=medications(["n"]).in_last(months=3).exists(),
+        low_is_good=True,
+        source_indicator="PINCER (test) indicator X",
+    )
+    monkeypatch.setattr(registry, "_EXTRA", {NSAID.id: NSAID, DNA.id: DNA, pincer_like.id: pincer_like})
+    out = tmp_path / "results.csv"
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(out), "--measure", "test_pincer_like",
+                 "--measure", "test_dna", "--from", "2023-12", "--to", "2024-02", "--study-index-dates"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    results = pd.read_csv(out, dtype=str, keep_default_na=False)
+    pincer = results[results["measure"] == "test_pincer_like"].sort_values("interval_end")
+    # Hand-worked: December's last day 31 Dec 2023 -> 1 Jan 2024; leap February 29 Feb 2024 -> 1 Mar 2024.
+    assert pincer["study_index_date"].str[:10].tolist() == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    assert set(results.loc[results["measure"] == "test_dna", "study_index_date"]) == {""}
+
+
+def test_study_index_dates_refuse_financial_years(store_path, tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    code = main(["measures", "run", "--store", str(store_path), "--out", str(out), "--measure", "test_nsaid_65",
+                 "--intervals", "financial_year", "--study-index-dates"])  # fmt: skip
+    assert code != 0
+    assert "monthly intervals" in capsys.readouterr().err
+    assert not out.exists()

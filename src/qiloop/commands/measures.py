@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     run.add_argument("--by", default="", metavar="LIST", help="breakdowns: age_band,sex,ethnicity,imd_quintile")
     run.add_argument("--aggregate", choices=("network",), help="apply disclosure control and add network totals")
+    run.add_argument(
+        "--study-index-dates",
+        action="store_true",
+        help="add a study_index_date column: for PINCER measures, the published PINCER study's index date matching"
+        " each month (the day after it ends), to compare with national PINCER figures; empty for other measures",
+    )
     run.set_defaults(func=_run)
 
     actions = inner.add_parser(
@@ -85,6 +91,11 @@ def _run(args: argparse.Namespace) -> int:
     ids = args.measure or list(all_measures())
     if not ids:
         raise QiloopError("no measures are defined", hint="install the measure library or pass --measure")
+    if args.study_index_dates and args.intervals != "monthly":
+        raise QiloopError(
+            "--study-index-dates needs monthly intervals: the published PINCER study reports months",
+            hint="leave out --intervals financial_year",
+        )
     breakdowns = tuple(b.strip() for b in args.by.split(",") if b.strip())
     start, end = args.start, args.end
     if start is None or end is None:
@@ -94,6 +105,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.aggregate == "network":
         results = network_view(results)
+    if args.study_index_dates:
+        results = _with_study_index_dates(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".csv":
         frame_to_csv(results, args.out)
@@ -102,6 +115,24 @@ def _run(args: argparse.Namespace) -> int:
     intervals = results["interval_end"].nunique()
     print(f"wrote {len(results):,} rows ({len(ids)} measures × {intervals} intervals) to {args.out}")
     return 0
+
+
+def _with_study_index_dates(results: Any) -> Any:
+    """The results with ``study_index_date`` (PINCER measures; empty for the others)."""
+    import pandas as pd
+
+    from qiloop.measures.registry import all_measures
+    from qiloop.measures.study_months import follows_published_study, study_index_date
+
+    library = all_measures()
+    pincer = {m for m in results["measure"].unique() if m in library and follows_published_study(library[m])}
+    ends = pd.to_datetime(results["interval_end"]).dt.date
+    results = results.copy()
+    results["study_index_date"] = [
+        pd.Timestamp(study_index_date(end)) if measure in pincer else pd.NaT
+        for measure, end in zip(results["measure"], ends, strict=True)
+    ]
+    return results
 
 
 def _actions(args: argparse.Namespace) -> int:

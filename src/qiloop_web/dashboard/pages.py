@@ -15,6 +15,7 @@ from qiloop.measures import all_measures
 from qiloop.measures.disclosure import apply_disclosure_control
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
+from qiloop.measures.study_months import comparison_sentence, follows_published_study
 from qiloop.records.data_age import DataAge, data_age
 from qiloop_web.dashboard import drawn, memo, phases
 from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, LOOKBACK_MONTHS, Results, load_results
@@ -32,6 +33,14 @@ def latest_month_label(loaded: Results | None) -> str:
     """The results' latest month in words ("March 2026"), or "" without results."""
     end = str(loaded.manifest.get("end", "")) if loaded else ""
     return pd.Timestamp(end + "-01").strftime("%B %Y") if end else ""
+
+
+def study_month_sentence(loaded: Results | None, measure: Measure) -> str:
+    """For a PINCER measure, which published study month the latest month matches; "" otherwise."""
+    end = str(loaded.manifest.get("end", "")) if loaded else ""
+    if not end or not follows_published_study(measure):
+        return ""
+    return comparison_sentence((pd.Timestamp(end + "-01") + pd.offsets.MonthEnd(0)).date())
 
 
 def results_age(loaded: Results | None, today: dt.date) -> DataAge | None:

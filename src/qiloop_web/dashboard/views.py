@@ -131,6 +131,7 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         ),
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
+        "study_month": pages.study_month_sentence(loaded, measure),
         **_position_context(loaded, organisation, measure.id),
         **england_context(Path(settings.QILOOP_STORE), measure.id, organisation.code),
     }

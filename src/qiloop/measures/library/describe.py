@@ -131,8 +131,10 @@ CHOICES = """\
 PINCER months. qiloop evaluates month M on its last day; the published study and its national medians evaluate
 month M on its 1st (the index date). qiloop's March 2024 (31 March) is, to within a day, the study's April 2024
 (index 1 April): wherever national PINCER medians are compared, compare qiloop's month M with the published month
-M+1. (A published index-date view would need reference dates on the 1st of each month, which the interval model does
-not have; it is not offered.)
+M+1. The published index-date view: `qiloop measures run --study-index-dates` adds each PINCER month's study index
+date (the day after qiloop's month ends) as a `study_index_date` column, and a PINCER measure's page names the study
+month its latest month matches. It relabels qiloop's months; it does not recompute them on the 1st, so the windows
+still differ by that one day.
 
 Other PINCER notes: the population is aged 18–120 with sex male or female, as published. K reads the latest eGFR
 on or before 3 months ago; the record has no comparator column, so values such as ">90" are read as their number.

@@ -226,7 +226,8 @@ PINCER_MONTH = Choice(
     "Months: qiloop's month M is evaluated on its last day (31 March 2024 for March 2024); the published study "
     "(and its national medians) evaluates each month on its 1st (index date 1 March 2024 for March 2024). qiloop's "
     "March 2024 therefore covers almost the same days as the study's April 2024 (index 1 April 2024, one day later): "
-    "compare qiloop's month M with the published month M+1, not M."
+    "compare qiloop's month M with the published month M+1, not M (`qiloop measures run --study-index-dates` adds "
+    "the study's index date to each month; the measure page names the matching study month)."
 )
 
 POPULATION_TEXT = " Everyone counted is aged 18 to 120 with sex recorded as male or female (the PINCER population)."
