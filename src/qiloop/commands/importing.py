@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from qiloop.errors import InputError
@@ -87,6 +88,26 @@ def _conversion_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"file holding the pseudonymisation key for NHS numbers (takes precedence over {KEY_ENV_VAR})",
     )
+    parser.add_argument(
+        "--as-of",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the extract was taken; a date after it is refused with its line",
+    )
+    parser.add_argument(
+        "--delimiter", default=None, metavar="CHAR", help="the field delimiter the export used (default: detected)"
+    )
+    parser.add_argument(
+        "--quote", default=None, metavar="CHAR", help="the text qualifier the export used (default: detected)"
+    )
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -131,7 +152,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _options(args: argparse.Namespace) -> ConvertOptions:
     return ConvertOptions(
-        practice=args.practice, max_unmapped=args.max_unmapped, include_statements=args.include_statements
+        practice=args.practice,
+        max_unmapped=args.max_unmapped,
+        include_statements=args.include_statements,
+        as_of=args.as_of,
+        delimiter=args.delimiter,
+        quote=args.quote,
     )
 
 

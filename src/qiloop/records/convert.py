@@ -31,6 +31,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,8 +42,14 @@ from qiloop.records import pseudonym
 from qiloop.records.schema import NHS_NUMBER_COLUMN, NHS_NUMBER_PSEUDONYM_COLUMN
 
 CONVERSION_TABLE = "_qiloop_conversion"
-KINDS = ("canonical", "ehrql", "fhir", "gpad")
-PATIENT_KINDS = ("canonical", "ehrql", "fhir")  # gpad is an aggregate comparator, not patient records
+# kind -> the module and function converting it to canonical tables (canonical needs none; gpad is an
+# aggregate comparator, not patient records, and has its own import)
+CONVERTERS: dict[str, tuple[str, str]] = {
+    "ehrql": ("qiloop.records.from_ehrql", "convert_ehrql"),
+    "fhir": ("qiloop.records.from_fhir", "convert_fhir"),
+}
+PATIENT_KINDS = ("canonical", *CONVERTERS)
+KINDS = (*PATIENT_KINDS, "gpad")
 TOP_UNMAPPED = 20
 DEFAULT_MAX_UNMAPPED = 5.0  # percent of coded rows
 
@@ -145,6 +152,11 @@ class ConvertOptions:
     max_unmapped: float = DEFAULT_MAX_UNMAPPED
     include_statements: bool = False
     strict: bool = False
+    as_of: date | None = None  # the day the extract was taken (snapshot exports; dates after it are refused)
+    delimiter: str | None = None  # the field delimiter the practice chose (detected when None)
+    quote: str | None = None  # the text qualifier the practice chose (detected when None)
+    profile: str | None = None  # report exports: a shipped profile's name or a TOML file
+    session_modes: Path | None = None  # EMIS Web: a CSV mapping session categories to appointment modes
 
 
 Converter = Callable[[Path, Path, ConvertOptions, NhsMode, bytes | None], ConversionReport]
@@ -234,14 +246,12 @@ def closest(name: str, present: Iterable[str]) -> str:
 
 
 def converter(kind: str) -> Converter:
-    if kind == "ehrql":
-        from qiloop.records.from_ehrql import convert_ehrql
+    if kind in CONVERTERS:
+        import importlib
 
-        return convert_ehrql
-    if kind == "fhir":
-        from qiloop.records.from_fhir import convert_fhir
-
-        return convert_fhir
+        module, function = CONVERTERS[kind]
+        found: Converter = getattr(importlib.import_module(module), function)
+        return found
     raise InputError(f"{kind!r}: not a kind of patient-level extract", hint=f"use one of: {', '.join(PATIENT_KINDS)}")
 
 

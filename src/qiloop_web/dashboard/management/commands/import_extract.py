@@ -6,11 +6,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from qiloop.records.convert import KINDS
 from qiloop_web.dashboard import imports
 from qiloop_web.dashboard.actions import start_import
 from qiloop_web.organisations.models import Kind, Organisation
-
-KINDS = ("canonical", "ehrql", "fhir", "gpad")
 
 
 class Command(BaseCommand):
