@@ -22,15 +22,28 @@ KIND says what SOURCE_DIR (import) or SOURCE (convert) is (docs/importers.md):
              reported as ignored)
   fhir       a FHIR R4 / UK Core bulk export: a folder of NDJSON files, one
              per resource type (Patient.ndjson, Condition.000.ndjson, ...)
+  report     a report the practice exported itself (EMIS Web Population
+             Reporting, SystmOne Clinical Reporting: one CSV file), read
+             with a profile (--profile) and imported as a snapshot at its
+             as-of date (--as-of); docs/report-exports.md
   gpad       NHS England's "Appointments in General Practice" practice-level
              CSV files (a file or a folder): stored as the national comparator
              table, beside the patient records already in the store
 """
 
+
+def _profiles_text() -> str:
+    from qiloop.records.report_profiles import describe_shipped
+
+    lines = "\n".join(f"  {line}" for line in describe_shipped())
+    return f"The shipped report profiles (--profile NAME):\n{lines}\n"
+
+
 DESCRIPTION = f"""\
 Validate an extract and write it to a DuckDB store.
 
 {KINDS_TEXT}
+{_profiles_text()}
 Any kind other than canonical is first converted to the canonical tables
 inside the importer's private build folder (removed afterwards, whatever
 happens); then every row is checked (types, required cells, allowed values,
@@ -52,6 +65,7 @@ Convert an export to qiloop's canonical tables, to inspect them: writes
 Nothing is imported.
 
 {KINDS_TEXT}
+{_profiles_text()}
 NHS numbers are never written as they are: with the practice's key
 (--key-file or {KEY_ENV_VAR}) they are written as pseudonyms (column
 nhs_number_pseudonym); without it a source holding NHS numbers is refused.
@@ -96,6 +110,13 @@ def _conversion_options(parser: argparse.ArgumentParser) -> None:
         help="the day the extract was taken; a date after it is refused with its line",
     )
     parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME_OR_FILE",
+        help="report: how the export is laid out - a shipped profile's name (listed above) or a profile's TOML "
+        "file (docs/report-exports.md)",
+    )
+    parser.add_argument(
         "--delimiter", default=None, metavar="CHAR", help="the field delimiter the export used (default: detected)"
     )
     parser.add_argument(
@@ -113,14 +134,16 @@ def _day(text: str) -> date:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "import",
-        help="validate an extract (canonical, ehrQL, FHIR or GPAD) and write it to a DuckDB store",
+        help="validate an extract (canonical, ehrQL, FHIR, a report export or GPAD) and write it to a DuckDB store",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--from", dest="kind", choices=KINDS, default="canonical", metavar="KIND", help="the kind of SOURCE_DIR (above)"
     )
-    parser.add_argument("source_dir", metavar="SOURCE_DIR", type=Path, help="the extract's folder (or GPAD file)")
+    parser.add_argument(
+        "source_dir", metavar="SOURCE_DIR", type=Path, help="the extract's folder (or GPAD or report file)"
+    )
     parser.add_argument(
         "--store", required=True, type=Path, help="DuckDB file to create or replace (its directory must exist)"
     )
@@ -136,16 +159,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     converter = subparsers.add_parser(
         "convert",
-        help="convert an export (ehrQL, FHIR, GPAD) to canonical tables and a report, to inspect",
+        help="convert an export (ehrQL, FHIR, a report export, GPAD) to canonical tables and a report, to inspect",
         description=CONVERT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     converter.add_argument(
-        "kind", metavar="KIND", choices=[k for k in KINDS if k != "canonical"], help="ehrql, fhir or gpad"
+        "kind", metavar="KIND", choices=[k for k in KINDS if k != "canonical"], help="ehrql, fhir, report or gpad"
     )
-    converter.add_argument("source", metavar="SOURCE", type=Path, help="the export's folder (or GPAD file)")
+    converter.add_argument("source", metavar="SOURCE", type=Path, help="the export's folder (or GPAD or report file)")
     converter.add_argument("--out", required=True, type=Path, help="a new or empty folder for the tables and report")
-    converter.add_argument("--practice", metavar="ODS", default=None, help="gpad: keep only this practice's rows")
+    converter.add_argument(
+        "--practice",
+        metavar="ODS",
+        default=None,
+        help="gpad: keep only this practice's rows; ehrql, report: the practice's code",
+    )
     _conversion_options(converter)
     converter.set_defaults(func=run_convert)
 
@@ -158,6 +186,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         as_of=args.as_of,
         delimiter=args.delimiter,
         quote=args.quote,
+        profile=args.profile,
     )
 
 

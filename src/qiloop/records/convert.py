@@ -47,6 +47,7 @@ CONVERSION_TABLE = "_qiloop_conversion"
 CONVERTERS: dict[str, tuple[str, str]] = {
     "ehrql": ("qiloop.records.from_ehrql", "convert_ehrql"),
     "fhir": ("qiloop.records.from_fhir", "convert_fhir"),
+    "report": ("qiloop.records.from_report", "convert_report"),
 }
 PATIENT_KINDS = ("canonical", *CONVERTERS)
 KINDS = (*PATIENT_KINDS, "gpad")
@@ -68,6 +69,7 @@ class ConversionReport:
     unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # "code system" -> code -> rows
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    snapshot_as_of: date | None = None  # a snapshot extract (a report export) at this date; None: longitudinal
     # counted as tuples (cheap for every row), worded when read
     _dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
     _mapped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
@@ -96,7 +98,9 @@ class ConversionReport:
         return sum(sum(c.values()) for c in self.unmapped.values())
 
     def as_dict(self) -> dict[str, Any]:
+        extract = {"kind": "snapshot", "as_of": self.snapshot_as_of.isoformat()} if self.snapshot_as_of else None
         return {
+            **({"extract": extract} if extract else {}),
             "kind": self.kind,
             "source": self.source,
             "rows_read": dict(sorted(self.read.items())),
@@ -126,6 +130,9 @@ class ConversionReport:
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """The report (as stored) in plain text, for the quality output and the workbench."""
     out = [f"Conversion from {report.get('kind', '?')} ({report.get('source', '')})"]
+    as_of = snapshot_date(report)
+    if as_of is not None:
+        out.append(f"  {SNAPSHOT_TEXT.format(as_of=as_of.isoformat())}")
 
     def counts(title: str, items: dict[str, int]) -> None:
         if items:
@@ -144,6 +151,20 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         out.append(f"  ignored (not used by qiloop): {', '.join(report['ignored'])}")
     out.extend(f"  note: {note}" for note in report.get("notes", []))
     return out
+
+
+SNAPSHOT_TEXT = (
+    "a snapshot at {as_of} (a report export): it supports an audit collection at that date, "
+    "but not SPC charts, which need monthly history"
+)
+
+
+def snapshot_date(report: dict[str, Any] | None) -> date | None:
+    """The as-of date of a snapshot extract, from its stored conversion report; None for a longitudinal one."""
+    extract = (report or {}).get("extract") or {}
+    if extract.get("kind") != "snapshot" or not extract.get("as_of"):
+        return None
+    return date.fromisoformat(str(extract["as_of"]))
 
 
 @dataclass(frozen=True)
