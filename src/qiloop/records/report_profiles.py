@@ -166,9 +166,9 @@ def load_profile(name_or_file: str | Path) -> Profile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not a valid TOML file ({exc})", hint="correct the profile file") from None
+        raise InputError(f"{path.name}: not a valid TOML file ({exc})", hint=f"correct the profile {path}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 text file", hint="save the profile as UTF-8 TOML") from None
+        raise InputError(f"{path.name}: not a UTF-8 text file", hint=f"save the profile {path} as UTF-8") from None
     return _parse(path, data)
 
 
