@@ -416,3 +416,31 @@ def read_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
         return None
     row = con.execute(f"SELECT report FROM {CONVERSION_TABLE} LIMIT 1").fetchone()
     return dict(json.loads(row[0])) if row else None
+
+
+def store_snapshot(store: str | Path) -> date | None:
+    """The as-of date when the store at ``store`` holds a snapshot (a report export); None for a longitudinal
+    store, or when there is no store or it cannot be opened now (an import is writing it)."""
+    path = Path(store)
+    if not path.is_file():
+        return None
+    from qiloop.records.sql import connect
+
+    try:
+        con = connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return snapshot_date(read_report(con))
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def snapshot_sentence(as_of: date) -> str:
+    """What a snapshot store supports, in a sentence for people ("A snapshot at 31 March 2025 ...")."""
+    return (
+        f"A snapshot at {as_of.day} {as_of:%B %Y} (a report export): it supports an audit collection at that "
+        "date, but not SPC charts, which need monthly history."
+    )
