@@ -303,3 +303,16 @@ def test_personal_columns_of_a_report_reach_nothing(network, tmp_path, capsys, c
     assert "a snapshot at 2025-03-31" in output and "not SPC charts" in output
     assert "column 'Name' (not in the profile; not read)" in output
     assert MARKER not in output
+
+
+def test_import_names_the_practice_of_a_new_store_and_quality_says_snapshot(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("QILOOP_PROGRESS", "0")
+    source, profile = report(tmp_path, GOOD)
+    store = tmp_path / "store.duckdb"
+    assert main(["import", "--from", "report", str(source), "--store", str(store), "--profile", profile,
+                 "--practice", "A81001"]) == 0  # fmt: skip
+    assert rows(store, "SELECT practice_id FROM practices") == [("A81001",)]
+    assert main(["quality", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "a snapshot at 2025-03-31 (a report export): it supports an audit collection at that date" in out
+    assert "not SPC charts, which need monthly history" in out.split("Data quality of")[1]

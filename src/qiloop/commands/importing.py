@@ -152,7 +152,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ODS",
         default=None,
         help="the extract is this one practice's: replace only its records in the existing store "
-        "(gpad: keep only this practice's rows of a national file)",
+        "(gpad: keep only this practice's rows of a national file; report: the practice the export is from, "
+        "and a store that does not exist yet is created holding it alone)",
     )
     _conversion_options(parser)
     parser.set_defaults(func=run)

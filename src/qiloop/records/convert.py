@@ -355,7 +355,8 @@ def import_from(
     """``qiloop import --from KIND``: convert inside the private build folder, then the one validated import.
 
     ``practice``: replace that practice's records in an existing store (its extract must hold that one
-    practice); for ``gpad``, keep only that practice's rows of a national file.
+    practice); for ``gpad``, keep only that practice's rows of a national file; for ``report``, the practice
+    the export is from (a new store is created holding it alone).
     """
     import time
 
@@ -383,7 +384,8 @@ def import_from(
         extract = build_dir / "extract"
         report = convert(kind, source, extract, options=options, nhs="raw", key=key)
         try:
-            if practice:
+            # a report export names its practice with --practice: into a new store it is the whole store
+            if practice and not (kind == "report" and not store.exists()):
                 result = import_practice_extract(
                     extract, store, practice_id=practice, key=key, threads=threads, conversion=report
                 )
