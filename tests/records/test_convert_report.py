@@ -316,3 +316,21 @@ def test_import_names_the_practice_of_a_new_store_and_quality_says_snapshot(tmp_
     out = capsys.readouterr().out
     assert "a snapshot at 2025-03-31 (a report export): it supports an audit collection at that date" in out
     assert "not SPC charts, which need monthly history" in out.split("Data quality of")[1]
+
+
+def test_a_report_never_replaces_a_store_of_longitudinal_records(network, tmp_path):
+    import shutil
+
+    store = tmp_path / "network.duckdb"
+    shutil.copy(network / "canonical.duckdb", store)
+    before = store.read_bytes()
+    source, profile = report(tmp_path, GOOD)
+    options = ConvertOptions(profile=profile, practice="Q10001")
+    with pytest.raises(InputError, match="holds longitudinal records"):
+        import_from("report", source, store, options=options, practice="Q10001")
+    assert store.read_bytes() == before
+    # a store holding a snapshot is replaced by the next one
+    snapshot = tmp_path / "audit.duckdb"
+    import_from("report", source, snapshot, options=options)
+    import_from("report", source, snapshot, options=options, practice="Q10001")
+    assert rows(snapshot, "SELECT count(*) FROM patients") == [(2,)]

@@ -152,8 +152,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ODS",
         default=None,
         help="the extract is this one practice's: replace only its records in the existing store "
-        "(gpad: keep only this practice's rows of a national file; report: the practice the export is from, "
-        "and a store that does not exist yet is created holding it alone)",
+        "(gpad: keep only this practice's rows of a national file; report: the practice the export is from; "
+        "a report replaces a store holding a snapshot, never one holding longitudinal records)",
     )
     _conversion_options(parser)
     parser.set_defaults(func=run)

@@ -356,7 +356,8 @@ def import_from(
 
     ``practice``: replace that practice's records in an existing store (its extract must hold that one
     practice); for ``gpad``, keep only that practice's rows of a national file; for ``report``, the practice
-    the export is from (a new store is created holding it alone).
+    the export is from (a report is a snapshot: it replaces a store holding a snapshot, never one holding
+    longitudinal records).
     """
     import time
 
@@ -380,12 +381,18 @@ def import_from(
         else:
             result = import_extract(source, store, key=key, threads=threads)
         return ImportOutcome(result, None, time.perf_counter() - started)
+    if kind == "report" and store.exists() and store_snapshot(store) is None:
+        raise InputError(
+            f"{store}: the store holds longitudinal records, which a report export (a snapshot) would replace; "
+            "nothing was imported",
+            hint="import the report into a store of its own (a new --store), e.g. var/audit-2025-03.duckdb",
+        )
     with building(store) as build_dir:
         extract = build_dir / "extract"
         report = convert(kind, source, extract, options=options, nhs="raw", key=key)
         try:
-            # a report export names its practice with --practice: into a new store it is the whole store
-            if practice and not (kind == "report" and not store.exists()):
+            # a report export is a snapshot: its store is its own, and --practice only names the practice
+            if practice and kind != "report":
                 result = import_practice_extract(
                     extract, store, practice_id=practice, key=key, threads=threads, conversion=report
                 )
