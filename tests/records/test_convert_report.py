@@ -334,3 +334,29 @@ def test_a_report_never_replaces_a_store_of_longitudinal_records(network, tmp_pa
     import_from("report", source, snapshot, options=options)
     import_from("report", source, snapshot, options=options, practice="Q10001")
     assert rows(snapshot, "SELECT count(*) FROM patients") == [(2,)]
+
+
+def test_nhs_numbers_become_pseudonyms_and_number_the_patients(tmp_path):
+    from qiloop.records.pseudonym import is_valid_nhs_number, pseudonym
+
+    numbers = ["9434765919", "4010232137"]
+    assert all(is_valid_nhs_number(n) for n in numbers)
+    profile = PROFILE.replace('patient_id = "Patient ID"', 'nhs_number = "Patient ID"')
+    lines = [
+        f"{numbers[0][:3]} {numbers[0][3:6]} {numbers[0][6:]},P,01/01/1950,Male,S,,,,",
+        f"{numbers[1]},P,01/01/1960,Female,S,,,,",
+    ]
+    source, path = report(tmp_path, lines, profile=profile)
+    with pytest.raises(InputError, match="written only as pseudonyms"):  # no key: refused
+        convert("report", source, tmp_path / "refused", options=ConvertOptions(profile=path))
+    key = b"report-test-key-0123456789abcdef"
+    convert("report", source, tmp_path / "out", key=key, options=ConvertOptions(profile=path))
+    written = (tmp_path / "out" / "patients.csv").read_text().splitlines()
+    assert written[0] == "patient_id,date_of_birth,sex,date_of_death,nhs_number_pseudonym"
+    assert written[1:] == [
+        f"1,1950-01-01,male,,{pseudonym(key, numbers[0])}",
+        f"2,1960-01-01,female,,{pseudonym(key, numbers[1])}",
+    ]
+    assert not any(
+        n in (tmp_path / "out").joinpath(f).read_text() for n in numbers for f in ("patients.csv", "conversion.json")
+    )

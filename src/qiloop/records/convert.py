@@ -5,7 +5,7 @@
 >>> outcome.report.written["patients"]  # doctest: +SKIP
 10
 
-A converter (``ehrql``, ``fhir``; ``canonical`` needs none) reads a source
+A converter (``ehrql``, ``fhir``, ``report``; ``canonical`` needs none) reads a source
 and writes canonical CSV tables into a folder; :func:`import_from` gives it a
 folder inside the importer's private build directory
 (:func:`qiloop.records.store.building`), runs
