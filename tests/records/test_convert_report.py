@@ -360,3 +360,12 @@ def test_nhs_numbers_become_pseudonyms_and_number_the_patients(tmp_path):
     assert not any(
         n in (tmp_path / "out").joinpath(f).read_text() for n in numbers for f in ("patients.csv", "conversion.json")
     )
+
+
+def test_a_broken_csv_line_and_a_wrong_encoding_are_named(tmp_path):
+    assert "export.csv:5: not readable as CSV" in fails(tmp_path, ['1,P,01/01/1950,Male,"S,,,,'])
+    source, profile = report(tmp_path, GOOD)
+    source.write_bytes(source.read_bytes().replace(b"A Person", b"A Pers\xf6n"))  # Windows-1252, not UTF-8
+    with pytest.raises(InputError, match="export.csv: not utf-8-sig text") as caught:
+        convert("report", source, tmp_path / "out", options=ConvertOptions(profile=profile))
+    assert "cp1252" in str(caught.value)

@@ -101,7 +101,6 @@ class _Reader:
         self.event_rows: Counter[str] = Counter()
         self.codes: dict[str, Counter[str]] = {}  # code column -> "valid" / system guessed -> rows
         self.bad_codes: dict[str, Counter[str]] = {}  # code column -> code -> rows
-        self.inferred_registrations = 0
         self.comparator_values = 0
 
     # --- the file ----------------------------------------------------------------------------------------------
@@ -117,9 +116,9 @@ class _Reader:
                     for row in reader:
                         yield line, row
                         line = reader.line_num + 1
-                except csv.Error:
+                except csv.Error as exc:
                     raise InputError(
-                        f"{self.where}:{reader.line_num}: not readable as CSV (a quote is not closed)",
+                        f"{self.where}:{reader.line_num}: not readable as CSV ({exc})",
                         hint="check that the file is the report exactly as exported; nothing was imported",
                     ) from None
         except UnicodeDecodeError:
