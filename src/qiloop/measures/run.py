@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -12,6 +11,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from qiloop import settings
 from qiloop.errors import QiloopError
 from qiloop.measures.breakdowns import check_breakdowns
 from qiloop.measures.dates import Interval, intervals_between, last_day_of_month
@@ -136,7 +136,7 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
 
 
 def _out_of_memory(exc: Exception) -> QiloopError:
-    limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT", "DuckDB's default, 80% of the machine's memory")
+    limit = settings.current().duckdb_memory_limit or "DuckDB's default, 80% of the machine's memory"
     return QiloopError(
         f"DuckDB ran out of memory computing the measures (memory limit: {limit}): {str(exc).splitlines()[0]}",
         hint="raise the limit with QILOOP_DUCKDB_MEMORY_LIMIT (e.g. 12GB), or run fewer measures at once "
