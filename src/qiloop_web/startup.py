@@ -47,8 +47,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def ensure_store(store: Path, *, practices: int, patients: int) -> None:
     """Build the demo network into ``store`` when it is missing (only at a demo location: DIR/store.duckdb)."""
-    from qiloop.errors import QiloopError
     from qiloop.demo import build_demo
+    from qiloop.errors import QiloopError
     from qiloop.records.store import read_store_info
 
     try:

@@ -19,6 +19,7 @@ from qiloop.measures.engine.compiler import Compiler
 from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.model import AppointmentAggregate, Measure, walk
 from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, sort_results
+from qiloop.months import shift_month
 
 
 def parse_month(text: str | dt.date, *, end: bool = False) -> dt.date:
@@ -213,7 +214,5 @@ def default_range(store: Any, start: str | None, end: str | None) -> tuple[str, 
             raise QiloopError("the store has no dated events to choose a range from", hint="pass --from and --to")
         end = f"{latest.year:04d}-{latest.month:02d}"
     if start is None:
-        last = parse_month(end)
-        index = last.year * 12 + last.month - 1 - 11
-        start = f"{index // 12:04d}-{index % 12 + 1:02d}"
+        start = f"{shift_month(parse_month(end), -11):%Y-%m}"
     return start, end

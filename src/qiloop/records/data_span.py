@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from qiloop.months import from_index, month_index
+
 RULE_VERSION = 1  # raise when the rule changes: results computed under another rule are recomputed
 MONTHS_COMPARED = 12
 SHARE = 0.5  # of the median monthly count, for a month to count as covered
@@ -44,14 +46,10 @@ class DataSpan:
     rows_after: int
 
 
-def _index(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
 def earnest_months(counts: Sequence[tuple[dt.date, int]]) -> tuple[dt.date, dt.date]:
     """(first, latest) first days of months from (first day of month, rows) pairs; months without rows may be
     absent (they count as 0). ValueError when there are no rows at all."""
-    by_month = {_index(month): n for month, n in counts if n > 0}
+    by_month = {month_index(month): n for month, n in counts if n > 0}
     if not by_month:
         raise ValueError("no dated rows")
 
@@ -72,11 +70,7 @@ def earnest_months(counts: Sequence[tuple[dt.date, int]]) -> tuple[dt.date, dt.d
     recent = [by_month[i] for i in [i for i in months if i <= latest][-MONTHS_COMPARED:]]
     floor = SHARE * median(recent)
     first = next(i for i in months if i <= latest and by_month[i] >= floor)
-    return _first_day(first), _first_day(latest)
-
-
-def _first_day(index: int) -> dt.date:
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return from_index(first), from_index(latest)
 
 
 def span_from_rows(rows: Sequence[tuple[Any, int, Any]]) -> DataSpan:

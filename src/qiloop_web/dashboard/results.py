@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from qiloop.measures import all_measures, run_measures
+from qiloop.months import shift_month
 from qiloop.records.data_span import RULE_VERSION as DATA_SPAN_RULE
 from qiloop.records.data_span import data_span
 from qiloop.records.store import read_store_info
@@ -87,8 +88,7 @@ def month_text(day: dt.date) -> str:
 
 
 def first_month(last: dt.date, months: int) -> dt.date:
-    index = last.year * 12 + last.month - 1 - (months - 1)
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return shift_month(last, -(months - 1))
 
 
 @dataclass(frozen=True)
