@@ -18,7 +18,7 @@ from qiloop.measures.dates import Interval, intervals_between, last_day_of_month
 from qiloop.measures.engine.compiler import Compiler
 from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.model import AppointmentAggregate, Measure, walk
-from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, sort_results
+from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, ratio, sort_results
 from qiloop.months import shift_month
 
 
@@ -184,8 +184,7 @@ def _finish(
     table["denominator"] = table["denominator"].fillna(0).astype("int64")
     if table["numerator"].dtype.kind != "f" or (table["numerator"] % 1 == 0).all():
         table["numerator"] = table["numerator"].astype("int64")
-    den = table["denominator"]
-    table["ratio"] = (table["numerator"] / den.where(den > 0)).astype("float64")
+    table["ratio"] = ratio(table["numerator"], table["denominator"]).astype("float64")
     table["measure"] = measure.id
     table["interval_start"] = [periods[i].start for i in table["interval_id"]]
     table["interval_end"] = [periods[i].end for i in table["interval_id"]]

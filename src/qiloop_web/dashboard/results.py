@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from qiloop.measures import all_measures, run_measures
+from qiloop.measures.results import ratio
 from qiloop.months import shift_month
 from qiloop.records.data_span import RULE_VERSION as DATA_SPAN_RULE
 from qiloop.records.data_span import data_span
@@ -157,7 +158,7 @@ def by_each_breakdown(crossed: pd.DataFrame) -> pd.DataFrame:
         summed["group"] = summed["group"].astype(str)
         tables.append(summed)
     out = pd.concat(tables, ignore_index=True)
-    out["ratio"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    out["ratio"] = ratio(out["numerator"], out["denominator"])
     return out
 
 
