@@ -47,6 +47,7 @@ CONVERSION_TABLE = "_qiloop_conversion"
 CONVERTERS: dict[str, tuple[str, str]] = {
     "ehrql": ("qiloop.records.from_ehrql", "convert_ehrql"),
     "fhir": ("qiloop.records.from_fhir", "convert_fhir"),
+    "systmone": ("qiloop.records.from_systmone", "convert_systmone"),
 }
 PATIENT_KINDS = ("canonical", *CONVERTERS)
 KINDS = (*PATIENT_KINDS, "gpad")
