@@ -95,7 +95,8 @@ def _check_manifest(rows: list[dict[str, str]], files: dict[str, SrFile], report
     if delta:
         raise InputError(
             f"SRManifest.csv: {', '.join(delta[:3])}{' and others' if len(delta) > 3 else ''} "
-            "are deltas (IsDelta = Y): they hold only the changes since the previous extract",
+            f"{'is a delta' if len(delta) == 1 else 'are deltas'} (IsDelta = Y), holding only the changes since "
+            "the previous extract",
             hint="ask for a full (bulk) Strategic Reporting extract; qiloop reads whole extracts",
         )
     taken = sorted(r.get("DateExtractTo", "") for r in rows if r.get("DateExtractTo"))
