@@ -22,6 +22,10 @@ KIND says what SOURCE_DIR (import) or SOURCE (convert) is (docs/importers.md):
              reported as ignored)
   fhir       a FHIR R4 / UK Core bulk export: a folder of NDJSON files, one
              per resource type (Patient.ndjson, Condition.000.ndjson, ...)
+  systmone   a SystmOne Strategic Reporting extract, full not delta: a folder
+             of SR<Table>.csv files (SRPatient, SRPatientRegistration, SRCode,
+             SRPrimaryCareMedication, SRAppointment, SRMapping, ...); the
+             delimiter and text qualifier are detected unless given
   gpad       NHS England's "Appointments in General Practice" practice-level
              CSV files (a file or a folder): stored as the national comparator
              table, beside the patient records already in the store
