@@ -334,3 +334,9 @@ def test_unexpected_columns_are_named_and_a_delta_is_refused(sr, tmp_path):
     )
     with pytest.raises(InputError, match=r"SRManifest.csv: SRCode is a delta \(IsDelta = Y\)"):
         convert("systmone", sr, tmp_path / "delta")
+
+
+def test_an_id_that_is_not_a_number_names_its_line(sr, tmp_path):
+    rewrite(sr / "SRCode.csv", lambda rows: [*rows[:6], {**rows[6], "IDPatient": "P123"}, *rows[7:]])
+    with pytest.raises(InputError, match=r"SRCode.csv:8: column IDPatient: .* is not an id"):
+        convert("systmone", sr, tmp_path / "out")

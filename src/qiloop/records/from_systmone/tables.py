@@ -86,6 +86,7 @@ class Tables:
     def check_dates(self, table: str, later_allowed: str | None = None) -> None:
         """Every date cell is a date; none falls after the as-of date (unless ``later_allowed`` holds for the row)."""
         source = self.files[table]
+        self._check_ids(table)
         for read in READ[table]:
             if read.kind != "date":
                 continue
@@ -113,6 +114,24 @@ class Tables:
                     f"{source.name}:{line_of(source, int(late[0]))}: column {read.name}: a date after the extract's "
                     f"as-of date {self.as_of.isoformat()}",
                     hint="check --as-of (the day the extract was taken) and the extract; nothing was imported",
+                )
+
+    def _check_ids(self, table: str) -> None:
+        """Patient and appointment ids are whole numbers (RowIdentifier of SRPatient and SRAppointment, IDPatient)."""
+        source = self.files[table]
+        checks = [("IDPatient", f"{as_id('IDPatient')} IS NOT NULL AND TRY_CAST(IDPatient AS BIGINT) IS NULL")]
+        if table in ("SRPatient", "SRAppointment"):
+            checks.append(("RowIdentifier", "coalesce(TRY_CAST(RowIdentifier AS BIGINT), 0) <= 0"))
+        for column, condition in checks:
+            if column not in (r.name for r in READ[table]):
+                continue
+            bad = self.first(f"SELECT _row, {ident(column)} FROM k_{table} WHERE {condition} ORDER BY _row LIMIT 1")
+            if bad:
+                raise InputError(
+                    f"{source.name}:{line_of(source, int(bad[0]))}: column {column}: {shown(bad[1])} is not an id "
+                    "(SystmOne's ids are whole numbers)",
+                    hint="check that the file is the table its name says and that the delimiter is right "
+                    "(--delimiter); nothing was imported",
                 )
 
 
