@@ -312,7 +312,7 @@ def test_removed_rows_test_patients_and_temporary_residents_are_left_out(sr, tmp
     assert report.skipped_patients["test patient (TestPatient = true)"] == 1
     assert report.dropped["SRPatientRegistration.csv: a temporary resident's registration"] == 1
     assert test_patient not in {r["patient_id"] for r in canonical_rows(tmp_path / "out", "patients")}
-    assert any("RowIdentifiers appear more than once" in n for n in report.notes)
+    assert "SRCode.csv: 5 rows repeat an earlier row's RowIdentifier; the last row of each was kept" in report.notes
 
 
 def test_appointment_status_must_be_a_row_of_srmapping(sr, tmp_path):
@@ -339,4 +339,17 @@ def test_unexpected_columns_are_named_and_a_delta_is_refused(sr, tmp_path):
 def test_an_id_that_is_not_a_number_names_its_line(sr, tmp_path):
     rewrite(sr / "SRCode.csv", lambda rows: [*rows[:6], {**rows[6], "IDPatient": "P123"}, *rows[7:]])
     with pytest.raises(InputError, match=r"SRCode.csv:8: column IDPatient: .* is not an id"):
+        convert("systmone", sr, tmp_path / "out")
+
+
+def test_a_status_text_qiloop_does_not_know_stops_at_its_line(sr, tmp_path):
+    _, appointments = read(sr / "SRAppointment.csv")
+    used = appointments[0]["AppointmentStatus"]
+    rewrite(
+        sr / "SRMapping.csv",
+        lambda rows: [{**r, "Mapping": "Rejected"} if r["RowIdentifier"] == used else r for r in rows],
+    )
+    with pytest.raises(
+        InputError, match=r"SRAppointment.csv:2: column AppointmentStatus: 'Rejected' is not an appoint"
+    ):
         convert("systmone", sr, tmp_path / "out")

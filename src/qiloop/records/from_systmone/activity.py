@@ -18,19 +18,21 @@ SNOMED_WRONG = "SNOMEDCode that is not a SNOMED CT identifier"
 DMD_MISSING = "Multilex product without a dm+d code (IDMultiLexProduct)"
 
 
-def _drop_rows(t: Tables, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> None:
-    for reason, condition in reasons:
-        n = t.count(f"SELECT 1 FROM {table} WHERE {condition}")
-        if n:
-            t.report.drop(name, reason, n)
-            t.con.execute(f"DELETE FROM {table} WHERE {condition}")
+def _kept_rows(t: Tables, rows: str, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> None:
+    """Temp table ``table``: the rows of the view ``rows`` meeting none of the ``reasons`` (which are counted)."""
+    keep = t.drop_rows(rows, name, reasons)
+    t.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows} WHERE {keep}")
+
+
+def _status(text: str) -> str | None:
+    return APPOINTMENT_STATUSES.get(" ".join(text.lower().split()))
 
 
 def events(t: Tables, copy: Copy) -> int:
     """clinical_events from SRCode; returns the number of coded rows (for the unmapped share)."""
     source = t.files["SRCode"]
     k = t.keep("SRCode")
-    t.check_dates("SRCode")
+    t.check_cells("SRCode")
     numeric = as_flag("IsNumeric") if "IsNumeric" in source.header else "true"
     bad = t.first(
         f"SELECT _row, NumericValue FROM {k} WHERE {numeric} AND coalesce(NumericValue, '') <> '' AND "
@@ -47,15 +49,17 @@ def events(t: Tables, copy: Copy) -> int:
     else:
         mapping = "SELECT NULL::VARCHAR AS Ctv3Code, NULL::VARCHAR AS SnomedCode WHERE false"
     t.con.execute(
-        f"CREATE TEMP TABLE ev AS SELECT e._row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
+        f"CREATE TEMP VIEW ev_all AS SELECT e._row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
         f"{as_date('DateEvent')} AS date, NULLIF(e.SNOMEDCode, '') AS snomed, NULLIF(e.CTV3Code, '') AS ctv3, "
-        "m.SnomedCode AS mapped, "
+        f"CASE WHEN regexp_full_match(e.SNOMEDCode, '{CODE}') THEN e.SNOMEDCode WHEN coalesce(e.SNOMEDCode, '') = '' "
+        f"AND regexp_full_match(m.SnomedCode, '{CODE}') THEN m.SnomedCode END AS code, "
         f"CASE WHEN {numeric} THEN TRY_CAST(NULLIF(NumericValue, '') AS DOUBLE) END AS numeric_value, "
         f"CASE WHEN {numeric} AND coalesce(NumericValue, '') <> '' THEN NULLIF(NumericComparator, '') END AS comparator "
         f"FROM {k} e LEFT JOIN ({mapping}) m ON m.Ctv3Code = e.CTV3Code"
     )
-    _drop_rows(
+    _kept_rows(
         t,
+        "ev_all",
         "ev",
         source.name,
         [
@@ -63,11 +67,6 @@ def events(t: Tables, copy: Copy) -> int:
             ("no DateEvent", "date IS NULL"),
             ("no code (neither SNOMEDCode nor CTV3Code)", "snomed IS NULL AND ctv3 IS NULL"),
         ],
-    )
-    t.con.execute(
-        "ALTER TABLE ev ADD COLUMN code VARCHAR; "
-        f"UPDATE ev SET code = CASE WHEN regexp_full_match(snomed, '{CODE}') THEN snomed "
-        f"WHEN snomed IS NULL AND regexp_full_match(mapped, '{CODE}') THEN mapped END"
     )
     coded = t.count("SELECT 1 FROM ev")
     for system, condition, column in (
@@ -99,14 +98,15 @@ def events(t: Tables, copy: Copy) -> int:
 def medications(t: Tables, copy: Copy) -> int:
     source = t.files["SRPrimaryCareMedication"]
     k = t.keep("SRPrimaryCareMedication")
-    t.check_dates("SRPrimaryCareMedication")
+    t.check_cells("SRPrimaryCareMedication")
     t.con.execute(
-        f"CREATE TEMP TABLE meds AS SELECT _row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
+        f"CREATE TEMP VIEW meds_all AS SELECT _row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
         f"{as_date('DateEvent')} AS date, {as_id('IDMultiLexDMD')} AS dmd, {as_id('IDMultiLexProduct')} AS product, "
         f"{as_flag('IsHospitalMedication')} AS hospital FROM {k}"
     )
-    _drop_rows(
+    _kept_rows(
         t,
+        "meds_all",
         "meds",
         source.name,
         [
@@ -134,65 +134,68 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
     """appointments from SRAppointment; ``mapping``: SRMapping row id -> text; ``roles``: profile id -> StaffRole."""
     source = t.files["SRAppointment"]
     k = t.keep("SRAppointment")
-    t.con.execute("CREATE TEMP TABLE status_text(id VARCHAR, text VARCHAR)")
-    if mapping:
-        t.con.executemany("INSERT INTO status_text VALUES (?, ?)", list(mapping.items()))
-    missing = t.first(
-        f"SELECT _row, AppointmentStatus FROM {k} WHERE regexp_full_match(AppointmentStatus, '-?[0-9]+') AND "
-        "AppointmentStatus NOT IN (SELECT id FROM status_text) ORDER BY _row LIMIT 1"
-    )
-    if missing:
-        where = f"{source.name}:{line_of(source, int(missing[0]))}: column AppointmentStatus"
-        if "SRMapping" not in t.files:
+    # the statuses the file uses (few): SRMapping row id -> text -> canonical
+    t.con.execute(f"CREATE TEMP TABLE statuses AS SELECT DISTINCT AppointmentStatus AS raw FROM {k}")
+    texts = {str(raw): (mapping.get(str(raw)) if str(raw).lstrip("-").isdigit() else str(raw))
+             for (raw,) in t.con.execute("SELECT raw FROM statuses WHERE raw IS NOT NULL").fetchall()}  # fmt: skip
+    missing = sorted(raw for raw, text in texts.items() if text is None)
+    unknown = sorted(raw for raw, text in texts.items() if text is not None and _status(text) is None)
+    if missing or unknown:
+        raw = missing[0] if missing else unknown[0]
+        ordinal = t.first(f"SELECT min(_row) FROM {k} WHERE AppointmentStatus = $raw", {"raw": raw})
+        where = f"{source.name}:{line_of(source, int(ordinal[0]) if ordinal else 0)}: column AppointmentStatus"
+        if missing and "SRMapping" not in t.files:
             raise InputError(
                 f"{where}: the status is a row of SRMapping, which is not in the extract",
                 hint="include SRMapping.csv (the extract's mapping table) in the folder",
             )
+        if missing:
+            raise InputError(
+                f"{where}: status {raw} is not a RowIdentifier of SRMapping",
+                hint="SRMapping.csv and SRAppointment.csv must come from the same extract",
+            )
         raise InputError(
-            f"{where}: status {missing[1]} is not a RowIdentifier of SRMapping",
-            hint="SRMapping.csv and SRAppointment.csv must come from the same extract",
-        )
-    statuses = ", ".join(f"({literal(text)}, {literal(canonical)})" for text, canonical in APPOINTMENT_STATUSES.items())
-    t.con.execute(
-        "CREATE TEMP TABLE status_map(text VARCHAR, canonical VARCHAR); "
-        f"INSERT INTO status_map VALUES {statuses}; "
-        "CREATE TEMP TABLE appt_status AS SELECT a._row, coalesce(s.text, a.AppointmentStatus) AS text, "
-        f"m.canonical FROM {k} a LEFT JOIN status_text s ON s.id = a.AppointmentStatus "
-        "LEFT JOIN status_map m ON m.text = lower(trim(coalesce(s.text, a.AppointmentStatus)))"
-    )
-    unknown = t.first("SELECT _row, text FROM appt_status WHERE canonical IS NULL ORDER BY _row LIMIT 1")
-    if unknown:
-        raise InputError(
-            f"{source.name}:{line_of(source, int(unknown[0]))}: column AppointmentStatus: {unknown[1]!r} is not an "
-            "appointment status qiloop knows",
+            f"{where}: {texts[raw]!r} is not an appointment status qiloop knows",
             hint="the statuses known are: "
             + ", ".join(s.title() for s in APPOINTMENT_STATUSES)
             + "; please report the new one so it can be mapped (nothing was imported)",
         )
-    for text, canonical, n in t.con.execute(
-        "SELECT text, canonical, count(*) FROM appt_status GROUP BY ALL ORDER BY 1"
-    ).fetchall():
-        t.report.mapped("appointments.status", str(text), str(canonical), int(n))
+    if None in [r[0] for r in t.con.execute("SELECT raw FROM statuses").fetchall()]:
+        ordinal = t.first(f"SELECT min(_row) FROM {k} WHERE AppointmentStatus IS NULL")
+        raise InputError(
+            f"{source.name}:{line_of(source, int(ordinal[0]) if ordinal else 0)}: column AppointmentStatus is empty",
+            hint="every appointment needs its status; nothing was imported",
+        )
+    t.con.execute("CREATE TEMP TABLE status_map(raw VARCHAR, text VARCHAR, canonical VARCHAR)")
+    t.con.executemany(
+        "INSERT INTO status_map VALUES (?, ?, ?)", [(raw, text, _status(text or "")) for raw, text in texts.items()]
+    )
     happened = ", ".join(literal(s) for s in HAPPENED)
-    t.check_dates(
+    t.check_cells(
         "SRAppointment",
-        later_allowed=f"_row NOT IN (SELECT _row FROM appt_status WHERE canonical IN ({happened}))",
+        later_allowed="AppointmentStatus NOT IN (SELECT raw FROM status_map WHERE canonical IN (" + happened + "))",
     )
     t.con.execute("CREATE TEMP TABLE staff(profile VARCHAR, role VARCHAR, hcp_role VARCHAR)")
     if roles:
         t.con.executemany("INSERT INTO staff VALUES (?, ?, ?)", [(p, r, staff_role(r)) for p, r in roles.items()])
     t.con.execute(
-        f"CREATE TEMP TABLE appts AS SELECT a._row, CAST({as_id('RowIdentifier')} AS BIGINT) AS appointment_id, "
+        f"CREATE TEMP VIEW appts_all AS SELECT a._row, CAST({as_id('RowIdentifier')} AS BIGINT) AS appointment_id, "
         f"CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, coalesce({as_id('IDOrganisation')}, "
         f"{as_id('IDOrganisationVisibleTo')}) AS practice_id, {as_date('DateAppointmentBooked')} AS booked_date, "
-        f"{as_date('DateStart')} AS start_date, s.canonical AS status, "
+        f"{as_date('DateStart')} AS start_date, s.canonical AS status, s.text AS status_text, "
         f"CASE WHEN {as_flag('TelephoneAppointment')} THEN 'telephone' ELSE 'unknown' END AS mode, "
         f"coalesce(st.hcp_role, 'unknown') AS hcp_role, st.role AS staff_role, "
         f"{as_id('IDProfileClinician')} AS profile, {as_id('IDClinician')} AS clinician_id "
-        f"FROM {k} a JOIN appt_status s ON s._row = a._row LEFT JOIN staff st ON st.profile = {as_id('IDProfileClinician')}"
+        f"FROM {k} a JOIN status_map s ON s.raw = a.AppointmentStatus "
+        f"LEFT JOIN staff st ON st.profile = {as_id('IDProfileClinician')}"
     )
-    _drop_rows(
+    for text, canonical, n in t.con.execute(
+        "SELECT status_text, status, count(*) FROM appts_all GROUP BY ALL ORDER BY 1"
+    ).fetchall():
+        t.report.mapped("appointments.status", str(text), str(canonical), int(n))
+    _kept_rows(
         t,
+        "appts_all",
         "appts",
         source.name,
         [

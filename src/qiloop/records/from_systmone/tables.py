@@ -6,7 +6,7 @@ twice, as when two organisations' files are put together: the last one in the fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -63,76 +63,92 @@ class Tables:
     def first(self, sql: str, params: Any = None) -> tuple[Any, ...] | None:
         return self.con.execute(sql, params).fetchone()
 
-    def keep(self, table: str, where: str = "true") -> str:
-        """``k_<table>``: the rows of the table that are not removed, once each (``_row`` = record ordinal)."""
+    def keep(self, table: str, where: str | None = None) -> str:
+        """``k_<table>``: the table's rows (``where`` they hold) not removed, once each (``_row`` = record ordinal).
+
+        A view of the loaded table when nothing is to be left out (the usual case), else a copy."""
         source, kept = ident(f"src_{table}"), ident(f"k_{table}")
         name = self.files[table].name
-        self.con.execute(f"CREATE TEMP TABLE {kept} AS SELECT rowid AS _row, * FROM {source} WHERE {where}")
-        if "RowIdentifier" in (r.name for r in READ[table]):
-            repeated = self.count(f"SELECT 1 FROM {kept} GROUP BY RowIdentifier HAVING count(*) > 1")
-            if repeated:
-                self.con.execute(
-                    f"DELETE FROM {kept} WHERE _row NOT IN (SELECT max(_row) FROM {kept} GROUP BY RowIdentifier)"
-                )
-                self.report.notes.append(
-                    f"{name}: {repeated:,} RowIdentifiers appear more than once; the last row of each was kept"
-                )
+        has_id = "RowIdentifier" in (r.name for r in READ[table])
+        row = self.first(
+            f"SELECT count(*) FILTER (WHERE {as_flag('RemovedData')}), "
+            + ("count(*) - count(DISTINCT RowIdentifier)" if has_id else "0")
+            + f" FROM {source}"
+            + (f" WHERE {where}" if where else "")
+        )
+        removed, repeated = (int(row[0]), int(row[1])) if row else (0, 0)
+        if not (removed or repeated or where):
+            self.con.execute(f"CREATE TEMP VIEW {kept} AS SELECT rowid AS _row, * FROM {source}")
+            return f"k_{table}"
+        self.con.execute(f"CREATE TEMP TABLE {kept} AS SELECT rowid AS _row, * FROM {source} WHERE {where or 'true'}")
+        if repeated:
+            self.con.execute(
+                f"DELETE FROM {kept} WHERE _row NOT IN (SELECT max(_row) FROM {kept} GROUP BY RowIdentifier)"
+            )
+            self.report.notes.append(
+                f"{name}: {repeated:,} rows repeat an earlier row's RowIdentifier; the last row of each was kept"
+            )
         removed = self.count(f"SELECT 1 FROM {kept} WHERE {as_flag('RemovedData')}")
         if removed:
             self.report.drop(name, "removed (RemovedData = 1)", removed)
             self.con.execute(f"DELETE FROM {kept} WHERE {as_flag('RemovedData')}")
         return f"k_{table}"
 
-    def check_dates(self, table: str, later_allowed: str | None = None) -> None:
-        """Every date cell is a date; none falls after the as-of date (unless ``later_allowed`` holds for the row)."""
+    def check_cells(self, table: str, later_allowed: str | None = None) -> None:
+        """In one pass: ids are whole numbers, dates are dates, and none falls after the as-of date (unless
+        ``later_allowed`` holds for the row); the first offending line is reported."""
         source = self.files[table]
-        self._check_ids(table)
+        problems: list[tuple[str, str, str]] = []  # (column, condition, message)
+        problems.append(
+            ("IDPatient", f"{as_id('IDPatient')} IS NOT NULL AND TRY_CAST(IDPatient AS BIGINT) IS NULL", "id")
+        )
+        if table in ("SRPatient", "SRAppointment"):
+            problems.append(("RowIdentifier", "coalesce(TRY_CAST(RowIdentifier AS BIGINT), 0) <= 0", "id"))
         for read in READ[table]:
             if read.kind != "date":
                 continue
             c = ident(read.name)
-            bad = self.first(
-                f"SELECT _row, {c} FROM k_{table} WHERE coalesce({c}, '') <> '' AND {as_date(read.name)} IS NULL "
-                "ORDER BY _row LIMIT 1"
+            problems.append((read.name, f"coalesce({c}, '') <> '' AND {as_date(read.name)} IS NULL", "date"))
+            if self.as_of is not None:
+                allowed = f" AND NOT ({later_allowed})" if later_allowed and read.name == "DateStart" else ""
+                problems.append((read.name, f"{as_date(read.name)} > $as_of{allowed}", "late"))
+        problems = [p for p in problems if p[0] in (r.name for r in READ[table])]
+        firsts = ", ".join(f"min(_row) FILTER (WHERE {condition})" for _, condition, _ in problems)
+        params = {"as_of": self.as_of} if self.as_of is not None else None
+        row = self.first(f"SELECT {firsts} FROM k_{table}", params)
+        found = [(int(r), p) for r, p in zip(row or (), problems, strict=True) if r is not None]
+        if not found:
+            return
+        ordinal, (column, _, kind) = min(found, key=lambda f: f[0])
+        value = self.first(f"SELECT {ident(column)} FROM k_{table} WHERE _row = $row", {"row": ordinal})
+        where = f"{source.name}:{line_of(source, ordinal)}: column {column}"
+        cell = value[0] if value else None
+        if kind == "id":
+            raise InputError(
+                f"{where}: {shown(cell)} is not an id (SystmOne's ids are whole numbers)",
+                hint="check that the file is the table its name says and that the delimiter is right "
+                "(--delimiter); nothing was imported",
             )
-            if bad:
-                raise InputError(
-                    f"{source.name}:{line_of(source, int(bad[0]))}: column {read.name}: {shown(bad[1])} is not a "
-                    f"date (expected e.g. {DATE_EXAMPLE!r})",
-                    hint="SystmOne writes dates as dd MMM yyyy HH:mm:ss; correct the file or export it again "
-                    "(nothing was imported)",
-                )
-            if self.as_of is None:
-                continue
-            allowed = f" AND NOT ({later_allowed})" if later_allowed and read.name == "DateStart" else ""
-            late = self.first(
-                f"SELECT _row FROM k_{table} WHERE {as_date(read.name)} > $as_of{allowed} ORDER BY _row LIMIT 1",
-                {"as_of": self.as_of},
+        if kind == "date":
+            raise InputError(
+                f"{where}: {shown(cell)} is not a date (expected e.g. {DATE_EXAMPLE!r})",
+                hint="SystmOne writes dates as dd MMM yyyy HH:mm:ss; correct the file or export it again "
+                "(nothing was imported)",
             )
-            if late:
-                raise InputError(
-                    f"{source.name}:{line_of(source, int(late[0]))}: column {read.name}: a date after the extract's "
-                    f"as-of date {self.as_of.isoformat()}",
-                    hint="check --as-of (the day the extract was taken) and the extract; nothing was imported",
-                )
+        assert self.as_of is not None
+        raise InputError(
+            f"{where}: a date after the extract's as-of date {self.as_of.isoformat()}",
+            hint="check --as-of (the day the extract was taken) and the extract; nothing was imported",
+        )
 
-    def _check_ids(self, table: str) -> None:
-        """Patient and appointment ids are whole numbers (RowIdentifier of SRPatient and SRAppointment, IDPatient)."""
-        source = self.files[table]
-        checks = [("IDPatient", f"{as_id('IDPatient')} IS NOT NULL AND TRY_CAST(IDPatient AS BIGINT) IS NULL")]
-        if table in ("SRPatient", "SRAppointment"):
-            checks.append(("RowIdentifier", "coalesce(TRY_CAST(RowIdentifier AS BIGINT), 0) <= 0"))
-        for column, condition in checks:
-            if column not in (r.name for r in READ[table]):
-                continue
-            bad = self.first(f"SELECT _row, {ident(column)} FROM k_{table} WHERE {condition} ORDER BY _row LIMIT 1")
-            if bad:
-                raise InputError(
-                    f"{source.name}:{line_of(source, int(bad[0]))}: column {column}: {shown(bad[1])} is not an id "
-                    "(SystmOne's ids are whole numbers)",
-                    hint="check that the file is the table its name says and that the delimiter is right "
-                    "(--delimiter); nothing was imported",
-                )
+    def drop_rows(self, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> str:
+        """Count the rows of ``table`` left out, each under the first reason it meets; return SQL for the rest."""
+        case = "CASE " + " ".join(f"WHEN {condition} THEN {i}" for i, (_, condition) in enumerate(reasons)) + " END"
+        for index, n in self.con.execute(
+            f"SELECT {case} AS reason, count(*) FROM {table} GROUP BY 1 HAVING reason IS NOT NULL"
+        ).fetchall():
+            self.report.drop(name, reasons[int(index)][0], int(n))
+        return "NOT (" + " OR ".join(f"coalesce({condition}, false)" for _, condition in reasons) + ")"
 
 
 Copy = Callable[[str, str], None]
@@ -150,7 +166,7 @@ def patients(t: Tables, copy: Copy, nhs: NhsMode) -> None:
             f"{source.name}:{line_of(source, int(bad[0]))}: column Gender: {shown(bad[1])} is not M, F, I or U",
             hint="SystmOne writes Gender as M, F, I or U; nothing was imported",
         )
-    t.check_dates("SRPatient")
+    t.check_cells("SRPatient")
     test = t.count(f"SELECT 1 FROM {k} WHERE {as_flag('TestPatient')}")
     if test:
         t.report.skipped_patients["test patient (TestPatient = true)"] += test
@@ -209,7 +225,7 @@ def registrations(t: Tables, copy: Copy) -> None:
         t.report.drop(name, "a registration seen from another organisation's files (IDOrganisation is not "
                       "IDOrganisationVisibleTo)", elsewhere)  # fmt: skip
     k = t.keep("SRPatientRegistration", visible)
-    t.check_dates("SRPatientRegistration")
+    t.check_cells("SRPatientRegistration")
     for status, n in t.con.execute(
         f"SELECT coalesce(RegistrationStatus, ''), count(*) FROM {k} GROUP BY 1 ORDER BY 1"
     ).fetchall():
