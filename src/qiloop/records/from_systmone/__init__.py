@@ -24,7 +24,10 @@ qualifier the practice chose are read from each file's header unless given (``--
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from qiloop.errors import InputError
 from qiloop.records import pseudonym
@@ -35,6 +38,7 @@ from qiloop.records.from_systmone.reading import SrFile, find_files, load, open_
 from qiloop.records.sql import connect
 
 __all__ = ["HEADER_SIGNATURES", "convert_systmone"]
+T = TypeVar("T")
 
 
 def convert_systmone(
@@ -48,11 +52,10 @@ def convert_systmone(
         if table in files:
             report.read[files[table].name] = len(small[table])
     _check_manifest(small.get("SRManifest", []), files, report)
+    spill = out_dir / ".spill"  # DuckDB's overflow stays inside the (private) output folder, removed after
     con = connect()
+    con.execute("SET temp_directory = ?", [str(spill)])  # noqa: S608 - bound parameter
     try:
-        for table, found in files.items():
-            if table not in SMALL_TABLES:
-                load(con, found, report)
         t = tables.Tables(con, files, report, options.as_of)
 
         def copy(table: str, sql: str) -> None:
@@ -64,22 +67,36 @@ def convert_systmone(
             row = con.execute(f"COPY ({sql}) TO $out (HEADER, DELIMITER ',')", params).fetchone()
             report.written[table] = int(row[0]) if row else 0
 
-        tables.patients(t, copy, nhs)
-        tables.registrations(t, copy)
+        def step(names: tuple[str, ...], run: Callable[[], T], intermediate: tuple[str, ...] = ()) -> T:
+            """Load the large tables ``names``, run a conversion step, then let go of what it loaded."""
+            present = [n for n in names if n in files]
+            for name in present:
+                load(con, files[name], report)
+            result = run()
+            t.drop(*intermediate, *(f"k_{n}" for n in present), *(f"src_{n}" for n in present))
+            return result
+
+        step(("SRPatient",), lambda: tables.patients(t, copy, nhs))
+        step(("SRPatientRegistration",), lambda: tables.registrations(t, copy))
         coded = 0
         if "SRCode" in files:
-            coded += activity.events(t, copy)
+            coded += step(("SRCode", "SRCtv3ToSnomed"), lambda: activity.events(t, copy), ("ev_all", "ev"))
         if "SRPrimaryCareMedication" in files:
-            coded += activity.medications(t, copy)
+            coded += step(("SRPrimaryCareMedication",), lambda: activity.medications(t, copy), ("meds_all", "meds"))
         check_unmapped(report, coded, options.max_unmapped, str(source))
         if "SRAppointment" in files:
             mapping = {r["RowIdentifier"]: r["Mapping"] for r in _kept(small.get("SRMapping", []))}
             roles = {r["RowIdentifier"]: r["StaffRole"] for r in _kept(small.get("SRStaffMemberProfile", []))}
-            activity.appointments(t, copy, mapping, roles)
+            step(
+                ("SRAppointment",),
+                lambda: activity.appointments(t, copy, mapping, roles),
+                ("appts_all", "appts"),
+            )
         names = {r["ID"]: r["Name"] for r in _kept(small.get("SROrganisation", []))}
         activity.practices(t, copy, names, options.practice, report)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return report
 
 

@@ -19,11 +19,12 @@ import duckdb
 
 from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, closest
-from qiloop.records.from_systmone.layout import ALL_COLUMNS, READ, REQUIRED_TABLES
+from qiloop.records.from_systmone.layout import ALL_COLUMNS, DATE_FORMATS, READ, REQUIRED_TABLES
 from qiloop.records.recognise import recognise, wrong_kind_hint
-from qiloop.records.sql import ident
+from qiloop.records.sql import ident, literal
 
 ENCODING = "cp1252"
+DATE_SUFFIX = "__date"  # a loaded table's date column NAME is read once into NAME__date
 SUFFIXES = (".csv", ".txt")
 _FIRST_NAME = re.compile(r"""^\ufeff?(?P<q>["']?)(?P<name>[A-Za-z][A-Za-z0-9_]*)(?P=q)(?P<rest>.*)$""", re.S)
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "pipe": "|", "semicolon": ";"}
@@ -203,12 +204,22 @@ def _wrong_table_hint(table: str, header: list[str]) -> str | None:
     return None
 
 
+def parse_date(column: str) -> str:
+    """SQL reading a date cell (NULL when empty or not a date)."""
+    c = ident(column)
+    tries = ", ".join(f"try_strptime({c}, {literal(f)})" for f in DATE_FORMATS)
+    return f"CASE WHEN coalesce({c}, '') <> '' THEN CAST(coalesce({tries}) AS DATE) END"
+
+
 def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionReport) -> str:
     """Read the table's mapped columns (text) into temp table ``src_<table>``; return its name."""
     name = f"src_{source.table}"
     present = [r.name for r in READ[source.table] if r.name in source.header]
     select = ", ".join(f"trim({ident(c)}) AS {ident(c)}" for c in present)
     select += "".join(f", NULL::VARCHAR AS {ident(r.name)}" for r in READ[source.table] if r.name not in source.header)
+    dates = [r.name for r in READ[source.table] if r.kind == "date"]
+    if dates:  # read once here; the raw text is kept for messages
+        select = f"*, {', '.join(f'{parse_date(d)} AS {ident(d + DATE_SUFFIX)}' for d in dates)} FROM (SELECT {select}"
     columns = {f"c{i}": "VARCHAR" for i in range(len(source.header))}
     renamed = ", ".join(f"c{i} AS {ident(h)}" for i, h in enumerate(source.header) if h in present)
     quote = source.dialect.quote
@@ -216,7 +227,7 @@ def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionRepor
         con.execute(
             f"CREATE TEMP TABLE {ident(name)} AS SELECT {select} FROM (SELECT {renamed} FROM read_csv($path, "
             "auto_detect=false, header=true, delim=$delim, quote=$quote, escape=$quote, columns=$columns, "
-            "encoding='latin-1', strict_mode=true, null_padding=false, all_varchar=true))",
+            f"encoding='latin-1', strict_mode=true, null_padding=false, all_varchar=true)){')' if dates else ''}",
             {"path": str(source.path), "delim": source.dialect.delimiter, "quote": quote, "columns": columns},
         )
     except duckdb.Error:

@@ -18,12 +18,11 @@ from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport, NhsMode
 from qiloop.records.from_systmone.layout import (
     DATE_EXAMPLE,
-    DATE_FORMATS,
     GENDERS,
     READ,
     TEMPORARY_PREFIX,
 )
-from qiloop.records.from_systmone.reading import SrFile, line_of
+from qiloop.records.from_systmone.reading import DATE_SUFFIX, SrFile, line_of
 from qiloop.records.schema import NHS_NUMBER_PSEUDONYM_COLUMN
 from qiloop.records.sql import ident, literal
 
@@ -41,8 +40,8 @@ def as_flag(column: str) -> str:
 
 
 def as_date(column: str) -> str:
-    formats = "[" + ", ".join(literal(f) for f in DATE_FORMATS) + "]"
-    return f"CAST(try_strptime(NULLIF({ident(column)}, ''), {formats}) AS DATE)"
+    """The date read from a date column of a loaded table."""
+    return ident(column + DATE_SUFFIX)
 
 
 class Tables:
@@ -62,6 +61,12 @@ class Tables:
 
     def first(self, sql: str, params: Any = None) -> tuple[Any, ...] | None:
         return self.con.execute(sql, params).fetchone()
+
+    def drop(self, *names: str) -> None:
+        """Let go of temp tables and views (views first: they read the tables)."""
+        views = {str(r[0]) for r in self.con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+        for name in sorted(names, key=lambda n: n not in views):
+            self.con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {ident(name)}")
 
     def keep(self, table: str, where: str | None = None) -> str:
         """``k_<table>``: the table's rows (``where`` they hold) not removed, once each (``_row`` = record ordinal).
