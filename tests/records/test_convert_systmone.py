@@ -233,8 +233,13 @@ def test_a_file_of_another_table_is_named(sr, tmp_path):
 def test_an_emis_extract_given_as_systmone_is_named(tmp_path):
     folder = tmp_path / "emis"
     folder.mkdir()
-    header = "PatientGuid,OrganisationGuid,UsualGpUserInRoleGuid,Sex,DateOfBirth,DateOfDeath,DateOfRegistration,"
-    header += "NhsNumber,DummyType,DateOfDeactivation,Deleted,ProcessingId"
+    header = (  # EMIS Web v5.4 Admin_Patient, as the open-source transformer reads it
+        "PatientGuid,OrganisationGuid,UsualGpUserInRoleGuid,Sex,DateOfBirth,DateOfDeath,Title,GivenName,MiddleNames,"
+        "Surname,DateOfRegistration,NhsNumber,PatientNumber,PatientTypeDescription,DummyType,HouseNameFlatNumber,"
+        "NumberAndStreet,Village,Town,County,Postcode,ResidentialInstituteCode,NHSNumberStatus,CarerName,"
+        "CarerRelation,PersonGuid,DateOfDeactivation,Deleted,SpineSensitive,IsConfidential,EmailAddress,HomePhone,"
+        "MobilePhone,ExternalUsualGPGuid,ExternalUsualGP,ExternalUsualGPOrganisation,ProcessingId"
+    )
     (folder / "1_Admin_Patient_20250101000000_ABC.csv").write_text(header + "\r\n")
     with pytest.raises(InputError) as caught:
         convert("systmone", folder, tmp_path / "out")
