@@ -358,3 +358,20 @@ def test_a_status_text_qiloop_does_not_know_stops_at_its_line(sr, tmp_path):
         InputError, match=r"SRAppointment.csv:2: column AppointmentStatus: 'Rejected' is not an appoint"
     ):
         convert("systmone", sr, tmp_path / "out")
+
+
+def test_a_delimiter_of_two_characters_is_given(sr, tmp_path):
+    for path in sr.glob("*.csv"):
+        header, rows = read(path)
+        lines = ["~^".join(header), *("~^".join(f'"{r[c]}"' for c in header) for r in rows)]
+        path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    code_lines = (sr / "SRCode.csv").read_text(encoding="cp1252").splitlines()
+    code_lines[3] = code_lines[3].replace('"', "", 2) + "~^extra"  # one field too many on line 4
+    (sr / "SRCode.csv").write_text("\r\n".join(code_lines) + "\r\n", encoding="cp1252")
+    with pytest.raises(InputError, match=r"SRCode.csv:4: expected 27 fields but found 28"):
+        convert("systmone", sr, tmp_path / "bad", options=ConvertOptions(delimiter="~^"))
+    code_lines.pop(3)
+    (sr / "SRCode.csv").write_text("\r\n".join(code_lines) + "\r\n", encoding="cp1252")
+    report = convert("systmone", sr, tmp_path / "out", options=ConvertOptions(delimiter="~^"))
+    assert report.written["clinical_events"] == len(code_lines) - 1 > 0
+    assert report.written["appointments"] > 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -149,18 +150,40 @@ def _first_line(path: Path) -> str:
     return first.decode(ENCODING, errors="replace")
 
 
-def _reader(lines: Iterable[str], dialect: Dialect) -> Iterator[list[str]]:
+class _Split:
+    """Rows of a file with a delimiter of several characters, which the csv module cannot read (no qualifier
+    inside a cell: each line is split, and a qualifier around a cell removed)."""
+
+    def __init__(self, lines: Iterable[str], dialect: Dialect) -> None:
+        self._lines = iter(lines)
+        self._dialect = dialect
+        self.line_num = 0
+
+    def __iter__(self) -> _Split:
+        return self
+
+    def __next__(self) -> list[str]:
+        line = next(self._lines).rstrip("\r\n")
+        self.line_num += 1
+        if not line:
+            return []
+        cells = line.split(self._dialect.delimiter)
+        quote = self._dialect.quote
+        return [c[1:-1] if quote and len(c) >= 2 and c[0] == c[-1] == quote else c for c in cells]
+
+
+def _reader(lines: Iterable[str], dialect: Dialect) -> Any:
+    """A csv reader (rows, with ``line_num``) for the dialect."""
+    if len(dialect.delimiter) > 1:
+        return _Split(lines, dialect)
     if dialect.quote:
         return csv.reader(lines, delimiter=dialect.delimiter, quotechar=dialect.quote, doublequote=True, strict=True)
     return csv.reader(lines, delimiter=dialect.delimiter, quoting=csv.QUOTE_NONE)
 
 
 def header_cells(path: Path, dialect: Dialect) -> list[str]:
-    if len(dialect.delimiter) > 1:
-        cells = _first_line(path).rstrip("\r\n").split(dialect.delimiter)
-        return [c.strip(dialect.quote) if dialect.quote else c for c in cells]
     try:
-        header = next(_reader(io.StringIO(_first_line(path)), dialect), [])
+        header: list[str] = next(_reader(io.StringIO(_first_line(path)), dialect), [])
     except csv.Error as exc:
         raise InputError(f"{path.name}:1: the header is not readable ({exc})") from None
     return [h.lstrip("\ufeff") for h in header]
@@ -246,7 +269,7 @@ def _malformed(source: SrFile) -> str:
     with source.path.open(newline="", encoding=ENCODING, errors="replace") as f:
         reader = _reader(f, source.dialect)
         next(reader, None)
-        previous = reader.line_num if hasattr(reader, "line_num") else 1
+        previous = reader.line_num
         while True:
             try:
                 row = next(reader)
@@ -254,7 +277,7 @@ def _malformed(source: SrFile) -> str:
                 break
             except csv.Error as exc:
                 return f"{source.name}:{previous + 1}: not readable ({exc}); check the text qualifiers on this line"
-            start, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
+            start, previous = previous + 1, reader.line_num
             if row and len(row) != expected:
                 return f"{source.name}:{start}: expected {expected} fields but found {len(row)}"
     return f"{source.name}: not readable as a delimited file"
@@ -269,9 +292,9 @@ def record_lines(source: SrFile, ordinals: Iterable[int]) -> dict[int, int]:
     with source.path.open(newline="", encoding=ENCODING, errors="replace") as f:
         reader = _reader(f, source.dialect)
         next(reader, None)
-        ordinal, previous = 0, reader.line_num  # type: ignore[attr-defined]
+        ordinal, previous = 0, reader.line_num
         for row in reader:
-            start, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
+            start, previous = previous + 1, reader.line_num
             if not row:
                 continue
             if ordinal in wanted:
@@ -291,13 +314,7 @@ def small_table(source: SrFile) -> list[dict[str, str]]:
     keep = [r.name for r in READ[source.table]]
     rows: list[dict[str, str]] = []
     with source.path.open(newline="", encoding=ENCODING, errors="replace") as f:
-        if len(source.dialect.delimiter) > 1:
-            lines = (line.rstrip("\r\n").split(source.dialect.delimiter) for line in f)
-            reader: Iterator[list[str]] = (
-                [c.strip(source.dialect.quote) if source.dialect.quote else c for c in cells] for cells in lines
-            )
-        else:
-            reader = _reader(f, source.dialect)
+        reader = _reader(f, source.dialect)
         next(reader, None)
         index = {h: i for i, h in enumerate(source.header) if h in keep}
         try:
