@@ -375,3 +375,13 @@ def test_a_delimiter_of_two_characters_is_given(sr, tmp_path):
     report = convert("systmone", sr, tmp_path / "out", options=ConvertOptions(delimiter="~^"))
     assert report.written["clinical_events"] == len(code_lines) - 1 > 0
     assert report.written["appointments"] > 0
+
+
+def test_the_practice_comes_from_the_extract_and_must_match_practice(sr, tmp_path):
+    _, organisations = read(sr / "SROrganisation.csv")
+    (practice,) = [o["ID"] for o in organisations]
+    report = convert("systmone", sr, tmp_path / "out", options=ConvertOptions(practice=practice))
+    assert [r["practice_id"] for r in canonical_rows(tmp_path / "out", "practices")] == [practice]
+    assert report.written["practices"] == 1
+    with pytest.raises(InputError, match=rf"--practice Z99999: the extract's registrations are with {practice}"):
+        convert("systmone", sr, tmp_path / "wrong", options=ConvertOptions(practice="Z99999"))
