@@ -385,3 +385,15 @@ def test_the_practice_comes_from_the_extract_and_must_match_practice(sr, tmp_pat
     assert report.written["practices"] == 1
     with pytest.raises(InputError, match=rf"--practice Z99999: the extract's registrations are with {practice}"):
         convert("systmone", sr, tmp_path / "wrong", options=ConvertOptions(practice="Z99999"))
+
+
+def test_an_absent_snomed_code_written_as_minus_one_falls_back_to_ctv3(sr, tmp_path):
+    _, events = read(sr / "SRCode.csv")
+    rewrite(sr / "SRCode.csv", lambda rows: [{**r, "SNOMEDCode": r["SNOMEDCode"] or "-1"} for r in rows])
+    report = convert("systmone", sr, tmp_path / "out")
+    assert not report.unmapped
+    assert report.written["clinical_events"] == len(events)
+    converted = [e["snomedct_code"] for e in canonical_rows(tmp_path / "out", "clinical_events")]
+    _, mapping = read(sr / "SRCtv3ToSnomed.csv")
+    snomed_of = {m["Ctv3Code"]: m["SnomedCode"] for m in mapping}
+    assert converted == [e["SNOMEDCode"] or snomed_of[e["CTV3Code"]] for e in events]

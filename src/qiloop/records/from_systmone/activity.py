@@ -12,6 +12,7 @@ from qiloop.records.from_systmone.reading import line_of
 from qiloop.records.from_systmone.tables import CODE, Copy, Tables, as_date, as_flag, as_id
 from qiloop.records.sql import literal
 
+NO_ID = "CASE WHEN coalesce({0}, '') IN ('', '-1', '0') THEN NULL ELSE {0} END"  # SystmOne's "none"
 KEPT_PATIENT = "patient_id IN (SELECT patient_id FROM out_patients)"
 CTV3_UNMAPPED = "CTV3 (no SNOMED CT code in the extract's SRCtv3ToSnomed)"
 SNOMED_WRONG = "SNOMEDCode that is not a SNOMED CT identifier"
@@ -50,9 +51,10 @@ def events(t: Tables, copy: Copy) -> int:
         mapping = "SELECT NULL::VARCHAR AS Ctv3Code, NULL::VARCHAR AS SnomedCode WHERE false"
     t.con.execute(
         f"CREATE TEMP VIEW ev_all AS SELECT e._row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
-        f"{as_date('DateEvent')} AS date, NULLIF(e.SNOMEDCode, '') AS snomed, NULLIF(e.CTV3Code, '') AS ctv3, "
-        f"CASE WHEN regexp_full_match(e.SNOMEDCode, '{CODE}') THEN e.SNOMEDCode WHEN coalesce(e.SNOMEDCode, '') = '' "
-        f"AND regexp_full_match(m.SnomedCode, '{CODE}') THEN m.SnomedCode END AS code, "
+        f"{as_date('DateEvent')} AS date, {NO_ID.format('e.SNOMEDCode')} AS snomed, "
+        f"{NO_ID.format('e.CTV3Code')} AS ctv3, "
+        f"CASE WHEN regexp_full_match(e.SNOMEDCode, '{CODE}') THEN e.SNOMEDCode WHEN {NO_ID.format('e.SNOMEDCode')} "
+        f"IS NULL AND regexp_full_match(m.SnomedCode, '{CODE}') THEN m.SnomedCode END AS code, "
         f"CASE WHEN {numeric} THEN TRY_CAST(NULLIF(NumericValue, '') AS DOUBLE) END AS numeric_value, "
         f"CASE WHEN {numeric} AND coalesce(NumericValue, '') <> '' THEN NULLIF(NumericComparator, '') END AS comparator "
         f"FROM {k} e LEFT JOIN ({mapping}) m ON m.Ctv3Code = e.CTV3Code"
