@@ -92,7 +92,7 @@ def events(t: Tables, copy: Copy) -> int:
         )
     copy(
         "clinical_events",
-        "SELECT patient_id, date, code AS snomedct_code, numeric_value FROM ev WHERE code IS NOT NULL ORDER BY _row",
+        "SELECT patient_id, date, code AS snomedct_code, numeric_value FROM ev WHERE code IS NOT NULL",
     )
     return coded
 
@@ -127,7 +127,7 @@ def medications(t: Tables, copy: Copy) -> int:
             t.report.unmapped_code(system, str(code), int(n))
     copy(
         "medications",
-        f"SELECT patient_id, date, dmd AS dmd_code FROM meds WHERE regexp_full_match(dmd, '{CODE}') ORDER BY _row",
+        f"SELECT patient_id, date, dmd AS dmd_code FROM meds WHERE regexp_full_match(dmd, '{CODE}')",
     )
     return coded
 
@@ -226,7 +226,7 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
     copy(
         "appointments",
         "SELECT appointment_id, patient_id, practice_id, booked_date, start_date, status, mode, hcp_role, "
-        "clinician_id FROM appts ORDER BY _row",
+        "clinician_id FROM appts",  # in file order (DuckDB keeps insertion order)
     )
 
 

@@ -195,7 +195,7 @@ def patients(t: Tables, copy: Copy, nhs: NhsMode) -> None:
     columns = "patient_id, date_of_birth, sex, date_of_death"
     if t.count("SELECT 1 FROM out_patients WHERE nhs_number IS NOT NULL"):
         columns += ", " + _nhs_column(t, nhs)
-    copy("patients", f"SELECT {columns} FROM out_patients ORDER BY _row")
+    copy("patients", f"SELECT {columns} FROM out_patients")
 
 
 def _nhs_column(t: Tables, nhs: NhsMode) -> str:
