@@ -397,3 +397,18 @@ def test_an_absent_snomed_code_written_as_minus_one_falls_back_to_ctv3(sr, tmp_p
     _, mapping = read(sr / "SRCtv3ToSnomed.csv")
     snomed_of = {m["Ctv3Code"]: m["SnomedCode"] for m in mapping}
     assert converted == [e["SNOMEDCode"] or snomed_of[e["CTV3Code"]] for e in events]
+
+
+def test_empty_slots_and_appointments_without_a_status_are_left_out(sr, tmp_path):
+    _, appointments = read(sr / "SRAppointment.csv")
+
+    def slots(rows: list[Row]) -> list[Row]:
+        empty = [{**rows[0], "RowIdentifier": "900001", "IDPatient": "-1", "AppointmentStatus": ""},
+                 {**rows[0], "RowIdentifier": "900002", "IDPatient": "-1", "AppointmentStatus": "31337"}]  # fmt: skip
+        return [{**rows[0], "AppointmentStatus": ""}, *rows[1:], *empty]
+
+    rewrite(sr / "SRAppointment.csv", slots)
+    report = convert("systmone", sr, tmp_path / "out")
+    assert report.dropped["SRAppointment.csv: no patient (an empty slot)"] == 2
+    assert report.dropped["SRAppointment.csv: no AppointmentStatus"] == 1
+    assert report.written["appointments"] == len(appointments) - 1

@@ -136,10 +136,13 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
     """appointments from SRAppointment; ``mapping``: SRMapping row id -> text; ``roles``: profile id -> StaffRole."""
     source = t.files["SRAppointment"]
     k = t.keep("SRAppointment")
-    # the statuses the file uses (few): SRMapping row id -> text -> canonical
-    t.con.execute(f"CREATE TEMP TABLE statuses AS SELECT DISTINCT AppointmentStatus AS raw FROM {k}")
+    # the statuses the file uses (few) for appointments with a patient: SRMapping row id -> text -> canonical
+    t.con.execute(
+        f"CREATE TEMP TABLE statuses AS SELECT DISTINCT AppointmentStatus AS raw FROM {k} "
+        f"WHERE {as_id('IDPatient')} IS NOT NULL AND coalesce(AppointmentStatus, '') <> ''"
+    )
     texts = {str(raw): (mapping.get(str(raw)) if str(raw).lstrip("-").isdigit() else str(raw))
-             for (raw,) in t.con.execute("SELECT raw FROM statuses WHERE raw IS NOT NULL").fetchall()}  # fmt: skip
+             for (raw,) in t.con.execute("SELECT raw FROM statuses").fetchall()}  # fmt: skip
     missing = sorted(raw for raw, text in texts.items() if text is None)
     unknown = sorted(raw for raw, text in texts.items() if text is not None and _status(text) is None)
     if missing or unknown:
@@ -162,12 +165,6 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
             + ", ".join(s.title() for s in APPOINTMENT_STATUSES)
             + "; please report the new one so it can be mapped (nothing was imported)",
         )
-    if None in [r[0] for r in t.con.execute("SELECT raw FROM statuses").fetchall()]:
-        ordinal = t.first(f"SELECT min(_row) FROM {k} WHERE AppointmentStatus IS NULL")
-        raise InputError(
-            f"{source.name}:{line_of(source, int(ordinal[0]) if ordinal else 0)}: column AppointmentStatus is empty",
-            hint="every appointment needs its status; nothing was imported",
-        )
     t.con.execute("CREATE TEMP TABLE status_map(raw VARCHAR, text VARCHAR, canonical VARCHAR)")
     t.con.executemany(
         "INSERT INTO status_map VALUES (?, ?, ?)", [(raw, text, _status(text or "")) for raw, text in texts.items()]
@@ -188,11 +185,12 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
         f"CASE WHEN {as_flag('TelephoneAppointment')} THEN 'telephone' ELSE 'unknown' END AS mode, "
         f"coalesce(st.hcp_role, 'unknown') AS hcp_role, st.role AS staff_role, "
         f"{as_id('IDProfileClinician')} AS profile, {as_id('IDClinician')} AS clinician_id "
-        f"FROM {k} a JOIN status_map s ON s.raw = a.AppointmentStatus "
+        f"FROM {k} a LEFT JOIN status_map s ON s.raw = a.AppointmentStatus "
         f"LEFT JOIN staff st ON st.profile = {as_id('IDProfileClinician')}"
     )
     for text, canonical, n in t.con.execute(
-        "SELECT status_text, status, count(*) FROM appts_all GROUP BY ALL ORDER BY 1"
+        "SELECT status_text, status, count(*) FROM appts_all WHERE patient_id IS NOT NULL AND status IS NOT NULL "
+        "GROUP BY ALL ORDER BY 1"
     ).fetchall():
         t.report.mapped("appointments.status", str(text), str(canonical), int(n))
     _kept_rows(
@@ -202,6 +200,7 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
         source.name,
         [
             ("no patient (an empty slot)", "patient_id IS NULL"),
+            ("no AppointmentStatus", "status IS NULL"),
             ("a patient left out", f"NOT {KEPT_PATIENT}"),
             ("no DateAppointmentBooked", "booked_date IS NULL"),
             ("no DateStart", "start_date IS NULL"),
