@@ -185,7 +185,11 @@ def header_cells(path: Path, dialect: Dialect) -> list[str]:
     try:
         header: list[str] = next(_reader(io.StringIO(_first_line(path)), dialect), [])
     except csv.Error as exc:
-        raise InputError(f"{path.name}:1: the header is not readable ({exc})") from None
+        raise InputError(
+            f"{path.name}:1: the header is not readable ({exc})",
+            hint="check the delimiter and text qualifier given (--delimiter, --quote), or leave them out to have "
+            "them read from the header",
+        ) from None
     return [h.lstrip("\ufeff") for h in header]
 
 
