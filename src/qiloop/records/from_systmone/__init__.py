@@ -58,13 +58,17 @@ def convert_systmone(
     try:
         t = tables.Tables(con, files, report, options.as_of)
 
+        # CSV to read; Parquet when the importer asks for it in its private build folder (typed: not parsed again)
+        parquet = getattr(options, "tables", "csv") == "parquet"
+
         def copy(table: str, sql: str) -> None:
-            params: dict[str, object] = {"out": str(out_dir / f"{table}.csv")}
+            params: dict[str, object] = {"out": str(out_dir / f"{table}.{'parquet' if parquet else 'csv'}")}
             if "$inner" in sql:
                 assert key is not None
                 inner, outer = pseudonym.hmac_pads(key)
                 params |= {"inner": inner, "outer": outer}
-            row = con.execute(f"COPY ({sql}) TO $out (HEADER, DELIMITER ',')", params).fetchone()
+            how = "FORMAT PARQUET" if parquet else "HEADER, DELIMITER ','"
+            row = con.execute(f"COPY ({sql}) TO $out ({how})", params).fetchone()
             report.written[table] = int(row[0]) if row else 0
 
         def step(names: tuple[str, ...], run: Callable[[], T], intermediate: tuple[str, ...] = ()) -> T:
