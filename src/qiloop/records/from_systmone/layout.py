@@ -76,7 +76,6 @@ class Read:
 READ: dict[str, tuple[Read, ...]] = {
     "SRPatient": (
         Read("RowIdentifier", kind="id"),
-        Read("IDOrganisationVisibleTo", False, "text"),
         Read("NHSNumber", False),
         Read("DateBirth", kind="date"),
         Read("DateDeath", False, "date"),
