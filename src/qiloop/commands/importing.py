@@ -26,6 +26,10 @@ KIND says what SOURCE_DIR (import) or SOURCE (convert) is (docs/importers.md):
              Reporting, SystmOne Clinical Reporting: one CSV file), read
              with a profile (--profile) and imported as a snapshot at its
              as-of date (--as-of); docs/report-exports.md
+  systmone   a SystmOne Strategic Reporting extract, full not delta: a folder
+             of SR<Table>.csv files (SRPatient, SRPatientRegistration, SRCode,
+             SRPrimaryCareMedication, SRAppointment, SRMapping, ...); the
+             delimiter and text qualifier are detected unless given
   gpad       NHS England's "Appointments in General Practice" practice-level
              CSV files (a file or a folder): stored as the national comparator
              table, beside the patient records already in the store

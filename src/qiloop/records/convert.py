@@ -48,6 +48,7 @@ CONVERTERS: dict[str, tuple[str, str]] = {
     "ehrql": ("qiloop.records.from_ehrql", "convert_ehrql"),
     "fhir": ("qiloop.records.from_fhir", "convert_fhir"),
     "report": ("qiloop.records.from_report", "convert_report"),
+    "systmone": ("qiloop.records.from_systmone", "convert_systmone"),
 }
 PATIENT_KINDS = ("canonical", *CONVERTERS)
 KINDS = (*PATIENT_KINDS, "gpad")
