@@ -111,8 +111,20 @@ def _import_child(kind: str, source: str, store: str) -> Measured:
     began, cpu_began = time.perf_counter(), used()
     import_from(kind, source, store)
     wall, cpu = time.perf_counter() - began, used() - cpu_began
+    return Measured(wall, cpu, _peak_rss(), _rows(Path(store)))
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory in bytes: Linux's VmHWM, which starts again at exec (getrusage's
+    ru_maxrss does not: a spawned child would report its parent's peak when that was higher)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     scale = 1 if sys.platform == "darwin" else 1024
-    return Measured(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, _rows(Path(store)))
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def _rows(store: Path) -> dict[str, int]:
