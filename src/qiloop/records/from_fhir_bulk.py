@@ -1,0 +1,724 @@
+"""The FHIR conversion in bulk: DuckDB reads the NDJSON files and maps them, for exports of any size.
+
+:func:`qiloop.records.from_fhir.convert_fhir` tries this first. It gives the same tables and the same report
+as the line-by-line reader in :mod:`qiloop.records.from_fhir` (which documents the mapping), but DuckDB parses
+each file once, picking out only the fields mapped, and every rule is applied to a whole column at a time.
+Whatever it does not handle in bulk it leaves to the line-by-line reader, which then converts the whole
+export again from the start and names the file and line of any problem: a line that is not JSON or not of
+the file's resource type, a malformed date, a resource with no subject, an Appointment status FHIR does not
+define, duplicate Patient ids, NHS numbers to pseudonymise or refuse, Bundles, MedicationStatements read with
+``include_statements``, and field shapes it does not expect (:class:`Fallback`).
+
+Names, addresses, telecom and narrative text are never read: each file is read with an explicit list of the
+fields mapped, so DuckDB skips everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
+from qiloop.records.sql import connect, literal
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+ODS_SYSTEMS = ("https://fhir.nhs.uk/Id/ods-organization-code", "https://fhir.nhs.uk/Id/ods-site-code")
+SNOMED = "http://snomed.info/sct"
+DMD_SYSTEMS = (SNOMED, "https://dmd.nhs.uk", "http://dmd.nhs.uk")
+SKIP_STATUSES = ("entered-in-error", "cancelled", "refuted")
+
+
+class Fallback(Exception):
+    """Something in the export that the bulk conversion leaves to the line-by-line reader."""
+
+
+CODING = "STRUCT(system VARCHAR, code VARCHAR)[]"
+CONCEPT = f"STRUCT(coding {CODING})"
+REFERENCE = "STRUCT(reference VARCHAR)"
+ORG_REFERENCE = "STRUCT(reference VARCHAR, identifier STRUCT(system VARCHAR, value VARCHAR))"
+QUANTITY = "STRUCT(value JSON, comparator VARCHAR)"
+SUBJECT = {"subject": REFERENCE, "patient": REFERENCE}
+
+FIELDS: dict[str, dict[str, str]] = {
+    "Patient": {
+        "id": "VARCHAR",
+        "meta": "STRUCT(tag STRUCT(code VARCHAR)[], security STRUCT(code VARCHAR)[])",
+        "birthDate": "VARCHAR",
+        "gender": "VARCHAR",
+        "deceasedDateTime": "VARCHAR",
+        "deceasedBoolean": "BOOLEAN",
+        "identifier": "STRUCT(system VARCHAR, value VARCHAR)[]",
+        "extension": "STRUCT(url VARCHAR, valueCodeableConcept STRUCT(coding STRUCT(code VARCHAR)[]))[]",
+        "generalPractitioner": f"{ORG_REFERENCE}[]",
+    },
+    "EpisodeOfCare": {
+        "status": "VARCHAR",
+        **SUBJECT,
+        "period": 'STRUCT(start VARCHAR, "end" VARCHAR)',
+        "managingOrganization": ORG_REFERENCE,
+    },
+    "Condition": {
+        "verificationStatus": "STRUCT(coding STRUCT(code VARCHAR)[])",
+        **SUBJECT,
+        "onsetDateTime": "VARCHAR",
+        "recordedDate": "VARCHAR",
+        "code": CONCEPT,
+    },
+    "Observation": {
+        "status": "VARCHAR",
+        **SUBJECT,
+        "effectiveDateTime": "VARCHAR",
+        "effectivePeriod": "STRUCT(start VARCHAR)",
+        "issued": "VARCHAR",
+        "code": CONCEPT,
+        "valueQuantity": QUANTITY,
+        "component": f"STRUCT(code {CONCEPT}, valueQuantity {QUANTITY})[]",
+    },
+    "MedicationRequest": {
+        "status": "VARCHAR",
+        "intent": "VARCHAR",
+        **SUBJECT,
+        "authoredOn": "VARCHAR",
+        "medicationCodeableConcept": CONCEPT,
+        "medicationReference": REFERENCE,
+    },
+    "MedicationStatement": {},
+    "Appointment": {
+        "status": "VARCHAR",
+        "participant": f"STRUCT(actor {REFERENCE})[]",
+        "cancelationReason": "STRUCT(coding STRUCT(code VARCHAR)[])",
+        "start": "VARCHAR",
+        "created": "VARCHAR",
+    },
+    "Encounter": {},
+}
+
+# System URL -> the name the report uses (the same as the line-by-line reader's)
+MACROS = """
+CREATE OR REPLACE TEMP MACRO fhir_day(v) AS
+    length(v) >= 10 AND substr(v, 5, 1) = '-' AND substr(v, 8, 1) = '-'
+    AND (length(v) = 10 OR substr(v, 11, 1) = 'T')
+    AND CAST(try_cast(substr(v, 1, 10) AS DATE) AS VARCHAR) = substr(v, 1, 10)
+    AND substr(v, 1, 4) >= '0001' AND strpos(v, chr(10)) = 0;
+CREATE OR REPLACE TEMP MACRO fhir_short(v) AS
+    regexp_full_match(v, '[0-9]{4}(-(0[1-9]|1[0-2]))?(T[^\\n]*)?') AND substr(v, 1, 4) >= '0001';
+-- the ISO date of a FHIR date or dateTime (its first day when only a year or month), NULL when absent or bad
+CREATE OR REPLACE TEMP MACRO fhir_iso(v) AS CASE
+    WHEN v IS NULL OR v = '' THEN NULL
+    WHEN fhir_day(v) THEN substr(v, 1, 10)
+    WHEN fhir_short(v) THEN substr(v, 1, 4) || '-' || CASE WHEN substr(v, 5, 1) = '-' THEN substr(v, 6, 2)
+        ELSE '01' END || '-01'
+    END;
+-- 'day', 'month' or 'year', NULL when absent, 'bad' when not a FHIR date
+CREATE OR REPLACE TEMP MACRO fhir_precision(v) AS CASE
+    WHEN v IS NULL OR v = '' THEN NULL
+    WHEN fhir_day(v) THEN 'day'
+    WHEN fhir_short(v) THEN CASE WHEN substr(v, 5, 1) = '-' THEN 'month' ELSE 'year' END
+    ELSE 'bad'
+    END;
+CREATE OR REPLACE TEMP MACRO ref_id(ref, kind) AS CASE
+    WHEN ref IS NULL THEN NULL
+    WHEN starts_with(ref, kind || '/') THEN
+        CASE WHEN strpos(ref, '/_history') > 0 THEN substr(ref, length(kind) + 2, strpos(ref, '/_history') - length(kind) - 2)
+             ELSE substr(ref, length(kind) + 2) END
+    WHEN starts_with(ref, 'urn:uuid:') THEN substr(ref, 10)
+    WHEN strpos(ref, '/') > 0 AND string_split(ref, '/')[-2] = kind THEN string_split(ref, '/')[-1]
+    END;
+CREATE OR REPLACE TEMP MACRO first_code(concept, systems) AS
+    list_filter(concept.coding, lambda c: c.code IS NOT NULL AND c.code <> '' AND list_contains(systems, c.system))[1].code;
+CREATE OR REPLACE TEMP MACRO first_other(concept) AS
+    list_filter(concept.coding, lambda c: c.code IS NOT NULL AND c.code <> '')[1];
+CREATE OR REPLACE TEMP MACRO is_number(v) AS json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE');
+CREATE OR REPLACE TEMP MACRO odd_text(v) AS v IS NOT NULL AND (starts_with(v, '{') OR starts_with(v, '['));
+"""
+
+
+def _systems(values: Sequence[str]) -> str:
+    return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+def _system_name(names: dict[str, str]) -> str:
+    """SQL naming a coding's system as the report does (``RxNorm``, ..., the URL, or ``no system``)."""
+    cases = " ".join(f"WHEN {literal(url)} THEN {literal(name)}" for url, name in names.items())
+    return f"CASE o.system {cases} ELSE coalesce(nullif(o.system, ''), 'no system') END"
+
+
+class _Bulk:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        files: dict[str, list[Path]],
+        out_dir: Path,
+        options: ConvertOptions,
+        report: ConversionReport,
+        system_names: dict[str, str],
+        fmt: str,
+    ) -> None:
+        self.con, self.files, self.out_dir, self.options, self.report = con, files, out_dir, options, report
+        self.system_names = system_names
+        self.fmt = fmt
+
+    def one(self, sql: str, params: Any = None) -> Any:
+        row = self.con.execute(sql, params).fetchone()
+        assert row is not None
+        return row[0]
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def read(self, resource_type: str, extra: str = "") -> str:
+        """Load the files of ``resource_type`` (their mapped fields, in file order, numbered ``n``) into the
+        temporary table ``raw``; check every line is a resource of that type."""
+        paths = self.files.get(resource_type, [])
+        columns = {"resourceType": "VARCHAR", **FIELDS[resource_type]}
+        spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in columns.items()) + "}"
+        listed = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+        self.con.execute("DROP TABLE IF EXISTS raw")
+        if not paths:
+            return "raw"
+        try:
+            self.con.execute(
+                f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS n, * FROM read_json({listed}, "
+                f"format = 'newline_delimited', columns = {spec}, maximum_object_size = 1073741824)"
+            )
+        except duckdb.Error as exc:  # not JSON, not UTF-8, or a field of an unexpected shape
+            raise Fallback(f"{resource_type}: {type(exc).__name__}") from None
+        count, wrong = self.con.execute(
+            f'SELECT count(*), count(*) FILTER (WHERE "resourceType" IS DISTINCT FROM {literal(resource_type)}) '
+            "FROM raw"
+        ).fetchone() or (0, 0)
+        if wrong:
+            raise Fallback(f"{resource_type}: a line of another resource type")
+        if count:
+            self.report.read[resource_type] += int(count)
+        return "raw"
+
+    def check(self, sql: str, why: str) -> None:
+        if self.one(sql):
+            raise Fallback(why)
+
+    def copy(self, query: str, name: str) -> int:
+        """Write ``query`` as the canonical table ``name``; the rows written."""
+        path = self.out_dir / f"{name}.{self.fmt}"
+        option = "(FORMAT PARQUET, COMPRESSION 'snappy')" if self.fmt == "parquet" else "(HEADER, DELIMITER ',')"
+        self.con.execute(f"COPY ({query}) TO {literal(str(path))} {option}")
+        count = int(self.one(f"SELECT count(*) FROM ({query})")) if self.fmt == "csv" else _parquet_rows(path)
+        if count:
+            self.report.written[name] += count
+        return count
+
+    def drops(self, table: str, sql: str) -> None:
+        for reason, count in self.rows(sql):
+            if reason is not None and count:
+                self.report.drop(table, reason, int(count))
+
+    def mappings(self, sql: str) -> None:
+        for what, value, canonical, count in self.rows(sql):
+            self.report.mapped(what, value, canonical, int(count))
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def convert_bulk(
+    files: dict[str, list[Path]],
+    out_dir: Path,
+    options: ConvertOptions,
+    nhs: NhsMode,
+    key: bytes | None,
+    report: ConversionReport,
+    organisations: dict[str, str],
+    medications: dict[str, tuple[str, str] | None],
+    system_names: dict[str, str],
+    fmt: str = "csv",
+) -> int:
+    """Convert ``files`` (NDJSON paths by resource type) into canonical tables in ``out_dir``, filling
+    ``report``; the coded rows (for the unmapped-code threshold). Raises :class:`Fallback`, having written
+    nothing that matters (the caller empties ``out_dir``), when the line-by-line reader must do it."""
+    if options.include_statements and files.get("MedicationStatement"):
+        raise Fallback("MedicationStatement read with include_statements")
+    con = connect()
+    try:
+        con.execute(f"SET temp_directory = {literal(str(out_dir / '.spill'))}")
+        con.execute("SET preserve_insertion_order = true")
+        for statement in MACROS.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        con.execute("CREATE TEMP TABLE orgs (id VARCHAR, ods VARCHAR)")
+        if organisations:
+            con.executemany("INSERT INTO orgs VALUES (?, ?)", list(organisations.items()))
+        con.execute("CREATE TEMP TABLE meds (id VARCHAR, system VARCHAR, code VARCHAR)")
+        rows = [(k, v[0], v[1]) if v else (k, None, None) for k, v in medications.items()]
+        if rows:
+            con.executemany("INSERT INTO meds VALUES (?, ?, ?)", rows)
+        bulk = _Bulk(con, files, out_dir, options, report, system_names, fmt)
+        _patients(bulk, with_nhs_numbers=key is not None, nhs=nhs)
+        _episodes(bulk)
+        coded = _events(bulk)
+        coded += _prescriptions(bulk)
+        _statements_and_encounters(bulk)
+        _appointments(bulk)
+        _registrations(bulk)
+        _write_tables(bulk, with_nhs_numbers=key is not None)
+        return coded
+    finally:
+        con.close()
+
+
+def _ods_of(ref: str, org_alias: str) -> str:
+    """SQL: the ODS code an Organization reference names (its identifier, else the Organization's)."""
+    systems = _systems(ODS_SYSTEMS)
+    return (
+        f"CASE WHEN list_contains({systems}, {ref}.identifier.system) AND coalesce({ref}.identifier.value, '') <> '' "
+        f"THEN {ref}.identifier.value ELSE {org_alias}.ods END"
+    )
+
+
+def _patients(bulk: _Bulk, *, with_nhs_numbers: bool, nhs: NhsMode) -> None:
+    con, report = bulk.con, bulk.report
+    bulk.read("Patient")
+    if not bulk.files.get("Patient"):
+        con.execute("CREATE TEMP TABLE raw (n BIGINT)")
+    if not bulk.one("SELECT count(*) FROM raw"):
+        raise Fallback("no Patient resources (the line-by-line reader words the error)")
+    ethnic = "Extension-UKCore-EthnicCategory"
+    con.execute(f"""
+        CREATE TEMP TABLE pat AS SELECT
+            n, id,
+            coalesce(list_contains(list_transform(meta.tag, lambda t: t.code), 'HTEST'), false)
+                OR coalesce(list_contains(list_transform(meta.security, lambda t: t.code), 'HTEST'), false) AS htest,
+            "birthDate" AS birth, fhir_precision("birthDate") AS birth_precision,
+            coalesce(nullif(gender, ''), 'unknown') AS gender,
+            "deceasedDateTime" AS death, fhir_precision("deceasedDateTime") AS death_precision,
+            "deceasedBoolean" AS deceased,
+            list_filter(identifier, lambda i: i.system = {literal(NHS_NUMBER_SYSTEM)} AND coalesce(i.value, '') <> '')[-1].value
+                AS nhs_number,
+            list_transform(list_filter(extension, lambda e: ends_with(coalesce(e.url, ''), {literal(ethnic)})),
+                lambda e: CASE WHEN len(e.valueCodeableConcept.coding) > 0
+                          THEN coalesce(e.valueCodeableConcept.coding[1].code, 'None') ELSE '' END) AS letters,
+            "generalPractitioner" AS gps
+        FROM raw
+    """)
+    bulk.check("SELECT count(*) FROM pat WHERE odd_text(gender)", "Patient.gender is not text")
+    bulk.check("SELECT count(*) FROM (SELECT id FROM pat GROUP BY id HAVING count(*) > 1)", "Patient ids repeated")
+    bulk.check("SELECT count(*) FROM pat WHERE NOT htest AND coalesce(id, '') = ''", "a Patient without an id")
+    bulk.check(
+        "SELECT count(*) FROM pat WHERE NOT htest AND (birth_precision = 'bad' OR death_precision = 'bad')",
+        "a malformed Patient date",
+    )
+    if with_nhs_numbers and nhs != "raw":
+        raise Fallback("NHS numbers to pseudonymise or refuse (TableWriter does it)")
+    if not with_nhs_numbers and bulk.one(
+        "SELECT count(*) FROM pat WHERE NOT htest AND birth_precision IS NOT NULL AND nhs_number IS NOT NULL"
+    ):
+        raise Fallback("NHS numbers without a key (the line-by-line reader words the error)")
+    practice = literal(bulk.options.practice) if bulk.options.practice else "NULL::VARCHAR"
+    con.execute(f"""
+        CREATE TEMP TABLE gp AS
+        SELECT g.n, arg_min(g.ods, g.i) AS practice FROM (
+            SELECT p.n, p.i, {_ods_of("p.g", "o")} AS ods
+            FROM (SELECT n, unnest(gps) AS g, generate_subscripts(gps, 1) AS i FROM pat
+                  WHERE NOT htest AND birth_precision IS NOT NULL) p
+            LEFT JOIN orgs o ON o.id = ref_id(p.g.reference, 'Organization')
+        ) g WHERE coalesce(g.ods, '') <> '' GROUP BY g.n
+    """)
+    con.execute(f"""
+        CREATE TEMP TABLE patients AS SELECT
+            row_number() OVER (ORDER BY p.n) AS number, p.id, p.n,
+            coalesce(gp.practice, {practice}) AS practice,
+            substr(fhir_iso(p.birth), 1, 8) || '01' AS birth,
+            CASE WHEN p.gender IN ('male', 'female', 'unknown') THEN p.gender ELSE 'unknown' END AS sex,
+            fhir_iso(p.death) AS death,
+            CASE p.letters[-1] {" ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in _ethnic_groups().items())}
+                END AS ethnicity,
+            p.nhs_number
+        FROM pat p LEFT JOIN gp USING (n)
+        WHERE NOT p.htest AND p.birth_precision IS NOT NULL
+        ORDER BY p.n
+    """)
+    con.execute("CREATE TEMP TABLE skipped AS SELECT id FROM pat WHERE htest OR birth_precision IS NULL")
+    for reason, count in bulk.rows(
+        "SELECT CASE WHEN htest THEN 'test record (meta tag HTEST)' ELSE 'no birthDate' END, count(*) "
+        "FROM pat WHERE htest OR birth_precision IS NULL GROUP BY ALL"
+    ):
+        report.skipped_patients[reason] += int(count)
+    bulk.mappings("""
+        SELECT 'patients.date_of_birth', 'birthDate to the ' || birth_precision, 'first of the month', count(*)
+        FROM pat WHERE NOT htest AND birth_precision NOT IN ('month') GROUP BY ALL
+        UNION ALL
+        SELECT 'patients.sex', gender, 'unknown', count(*) FROM pat
+        WHERE NOT htest AND birth_precision IS NOT NULL AND gender NOT IN ('male', 'female', 'unknown') GROUP BY ALL
+        UNION ALL
+        SELECT 'patients.date_of_death', 'deceasedBoolean true without a date', 'alive (no date)', count(*) FROM pat
+        WHERE NOT htest AND birth_precision IS NOT NULL AND death_precision IS NULL AND deceased IS TRUE
+        HAVING count(*) > 0
+    """)
+    groups = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in _ethnic_groups().items())
+    bulk.mappings(f"""
+        SELECT 'patients.ethnicity', letter, coalesce(CASE letter {groups} END, 'missing'), count(*)
+        FROM (SELECT unnest(letters) AS letter FROM pat WHERE NOT htest AND birth_precision IS NOT NULL)
+        GROUP BY ALL
+    """)
+    con.execute("DROP TABLE pat")
+    con.execute("DROP TABLE gp")
+
+
+def _ethnic_groups() -> dict[str, str]:
+    from qiloop.records.from_fhir import ETHNIC_GROUPS
+
+    return ETHNIC_GROUPS
+
+
+def _subject_sql(alias: str = "r") -> str:
+    """SQL: the Patient id the resource's subject (or patient) names."""
+    return (
+        f"ref_id(CASE WHEN {alias}.subject.reference IS NOT NULL THEN {alias}.subject.reference "
+        f"ELSE {alias}.patient.reference END, 'Patient')"
+    )
+
+
+def _check_subjects(bulk: _Bulk, resource_type: str, where: str = "TRUE") -> None:
+    bulk.check(
+        f"SELECT count(*) FROM raw r WHERE ({where}) AND (r.subject IS NOT NULL AND r.subject.reference IS NULL "
+        "OR coalesce(r.subject.reference, r.patient.reference) IS NULL)",
+        f"a {resource_type} without a subject",
+    )
+
+
+def _patient_join(alias: str = "r") -> str:
+    """SQL joining ``raw`` to its patient (``p``) and to the skipped patients (``s``)."""
+    return f"LEFT JOIN patients p ON p.id = {_subject_sql(alias)} LEFT JOIN skipped s ON s.id = {_subject_sql(alias)}"
+
+
+# the outcome of a resource whose patient is not converted, in the order the line-by-line reader checks
+PATIENT_OUTCOME = (
+    "WHEN s.id IS NOT NULL THEN 'the patient was skipped (test record)' "
+    "WHEN p.number IS NULL THEN 'its subject is not among the export''s Patients'"
+)
+
+
+def _episodes(bulk: _Bulk) -> None:
+    con = bulk.con
+    bulk.read("EpisodeOfCare")
+    con.execute(
+        "CREATE TEMP TABLE episodes (n BIGINT, patient BIGINT, start_date VARCHAR, end_date VARCHAR, practice VARCHAR)"
+    )
+    if not bulk.files.get("EpisodeOfCare"):
+        return
+    bulk.check("SELECT count(*) FROM raw WHERE odd_text(status)", "EpisodeOfCare.status is not text")
+    live = "coalesce(r.status, '') <> 'entered-in-error'"
+    _check_subjects(bulk, "EpisodeOfCare", live)
+    bulk.check(
+        f"SELECT count(*) FROM raw r WHERE {live} AND (fhir_precision(r.period.start) = 'bad' "
+        "OR fhir_precision(r.period.\"end\") = 'bad')",
+        "a malformed EpisodeOfCare period",
+    )
+    con.execute(f"""
+        CREATE TEMP TABLE ep AS SELECT r.n, p.number AS patient,
+            fhir_iso(r.period.start) AS start_date, fhir_iso(r.period."end") AS end_date,
+            coalesce(nullif({_ods_of('r."managingOrganization"', "o")}, ''), p.practice) AS practice,
+            CASE WHEN NOT {live} THEN 'entered-in-error' {PATIENT_OUTCOME}
+                 WHEN fhir_iso(r.period.start) IS NULL
+                      OR coalesce(nullif({_ods_of('r."managingOrganization"', "o")}, ''), p.practice) IS NULL
+                 THEN 'no period.start or no practice (managingOrganization)' END AS dropped
+        FROM raw r {_patient_join()}
+        LEFT JOIN orgs o ON o.id = ref_id(r."managingOrganization".reference, 'Organization')
+    """)
+    con.execute(
+        "INSERT INTO episodes SELECT n, patient, start_date, end_date, practice FROM ep "
+        "WHERE dropped IS NULL ORDER BY n"
+    )
+    bulk.drops("practice_registrations", "SELECT dropped, count(*) FROM ep GROUP BY ALL")
+    con.execute("DROP TABLE ep")
+
+
+def _value_sql(quantity: str) -> str:
+    return f"CASE WHEN is_number({quantity}.value) THEN CAST({quantity}.value AS DOUBLE) END"
+
+
+def _events(bulk: _Bulk) -> int:
+    """Conditions and Observations (and their components) -> clinical_events; the coded rows."""
+    con = bulk.con
+    con.execute(
+        "CREATE TEMP TABLE events (src TINYINT, n BIGINT, part INTEGER, patient BIGINT, date VARCHAR, "
+        "code VARCHAR, value DOUBLE, other_system VARCHAR, other_code VARCHAR, dropped VARCHAR, comparator VARCHAR)"
+    )
+    columns = "src, n, part, patient, date, code, other_system, other_code, value, dropped, comparator"
+    snomed = _systems((SNOMED,))
+
+    def coded(concept: str) -> str:
+        return f"first_code({concept}, {snomed}), first_other({concept}).system, first_other({concept}).code"
+
+    if bulk.files.get("Condition"):
+        bulk.read("Condition")
+        status = "coalesce(r.\"verificationStatus\".coding[1].code, '')"
+        live = f"{status} NOT IN ('entered-in-error', 'cancelled', 'refuted')"
+        _check_subjects(bulk, "Condition", live)
+        bulk.check(
+            f"SELECT count(*) FROM raw r WHERE {live} AND (fhir_precision(r.\"onsetDateTime\") = 'bad' "
+            "OR fhir_precision(r.\"recordedDate\") = 'bad')",
+            "a malformed Condition date",
+        )
+        date = 'CASE WHEN coalesce(r."onsetDateTime", \'\') <> \'\' THEN r."onsetDateTime" ELSE r."recordedDate" END'
+        con.execute(f"""
+            INSERT INTO events ({columns}) SELECT 1, r.n, 0, p.number, fhir_iso({date}), {coded("r.code")}, NULL,
+                CASE WHEN NOT {live} THEN 'Condition ' || {status} {PATIENT_OUTCOME}
+                     WHEN fhir_precision({date}) IS DISTINCT FROM 'day'
+                     THEN 'Condition without a full onset or recorded date' END,
+                NULL
+            FROM raw r {_patient_join()}
+        """)
+    if bulk.files.get("Observation"):
+        bulk.read("Observation")
+        bulk.check("SELECT count(*) FROM raw WHERE odd_text(status)", "Observation.status is not text")
+        live = "coalesce(r.status, '') NOT IN ('entered-in-error', 'cancelled', 'refuted')"
+        _check_subjects(bulk, "Observation", live)
+        bulk.check(
+            f"SELECT count(*) FROM raw r WHERE {live} AND (fhir_precision(r.\"effectiveDateTime\") = 'bad' "
+            "OR fhir_precision(r.\"effectivePeriod\".start) = 'bad' OR fhir_precision(r.issued) = 'bad')",
+            "a malformed Observation date",
+        )
+        bulk.check(
+            "SELECT count(*) FROM raw r WHERE json_type(r.\"valueQuantity\".value) = 'BOOLEAN' OR "
+            "list_bool_or(list_transform(r.component, lambda c: json_type(c.\"valueQuantity\".value) = 'BOOLEAN' "
+            "OR (c.code IS NOT NULL AND coalesce(len(c.code.coding), 0) = 0)))",
+            "an Observation value or component of an unexpected shape",
+        )
+        date = (
+            "CASE WHEN coalesce(r.\"effectiveDateTime\", '') <> '' THEN r.\"effectiveDateTime\" "
+            "WHEN coalesce(r.\"effectivePeriod\".start, '') <> '' THEN r.\"effectivePeriod\".start ELSE r.issued END"
+        )
+        value = _value_sql('r."valueQuantity"')
+        con.execute(f"""
+            INSERT INTO events ({columns}) SELECT 2, r.n, 0, p.number, fhir_iso({date}), {coded("r.code")}, {value},
+                CASE WHEN NOT {live} THEN 'Observation ' || r.status {PATIENT_OUTCOME}
+                     WHEN fhir_precision({date}) IS DISTINCT FROM 'day'
+                     THEN 'Observation without a full effective date' END,
+                CASE WHEN ({value}) IS NOT NULL THEN nullif(r."valueQuantity".comparator, '') END
+            FROM raw r {_patient_join()}
+        """)
+        if bulk.one("SELECT count(*) FROM raw WHERE len(component) > 0"):
+            component = _value_sql('c.comp."valueQuantity"')
+            con.execute(f"""
+                INSERT INTO events ({columns}) SELECT 2, c.n, c.part, e.patient, e.date, {coded("c.comp.code")},
+                    {component}, NULL,
+                    CASE WHEN ({component}) IS NOT NULL THEN nullif(c.comp."valueQuantity".comparator, '') END
+                FROM (SELECT n, unnest(component) AS comp, generate_subscripts(component, 1) AS part FROM raw
+                      WHERE len(component) > 0) c
+                JOIN events e ON e.src = 2 AND e.n = c.n AND e.part = 0 AND e.dropped IS NULL
+                WHERE c.comp.code IS NOT NULL
+            """)
+    # every resource kept so far is a coded row: written, unmapped, or without a code
+    con.execute("""
+        UPDATE events SET dropped = CASE WHEN code IS NOT NULL THEN NULL
+            WHEN other_code IS NOT NULL THEN '(unmapped)' ELSE 'no code' END
+        WHERE dropped IS NULL
+    """)
+    coded_rows = "dropped IS NULL OR dropped IN ('(unmapped)', 'no code')"
+    bulk.drops("clinical_events", "SELECT dropped, count(*) FROM events WHERE dropped <> '(unmapped)' GROUP BY ALL")
+    bulk.mappings(f"""
+        SELECT 'clinical_events.numeric_value', 'value with comparator ' || comparator, 'the number alone', count(*)
+        FROM events WHERE comparator IS NOT NULL AND ({coded_rows}) GROUP BY ALL
+    """)
+    _unmapped(bulk, "events", "src * 1000000000000000 + n * 1000 + part")
+    return int(bulk.one(f"SELECT count(*) FROM events WHERE {coded_rows}"))
+
+
+def _unmapped(bulk: _Bulk, table: str, order: str) -> None:
+    """Report the unmapped codes, in the order they were first met (the report's ties keep that order)."""
+    names = _system_name(bulk.system_names).replace("o.system", "other_system")
+    for system, code, count, _ in bulk.rows(f"""
+        SELECT {names}, other_code, count(*), min({order}) AS first FROM {table}
+        WHERE dropped = '(unmapped)' GROUP BY 1, 2 ORDER BY first
+    """):
+        bulk.report.unmapped_code(system, code, int(count))
+
+
+def _prescriptions(bulk: _Bulk) -> int:
+    con = bulk.con
+    con.execute(
+        "CREATE TEMP TABLE prescriptions (n BIGINT, patient BIGINT, date VARCHAR, code VARCHAR, "
+        "other_system VARCHAR, other_code VARCHAR, dropped VARCHAR)"
+    )
+    if not bulk.files.get("MedicationRequest"):
+        return 0
+    bulk.read("MedicationRequest")
+    bulk.check("SELECT count(*) FROM raw WHERE odd_text(status) OR odd_text(intent)", "odd MedicationRequest text")
+    live = "coalesce(r.status, '') NOT IN ('entered-in-error', 'cancelled', 'refuted')"
+    order = "(r.intent IS NULL OR r.intent = 'order')"
+    bulk.check(
+        f"SELECT count(*) FROM raw r WHERE {live} AND {order} AND fhir_precision(r.\"authoredOn\") = 'bad'",
+        "a malformed authoredOn",
+    )
+    _check_subjects(bulk, "MedicationRequest", f"{live} AND {order}")
+    dmd = _systems(DMD_SYSTEMS)
+    concept = 'r."medicationCodeableConcept"'
+    con.execute(f"""
+        INSERT INTO prescriptions SELECT r.n, p.number, fhir_iso(r."authoredOn"),
+            coalesce(first_code({concept}, {dmd}), CASE WHEN m.system = {literal(SNOMED)} THEN m.code END),
+            CASE WHEN first_other({concept}) IS NOT NULL THEN first_other({concept}).system ELSE m.system END,
+            CASE WHEN first_other({concept}) IS NOT NULL THEN first_other({concept}).code ELSE m.code END,
+            CASE WHEN NOT {live} THEN 'MedicationRequest ' || r.status
+                 WHEN NOT {order} THEN 'MedicationRequest intent ' || r.intent || ' (not an order)'
+                 {PATIENT_OUTCOME}
+                 WHEN fhir_precision(r."authoredOn") IS DISTINCT FROM 'day'
+                 THEN 'MedicationRequest without a full date' END
+        FROM raw r {_patient_join()}
+        LEFT JOIN meds m ON first_code({concept}, {dmd}) IS NULL
+            AND m.id = ref_id(r."medicationReference".reference, 'Medication')
+    """)
+    con.execute("""
+        UPDATE prescriptions SET dropped = CASE WHEN code IS NOT NULL THEN NULL
+            WHEN other_code IS NOT NULL THEN '(unmapped)' ELSE 'no medication code' END
+        WHERE dropped IS NULL
+    """)
+    bulk.drops("medications", "SELECT dropped, count(*) FROM prescriptions WHERE dropped <> '(unmapped)' GROUP BY ALL")
+    _unmapped(bulk, "prescriptions", "n")
+    return int(
+        bulk.one(
+            "SELECT count(*) FROM prescriptions WHERE dropped IS NULL OR dropped IN ('(unmapped)', 'no medication code')"
+        )
+    )
+
+
+def _statements_and_encounters(bulk: _Bulk) -> None:
+    for resource_type, table, reason in (
+        ("MedicationStatement", "medications", "MedicationStatement (read only with --include-statements)"),
+        ("Encounter", "Encounter", "not converted (no booking date; appointments come from Appointment)"),
+    ):
+        if bulk.files.get(resource_type):
+            bulk.read(resource_type)
+            count = int(bulk.one("SELECT count(*) FROM raw"))
+            if count:
+                bulk.report.drop(table, reason, count)
+
+
+def _appointments(bulk: _Bulk) -> None:
+    from qiloop.records.from_fhir import APPOINTMENT_STATUSES
+
+    con = bulk.con
+    con.execute(
+        "CREATE TEMP TABLE appts (n BIGINT, patient BIGINT, practice VARCHAR, booked VARCHAR, start VARCHAR, "
+        "status VARCHAR, clinician VARCHAR, dropped VARCHAR, mapped VARCHAR)"
+    )
+    if not bulk.files.get("Appointment"):
+        return
+    bulk.read("Appointment")
+    known = _systems([*APPOINTMENT_STATUSES, "cancelled", "entered-in-error"])
+    bulk.check(
+        f"SELECT count(*) FROM raw WHERE NOT list_contains({known}, coalesce(status, ''))",
+        "an Appointment status FHIR does not define",
+    )
+    con.execute("""
+        CREATE TEMP TABLE ap AS SELECT n, status, start, created,
+            list_filter(list_transform(participant, lambda x: ref_id(x.actor.reference, 'Patient')),
+                lambda x: coalesce(x, '') <> '')[1] AS patient_id,
+            list_filter(list_transform(participant, lambda x: ref_id(x.actor.reference, 'Practitioner')),
+                lambda x: coalesce(x, '') <> '')[1] AS clinician,
+            CASE WHEN len("cancelationReason".coding) > 0
+                 THEN coalesce("cancelationReason".coding[1].code, 'None') END AS reason
+        FROM raw
+    """)
+    live = "a.status <> 'entered-in-error'"
+    bulk.check(f"SELECT count(*) FROM ap a WHERE {live} AND a.patient_id IS NULL", "an Appointment without a patient")
+    bulk.check(
+        f"SELECT count(*) FROM ap a LEFT JOIN skipped s ON s.id = a.patient_id WHERE {live} AND s.id IS NULL "
+        "AND (fhir_precision(a.start) = 'bad' OR fhir_precision(a.created) = 'bad')",
+        "a malformed Appointment date",
+    )
+    statuses = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in APPOINTMENT_STATUSES.items())
+    canonical = (
+        "CASE WHEN a.status = 'cancelled' THEN CASE WHEN starts_with(coalesce(a.reason, ''), 'pat') "
+        f"THEN 'cancelled_by_patient' ELSE 'cancelled_by_practice' END ELSE CASE a.status {statuses} END END"
+    )
+    con.execute(f"""
+        INSERT INTO appts SELECT a.n, p.number, p.practice, fhir_iso(a.created), fhir_iso(a.start), {canonical},
+            a.clinician,
+            CASE WHEN NOT {live} THEN 'entered-in-error'
+                 WHEN s.id IS NOT NULL THEN 'the patient was skipped (test record)'
+                 WHEN p.number IS NULL THEN 'its subject is not among the export''s Patients'
+                 WHEN fhir_iso(a.start) IS NULL THEN 'no start'
+                 WHEN fhir_iso(a.created) IS NULL THEN 'no created date (the booking date)'
+                 WHEN p.practice IS NULL THEN 'the patient has no practice (generalPractitioner)' END,
+            CASE WHEN {live} AND s.id IS NULL AND p.number IS NOT NULL THEN
+                 CASE WHEN a.status = 'cancelled' THEN 'cancelled (' || coalesce(a.reason, 'no reason') || ')'
+                      ELSE a.status END END
+        FROM ap a LEFT JOIN patients p ON p.id = a.patient_id LEFT JOIN skipped s ON s.id = a.patient_id
+    """)
+    bulk.drops("appointments", "SELECT dropped, count(*) FROM appts GROUP BY ALL")
+    bulk.mappings(
+        "SELECT 'appointments.status', mapped, status, count(*) FROM appts WHERE mapped IS NOT NULL GROUP BY ALL"
+    )
+    con.execute("DROP TABLE ap")
+
+
+def _registrations(bulk: _Bulk) -> None:
+    con = bulk.con
+    con.execute("""
+        CREATE TEMP TABLE earliest AS SELECT patient, min(date) AS date FROM (
+            SELECT patient, date FROM events WHERE dropped IS NULL
+            UNION ALL SELECT patient, date FROM prescriptions WHERE dropped IS NULL
+            UNION ALL SELECT patient, booked FROM appts WHERE dropped IS NULL
+        ) GROUP BY patient
+    """)
+    no_practice = int(
+        bulk.one(
+            "SELECT count(*) FROM patients WHERE practice IS NULL AND number NOT IN (SELECT patient FROM episodes)"
+        )
+    )
+    if no_practice:
+        bulk.report.drop("practice_registrations", "the patient has no practice (give --practice)", no_practice)
+
+
+def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
+    typed = bulk.fmt == "parquet"
+
+    def date(column: str) -> str:
+        return f"CAST({column} AS DATE)" if typed else column
+
+    nhs = "nhs_number, " if with_nhs_numbers else ""
+    bulk.copy(
+        f"SELECT number AS patient_id, {nhs}{date('birth')} AS date_of_birth, sex, {date('death')} AS date_of_death, "
+        "ethnicity FROM patients ORDER BY number",
+        "patients",
+    )
+    bulk.copy(
+        f"SELECT patient AS patient_id, {date('date')} AS date, code AS snomedct_code, value AS numeric_value "
+        "FROM events WHERE dropped IS NULL ORDER BY src, n, part",
+        "clinical_events",
+    )
+    bulk.copy(
+        f"SELECT patient AS patient_id, {date('date')} AS date, code AS dmd_code FROM prescriptions "
+        "WHERE dropped IS NULL ORDER BY n",
+        "medications",
+    )
+    written = bulk.copy(
+        f"SELECT row_number() OVER (ORDER BY n) AS appointment_id, patient AS patient_id, practice AS practice_id, "
+        f"{date('booked')} AS booked_date, {date('start')} AS start_date, status, 'unknown' AS mode, "
+        "'unknown' AS hcp_role, clinician AS clinician_id FROM appts WHERE dropped IS NULL ORDER BY n",
+        "appointments",
+    )
+    if not written:
+        (bulk.out_dir / f"appointments.{bulk.fmt}").unlink()
+    inferred = bulk.copy(
+        f"""SELECT patient AS patient_id, {date("start_date")} AS start_date, {date("end_date")} AS end_date,
+                   practice AS practice_id FROM (
+            SELECT 0 AS part, n, patient, start_date, end_date, practice FROM episodes
+            UNION ALL
+            SELECT 1, p.number, p.number, coalesce(e.date, p.birth), NULL, p.practice
+            FROM patients p LEFT JOIN earliest e ON e.patient = p.number
+            WHERE p.practice IS NOT NULL AND p.number NOT IN (SELECT patient FROM episodes)
+        ) ORDER BY part, n""",
+        "practice_registrations",
+    ) - int(bulk.one("SELECT count(*) FROM episodes"))
+    if inferred:
+        bulk.report.notes.append(
+            f"{inferred:,} patients have no EpisodeOfCare: a registration was inferred for each, at its "
+            "generalPractitioner practice from its earliest record, still open (inferred, not recorded)"
+        )
