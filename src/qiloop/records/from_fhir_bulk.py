@@ -98,13 +98,13 @@ FIELDS: dict[str, dict[str, str]] = {
 
 # System URL -> the name the report uses (the same as the line-by-line reader's)
 MACROS = """
-CREATE OR REPLACE TEMP MACRO fhir_day(v) AS
+CREATE OR REPLACE TEMP MACRO fhir_day(v) AS coalesce(
     length(v) >= 10 AND substr(v, 5, 1) = '-' AND substr(v, 8, 1) = '-'
     AND (length(v) = 10 OR substr(v, 11, 1) = 'T')
     AND CAST(try_cast(substr(v, 1, 10) AS DATE) AS VARCHAR) = substr(v, 1, 10)
-    AND substr(v, 1, 4) >= '0001' AND strpos(v, chr(10)) = 0;
+    AND substr(v, 1, 4) >= '0001' AND strpos(v, chr(10)) = 0, FALSE);
 CREATE OR REPLACE TEMP MACRO fhir_short(v) AS
-    regexp_full_match(v, '[0-9]{4}(-(0[1-9]|1[0-2]))?(T[^\\n]*)?') AND substr(v, 1, 4) >= '0001';
+    v IS NOT NULL AND regexp_full_match(v, '[0-9]{4}(-(0[1-9]|1[0-2]))?(T[^\\n]*)?') AND substr(v, 1, 4) >= '0001';
 -- the ISO date of a FHIR date or dateTime (its first day when only a year or month), NULL when absent or bad
 CREATE OR REPLACE TEMP MACRO fhir_iso(v) AS CASE
     WHEN v IS NULL OR v = '' THEN NULL
@@ -195,6 +195,28 @@ class _Bulk:
         if count:
             self.report.read[resource_type] += int(count)
         return "raw"
+
+    def source(self, resource_type: str) -> str:
+        """SQL reading the files of ``resource_type`` (only the fields mapped), in file order."""
+        columns = {"resourceType": "VARCHAR", **FIELDS[resource_type]}
+        spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in columns.items()) + "}"
+        listed = "[" + ", ".join(literal(str(p)) for p in self.files[resource_type]) + "]"
+        return f"read_json({listed}, format = 'newline_delimited', columns = {spec}, maximum_object_size = 1073741824)"
+
+    def run(self, sql: str, resource_type: str) -> None:
+        """Run a statement that reads the files of ``resource_type``."""
+        try:
+            self.con.execute(sql)
+        except duckdb.Error as exc:  # not JSON, not UTF-8, or a field of an unexpected shape
+            raise Fallback(f"{resource_type}: {type(exc).__name__}") from None
+
+    def counted(self, table: str, resource_type: str) -> None:
+        """Count the resources read into ``table``; fall back if any was flagged ``bad``."""
+        count, bad = self.con.execute(f"SELECT count(*), count(*) FILTER (WHERE bad) FROM {table}").fetchone() or (0, 0)
+        if bad:
+            raise Fallback(f"{resource_type}: something for the line-by-line reader")
+        if count:
+            self.report.read[resource_type] += int(count)
 
     def check(self, sql: str, why: str) -> None:
         if self.one(sql):
@@ -332,9 +354,9 @@ def _patients(bulk: _Bulk, *, with_nhs_numbers: bool, nhs: NhsMode) -> None:
         CREATE TEMP TABLE patients AS SELECT
             row_number() OVER (ORDER BY p.n) AS number, p.id, p.n,
             coalesce(gp.practice, {practice}) AS practice,
-            substr(fhir_iso(p.birth), 1, 8) || '01' AS birth,
+            CAST(substr(fhir_iso(p.birth), 1, 8) || '01' AS DATE) AS birth,
             CASE WHEN p.gender IN ('male', 'female', 'unknown') THEN p.gender ELSE 'unknown' END AS sex,
-            fhir_iso(p.death) AS death,
+            CAST(fhir_iso(p.death) AS DATE) AS death,
             CASE p.letters[-1] {" ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in _ethnic_groups().items())}
                 END AS ethnicity,
             p.nhs_number
@@ -342,7 +364,10 @@ def _patients(bulk: _Bulk, *, with_nhs_numbers: bool, nhs: NhsMode) -> None:
         WHERE NOT p.htest AND p.birth_precision IS NOT NULL
         ORDER BY p.n
     """)
-    con.execute("CREATE TEMP TABLE skipped AS SELECT id FROM pat WHERE htest OR birth_precision IS NULL")
+    con.execute("""
+        CREATE TEMP TABLE pid AS SELECT id, number, practice, FALSE AS skipped FROM patients
+        UNION ALL SELECT id, NULL, NULL, TRUE FROM pat WHERE htest OR birth_precision IS NULL
+    """)
     for reason, count in bulk.rows(
         "SELECT CASE WHEN htest THEN 'test record (meta tag HTEST)' ELSE 'no birthDate' END, count(*) "
         "FROM pat WHERE htest OR birth_precision IS NULL GROUP BY ALL"
@@ -383,142 +408,185 @@ def _subject_sql(alias: str = "r") -> str:
     )
 
 
-def _check_subjects(bulk: _Bulk, resource_type: str, where: str = "TRUE") -> None:
-    bulk.check(
-        f"SELECT count(*) FROM raw r WHERE ({where}) AND (r.subject IS NOT NULL AND r.subject.reference IS NULL "
-        "OR coalesce(r.subject.reference, r.patient.reference) IS NULL)",
-        f"a {resource_type} without a subject",
+def _no_subject(alias: str = "r") -> str:
+    """SQL: true when the resource names no patient (the line-by-line reader stops there)."""
+    return (
+        f"({alias}.subject IS NOT NULL AND {alias}.subject.reference IS NULL "
+        f"OR coalesce({alias}.subject.reference, {alias}.patient.reference) IS NULL)"
     )
 
 
-def _patient_join(alias: str = "r") -> str:
-    """SQL joining ``raw`` to its patient (``p``) and to the skipped patients (``s``)."""
-    return f"LEFT JOIN patients p ON p.id = {_subject_sql(alias)} LEFT JOIN skipped s ON s.id = {_subject_sql(alias)}"
+def _wrong_type(resource_type: str, alias: str = "r") -> str:
+    return f'{alias}."resourceType" IS DISTINCT FROM {literal(resource_type)}'
 
 
 # the outcome of a resource whose patient is not converted, in the order the line-by-line reader checks
 PATIENT_OUTCOME = (
-    "WHEN s.id IS NOT NULL THEN 'the patient was skipped (test record)' "
+    "WHEN p.skipped THEN 'the patient was skipped (test record)' "
     "WHEN p.number IS NULL THEN 'its subject is not among the export''s Patients'"
 )
 
 
-def _episodes(bulk: _Bulk) -> None:
-    con = bulk.con
-    bulk.read("EpisodeOfCare")
-    con.execute(
-        "CREATE TEMP TABLE episodes (n BIGINT, patient BIGINT, start_date VARCHAR, end_date VARCHAR, practice VARCHAR)"
+def _day(value: str, cast: str) -> str:
+    """SQL: true when ``value`` is a FHIR date to the day; ``cast`` is ``try_cast(substr(value, 1, 10) AS DATE)``
+    worked out once beforehand."""
+    return (
+        f"coalesce(length({value}) >= 10 AND substr({value}, 5, 1) = '-' AND substr({value}, 8, 1) = '-' "
+        f"AND (length({value}) = 10 OR substr({value}, 11, 1) = 'T') AND CAST({cast} AS VARCHAR) = substr({value}, 1, 10) "
+        f"AND {cast} >= DATE '0001-01-01' AND strpos({value}, chr(10)) = 0, FALSE)"
     )
-    if not bulk.files.get("EpisodeOfCare"):
-        return
-    bulk.check("SELECT count(*) FROM raw WHERE odd_text(status)", "EpisodeOfCare.status is not text")
-    live = "coalesce(r.status, '') <> 'entered-in-error'"
-    _check_subjects(bulk, "EpisodeOfCare", live)
-    bulk.check(
-        f"SELECT count(*) FROM raw r WHERE {live} AND (fhir_precision(r.period.start) = 'bad' "
-        "OR fhir_precision(r.period.\"end\") = 'bad')",
-        "a malformed EpisodeOfCare period",
+
+
+def _fhir_ok(value: str) -> str:
+    """SQL: true when ``value`` is absent or a FHIR date (the line-by-line reader stops at a malformed one)."""
+    return f"({value} IS NULL OR {value} = '' OR fhir_day({value}) OR fhir_short({value}))"
+
+
+def _first_code(concept: str, systems: Sequence[str]) -> str:
+    """SQL: the code of the first coding in ``systems`` (the first coding looked at alone, as it usually is)."""
+    listed = _systems(systems)
+    first = f"{concept}.coding[1]"
+    return (
+        f"CASE WHEN list_contains({listed}, {first}.system) AND coalesce({first}.code, '') <> '' THEN {first}.code "
+        f"WHEN len({concept}.coding) > 1 THEN first_code({concept}, {listed}) END"
     )
-    con.execute(f"""
-        CREATE TEMP TABLE ep AS SELECT r.n, p.number AS patient,
-            fhir_iso(r.period.start) AS start_date, fhir_iso(r.period."end") AS end_date,
-            coalesce(nullif({_ods_of('r."managingOrganization"', "o")}, ''), p.practice) AS practice,
-            CASE WHEN NOT {live} THEN 'entered-in-error' {PATIENT_OUTCOME}
-                 WHEN fhir_iso(r.period.start) IS NULL
-                      OR coalesce(nullif({_ods_of('r."managingOrganization"', "o")}, ''), p.practice) IS NULL
-                 THEN 'no period.start or no practice (managingOrganization)' END AS dropped
-        FROM raw r {_patient_join()}
-        LEFT JOIN orgs o ON o.id = ref_id(r."managingOrganization".reference, 'Organization')
-    """)
-    con.execute(
-        "INSERT INTO episodes SELECT n, patient, start_date, end_date, practice FROM ep "
-        "WHERE dropped IS NULL ORDER BY n"
+
+
+def _first_other(concept: str, part: str) -> str:
+    """SQL: the ``part`` (system or code) of the first coding with a code."""
+    first = f"{concept}.coding[1]"
+    return (
+        f"CASE WHEN coalesce({first}.code, '') <> '' THEN {first}.{part} "
+        f"WHEN len({concept}.coding) > 1 THEN first_other({concept}).{part} END"
     )
-    bulk.drops("practice_registrations", "SELECT dropped, count(*) FROM ep GROUP BY ALL")
-    con.execute("DROP TABLE ep")
 
 
 def _value_sql(quantity: str) -> str:
     return f"CASE WHEN is_number({quantity}.value) THEN CAST({quantity}.value AS DOUBLE) END"
 
 
+def _episodes(bulk: _Bulk) -> None:
+    con = bulk.con
+    con.execute(
+        "CREATE TEMP TABLE episodes (n BIGINT, patient BIGINT, start_date DATE, end_date DATE, practice VARCHAR, "
+        "dropped VARCHAR, bad BOOLEAN)"
+    )
+    if not bulk.files.get("EpisodeOfCare"):
+        return
+    live = "coalesce(r.status, '') <> 'entered-in-error'"
+    org = _ods_of('r."managingOrganization"', "o")
+    practice = f"coalesce(nullif({org}, ''), p.practice)"
+    bulk.run(
+        f"""
+        INSERT INTO episodes SELECT r.n, p.number,
+            CAST(fhir_iso(r.period.start) AS DATE), CAST(fhir_iso(r.period."end") AS DATE), {practice},
+            CASE WHEN NOT {live} THEN 'entered-in-error' {PATIENT_OUTCOME}
+                 WHEN fhir_iso(r.period.start) IS NULL OR {practice} IS NULL
+                 THEN 'no period.start or no practice (managingOrganization)' END,
+            {_wrong_type("EpisodeOfCare")} OR odd_text(r.status) OR {live} AND ({_no_subject()}
+                OR NOT {_fhir_ok("r.period.start")} OR NOT {_fhir_ok('r.period."end"')})
+        FROM (SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref FROM {bulk.source("EpisodeOfCare")} s) r
+        LEFT JOIN pid p ON p.id = r.pref
+        LEFT JOIN orgs o ON o.id = ref_id(r."managingOrganization".reference, 'Organization')
+        """,
+        "EpisodeOfCare",
+    )
+    bulk.counted("episodes", "EpisodeOfCare")
+    bulk.drops("practice_registrations", "SELECT dropped, count(*) FROM episodes GROUP BY ALL")
+
+
+EVENT_COLUMNS = (
+    "src TINYINT, n BIGINT, part INTEGER, patient BIGINT, date DATE, code VARCHAR, other_system VARCHAR, "
+    "other_code VARCHAR, value DOUBLE, comparator VARCHAR, dropped VARCHAR, bad BOOLEAN, component "
+    + FIELDS["Observation"]["component"]
+)
+
+
 def _events(bulk: _Bulk) -> int:
     """Conditions and Observations (and their components) -> clinical_events; the coded rows."""
     con = bulk.con
-    con.execute(
-        "CREATE TEMP TABLE events (src TINYINT, n BIGINT, part INTEGER, patient BIGINT, date VARCHAR, "
-        "code VARCHAR, value DOUBLE, other_system VARCHAR, other_code VARCHAR, dropped VARCHAR, comparator VARCHAR)"
-    )
-    columns = "src, n, part, patient, date, code, other_system, other_code, value, dropped, comparator"
-    snomed = _systems((SNOMED,))
+    con.execute(f"CREATE TEMP TABLE events ({EVENT_COLUMNS})")
+    snomed = (SNOMED,)
 
     def coded(concept: str) -> str:
-        return f"first_code({concept}, {snomed}), first_other({concept}).system, first_other({concept}).code"
+        return f"{_first_code(concept, snomed)}, {_first_other(concept, 'system')}, {_first_other(concept, 'code')}"
 
     if bulk.files.get("Condition"):
-        bulk.read("Condition")
         status = "coalesce(r.\"verificationStatus\".coding[1].code, '')"
         live = f"{status} NOT IN ('entered-in-error', 'cancelled', 'refuted')"
-        _check_subjects(bulk, "Condition", live)
-        bulk.check(
-            f"SELECT count(*) FROM raw r WHERE {live} AND (fhir_precision(r.\"onsetDateTime\") = 'bad' "
-            "OR fhir_precision(r.\"recordedDate\") = 'bad')",
-            "a malformed Condition date",
-        )
-        date = 'CASE WHEN coalesce(r."onsetDateTime", \'\') <> \'\' THEN r."onsetDateTime" ELSE r."recordedDate" END'
-        con.execute(f"""
-            INSERT INTO events ({columns}) SELECT 1, r.n, 0, p.number, fhir_iso({date}), {coded("r.code")}, NULL,
+        dated = 'CASE WHEN coalesce(s."onsetDateTime", \'\') <> \'\' THEN s."onsetDateTime" ELSE s."recordedDate" END'
+        bulk.run(
+            f"""
+            INSERT INTO events SELECT 1, r.n, 0, p.number, CASE WHEN {_day("r.dv", "r.dd")} THEN r.dd END,
+                {coded("r.code")}, NULL, NULL,
                 CASE WHEN NOT {live} THEN 'Condition ' || {status} {PATIENT_OUTCOME}
-                     WHEN fhir_precision({date}) IS DISTINCT FROM 'day'
+                     WHEN NOT {_day("r.dv", "r.dd")} OR r.dv IS NULL
                      THEN 'Condition without a full onset or recorded date' END,
+                {_wrong_type("Condition")} OR {live} AND ({_no_subject()} OR NOT {_fhir_ok('r."onsetDateTime"')}
+                    OR NOT {_fhir_ok('r."recordedDate"')}),
                 NULL
-            FROM raw r {_patient_join()}
-        """)
+            FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
+                SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref, {dated} AS dv FROM {bulk.source("Condition")} s)) r
+            LEFT JOIN pid p ON p.id = r.pref
+            """,
+            "Condition",
+        )
+        conditions = int(bulk.one("SELECT count(*) FROM events"))
+        if int(bulk.one("SELECT count(*) FROM events WHERE bad")):
+            raise Fallback("Condition: something for the line-by-line reader")
+        if conditions:
+            bulk.report.read["Condition"] += conditions
     if bulk.files.get("Observation"):
-        bulk.read("Observation")
-        bulk.check("SELECT count(*) FROM raw WHERE odd_text(status)", "Observation.status is not text")
         live = "coalesce(r.status, '') NOT IN ('entered-in-error', 'cancelled', 'refuted')"
-        _check_subjects(bulk, "Observation", live)
-        bulk.check(
-            f"SELECT count(*) FROM raw r WHERE {live} AND (fhir_precision(r.\"effectiveDateTime\") = 'bad' "
-            "OR fhir_precision(r.\"effectivePeriod\".start) = 'bad' OR fhir_precision(r.issued) = 'bad')",
-            "a malformed Observation date",
-        )
-        bulk.check(
-            "SELECT count(*) FROM raw r WHERE json_type(r.\"valueQuantity\".value) = 'BOOLEAN' OR "
-            "list_bool_or(list_transform(r.component, lambda c: json_type(c.\"valueQuantity\".value) = 'BOOLEAN' "
-            "OR (c.code IS NOT NULL AND coalesce(len(c.code.coding), 0) = 0)))",
-            "an Observation value or component of an unexpected shape",
-        )
-        date = (
-            "CASE WHEN coalesce(r.\"effectiveDateTime\", '') <> '' THEN r.\"effectiveDateTime\" "
-            "WHEN coalesce(r.\"effectivePeriod\".start, '') <> '' THEN r.\"effectivePeriod\".start ELSE r.issued END"
+        dated = (
+            "CASE WHEN coalesce(s.\"effectiveDateTime\", '') <> '' THEN s.\"effectiveDateTime\" "
+            "WHEN coalesce(s.\"effectivePeriod\".start, '') <> '' THEN s.\"effectivePeriod\".start ELSE s.issued END"
         )
         value = _value_sql('r."valueQuantity"')
-        con.execute(f"""
-            INSERT INTO events ({columns}) SELECT 2, r.n, 0, p.number, fhir_iso({date}), {coded("r.code")}, {value},
+        bulk.run(
+            f"""
+            INSERT INTO events SELECT 2, r.n, 0, p.number, CASE WHEN {_day("r.dv", "r.dd")} THEN r.dd END,
+                {coded("r.code")}, {value},
+                CASE WHEN ({value}) IS NOT NULL THEN nullif(r."valueQuantity".comparator, '') END,
                 CASE WHEN NOT {live} THEN 'Observation ' || r.status {PATIENT_OUTCOME}
-                     WHEN fhir_precision({date}) IS DISTINCT FROM 'day'
+                     WHEN NOT {_day("r.dv", "r.dd")} OR r.dv IS NULL
                      THEN 'Observation without a full effective date' END,
-                CASE WHEN ({value}) IS NOT NULL THEN nullif(r."valueQuantity".comparator, '') END
-            FROM raw r {_patient_join()}
-        """)
-        if bulk.one("SELECT count(*) FROM raw WHERE len(component) > 0"):
+                {_wrong_type("Observation")} OR odd_text(r.status)
+                    OR json_type(r."valueQuantity".value) = 'BOOLEAN'
+                    OR {live} AND ({_no_subject()} OR NOT {_fhir_ok('r."effectiveDateTime"')}
+                        OR NOT {_fhir_ok('r."effectivePeriod".start')} OR NOT {_fhir_ok("r.issued")})
+                    OR len(r.component) > 0 AND list_bool_or(list_transform(r.component,
+                        lambda c: json_type(c."valueQuantity".value) = 'BOOLEAN'
+                                  OR (c.code IS NOT NULL AND coalesce(len(c.code.coding), 0) = 0))),
+                CASE WHEN len(r.component) > 0 THEN r.component END
+            FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
+                SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref, {dated} AS dv FROM {bulk.source("Observation")} s)) r
+            LEFT JOIN pid p ON p.id = r.pref
+            """,
+            "Observation",
+        )
+        count, bad = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE bad) FROM events WHERE src = 2"
+        ).fetchone() or (0, 0)
+        if bad:
+            raise Fallback("Observation: something for the line-by-line reader")
+        if count:
+            bulk.report.read["Observation"] += int(count)
+        if bulk.one("SELECT count(*) FROM events WHERE component IS NOT NULL AND dropped IS NULL"):
             component = _value_sql('c.comp."valueQuantity"')
             con.execute(f"""
-                INSERT INTO events ({columns}) SELECT 2, c.n, c.part, e.patient, e.date, {coded("c.comp.code")},
-                    {component}, NULL,
-                    CASE WHEN ({component}) IS NOT NULL THEN nullif(c.comp."valueQuantity".comparator, '') END
-                FROM (SELECT n, unnest(component) AS comp, generate_subscripts(component, 1) AS part FROM raw
-                      WHERE len(component) > 0) c
-                JOIN events e ON e.src = 2 AND e.n = c.n AND e.part = 0 AND e.dropped IS NULL
+                INSERT INTO events SELECT 2, c.n, c.part, c.patient, c.date, {coded("c.comp.code")},
+                    {component}, CASE WHEN ({component}) IS NOT NULL THEN nullif(c.comp."valueQuantity".comparator, '') END,
+                    NULL, FALSE, NULL
+                FROM (SELECT n, patient, date, unnest(component) AS comp,
+                             generate_subscripts(component, 1) AS part
+                      FROM events WHERE src = 2 AND component IS NOT NULL AND dropped IS NULL) c
                 WHERE c.comp.code IS NOT NULL
             """)
     # every resource kept so far is a coded row: written, unmapped, or without a code
     con.execute("""
-        UPDATE events SET dropped = CASE WHEN code IS NOT NULL THEN NULL
-            WHEN other_code IS NOT NULL THEN '(unmapped)' ELSE 'no code' END
-        WHERE dropped IS NULL
+        UPDATE events SET dropped = CASE WHEN other_code IS NOT NULL THEN '(unmapped)' ELSE 'no code' END
+        WHERE dropped IS NULL AND code IS NULL
     """)
     coded_rows = "dropped IS NULL OR dropped IN ('(unmapped)', 'no code')"
     bulk.drops("clinical_events", "SELECT dropped, count(*) FROM events WHERE dropped <> '(unmapped)' GROUP BY ALL")
@@ -543,40 +611,40 @@ def _unmapped(bulk: _Bulk, table: str, order: str) -> None:
 def _prescriptions(bulk: _Bulk) -> int:
     con = bulk.con
     con.execute(
-        "CREATE TEMP TABLE prescriptions (n BIGINT, patient BIGINT, date VARCHAR, code VARCHAR, "
-        "other_system VARCHAR, other_code VARCHAR, dropped VARCHAR)"
+        "CREATE TEMP TABLE prescriptions (n BIGINT, patient BIGINT, date DATE, code VARCHAR, other_system VARCHAR, "
+        "other_code VARCHAR, dropped VARCHAR, bad BOOLEAN)"
     )
     if not bulk.files.get("MedicationRequest"):
         return 0
-    bulk.read("MedicationRequest")
-    bulk.check("SELECT count(*) FROM raw WHERE odd_text(status) OR odd_text(intent)", "odd MedicationRequest text")
     live = "coalesce(r.status, '') NOT IN ('entered-in-error', 'cancelled', 'refuted')"
     order = "(r.intent IS NULL OR r.intent = 'order')"
-    bulk.check(
-        f"SELECT count(*) FROM raw r WHERE {live} AND {order} AND fhir_precision(r.\"authoredOn\") = 'bad'",
-        "a malformed authoredOn",
-    )
-    _check_subjects(bulk, "MedicationRequest", f"{live} AND {order}")
-    dmd = _systems(DMD_SYSTEMS)
     concept = 'r."medicationCodeableConcept"'
-    con.execute(f"""
-        INSERT INTO prescriptions SELECT r.n, p.number, fhir_iso(r."authoredOn"),
-            coalesce(first_code({concept}, {dmd}), CASE WHEN m.system = {literal(SNOMED)} THEN m.code END),
-            CASE WHEN first_other({concept}) IS NOT NULL THEN first_other({concept}).system ELSE m.system END,
-            CASE WHEN first_other({concept}) IS NOT NULL THEN first_other({concept}).code ELSE m.code END,
+    code = _first_code(concept, DMD_SYSTEMS)
+    other = f"({_first_other(concept, 'code')}) IS NOT NULL"
+    bulk.run(
+        f"""
+        INSERT INTO prescriptions SELECT r.n, p.number, CASE WHEN {_day("r.dv", "r.dd")} THEN r.dd END,
+            coalesce({code}, CASE WHEN m.system = {literal(SNOMED)} THEN m.code END),
+            CASE WHEN {other} THEN {_first_other(concept, "system")} ELSE m.system END,
+            CASE WHEN {other} THEN {_first_other(concept, "code")} ELSE m.code END,
             CASE WHEN NOT {live} THEN 'MedicationRequest ' || r.status
                  WHEN NOT {order} THEN 'MedicationRequest intent ' || r.intent || ' (not an order)'
                  {PATIENT_OUTCOME}
-                 WHEN fhir_precision(r."authoredOn") IS DISTINCT FROM 'day'
-                 THEN 'MedicationRequest without a full date' END
-        FROM raw r {_patient_join()}
-        LEFT JOIN meds m ON first_code({concept}, {dmd}) IS NULL
-            AND m.id = ref_id(r."medicationReference".reference, 'Medication')
-    """)
+                 WHEN NOT {_day("r.dv", "r.dd")} OR r.dv IS NULL THEN 'MedicationRequest without a full date' END,
+            {_wrong_type("MedicationRequest")} OR odd_text(r.status) OR odd_text(r.intent)
+                OR {live} AND {order} AND ({_no_subject()} OR NOT {_fhir_ok("r.dv")})
+        FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
+            SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref, s."authoredOn" AS dv FROM {bulk.source("MedicationRequest")} s)) r
+        LEFT JOIN pid p ON p.id = r.pref
+        LEFT JOIN meds m ON ({code}) IS NULL AND m.id = ref_id(r."medicationReference".reference, 'Medication')
+        """,
+        "MedicationRequest",
+    )
+    bulk.counted("prescriptions", "MedicationRequest")
     con.execute("""
-        UPDATE prescriptions SET dropped = CASE WHEN code IS NOT NULL THEN NULL
-            WHEN other_code IS NOT NULL THEN '(unmapped)' ELSE 'no medication code' END
-        WHERE dropped IS NULL
+        UPDATE prescriptions SET dropped = CASE WHEN other_code IS NOT NULL THEN '(unmapped)'
+            ELSE 'no medication code' END
+        WHERE dropped IS NULL AND code IS NULL
     """)
     bulk.drops("medications", "SELECT dropped, count(*) FROM prescriptions WHERE dropped <> '(unmapped)' GROUP BY ALL")
     _unmapped(bulk, "prescriptions", "n")
@@ -593,10 +661,26 @@ def _statements_and_encounters(bulk: _Bulk) -> None:
         ("Encounter", "Encounter", "not converted (no booking date; appointments come from Appointment)"),
     ):
         if bulk.files.get(resource_type):
-            bulk.read(resource_type)
-            count = int(bulk.one("SELECT count(*) FROM raw"))
+            bulk.run(
+                f"CREATE OR REPLACE TEMP TABLE counted AS SELECT count(*) AS n, "
+                f"count(*) FILTER (WHERE {_wrong_type(resource_type)}) > 0 AS bad FROM {bulk.source(resource_type)} r",
+                resource_type,
+            )
+            count, bad = bulk.con.execute("SELECT n, bad FROM counted").fetchone() or (0, False)
+            if bad:
+                raise Fallback(f"{resource_type}: a line of another resource type")
             if count:
-                bulk.report.drop(table, reason, count)
+                bulk.report.read[resource_type] += int(count)
+                bulk.report.drop(table, reason, int(count))
+
+
+def _participant(kind: str) -> str:
+    """SQL: the first participant's id of ``kind`` (Patient, Practitioner); the first two looked at alone."""
+    one, two = (f"nullif(ref_id(r.participant[{i}].actor.reference, '{kind}'), '')" for i in (1, 2))
+    return (
+        f"CASE WHEN len(r.participant) <= 2 THEN coalesce({one}, {two}) ELSE list_filter(list_transform("
+        f"r.participant, lambda x: ref_id(x.actor.reference, '{kind}')), lambda x: coalesce(x, '') <> '')[1] END"
+    )
 
 
 def _appointments(bulk: _Bulk) -> None:
@@ -604,58 +688,51 @@ def _appointments(bulk: _Bulk) -> None:
 
     con = bulk.con
     con.execute(
-        "CREATE TEMP TABLE appts (n BIGINT, patient BIGINT, practice VARCHAR, booked VARCHAR, start VARCHAR, "
-        "status VARCHAR, clinician VARCHAR, dropped VARCHAR, mapped VARCHAR)"
+        "CREATE TEMP TABLE appts (n BIGINT, patient BIGINT, practice VARCHAR, booked DATE, start DATE, status VARCHAR, "
+        "clinician VARCHAR, dropped VARCHAR, mapped VARCHAR, bad BOOLEAN)"
     )
     if not bulk.files.get("Appointment"):
         return
-    bulk.read("Appointment")
     known = _systems([*APPOINTMENT_STATUSES, "cancelled", "entered-in-error"])
-    bulk.check(
-        f"SELECT count(*) FROM raw WHERE NOT list_contains({known}, coalesce(status, ''))",
-        "an Appointment status FHIR does not define",
-    )
-    con.execute("""
-        CREATE TEMP TABLE ap AS SELECT n, status, start, created,
-            list_filter(list_transform(participant, lambda x: ref_id(x.actor.reference, 'Patient')),
-                lambda x: coalesce(x, '') <> '')[1] AS patient_id,
-            list_filter(list_transform(participant, lambda x: ref_id(x.actor.reference, 'Practitioner')),
-                lambda x: coalesce(x, '') <> '')[1] AS clinician,
-            CASE WHEN len("cancelationReason".coding) > 0
-                 THEN coalesce("cancelationReason".coding[1].code, 'None') END AS reason
-        FROM raw
-    """)
-    live = "a.status <> 'entered-in-error'"
-    bulk.check(f"SELECT count(*) FROM ap a WHERE {live} AND a.patient_id IS NULL", "an Appointment without a patient")
-    bulk.check(
-        f"SELECT count(*) FROM ap a LEFT JOIN skipped s ON s.id = a.patient_id WHERE {live} AND s.id IS NULL "
-        "AND (fhir_precision(a.start) = 'bad' OR fhir_precision(a.created) = 'bad')",
-        "a malformed Appointment date",
-    )
     statuses = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in APPOINTMENT_STATUSES.items())
     canonical = (
-        "CASE WHEN a.status = 'cancelled' THEN CASE WHEN starts_with(coalesce(a.reason, ''), 'pat') "
-        f"THEN 'cancelled_by_patient' ELSE 'cancelled_by_practice' END ELSE CASE a.status {statuses} END END"
+        "CASE WHEN r.status = 'cancelled' THEN CASE WHEN starts_with(coalesce(r.reason, ''), 'pat') "
+        f"THEN 'cancelled_by_patient' ELSE 'cancelled_by_practice' END ELSE CASE r.status {statuses} END END"
     )
-    con.execute(f"""
-        INSERT INTO appts SELECT a.n, p.number, p.practice, fhir_iso(a.created), fhir_iso(a.start), {canonical},
-            a.clinician,
-            CASE WHEN NOT {live} THEN 'entered-in-error'
-                 WHEN s.id IS NOT NULL THEN 'the patient was skipped (test record)'
-                 WHEN p.number IS NULL THEN 'its subject is not among the export''s Patients'
-                 WHEN fhir_iso(a.start) IS NULL THEN 'no start'
-                 WHEN fhir_iso(a.created) IS NULL THEN 'no created date (the booking date)'
+    live = "r.status <> 'entered-in-error'"
+    kept = f"{live} AND NOT coalesce(p.skipped, FALSE) AND p.number IS NOT NULL"
+    bulk.run(
+        f"""
+        INSERT INTO appts SELECT r.n, p.number, p.practice,
+            CASE WHEN {_day("r.bv", "r.bd")} THEN r.bd ELSE CAST(fhir_iso(r.bv) AS DATE) END,
+            CASE WHEN {_day("r.sv", "r.sd")} THEN r.sd ELSE CAST(fhir_iso(r.sv) AS DATE) END,
+            {canonical}, r.clinician,
+            CASE WHEN NOT {live} THEN 'entered-in-error' {PATIENT_OUTCOME}
+                 WHEN coalesce(r.sv, '') = '' THEN 'no start'
+                 WHEN coalesce(r.bv, '') = '' THEN 'no created date (the booking date)'
                  WHEN p.practice IS NULL THEN 'the patient has no practice (generalPractitioner)' END,
-            CASE WHEN {live} AND s.id IS NULL AND p.number IS NOT NULL THEN
-                 CASE WHEN a.status = 'cancelled' THEN 'cancelled (' || coalesce(a.reason, 'no reason') || ')'
-                      ELSE a.status END END
-        FROM ap a LEFT JOIN patients p ON p.id = a.patient_id LEFT JOIN skipped s ON s.id = a.patient_id
-    """)
+            CASE WHEN {kept} THEN
+                 CASE WHEN r.status = 'cancelled' THEN 'cancelled (' || coalesce(r.reason, 'no reason') || ')'
+                      ELSE r.status END END,
+            {_wrong_type("Appointment")} OR NOT list_contains({known}, coalesce(r.status, ''))
+                OR {live} AND r.patient_id IS NULL
+                OR {kept} AND NOT (({_day("r.sv", "r.sd")} OR {_fhir_ok("r.sv")})
+                                   AND ({_day("r.bv", "r.bd")} OR {_fhir_ok("r.bv")}))
+        FROM (SELECT *, try_cast(substr(sv, 1, 10) AS DATE) AS sd, try_cast(substr(bv, 1, 10) AS DATE) AS bd FROM (
+            SELECT row_number() OVER () AS n, r."resourceType", r.status, r.start AS sv, r.created AS bv,
+                {_participant("Patient")} AS patient_id, {_participant("Practitioner")} AS clinician,
+                CASE WHEN len(r."cancelationReason".coding) > 0
+                     THEN coalesce(r."cancelationReason".coding[1].code, 'None') END AS reason
+            FROM {bulk.source("Appointment")} r)) r
+        LEFT JOIN pid p ON p.id = r.patient_id
+        """,
+        "Appointment",
+    )
+    bulk.counted("appts", "Appointment")
     bulk.drops("appointments", "SELECT dropped, count(*) FROM appts GROUP BY ALL")
     bulk.mappings(
         "SELECT 'appointments.status', mapped, status, count(*) FROM appts WHERE mapped IS NOT NULL GROUP BY ALL"
     )
-    con.execute("DROP TABLE ap")
 
 
 def _registrations(bulk: _Bulk) -> None:
@@ -669,7 +746,8 @@ def _registrations(bulk: _Bulk) -> None:
     """)
     no_practice = int(
         bulk.one(
-            "SELECT count(*) FROM patients WHERE practice IS NULL AND number NOT IN (SELECT patient FROM episodes)"
+            "SELECT count(*) FROM patients WHERE practice IS NULL "
+            "AND number NOT IN (SELECT patient FROM episodes WHERE dropped IS NULL)"
         )
     )
     if no_practice:
@@ -677,46 +755,44 @@ def _registrations(bulk: _Bulk) -> None:
 
 
 def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
-    typed = bulk.fmt == "parquet"
-
-    def date(column: str) -> str:
-        return f"CAST({column} AS DATE)" if typed else column
-
     nhs = "nhs_number, " if with_nhs_numbers else ""
     bulk.copy(
-        f"SELECT number AS patient_id, {nhs}{date('birth')} AS date_of_birth, sex, {date('death')} AS date_of_death, "
+        f"SELECT number AS patient_id, {nhs}birth AS date_of_birth, sex, death AS date_of_death, "
         "ethnicity FROM patients ORDER BY number",
         "patients",
     )
+    # the line-by-line reader's order: needed for the appointment ids, and kept in CSV (read by people);
+    # the import does not depend on the order of the other tables, so Parquet is written unsorted
+    in_order = bulk.fmt == "csv"
     bulk.copy(
-        f"SELECT patient AS patient_id, {date('date')} AS date, code AS snomedct_code, value AS numeric_value "
-        "FROM events WHERE dropped IS NULL ORDER BY src, n, part",
+        "SELECT patient AS patient_id, date, code AS snomedct_code, value AS numeric_value "
+        "FROM events WHERE dropped IS NULL" + (" ORDER BY src, n, part" if in_order else ""),
         "clinical_events",
     )
     bulk.copy(
-        f"SELECT patient AS patient_id, {date('date')} AS date, code AS dmd_code FROM prescriptions "
-        "WHERE dropped IS NULL ORDER BY n",
+        "SELECT patient AS patient_id, date, code AS dmd_code FROM prescriptions WHERE dropped IS NULL"
+        + (" ORDER BY n" if in_order else ""),
         "medications",
     )
     written = bulk.copy(
-        f"SELECT row_number() OVER (ORDER BY n) AS appointment_id, patient AS patient_id, practice AS practice_id, "
-        f"{date('booked')} AS booked_date, {date('start')} AS start_date, status, 'unknown' AS mode, "
-        "'unknown' AS hcp_role, clinician AS clinician_id FROM appts WHERE dropped IS NULL ORDER BY n",
+        "SELECT row_number() OVER (ORDER BY n) AS appointment_id, patient AS patient_id, practice AS practice_id, "
+        "booked AS booked_date, start AS start_date, status, 'unknown' AS mode, "
+        "'unknown' AS hcp_role, clinician AS clinician_id FROM appts WHERE dropped IS NULL"
+        + (" ORDER BY n" if in_order else ""),
         "appointments",
     )
     if not written:
         (bulk.out_dir / f"appointments.{bulk.fmt}").unlink()
     inferred = bulk.copy(
-        f"""SELECT patient AS patient_id, {date("start_date")} AS start_date, {date("end_date")} AS end_date,
-                   practice AS practice_id FROM (
-            SELECT 0 AS part, n, patient, start_date, end_date, practice FROM episodes
+        """SELECT patient AS patient_id, start_date, end_date, practice AS practice_id FROM (
+            SELECT 0 AS part, n, patient, start_date, end_date, practice FROM episodes WHERE dropped IS NULL
             UNION ALL
             SELECT 1, p.number, p.number, coalesce(e.date, p.birth), NULL, p.practice
             FROM patients p LEFT JOIN earliest e ON e.patient = p.number
-            WHERE p.practice IS NOT NULL AND p.number NOT IN (SELECT patient FROM episodes)
+            WHERE p.practice IS NOT NULL AND p.number NOT IN (SELECT patient FROM episodes WHERE dropped IS NULL)
         ) ORDER BY part, n""",
         "practice_registrations",
-    ) - int(bulk.one("SELECT count(*) FROM episodes"))
+    ) - int(bulk.one("SELECT count(*) FROM episodes WHERE dropped IS NULL"))
     if inferred:
         bulk.report.notes.append(
             f"{inferred:,} patients have no EpisodeOfCare: a registration was inferred for each, at its "
