@@ -400,19 +400,54 @@ def _ethnic_groups() -> dict[str, str]:
     return ETHNIC_GROUPS
 
 
+def _fast_ref(ref: str, kind: str) -> str:
+    """SQL: :func:`ref_id`, with the usual ``Kind/id`` worked out first (cheaply)."""
+    return (
+        f"CASE WHEN starts_with({ref}, '{kind}/') AND strpos({ref}, '/_history') = 0 "
+        f"THEN substr({ref}, {len(kind) + 2}) ELSE ref_id({ref}, '{kind}') END"
+    )
+
+
 def _subject_sql(alias: str = "r") -> str:
     """SQL: the Patient id the resource's subject (or patient) names."""
+    return _fast_ref(
+        f"CASE WHEN {alias}.subject.reference IS NOT NULL THEN {alias}.subject.reference "
+        f"ELSE {alias}.patient.reference END",
+        "Patient",
+    )
+
+
+def _subject_columns(alias: str = "s") -> str:
+    """SQL for the innermost select: the patient's id (``pref``) and whether none is named (``no_subject``)."""
     return (
-        f"ref_id(CASE WHEN {alias}.subject.reference IS NOT NULL THEN {alias}.subject.reference "
-        f"ELSE {alias}.patient.reference END, 'Patient')"
+        f"{_subject_sql(alias)} AS pref, ({alias}.subject IS NOT NULL AND {alias}.subject.reference IS NULL "
+        f"OR coalesce({alias}.subject.reference, {alias}.patient.reference) IS NULL) AS no_subject"
     )
 
 
 def _no_subject(alias: str = "r") -> str:
     """SQL: true when the resource names no patient (the line-by-line reader stops there)."""
+    return f"{alias}.no_subject"
+
+
+def _concept_columns(concept: str, prefix: str) -> str:
+    """SQL for the innermost select: a CodeableConcept's first coding, taken out once."""
     return (
-        f"({alias}.subject IS NOT NULL AND {alias}.subject.reference IS NULL "
-        f"OR coalesce({alias}.subject.reference, {alias}.patient.reference) IS NULL)"
+        f"{concept}.coding[1].system AS {prefix}_s, {concept}.coding[1].code AS {prefix}_c, "
+        f"len({concept}.coding) AS {prefix}_n"
+    )
+
+
+def _coded(concept: str, prefix: str, systems: Sequence[str]) -> tuple[str, str, str]:
+    """SQL: the code in ``systems``, then the first other coding's system and code (columns of
+    :func:`_concept_columns` looked at first)."""
+    listed = ", ".join(literal(v) for v in systems)
+    s, c, n = f"{prefix}_s", f"{prefix}_c", f"{prefix}_n"
+    return (
+        f"CASE WHEN {s} IN ({listed}) AND coalesce({c}, '') <> '' THEN {c} "
+        f"WHEN {n} > 1 THEN first_code({concept}, [{listed}]) END",
+        f"CASE WHEN coalesce({c}, '') <> '' THEN {s} WHEN {n} > 1 THEN first_other({concept}).system END",
+        f"CASE WHEN coalesce({c}, '') <> '' THEN {c} WHEN {n} > 1 THEN first_other({concept}).code END",
     )
 
 
@@ -429,17 +464,23 @@ PATIENT_OUTCOME = (
 
 def _day(value: str, cast: str) -> str:
     """SQL: true when ``value`` is a FHIR date to the day; ``cast`` is ``try_cast(substr(value, 1, 10) AS DATE)``
-    worked out once beforehand."""
+    worked out once beforehand. A date printed back as ``YYYY-MM-DD`` equal to the first ten characters has
+    exactly the digits and dashes the FHIR pattern asks for."""
     return (
-        f"coalesce(length({value}) >= 10 AND substr({value}, 5, 1) = '-' AND substr({value}, 8, 1) = '-' "
-        f"AND (length({value}) = 10 OR substr({value}, 11, 1) = 'T') AND CAST({cast} AS VARCHAR) = substr({value}, 1, 10) "
-        f"AND {cast} >= DATE '0001-01-01' AND strpos({value}, chr(10)) = 0, FALSE)"
+        f"coalesce(CAST({cast} AS VARCHAR) = substr({value}, 1, 10) AND {cast} >= DATE '0001-01-01' "
+        f"AND (length({value}) = 10 OR substr({value}, 11, 1) = 'T' AND strpos({value}, chr(10)) = 0), FALSE)"
     )
+
+
+def _any(*conditions: str) -> str:
+    """SQL: true when any condition holds, each looked at only where the ones before did not (DuckDB works
+    out every operand of OR in a select list)."""
+    return "CASE " + " ".join(f"WHEN {c} THEN TRUE" for c in conditions) + " ELSE FALSE END"
 
 
 def _fhir_ok(value: str) -> str:
     """SQL: true when ``value`` is absent or a FHIR date (the line-by-line reader stops at a malformed one)."""
-    return f"({value} IS NULL OR {value} = '' OR fhir_day({value}) OR fhir_short({value}))"
+    return f"CASE WHEN {value} IS NULL OR {value} = '' OR fhir_day({value}) THEN TRUE ELSE fhir_short({value}) END"
 
 
 def _first_code(concept: str, systems: Sequence[str]) -> str:
@@ -476,6 +517,14 @@ def _episodes(bulk: _Bulk) -> None:
     live = "coalesce(r.status, '') <> 'entered-in-error'"
     org = _ods_of('r."managingOrganization"', "o")
     practice = f"coalesce(nullif({org}, ''), p.practice)"
+    end = 'r.period."end"'
+    bad1 = _any(
+        _wrong_type("EpisodeOfCare"),
+        "odd_text(r.status)",
+        f"{live} AND {_no_subject()}",
+        f"{live} AND NOT ({_fhir_ok('r.period.start')})",
+        f"{live} AND NOT ({_fhir_ok(end)})",
+    )
     bulk.run(
         f"""
         INSERT INTO episodes SELECT r.n, p.number,
@@ -483,9 +532,8 @@ def _episodes(bulk: _Bulk) -> None:
             CASE WHEN NOT {live} THEN 'entered-in-error' {PATIENT_OUTCOME}
                  WHEN fhir_iso(r.period.start) IS NULL OR {practice} IS NULL
                  THEN 'no period.start or no practice (managingOrganization)' END,
-            {_wrong_type("EpisodeOfCare")} OR odd_text(r.status) OR {live} AND ({_no_subject()}
-                OR NOT {_fhir_ok("r.period.start")} OR NOT {_fhir_ok('r.period."end"')})
-        FROM (SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref FROM {bulk.source("EpisodeOfCare")} s) r
+            {bad1}
+        FROM (SELECT row_number() OVER () AS n, *, {_subject_columns()} FROM {bulk.source("EpisodeOfCare")} s) r
         LEFT JOIN pid p ON p.id = r.pref
         LEFT JOIN orgs o ON o.id = ref_id(r."managingOrganization".reference, 'Organization')
         """,
@@ -515,18 +563,27 @@ def _events(bulk: _Bulk) -> int:
         status = "coalesce(r.\"verificationStatus\".coding[1].code, '')"
         live = f"{status} NOT IN ('entered-in-error', 'cancelled', 'refuted')"
         dated = 'CASE WHEN coalesce(s."onsetDateTime", \'\') <> \'\' THEN s."onsetDateTime" ELSE s."recordedDate" END'
+        onset, recorded = 'r."onsetDateTime"', 'r."recordedDate"'
+        bad2 = _any(
+            _wrong_type("Condition"),
+            f"{live} AND {_no_subject()}",
+            f"{live} AND NOT ({_fhir_ok(onset)})",
+            f"{live} AND NOT ({_fhir_ok(recorded)})",
+        )
         bulk.run(
             f"""
-            INSERT INTO events SELECT 1, r.n, 0, p.number, CASE WHEN {_day("r.dv", "r.dd")} THEN r.dd END,
-                {coded("r.code")}, NULL, NULL,
+            INSERT INTO events SELECT 1, r.n, 0, p.number, CASE WHEN r.dday THEN r.dd END,
+                {", ".join(_coded("r.code", "r.k", snomed))}, NULL, NULL,
                 CASE WHEN NOT {live} THEN 'Condition ' || {status} {PATIENT_OUTCOME}
-                     WHEN NOT {_day("r.dv", "r.dd")} OR r.dv IS NULL
+                     WHEN NOT r.dday OR r.dv IS NULL
                      THEN 'Condition without a full onset or recorded date' END,
-                {_wrong_type("Condition")} OR {live} AND ({_no_subject()} OR NOT {_fhir_ok('r."onsetDateTime"')}
-                    OR NOT {_fhir_ok('r."recordedDate"')}),
+                {bad2},
                 NULL
-            FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
-                SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref, {dated} AS dv FROM {bulk.source("Condition")} s)) r
+            FROM (SELECT *, {_day("dv", "dd")} AS dday FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
+                SELECT row_number() OVER () AS n, *, {_subject_columns()}, {_concept_columns("s.code", "k")}, {
+                dated
+            } AS dv
+                FROM {bulk.source("Condition")} s))) r
             LEFT JOIN pid p ON p.id = r.pref
             """,
             "Condition",
@@ -543,24 +600,34 @@ def _events(bulk: _Bulk) -> int:
             "WHEN coalesce(s.\"effectivePeriod\".start, '') <> '' THEN s.\"effectivePeriod\".start ELSE s.issued END"
         )
         value = _value_sql('r."valueQuantity"')
+        effective, period = 'r."effectiveDateTime"', 'r."effectivePeriod".start'
+        bad3 = _any(
+            _wrong_type("Observation"),
+            "odd_text(r.status)",
+            'r."valueQuantity".value IS NOT NULL AND json_type(r."valueQuantity".value) = \'BOOLEAN\'',
+            f"{live} AND {_no_subject()}",
+            f'{live} AND NOT (r.dv = r."effectiveDateTime" AND r.dday) AND NOT ({_fhir_ok(effective)})',
+            f"{live} AND NOT ({_fhir_ok(period)})",
+            f"{live} AND NOT ({_fhir_ok('r.issued')})",
+            "len(r.component) > 0 AND list_bool_or(list_transform(r.component, "
+            "lambda c: json_type(c.\"valueQuantity\".value) = 'BOOLEAN' "
+            "OR (c.code IS NOT NULL AND coalesce(len(c.code.coding), 0) = 0)))",
+        )
         bulk.run(
             f"""
-            INSERT INTO events SELECT 2, r.n, 0, p.number, CASE WHEN {_day("r.dv", "r.dd")} THEN r.dd END,
-                {coded("r.code")}, {value},
+            INSERT INTO events SELECT 2, r.n, 0, p.number, CASE WHEN r.dday THEN r.dd END,
+                {", ".join(_coded("r.code", "r.k", snomed))}, {value},
                 CASE WHEN ({value}) IS NOT NULL THEN nullif(r."valueQuantity".comparator, '') END,
                 CASE WHEN NOT {live} THEN 'Observation ' || r.status {PATIENT_OUTCOME}
-                     WHEN NOT {_day("r.dv", "r.dd")} OR r.dv IS NULL
+                     WHEN NOT r.dday OR r.dv IS NULL
                      THEN 'Observation without a full effective date' END,
-                {_wrong_type("Observation")} OR odd_text(r.status)
-                    OR json_type(r."valueQuantity".value) = 'BOOLEAN'
-                    OR {live} AND ({_no_subject()} OR NOT {_fhir_ok('r."effectiveDateTime"')}
-                        OR NOT {_fhir_ok('r."effectivePeriod".start')} OR NOT {_fhir_ok("r.issued")})
-                    OR len(r.component) > 0 AND list_bool_or(list_transform(r.component,
-                        lambda c: json_type(c."valueQuantity".value) = 'BOOLEAN'
-                                  OR (c.code IS NOT NULL AND coalesce(len(c.code.coding), 0) = 0))),
+                {bad3},
                 CASE WHEN len(r.component) > 0 THEN r.component END
-            FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
-                SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref, {dated} AS dv FROM {bulk.source("Observation")} s)) r
+            FROM (SELECT *, {_day("dv", "dd")} AS dday FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
+                SELECT row_number() OVER () AS n, *, {_subject_columns()}, {_concept_columns("s.code", "k")}, {
+                dated
+            } AS dv
+                FROM {bulk.source("Observation")} s))) r
             LEFT JOIN pid p ON p.id = r.pref
             """,
             "Observation",
@@ -619,22 +686,30 @@ def _prescriptions(bulk: _Bulk) -> int:
     live = "coalesce(r.status, '') NOT IN ('entered-in-error', 'cancelled', 'refuted')"
     order = "(r.intent IS NULL OR r.intent = 'order')"
     concept = 'r."medicationCodeableConcept"'
-    code = _first_code(concept, DMD_SYSTEMS)
-    other = f"({_first_other(concept, 'code')}) IS NOT NULL"
+    code, other_system, other_code = _coded(concept, "r.k", DMD_SYSTEMS)
+    other = f"({other_code}) IS NOT NULL"
+    bad4 = _any(
+        _wrong_type("MedicationRequest"),
+        "odd_text(r.status)",
+        "odd_text(r.intent)",
+        f"{live} AND {order} AND {_no_subject()}",
+        f"{live} AND {order} AND NOT r.dday AND NOT ({_fhir_ok('r.dv')})",
+    )
     bulk.run(
         f"""
-        INSERT INTO prescriptions SELECT r.n, p.number, CASE WHEN {_day("r.dv", "r.dd")} THEN r.dd END,
+        INSERT INTO prescriptions SELECT r.n, p.number, CASE WHEN r.dday THEN r.dd END,
             coalesce({code}, CASE WHEN m.system = {literal(SNOMED)} THEN m.code END),
-            CASE WHEN {other} THEN {_first_other(concept, "system")} ELSE m.system END,
-            CASE WHEN {other} THEN {_first_other(concept, "code")} ELSE m.code END,
+            CASE WHEN {other} THEN {other_system} ELSE m.system END,
+            CASE WHEN {other} THEN {other_code} ELSE m.code END,
             CASE WHEN NOT {live} THEN 'MedicationRequest ' || r.status
                  WHEN NOT {order} THEN 'MedicationRequest intent ' || r.intent || ' (not an order)'
                  {PATIENT_OUTCOME}
-                 WHEN NOT {_day("r.dv", "r.dd")} OR r.dv IS NULL THEN 'MedicationRequest without a full date' END,
-            {_wrong_type("MedicationRequest")} OR odd_text(r.status) OR odd_text(r.intent)
-                OR {live} AND {order} AND ({_no_subject()} OR NOT {_fhir_ok("r.dv")})
-        FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
-            SELECT row_number() OVER () AS n, *, {_subject_sql("s")} AS pref, s."authoredOn" AS dv FROM {bulk.source("MedicationRequest")} s)) r
+                 WHEN NOT r.dday OR r.dv IS NULL THEN 'MedicationRequest without a full date' END,
+            {bad4}
+        FROM (SELECT *, {_day("dv", "dd")} AS dday FROM (SELECT *, try_cast(substr(dv, 1, 10) AS DATE) AS dd FROM (
+            SELECT row_number() OVER () AS n, *, {_subject_columns()},
+                {_concept_columns('s."medicationCodeableConcept"', "k")}, s."authoredOn" AS dv
+            FROM {bulk.source("MedicationRequest")} s))) r
         LEFT JOIN pid p ON p.id = r.pref
         LEFT JOIN meds m ON ({code}) IS NULL AND m.id = ref_id(r."medicationReference".reference, 'Medication')
         """,
@@ -675,10 +750,11 @@ def _statements_and_encounters(bulk: _Bulk) -> None:
 
 
 def _participant(kind: str) -> str:
-    """SQL: the first participant's id of ``kind`` (Patient, Practitioner); the first two looked at alone."""
-    one, two = (f"nullif(ref_id(r.participant[{i}].actor.reference, '{kind}'), '')" for i in (1, 2))
+    """SQL: the first participant's id of ``kind`` (Patient, Practitioner), from the first two participants'
+    references (``p1``, ``p2``) taken out beforehand, else from the whole list."""
+    one, two = (f"nullif({_fast_ref(p, kind)}, '')" for p in ("r.p1", "r.p2"))
     return (
-        f"CASE WHEN len(r.participant) <= 2 THEN coalesce({one}, {two}) ELSE list_filter(list_transform("
+        f"CASE WHEN r.np <= 2 THEN coalesce({one}, {two}) ELSE list_filter(list_transform("
         f"r.participant, lambda x: ref_id(x.actor.reference, '{kind}')), lambda x: coalesce(x, '') <> '')[1] END"
     )
 
@@ -701,11 +777,18 @@ def _appointments(bulk: _Bulk) -> None:
     )
     live = "r.status <> 'entered-in-error'"
     kept = f"{live} AND NOT coalesce(p.skipped, FALSE) AND p.number IS NOT NULL"
+    bad5 = _any(
+        _wrong_type("Appointment"),
+        f"coalesce(r.status, '') NOT IN ({known[1:-1]})",
+        f"{live} AND r.patient_id IS NULL",
+        f"{kept} AND NOT r.sday AND NOT ({_fhir_ok('r.sv')})",
+        f"{kept} AND NOT r.bday AND NOT ({_fhir_ok('r.bv')})",
+    )
     bulk.run(
         f"""
         INSERT INTO appts SELECT r.n, p.number, p.practice,
-            CASE WHEN {_day("r.bv", "r.bd")} THEN r.bd ELSE CAST(fhir_iso(r.bv) AS DATE) END,
-            CASE WHEN {_day("r.sv", "r.sd")} THEN r.sd ELSE CAST(fhir_iso(r.sv) AS DATE) END,
+            CASE WHEN r.bday THEN r.bd ELSE CAST(fhir_iso(r.bv) AS DATE) END,
+            CASE WHEN r.sday THEN r.sd ELSE CAST(fhir_iso(r.sv) AS DATE) END,
             {canonical}, r.clinician,
             CASE WHEN NOT {live} THEN 'entered-in-error' {PATIENT_OUTCOME}
                  WHEN coalesce(r.sv, '') = '' THEN 'no start'
@@ -714,16 +797,16 @@ def _appointments(bulk: _Bulk) -> None:
             CASE WHEN {kept} THEN
                  CASE WHEN r.status = 'cancelled' THEN 'cancelled (' || coalesce(r.reason, 'no reason') || ')'
                       ELSE r.status END END,
-            {_wrong_type("Appointment")} OR NOT list_contains({known}, coalesce(r.status, ''))
-                OR {live} AND r.patient_id IS NULL
-                OR {kept} AND NOT (({_day("r.sv", "r.sd")} OR {_fhir_ok("r.sv")})
-                                   AND ({_day("r.bv", "r.bd")} OR {_fhir_ok("r.bv")}))
-        FROM (SELECT *, try_cast(substr(sv, 1, 10) AS DATE) AS sd, try_cast(substr(bv, 1, 10) AS DATE) AS bd FROM (
-            SELECT row_number() OVER () AS n, r."resourceType", r.status, r.start AS sv, r.created AS bv,
-                {_participant("Patient")} AS patient_id, {_participant("Practitioner")} AS clinician,
-                CASE WHEN len(r."cancelationReason".coding) > 0
-                     THEN coalesce(r."cancelationReason".coding[1].code, 'None') END AS reason
-            FROM {bulk.source("Appointment")} r)) r
+            {bad5}
+        FROM (SELECT *, {_day("sv", "sd")} AS sday, {_day("bv", "bd")} AS bday FROM (
+        SELECT *, try_cast(substr(sv, 1, 10) AS DATE) AS sd, try_cast(substr(bv, 1, 10) AS DATE) AS bd FROM (
+            SELECT r.n, r."resourceType", r.status, r.start AS sv, r.created AS bv,
+                {_participant("Patient")} AS patient_id, {_participant("Practitioner")} AS clinician, r.reason
+            FROM (SELECT row_number() OVER () AS n, *, len(participant) AS np, participant[1].actor.reference AS p1,
+                         participant[2].actor.reference AS p2,
+                         CASE WHEN len("cancelationReason".coding) > 0
+                              THEN coalesce("cancelationReason".coding[1].code, 'None') END AS reason
+                  FROM {bulk.source("Appointment")}) r))) r
         LEFT JOIN pid p ON p.id = r.patient_id
         """,
         "Appointment",
@@ -761,9 +844,8 @@ def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
         "ethnicity FROM patients ORDER BY number",
         "patients",
     )
-    # the line-by-line reader's order: needed for the appointment ids, and kept in CSV (read by people);
-    # the import does not depend on the order of the other tables, so Parquet is written unsorted
-    in_order = bulk.fmt == "csv"
+    # rows in the line-by-line reader's order (the file's), which the store keeps
+    in_order = True
     bulk.copy(
         "SELECT patient AS patient_id, date, code AS snomedct_code, value AS numeric_value "
         "FROM events WHERE dropped IS NULL" + (" ORDER BY src, n, part" if in_order else ""),
