@@ -844,8 +844,9 @@ def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
         "ethnicity FROM patients ORDER BY number",
         "patients",
     )
-    # rows in the line-by-line reader's order (the file's), which the store keeps
-    in_order = True
+    # CSV (for people to read) in the line-by-line reader's order, the file's; Parquet (for the import, which
+    # does not depend on the order of rows) as it comes, sparing a sort of every table
+    in_order = bulk.fmt == "csv"
     bulk.copy(
         "SELECT patient AS patient_id, date, code AS snomedct_code, value AS numeric_value "
         "FROM events WHERE dropped IS NULL" + (" ORDER BY src, n, part" if in_order else ""),
@@ -856,8 +857,11 @@ def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
         + (" ORDER BY n" if in_order else ""),
         "medications",
     )
+    # an appointment's id is its place among those written, in file order: its line's number when none was dropped
+    none_dropped = not bulk.one("SELECT count(*) FROM appts WHERE dropped IS NOT NULL")
+    ids = "n" if none_dropped else "row_number() OVER (ORDER BY n)"
     written = bulk.copy(
-        "SELECT row_number() OVER (ORDER BY n) AS appointment_id, patient AS patient_id, practice AS practice_id, "
+        f"SELECT {ids} AS appointment_id, patient AS patient_id, practice AS practice_id, "
         "booked AS booked_date, start AS start_date, status, 'unknown' AS mode, "
         "'unknown' AS hcp_role, clinician AS clinician_id FROM appts WHERE dropped IS NULL"
         + (" ORDER BY n" if in_order else ""),
