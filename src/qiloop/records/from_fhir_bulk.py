@@ -125,7 +125,8 @@ CREATE OR REPLACE TEMP MACRO ref_id(ref, kind) AS CASE
         CASE WHEN strpos(ref, '/_history') > 0 THEN substr(ref, length(kind) + 2, strpos(ref, '/_history') - length(kind) - 2)
              ELSE substr(ref, length(kind) + 2) END
     WHEN starts_with(ref, 'urn:uuid:') THEN substr(ref, 10)
-    WHEN strpos(ref, '/') > 0 AND string_split(ref, '/')[-2] = kind THEN string_split(ref, '/')[-1]
+    WHEN NOT contains(ref, '/' || kind || '/') THEN NULL
+    WHEN string_split(ref, '/')[-2] = kind THEN string_split(ref, '/')[-1]
     END;
 CREATE OR REPLACE TEMP MACRO first_code(concept, systems) AS
     list_filter(concept.coding, lambda c: c.code IS NOT NULL AND c.code <> '' AND list_contains(systems, c.system))[1].code;
