@@ -853,11 +853,13 @@ def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
         "FROM events WHERE dropped IS NULL" + (" ORDER BY src, n, part" if in_order else ""),
         "clinical_events",
     )
+    bulk.con.execute("DROP TABLE events")  # memory back as soon as a table is written
     bulk.copy(
         "SELECT patient AS patient_id, date, code AS dmd_code FROM prescriptions WHERE dropped IS NULL"
         + (" ORDER BY n" if in_order else ""),
         "medications",
     )
+    bulk.con.execute("DROP TABLE prescriptions")
     # an appointment's id is its place among those written, in file order: its line's number when none was dropped
     none_dropped = not bulk.one("SELECT count(*) FROM appts WHERE dropped IS NOT NULL")
     ids = "n" if none_dropped else "row_number() OVER (ORDER BY n)"
@@ -868,6 +870,7 @@ def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
         + (" ORDER BY n" if in_order else ""),
         "appointments",
     )
+    bulk.con.execute("DROP TABLE appts")
     if not written:
         (bulk.out_dir / f"appointments.{bulk.fmt}").unlink()
     inferred = bulk.copy(
