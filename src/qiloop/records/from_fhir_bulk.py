@@ -689,6 +689,12 @@ def _prescriptions(bulk: _Bulk) -> int:
     concept = 'r."medicationCodeableConcept"'
     code, other_system, other_code = _coded(concept, "r.k", DMD_SYSTEMS)
     other = f"({other_code}) IS NOT NULL"
+    # the Medications a medicationReference names (none in most exports: then no join at all)
+    meds = (
+        f"LEFT JOIN meds m ON ({code}) IS NULL AND m.id = ref_id(r.\"medicationReference\".reference, 'Medication')"
+        if bulk.one("SELECT count(*) FROM meds")
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS system, NULL::VARCHAR AS code) m ON TRUE"
+    )
     bad4 = _any(
         _wrong_type("MedicationRequest"),
         "odd_text(r.status)",
@@ -712,7 +718,7 @@ def _prescriptions(bulk: _Bulk) -> int:
                 {_concept_columns('s."medicationCodeableConcept"', "k")}, s."authoredOn" AS dv
             FROM {bulk.source("MedicationRequest")} s))) r
         LEFT JOIN pid p ON p.id = r.pref
-        LEFT JOIN meds m ON ({code}) IS NULL AND m.id = ref_id(r."medicationReference".reference, 'Medication')
+        {meds}
         """,
         "MedicationRequest",
     )
