@@ -229,7 +229,7 @@ def convert_fhir_bulk(
             SYSTEM_NAMES,
             fmt=options.tables,
         )
-    except (Fallback, InputError):
+    except Fallback:  # (an InputError reading Organization or Medication is the line-by-line reader's too)
         for path in out_dir.iterdir():
             if path.is_dir():
                 import shutil

@@ -15,12 +15,14 @@ fields mapped, so DuckDB skips everything else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
 from qiloop.records.sql import connect, literal
 
@@ -29,6 +31,9 @@ ODS_SYSTEMS = ("https://fhir.nhs.uk/Id/ods-organization-code", "https://fhir.nhs
 SNOMED = "http://snomed.info/sct"
 DMD_SYSTEMS = (SNOMED, "https://dmd.nhs.uk", "http://dmd.nhs.uk")
 SKIP_STATUSES = ("entered-in-error", "cancelled", "refuted")
+
+
+MEMORY_LIMIT = "6GB"  # for the conversion's working tables (QILOOP_DUCKDB_MEMORY_LIMIT overrides it)
 
 
 class Fallback(Exception):
@@ -268,7 +273,16 @@ def convert_bulk(
         raise Fallback("MedicationStatement read with include_statements")
     con = connect()
     try:
+        # working tables beyond the limit go to disk, in the (private) output folder
         con.execute(f"SET temp_directory = {literal(str(out_dir / '.spill'))}")
+        limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT") or MEMORY_LIMIT
+        try:
+            con.execute(f"SET memory_limit = {literal(limit)}")
+        except duckdb.Error:
+            raise InputError(
+                f"QILOOP_DUCKDB_MEMORY_LIMIT={limit!r} is not a memory size DuckDB accepts",
+                hint="give a size such as 6GB, or unset it",
+            ) from None
         con.execute("SET preserve_insertion_order = true")
         for statement in MACROS.split(";"):
             if statement.strip():
