@@ -1,8 +1,12 @@
 """A FHIR R4 / UK Core bulk export (NDJSON, one file per resource type, or Bundles) -> the canonical tables.
 
-The files are read line by line (one resource a line); each resource is parsed and only the fields below
-are picked from it and written; the rest (names, addresses, telecom, contacts, narrative text) is dropped
-with the parsed line and never written, logged or reported. Files of resource types qiloop does not use
+NDJSON exports are converted in bulk by DuckDB (:mod:`qiloop.records.from_fhir_bulk`: each file parsed once,
+only the fields below picked out, every rule applied to whole columns). Bundles, and anything the bulk
+conversion leaves aside (a line that is not JSON, a malformed date, a resource without a subject, NHS numbers
+to pseudonymise for ``qiloop convert``, ...), are converted line by line here instead (one resource a line;
+each resource parsed and only the fields below picked from it), which names the file and line of any
+problem. Both give the same tables and the same report. The rest of a resource (names, addresses, telecom,
+contacts, narrative text) is never written, logged or reported. Files of resource types qiloop does not use
 (Practitioner, Immunization, Location, ...) are not opened at all and are listed as ignored.
 
 ==================  =====================================================================================
