@@ -841,13 +841,18 @@ def _appointments(bulk: _Bulk) -> None:
 
 def _registrations(bulk: _Bulk) -> None:
     con = bulk.con
-    con.execute("""
-        CREATE TEMP TABLE earliest AS SELECT patient, min(date) AS date FROM (
-            SELECT patient, date FROM events WHERE dropped IS NULL
-            UNION ALL SELECT patient, date FROM prescriptions WHERE dropped IS NULL
-            UNION ALL SELECT patient, booked FROM appts WHERE dropped IS NULL
-        ) GROUP BY patient
-    """)
+    # each patient's earliest record, for the registrations inferred where no EpisodeOfCare names the patient
+    recorded = "(SELECT patient FROM episodes WHERE dropped IS NULL)"
+    if bulk.one(f"SELECT count(*) FROM patients WHERE practice IS NOT NULL AND number NOT IN {recorded}"):
+        con.execute("""
+            CREATE TEMP TABLE earliest AS SELECT patient, min(date) AS date FROM (
+                SELECT patient, date FROM events WHERE dropped IS NULL
+                UNION ALL SELECT patient, date FROM prescriptions WHERE dropped IS NULL
+                UNION ALL SELECT patient, booked FROM appts WHERE dropped IS NULL
+            ) GROUP BY patient
+        """)
+    else:
+        con.execute("CREATE TEMP TABLE earliest (patient BIGINT, date DATE)")
     no_practice = int(
         bulk.one(
             "SELECT count(*) FROM patients WHERE practice IS NULL "
