@@ -175,7 +175,7 @@ class _Bulk:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
 
-    def read(self, resource_type: str, extra: str = "") -> str:
+    def read(self, resource_type: str) -> str:
         """Load the files of ``resource_type`` (their mapped fields, in file order, numbered ``n``) into the
         temporary table ``raw``; check every line is a resource of that type."""
         paths = self.files.get(resource_type, [])
