@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/qiloop bench synth
 	$(BIN)/qiloop bench spc
 	$(BIN)/qiloop bench measures
+	$(BIN)/qiloop bench import --from fhir
 	$(BIN)/qiloop bench web
 
 docs: $(STAMP)

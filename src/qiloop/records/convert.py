@@ -30,7 +30,7 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -179,6 +179,9 @@ class ConvertOptions:
     quote: str | None = None  # the text qualifier the practice chose (detected when None)
     profile: str | None = None  # report exports: a shipped profile's name or a TOML file
     session_modes: Path | None = None  # EMIS Web: a CSV mapping session categories to appointment modes
+    # the format a converter that can choose writes its tables in: CSV for 'qiloop convert --out' (to read),
+    # Parquet inside the importer's private build folder (typed, so the import need not parse text again)
+    tables: Literal["csv", "parquet"] = "csv"
 
 
 Converter = Callable[[Path, Path, ConvertOptions, NhsMode, bytes | None], ConversionReport]
@@ -390,7 +393,7 @@ def import_from(
         )
     with building(store) as build_dir:
         extract = build_dir / "extract"
-        report = convert(kind, source, extract, options=options, nhs="raw", key=key)
+        report = convert(kind, source, extract, options=replace(options, tables="parquet"), nhs="raw", key=key)
         try:
             # a report export is a snapshot: its store is its own, and --practice only names the practice
             if practice and kind != "report":

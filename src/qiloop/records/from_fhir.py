@@ -1,8 +1,12 @@
 """A FHIR R4 / UK Core bulk export (NDJSON, one file per resource type, or Bundles) -> the canonical tables.
 
-The files are read line by line (one resource a line); each resource is parsed and only the fields below
-are picked from it and written; the rest (names, addresses, telecom, contacts, narrative text) is dropped
-with the parsed line and never written, logged or reported. Files of resource types qiloop does not use
+NDJSON exports are converted in bulk by DuckDB (:mod:`qiloop.records.from_fhir_bulk`: each file parsed once,
+only the fields below picked out, every rule applied to whole columns). Bundles, and anything the bulk
+conversion leaves aside (a line that is not JSON, a malformed date, a resource without a subject, NHS numbers
+to pseudonymise for ``qiloop convert``, ...), are converted line by line here instead (one resource a line;
+each resource parsed and only the fields below picked from it), which names the file and line of any
+problem. Both give the same tables and the same report. The rest of a resource (names, addresses, telecom,
+contacts, narrative text) is never written, logged or reported. Files of resource types qiloop does not use
 (Practitioner, Immunization, Location, ...) are not opened at all and are listed as ignored.
 
 ==================  =====================================================================================
@@ -134,6 +138,16 @@ class _Where:
 def convert_fhir(
     source: Path, out_dir: Path, options: ConvertOptions, nhs: NhsMode, key: bytes | None
 ) -> ConversionReport:
+    """Convert in bulk (:func:`convert_fhir_bulk`) when it can, else line by line (:func:`convert_fhir_lines`)."""
+    report = convert_fhir_bulk(source, out_dir, options, nhs, key)
+    return report if report is not None else convert_fhir_lines(source, out_dir, options, nhs, key)
+
+
+def convert_fhir_lines(
+    source: Path, out_dir: Path, options: ConvertOptions, nhs: NhsMode, key: bytes | None
+) -> ConversionReport:
+    """The line-by-line conversion: every resource parsed and mapped in Python; any problem named by its file
+    and line."""
     report = ConversionReport("fhir", source.name)
     files = _files(source, report)
     state = _State(report, options, with_nhs_numbers=key is not None)
@@ -184,6 +198,61 @@ def convert_fhir(
         )
     if not report.written["appointments"]:
         (out_dir / "appointments.csv").unlink()
+    _practices_row(options, out_dir, report)
+    check_unmapped(report, state.coded_rows, options.max_unmapped, str(source))
+    return report
+
+
+def convert_fhir_bulk(
+    source: Path, out_dir: Path, options: ConvertOptions, nhs: NhsMode, key: bytes | None
+) -> ConversionReport | None:
+    """The conversion done in bulk by DuckDB (:mod:`qiloop.records.from_fhir_bulk`); None, with ``out_dir``
+    emptied again, when it leaves the export to the line-by-line reader (Bundles, and what
+    :class:`~qiloop.records.from_fhir_bulk.Fallback` lists)."""
+    from qiloop.records.from_fhir_bulk import Fallback, convert_bulk
+
+    report = ConversionReport("fhir", source.name)
+    files = _files(source, report)
+    if not all(isinstance(f, Path) for found in files.values() for f in found):
+        return None
+    state = _State(report, options, with_nhs_numbers=key is not None)
+    paths = {name: [p for p in found if isinstance(p, Path)] for name, found in files.items()}
+    try:
+        for resource_type in ("Organization", "Medication"):  # small, and what the others refer to
+            for where, resource in _resources(files.get(resource_type, []), resource_type, report):
+                _HANDLERS[resource_type](state, where, resource, {})
+        coded = convert_bulk(
+            paths,
+            out_dir,
+            options,
+            nhs,
+            key,
+            report,
+            state.organisations,
+            state.medications,
+            SYSTEM_NAMES,
+            fmt=options.tables,
+        )
+    except Fallback:  # (an InputError reading Organization or Medication is the line-by-line reader's too)
+        for path in out_dir.iterdir():
+            if path.is_dir():
+                import shutil
+
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+        return None
+    _spill = out_dir / ".spill"
+    if _spill.exists():
+        import shutil
+
+        shutil.rmtree(_spill, ignore_errors=True)
+    _practices_row(options, out_dir, report)
+    check_unmapped(report, coded, options.max_unmapped, str(source))
+    return report
+
+
+def _practices_row(options: ConvertOptions, out_dir: Path, report: ConversionReport) -> None:
     if options.practice:
         from qiloop.records.from_ehrql import practices_row_sql
         from qiloop.records.sql import connect
@@ -198,8 +267,6 @@ def convert_fhir(
             con.close()
         report.written["practices"] = 1
         report.mapped("practices.pcn_id, pcn_name, icb_id, icb_name", "(not in the source)", "unknown")
-    check_unmapped(report, state.coded_rows, options.max_unmapped, str(source))
-    return report
 
 
 @dataclass
