@@ -33,7 +33,7 @@ def test_the_form_offers_every_kind(client, universe, measured):
     client.force_login(universe.people["icb_analyst"])
     page = client.get(reverse("dashboard:data", args=["QICB"])).content.decode()
     assert "What kind of extract" in page
-    for value in ("canonical", "ehrql", "fhir", "gpad"):
+    for value in ("canonical", "ehrql", "fhir", "emis", "gpad"):
         assert f'type="radio" value="{value}"' in page
 
 

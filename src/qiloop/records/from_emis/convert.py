@@ -87,7 +87,9 @@ def convert_emis(
             coded += _coded(extract, out_dir, "medications", "Prescribing_IssueRecord", "Coding_DrugCode")
         check_unmapped(report, coded, options.max_unmapped, f"{source.name} (EMIS extract)")
         if "Appointment_Slot" in extract.files:
-            _appointments(extract, out_dir, modes)
+            from qiloop.records.from_emis.appointments import write_appointments
+
+            write_appointments(extract, out_dir, modes)
     finally:
         con.close()
     return report
@@ -320,148 +322,64 @@ def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
     extract.report.written[table] = int(row[0]) if row else 0
 
 
-def _dropped_for_patient(extract: _Extract, canonical: str, rows: str) -> None:
-    """Count the rows of ``rows`` (a query with guid, deleted) dropped because of their patient or flag."""
-    for reason, condition in (
-        ("deleted (Deleted true)", "deleted"),
-        (SKIPPED, "NOT deleted AND guid IN (SELECT guid FROM skipped)"),
-        (
-            "PatientGuid not in Admin_Patient",
-            "NOT deleted AND guid NOT IN (SELECT guid FROM skipped) AND patient_id IS NULL",
-        ),
-    ):
-        n = extract.count(f"SELECT count(*) FROM ({rows}) WHERE {condition}")
-        if n:
-            extract.report.drop(canonical, reason, n)
+def patient_reason(guid: str) -> str:
+    """SQL: why a row of a patient's (by PatientGuid ``guid``, joined to ``pmap`` as ``m``) cannot be kept."""
+    return (
+        f"WHEN m.patient_id IS NULL AND {guid} IN (SELECT guid FROM skipped) THEN {literal(SKIPPED)} "
+        f"WHEN m.patient_id IS NULL THEN 'PatientGuid not in Admin_Patient' "
+    )
 
 
 def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: str) -> int:
-    """clinical_events or medications: each row's CodeId decoded; returns the number of coded rows."""
+    """clinical_events or medications: each row's CodeId decoded; returns the number of coded rows.
+
+    One pass gives every row a reason it is left out (or none); a second writes the rows with none.
+    """
     con, report = extract.con, extract.report
     target = "SnomedCTConceptId" if canonical == "clinical_events" else "DmdProductCodeId"
-    code_table = ident(f"src_{codes}")
     con.execute(
         f"CREATE TEMP TABLE codes_{canonical} AS SELECT trim(CodeId) AS code_id, any_value(trim({target})) AS code "
-        f"FROM {code_table} WHERE CodeId IS NOT NULL GROUP BY 1"
+        f"FROM {ident('src_' + codes)} WHERE CodeId IS NOT NULL GROUP BY 1"
     )
-    value = ", o.Value AS value" if canonical == "clinical_events" else ""
+    events = canonical == "clinical_events"
+    value = "TRY_CAST(o.Value AS DOUBLE)" if events else "NULL::DOUBLE"
+    not_number = f"o.Value IS NOT NULL AND {value} IS NULL" if events else "false"
     con.execute(
-        f"CREATE TEMP TABLE rows_{canonical} AS SELECT o.rowid AS r, o.PatientGuid AS guid, m.patient_id, "
-        f"left(o.EffectiveDate, 10) AS date, upper(trim(coalesce(o.EffectiveDatePrecision, ''))) AS precision, "
-        f"trim(o.CodeId) AS code_id, c.code{value}, {_true('Deleted')} AS deleted "
+        f"CREATE TEMP VIEW rows_{canonical} AS SELECT o.rowid AS r, m.patient_id, left(o.EffectiveDate, 10) AS date, "
+        f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
+        f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
+        f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason('o.PatientGuid')}"
+        "WHEN o.EffectiveDate IS NULL THEN 'no EffectiveDate' "
+        f"WHEN c.code IS NULL OR NOT {SCTID.format('c.code')} THEN 'unmapped' END AS reason "
         f"FROM {ident('src_' + table)} o LEFT JOIN pmap m ON m.guid = o.PatientGuid "
         f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
     )
-    rows = f"rows_{canonical}"
-    _dropped_for_patient(extract, canonical, f"SELECT * FROM {rows}")
-    live = f"SELECT * FROM {rows} WHERE NOT deleted AND patient_id IS NOT NULL"
-    n = extract.count(f"SELECT count(*) FROM ({live}) WHERE date IS NULL")
-    if n:
-        report.drop(canonical, "no EffectiveDate", n)
-    dated = f"{live} AND date IS NOT NULL"
-    mapped = SCTID.format("code")
-    system = CLINICAL_UNMAPPED if canonical == "clinical_events" else DRUG_UNMAPPED
-    for code_id, n in con.execute(
-        f"SELECT coalesce(code_id, '(empty)'), count(*) FROM ({dated}) WHERE code IS NULL OR NOT {mapped} GROUP BY 1"
+    system = CLINICAL_UNMAPPED if events else DRUG_UNMAPPED
+    coded = year_only = texts_dropped = 0
+    for reason, code_id, n, years, texts in con.execute(
+        "SELECT reason, CASE WHEN reason = 'unmapped' THEN code_id END, count(*), count(*) FILTER (WHERE year_only), "
+        f"count(*) FILTER (WHERE not_number) FROM rows_{canonical} GROUP BY ALL"
     ).fetchall():
-        report.unmapped_code(system, str(code_id), int(n))
-    good = f"{dated} AND code IS NOT NULL AND {mapped}"
-    year_only = extract.count(f"SELECT count(*) FROM ({good}) WHERE precision = 'Y'")
+        if reason is None or reason == "unmapped":
+            coded += int(n)
+        if reason is None:
+            year_only, texts_dropped = year_only + int(years), texts_dropped + int(texts)
+        elif reason == "unmapped":
+            report.unmapped_code(system, str(code_id), int(n))
+        else:
+            report.drop(canonical, str(reason), int(n))
     if year_only:
         report.notes.append(
             f"{year_only:,} {canonical} rows have a year-only date (EffectiveDatePrecision Y): each is kept on the "
             "date EMIS gives, but it may be counted in the wrong month (a data quality finding)"
         )
-    if canonical == "clinical_events":
-        not_number = extract.count(
-            f"SELECT count(*) FROM ({good}) WHERE value IS NOT NULL AND TRY_CAST(value AS DOUBLE) IS NULL"
-        )
-        if not_number:
-            report.mapped("clinical_events.numeric_value", "Value that is not a number", "empty", not_number)
-        select = "patient_id, date, code AS snomedct_code, TRY_CAST(value AS DOUBLE) AS numeric_value"
-    else:
-        select = "patient_id, date, code AS dmd_code"
-    _copy(extract, out_dir, canonical, f"SELECT {select} FROM ({good}) ORDER BY r")
-    return extract.count(f"SELECT count(*) FROM ({dated})")
-
-
-def _appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) -> None:
-    con, report, practice = extract.con, extract.report, extract.options.practice
-    if "Appointment_Session" in extract.files:
-        con.execute(
-            "CREATE TEMP TABLE sessions AS SELECT AppointmentSessionGuid AS session, "
-            "any_value(trim(coalesce(SessionCategoryDisplayName, ''))) AS category "
-            f"FROM src_Appointment_Session WHERE NOT {_true('Deleted')} GROUP BY 1"
-        )
-    else:
-        con.execute("CREATE TEMP TABLE sessions (session VARCHAR, category VARCHAR)")
-        report.notes.append("no Appointment_Session file: every appointment's mode is unknown")
-    if "Appointment_SessionUser" in extract.files:
-        con.execute(
-            "CREATE TEMP TABLE clinicians AS SELECT SessionGuid AS session, any_value(UserInRoleGuid) AS clinician "
-            f"FROM src_Appointment_SessionUser WHERE NOT {_true('Deleted')} GROUP BY 1 "
-            "HAVING count(DISTINCT UserInRoleGuid) = 1"
-        )
-    else:
-        con.execute("CREATE TEMP TABLE clinicians (session VARCHAR, clinician VARCHAR)")
-    mapping = ", ".join(f"({literal(k)}, {literal(v)})" for k, v in modes.items()) or "(NULL, NULL)"
-    con.execute(f"CREATE TEMP TABLE session_modes AS SELECT * FROM (VALUES {mapping}) AS t(category, mode)")
-    con.execute(
-        "CREATE TEMP TABLE slots AS SELECT s.rowid AS r, s.rowid + 1 AS appointment_id, nullif(trim(s.PatientGuid), '') "
-        "AS guid, m.patient_id, o.ods AS practice_id, left(s.AppointmentDate, 10) AS start_date, "
-        f"{_true('Deleted')} AS deleted, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
-        "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
-        "ELSE 'booked' END AS status, coalesce(se.category, '') AS category, coalesce(sm.mode, 'unknown') AS mode, "
-        "c.clinician FROM src_Appointment_Slot s LEFT JOIN pmap m ON m.guid = s.PatientGuid "
-        "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN sessions se ON se.session = s.SessionGuid "
-        "LEFT JOIN session_modes sm ON sm.category = lower(se.category) "
-        "LEFT JOIN clinicians c ON c.session = s.SessionGuid"
+    if texts_dropped:
+        report.mapped("clinical_events.numeric_value", "Value that is not a number", "empty", texts_dropped)
+    select = (
+        "patient_id, date, code AS snomedct_code, value AS numeric_value"
+        if events
+        else "patient_id, date, code AS dmd_code"
     )
-    free = extract.count("SELECT count(*) FROM slots WHERE guid IS NULL AND NOT deleted")
-    if free:
-        report.drop("appointments", "no patient (a free slot, or a cancelled appointment: EMIS frees the slot)", free)
-    if practice:
-        n = extract.count(
-            f"SELECT count(*) FROM slots WHERE guid IS NOT NULL AND practice_id IS DISTINCT FROM {literal(practice)}"
-        )
-        if n:
-            report.drop("appointments", f"another practice's slot (not {practice})", n)
-        con.execute(f"DELETE FROM slots WHERE practice_id IS DISTINCT FROM {literal(practice)}")
-    _dropped_for_patient(extract, "appointments", "SELECT * FROM slots WHERE guid IS NOT NULL")
-    live = "SELECT * FROM slots WHERE NOT deleted AND patient_id IS NOT NULL"
-    for reason, condition in (
-        ("no AppointmentDate", "start_date IS NULL"),
-        ("organisation not in Admin_Organisation", "start_date IS NOT NULL AND practice_id IS NULL"),
-    ):
-        n = extract.count(f"SELECT count(*) FROM ({live}) WHERE {condition}")
-        if n:
-            report.drop("appointments", reason, n)
-    good = f"{live} AND start_date IS NOT NULL AND practice_id IS NOT NULL"
-    for status, n in con.execute(f"SELECT status, count(*) FROM ({good}) GROUP BY 1 ORDER BY 1").fetchall():
-        source = {
-            "did_not_attend": "DidNotAttend true",
-            "attended": "LeftTime given",
-            "attended (sent in)": "SendInTime given, no LeftTime",
-            "booked": "none of DidNotAttend, SendInTime, LeftTime",
-        }[str(status)]
-        report.mapped("appointments.status", source, str(status).split(" ")[0], int(n))
-    for category, mode, n in con.execute(
-        f"SELECT category, mode, count(*) FROM ({good}) GROUP BY ALL ORDER BY 1"
-    ).fetchall():
-        report.mapped("appointments.mode (session category)", str(category), str(mode), int(n))
-    total = extract.count(f"SELECT count(*) FROM ({good})")
-    report.mapped("appointments.booked_date", "(not in the EMIS extract)", "empty: waits unavailable", total)
-    report.mapped("appointments.hcp_role", "(not read from the EMIS extract)", "unknown", total)
-    if total and not modes:
-        report.notes.append(
-            "appointment modes are unknown: give --session-modes FILE (session category, mode) to map the "
-            "practice's session categories"
-        )
-    _copy(
-        extract,
-        out_dir,
-        "appointments",
-        "SELECT appointment_id, patient_id, practice_id, NULL::DATE AS booked_date, start_date, "
-        "split_part(status, ' ', 1) AS status, mode, 'unknown' AS hcp_role, clinician AS clinician_id "
-        f"FROM ({good}) ORDER BY appointment_id",
-    )
+    _copy(extract, out_dir, canonical, f"SELECT {select} FROM rows_{canonical} WHERE reason IS NULL ORDER BY r")
+    con.execute(f"DROP VIEW rows_{canonical}; DROP TABLE {ident('src_' + table)}")  # memory for the next table
+    return coded
