@@ -43,6 +43,13 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         con.execute("CREATE TEMP TABLE clinicians (session VARCHAR, clinician VARCHAR)")
     mapping = ", ".join(f"({literal(k)}, {literal(v)})" for k, v in modes.items()) or "(NULL, NULL)"
     con.execute(f"CREATE TEMP TABLE session_modes AS SELECT * FROM (VALUES {mapping}) AS t(category, mode)")
+    # one row per session: its category, the mode it means and its one clinician
+    con.execute(
+        "CREATE TEMP TABLE session_facts AS SELECT s.session, se.category, coalesce(sm.mode, 'unknown') AS mode, "
+        "c.clinician FROM (SELECT session FROM sessions UNION SELECT session FROM clinicians) s "
+        "LEFT JOIN sessions se ON se.session = s.session LEFT JOIN clinicians c ON c.session = s.session "
+        "LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
+    )
     other = (
         f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {literal(f'another practice slot (not {practice})')} "
         if practice
@@ -52,15 +59,13 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         "CREATE TEMP VIEW slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
         f"left(s.AppointmentDate, 10) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
         "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
-        "ELSE 'booked' END AS status, coalesce(se.category, '') AS category, coalesce(sm.mode, 'unknown') AS mode, "
-        f"c.clinician, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
+        "ELSE 'booked' END AS status, coalesce(f.category, '') AS category, coalesce(f.mode, 'unknown') AS mode, "
+        f"f.clinician, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
         f"WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}{patient_reason('s.PatientGuid')}"
         "WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
         "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
         "FROM src_Appointment_Slot s LEFT JOIN pmap m ON m.guid = s.PatientGuid "
-        "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN sessions se ON se.session = s.SessionGuid "
-        "LEFT JOIN session_modes sm ON sm.category = lower(se.category) "
-        "LEFT JOIN clinicians c ON c.session = s.SessionGuid"
+        "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
     )
     total = 0
     for reason, status, category, mode, n in con.execute(
@@ -86,5 +91,5 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         "appointments",
         "SELECT appointment_id, patient_id, practice_id, NULL::DATE AS booked_date, start_date, "
         "split_part(status, ' ', 1) AS status, mode, 'unknown' AS hcp_role, clinician AS clinician_id "
-        "FROM slots WHERE reason IS NULL ORDER BY appointment_id",
+        "FROM slots WHERE reason IS NULL",  # no ORDER BY: appointment_id says the order, and sorting costs
     )

@@ -380,6 +380,6 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
         if events
         else "patient_id, date, code AS dmd_code"
     )
-    _copy(extract, out_dir, canonical, f"SELECT {select} FROM rows_{canonical} WHERE reason IS NULL ORDER BY r")
+    _copy(extract, out_dir, canonical, f"SELECT {select} FROM rows_{canonical} WHERE reason IS NULL")
     con.execute(f"DROP VIEW rows_{canonical}; DROP TABLE {ident('src_' + table)}")  # memory for the next table
     return coded
