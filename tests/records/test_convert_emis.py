@@ -351,6 +351,10 @@ def test_one_practice_of_the_network(network, tmp_path):
     assert kept == {practice}
     assert {row["practice_id"] for row in csv.DictReader((tmp_path / "out" / "appointments.csv").open())} == {practice}
     assert report.skipped_patients == {"dummy patient (DummyType true)": 1, "deleted record (Deleted true)": 1}
+    dropped = report.dropped
+    assert dropped[f"clinical_events: another practice's patient (not {practice})"] > 0
+    assert dropped[f"appointments: another practice's slot (not {practice})"] > 0
+    assert not any("not in Admin_Patient" in reason for reason in dropped)
 
 
 def test_canary_personal_columns_reach_nothing(tmp_path, capsys, caplog, monkeypatch):

@@ -21,7 +21,7 @@ STATUS_SOURCES = {
 
 
 def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) -> None:
-    from qiloop.records.from_emis.convert import _copy, _true, patient_reason
+    from qiloop.records.from_emis.convert import _copy, _true, patient_joins, patient_reason
 
     con, report, practice = extract.con, extract.report, extract.options.practice
     if "Appointment_Session" in extract.files:
@@ -50,21 +50,18 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         "LEFT JOIN sessions se ON se.session = s.session LEFT JOIN clinicians c ON c.session = s.session "
         "LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
     )
-    other = (
-        f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {literal(f'another practice slot (not {practice})')} "
-        if practice
-        else ""
-    )
+    elsewhere = literal(f"another practice's slot (not {practice})")
+    other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
     con.execute(
         "CREATE TEMP VIEW slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
         f"left(s.AppointmentDate, 10) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
         "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
         "ELSE 'booked' END AS status, coalesce(f.category, '') AS category, coalesce(f.mode, 'unknown') AS mode, "
         f"f.clinician, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
-        f"WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}{patient_reason('s.PatientGuid')}"
+        f"WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}{patient_reason()}"
         "WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
         "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
-        "FROM src_Appointment_Slot s LEFT JOIN pmap m ON m.guid = s.PatientGuid "
+        f"FROM src_Appointment_Slot s {patient_joins('s.PatientGuid')}"
         "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
     )
     total = 0

@@ -225,11 +225,22 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         "WHEN p.DateOfBirth IS NULL THEN 'no DateOfBirth' END AS skip "
         "FROM src_Admin_Patient p LEFT JOIN orgs o ON o.org = p.OrganisationGuid"
     )
+    # records whose rows are left out, and why (the rows say so, by their PatientGuid)
+    con.execute(
+        f"CREATE TEMP TABLE skipped AS SELECT guid, any_value({literal(SKIPPED)}) AS reason FROM recs "
+        "WHERE skip IS NOT NULL GROUP BY 1"
+    )
     if practice:
-        n = extract.count(f"SELECT count(*) FROM recs WHERE practice_id IS DISTINCT FROM {literal(practice)}")
+        other = f"another practice's patient (not {practice})"
+        elsewhere = f"practice_id IS DISTINCT FROM {literal(practice)}"
+        n = extract.count(f"SELECT count(*) FROM recs WHERE {elsewhere}")
         if n:
-            report.drop("patients", f"another practice's record (not {practice})", n)
-        con.execute(f"DELETE FROM recs WHERE practice_id IS DISTINCT FROM {literal(practice)}")
+            report.drop("patients", other, n)
+        con.execute(
+            f"UPDATE skipped SET reason = {literal(other)} WHERE guid IN (SELECT guid FROM recs WHERE {elsewhere}); "
+            f"INSERT INTO skipped SELECT guid, {literal(other)} FROM recs WHERE {elsewhere} AND skip IS NULL; "
+            f"DELETE FROM recs WHERE {elsewhere}"
+        )
     for reason, n in con.execute("SELECT skip, count(*) FROM recs WHERE skip IS NOT NULL GROUP BY 1").fetchall():
         report.skipped_patients[str(reason)] += int(n)
     twice = con.execute(
@@ -256,7 +267,6 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         "CREATE TEMP TABLE pmap AS SELECT k.guid, p.patient_id, k.practice_id FROM recs k "
         "JOIN people p ON p.person = coalesce('n' || k.nhs, 'g' || k.guid) WHERE k.skip IS NULL"
     )
-    con.execute("CREATE TEMP TABLE skipped AS SELECT DISTINCT guid FROM recs WHERE skip IS NOT NULL")
     linked = extract.count("SELECT count(*) - count(DISTINCT patient_id) FROM pmap")
     if linked:
         report.notes.append(
@@ -322,12 +332,13 @@ def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
     extract.report.written[table] = int(row[0]) if row else 0
 
 
-def patient_reason(guid: str) -> str:
-    """SQL: why a row of a patient's (by PatientGuid ``guid``, joined to ``pmap`` as ``m``) cannot be kept."""
-    return (
-        f"WHEN m.patient_id IS NULL AND {guid} IN (SELECT guid FROM skipped) THEN {literal(SKIPPED)} "
-        f"WHEN m.patient_id IS NULL THEN 'PatientGuid not in Admin_Patient' "
-    )
+def patient_reason() -> str:
+    """SQL: why a row of a patient's (joined to ``pmap`` as ``m`` and ``skipped`` as ``sk``) cannot be kept."""
+    return "WHEN m.patient_id IS NULL THEN coalesce(sk.reason, 'PatientGuid not in Admin_Patient') "
+
+
+def patient_joins(guid: str) -> str:
+    return f"LEFT JOIN pmap m ON m.guid = {guid} LEFT JOIN skipped sk ON sk.guid = {guid} "
 
 
 def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: str) -> int:
@@ -348,10 +359,10 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
         f"CREATE TEMP VIEW rows_{canonical} AS SELECT o.rowid AS r, m.patient_id, left(o.EffectiveDate, 10) AS date, "
         f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
         f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
-        f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason('o.PatientGuid')}"
+        f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason()}"
         "WHEN o.EffectiveDate IS NULL THEN 'no EffectiveDate' "
         f"WHEN c.code IS NULL OR NOT {SCTID.format('c.code')} THEN 'unmapped' END AS reason "
-        f"FROM {ident('src_' + table)} o LEFT JOIN pmap m ON m.guid = o.PatientGuid "
+        f"FROM {ident('src_' + table)} o {patient_joins('o.PatientGuid')}"
         f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
     )
     system = CLINICAL_UNMAPPED if events else DRUG_UNMAPPED
