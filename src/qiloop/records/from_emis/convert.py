@@ -71,6 +71,10 @@ def convert_emis(
         if table not in READ:
             report.ignored.extend(p.name for p in paths)
     modes = read_session_modes(options.session_modes) if options.session_modes else {}
+    if options.delimiter or options.quote:
+        report.notes.append(
+            "--delimiter and --quote were not used: EMIS extracts are comma-separated, quoted with '\"'"
+        )
     con = connect()
     extract = _Extract(source, report, options, con)
     try:
@@ -119,7 +123,7 @@ def _what_it_holds(source: Path, other: list[str]) -> str:
 
 def _load(extract: _Extract, table: str, paths: list[Path]) -> None:
     """Read the mapped columns (as text) of every file of ``table`` into temp table ``src_<table>``."""
-    con, report, options = extract.con, extract.report, extract.options
+    con, report = extract.con, extract.report
     wanted = READ[table]
     expected = {*SCHEMA[table], *OLDER_SPELLINGS.get(table, ())}
     name = ident(f"src_{table}")
@@ -138,13 +142,11 @@ def _load(extract: _Extract, table: str, paths: list[Path]) -> None:
         first = extract.count(f"SELECT count(*) FROM {name}") if n else 0
         select = ", ".join(f"nullif({ident(c)}, '') AS {ident(c)}" for c in wanted)
         read = (
-            f"SELECT {select} FROM read_csv($path, auto_detect=false, header=true, delim=$delim, quote=$quote, "
-            "escape=$quote, columns=$columns, strict_mode=true, null_padding=false)"
+            f"SELECT {select} FROM read_csv($path, auto_detect=false, header=true, delim=',', quote='\"', "
+            "escape='\"', columns=$columns, strict_mode=true, null_padding=false)"
         )
         params = {
             "path": str(path),
-            "delim": options.delimiter or ",",
-            "quote": options.quote or '"',
             "columns": {h: "VARCHAR" for h in header},
         }
         try:
