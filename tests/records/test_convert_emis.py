@@ -389,3 +389,22 @@ def test_canary_personal_columns_reach_nothing(tmp_path, capsys, caplog, monkeyp
     output = run_everything(tmp_path, "emis", source, capsys, caplog, monkeypatch, "--session-modes", str(modes))
     assert "Conversion from emis" in output
     assert MARKER not in output
+
+
+def test_only_regular_registrations_make_a_practice_list(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+
+    def temporary(header, rows):
+        rows[4][header.index("PatientTypeDescription")] = " Temporary"  # EMIS sends leading spaces
+
+    rewrite(path_of(folder, "Admin_Patient"), temporary)
+    store = tmp_path / "store.duckdb"
+    report = import_from("emis", folder, store, options=options(network)).report
+    assert report.dropped["practice_registrations: not a regular (GMS) registration (PatientTypeDescription)"] == 1
+    mapping = (
+        "practice_registrations (PatientTypeDescription): 'Temporary' -> left out: not a regular (GMS) registration"
+    )
+    assert report.mappings[mapping] == 1
+    canonical = table(network / "canonical.duckdb", "SELECT count(*) FROM practice_registrations")[0][0]
+    assert table(store, "SELECT count(*) FROM practice_registrations")[0][0] == canonical - 1
+    assert table(store, "SELECT count(*) FROM practice_registrations WHERE patient_id = 5") == [(0,)]

@@ -6,8 +6,8 @@ were checked against that schema and which are inferred. What maps:
 
 * ``Admin_Organisation``: OrganisationGuid -> ODSCode = practice_id (and OrganisationName for ``practices``);
 * ``Admin_Patient``: one record per person **per practice** -> ``patients`` (DateOfBirth to the first of
-  the month, Sex M/F/I/U) and one ``practice_registrations`` row per record (DateOfRegistration to
-  DateOfDeactivation). Records with DummyType or Deleted true are skipped; records that share an NHS
+  the month, Sex M/F/I/U) and one ``practice_registrations`` row per regular (GMS) record
+  (PatientTypeDescription ``Regular``; DateOfRegistration to DateOfDeactivation). Records with DummyType or Deleted true are skipped; records that share an NHS
   number are one person (one patient_id);
 * ``CareRecord_Observation`` + ``Coding_ClinicalCode``: CodeId -> SnomedCTConceptId, EffectiveDate, Value
   -> ``clinical_events``; year-only dates (EffectiveDatePrecision Y) are kept and counted in a note;

@@ -27,6 +27,9 @@ from qiloop.records.recognise import recognise, wrong_kind_hint
 from qiloop.records.sql import connect, ident, literal
 
 SEXES = {"M": "male", "F": "female", "I": "intersex", "U": "unknown"}
+# PatientTypeDescription (trimmed: EMIS sends leading spaces) of a registration on the practice's list; empty is
+# taken as regular
+REGULAR = ("regular", "")
 DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?"
 # SNOMED CT and dm+d identifiers are 6 to 18 digits
 SCTID = "regexp_full_match({}, '[0-9]{{6,18}}')"
@@ -222,6 +225,7 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         "nullif(replace(p.NhsNumber, ' ', ''), '') AS nhs, left(p.DateOfBirth, 8) || '01' AS dob, "
         f"left(p.DateOfDeath, 10) AS death, left(p.DateOfRegistration, 10) AS reg_start, "
         "left(p.DateOfDeactivation, 10) AS reg_end, upper(trim(coalesce(p.Sex, ''))) AS sex, "
+        "trim(coalesce(p.PatientTypeDescription, '')) AS reg_type, "
         f"CASE WHEN {_true('DummyType')} THEN 'dummy patient (DummyType true)' "
         f"WHEN {_true('Deleted')} THEN 'deleted record (Deleted true)' "
         "WHEN p.DateOfBirth IS NULL THEN 'no DateOfBirth' END AS skip "
@@ -301,9 +305,23 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
     else:
         with_nhs = ", nhs_number" if nhs == "raw" else ""
         _copy(extract, out_dir, "patients", f"SELECT {', '.join(columns)}{with_nhs} FROM persons")
+    # only regular (GMS) registrations make a practice's list: a temporary resident's record keeps its rows
+    # (the patient is counted nowhere unless registered elsewhere)
+    for reg_type, n in con.execute(
+        "SELECT reg_type, count(*) FROM recs WHERE skip IS NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall():
+        regular = str(reg_type).lower() in REGULAR
+        report.mapped(
+            "practice_registrations (PatientTypeDescription)",
+            str(reg_type),
+            "a registration" if regular else "left out: not a regular (GMS) registration",
+            int(n),
+        )
+    listed = f"lower(reg_type) IN ({', '.join(literal(t) for t in REGULAR)})"
     for reason, condition in (
-        ("organisation not in Admin_Organisation", "practice_id IS NULL"),
-        ("no DateOfRegistration", "practice_id IS NOT NULL AND reg_start IS NULL"),
+        ("not a regular (GMS) registration (PatientTypeDescription)", f"NOT {listed}"),
+        ("organisation not in Admin_Organisation", f"{listed} AND practice_id IS NULL"),
+        ("no DateOfRegistration", f"{listed} AND practice_id IS NOT NULL AND reg_start IS NULL"),
     ):
         n = extract.count(f"SELECT count(*) FROM recs WHERE skip IS NULL AND {condition}")
         if n:
@@ -313,7 +331,8 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         out_dir,
         "practice_registrations",
         "SELECT p.patient_id, k.reg_start AS start_date, k.reg_end AS end_date, k.practice_id FROM recs k "
-        "JOIN pmap p ON p.guid = k.guid WHERE k.practice_id IS NOT NULL AND k.reg_start IS NOT NULL ORDER BY k.r",
+        f"JOIN pmap p ON p.guid = k.guid WHERE {listed} AND k.practice_id IS NOT NULL AND k.reg_start IS NOT NULL "
+        "ORDER BY k.r",
     )
     _copy(
         extract,

@@ -76,7 +76,7 @@ READ: dict[str, tuple[str, ...]] = {
     "Admin_Organisation": ("OrganisationGuid", "OrganisationName", "ODSCode"),
     "Admin_Patient": (
         "PatientGuid", "OrganisationGuid", "Sex", "DateOfBirth", "DateOfDeath", "DateOfRegistration",
-        "DateOfDeactivation", "NhsNumber", "DummyType", "Deleted",
+        "DateOfDeactivation", "NhsNumber", "PatientTypeDescription", "DummyType", "Deleted",
     ),
     "CareRecord_Observation": ("PatientGuid", "EffectiveDate", "EffectiveDatePrecision", "CodeId", "Value", "Deleted"),
     "Coding_ClinicalCode": ("CodeId", "SnomedCTConceptId"),
