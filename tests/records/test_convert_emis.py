@@ -408,3 +408,10 @@ def test_only_regular_registrations_make_a_practice_list(network, tmp_path):
     canonical = table(network / "canonical.duckdb", "SELECT count(*) FROM practice_registrations")[0][0]
     assert table(store, "SELECT count(*) FROM practice_registrations")[0][0] == canonical - 1
     assert table(store, "SELECT count(*) FROM practice_registrations WHERE patient_id = 5") == [(0,)]
+
+
+def test_observations_without_their_code_table_are_refused(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+    path_of(folder, "Coding_ClinicalCode").unlink()
+    with pytest.raises(InputError, match="has CareRecord_Observation but no Coding_ClinicalCode file"):
+        convert("emis", folder, tmp_path / "out")

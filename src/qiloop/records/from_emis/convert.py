@@ -70,6 +70,12 @@ def convert_emis(
     for table in REQUIRED:
         if table not in tables:
             raise InputError(f"{source}: no {table} file{_what_it_holds(source, other)}", hint=_required_hint())
+    for table, needed in NEEDS.items():
+        if table in tables and needed not in tables:
+            raise InputError(
+                f"{source}: has {table} but no {needed} file to decode its CodeIds",
+                hint=f"copy the extract's {needed} file (from the same run) into the folder; nothing was imported",
+            )
     for table, paths in tables.items():
         if table not in READ:
             report.ignored.extend(p.name for p in paths)
@@ -82,10 +88,8 @@ def convert_emis(
     extract = _Extract(source, report, options, con)
     try:
         for table in READ:
-            if table in tables and (table not in NEEDS or NEEDS[table] in tables):
+            if table in tables:
                 _load(extract, table, tables[table])
-            elif table in tables:
-                report.notes.append(f"{table} not read: the extract has no {NEEDS[table]} file to decode its CodeIds")
         _patients(extract, out_dir, nhs, key)
         coded = 0
         if "CareRecord_Observation" in extract.files:
@@ -110,7 +114,7 @@ def _required_hint() -> str:
 
 
 def _what_it_holds(source: Path, other: list[str]) -> str:
-    """'; it holds ...' when the folder's CSV files are recognisably another system's."""
+    """' (FILE: it looks like ...)' when one of the folder's CSV files is recognisably another system's."""
     for name in other:
         if not name.lower().endswith(".csv"):
             continue
