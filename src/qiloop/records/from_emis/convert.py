@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,10 @@ def convert_emis(
             "--delimiter and --quote were not used: EMIS extracts are comma-separated, quoted with '\"'"
         )
     con = connect()
+    # what DuckDB spills to disk on a big extract goes beside the converted tables (the importer's private build
+    # folder), not into the working directory, and is removed with the connection
+    spill = out_dir / ".spill"
+    con.execute(f"SET temp_directory = {literal(str(spill))}")
     extract = _Extract(source, report, options, con)
     try:
         for table in READ:
@@ -103,6 +108,7 @@ def convert_emis(
             write_appointments(extract, out_dir, modes)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return report
 
 
