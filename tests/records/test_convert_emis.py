@@ -384,7 +384,8 @@ def test_canary_personal_columns_reach_nothing(tmp_path, capsys, caplog, monkeyp
     with path_of(source, "Admin_Patient").open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert all(MARKER in row[c] for row in rows for c in personal)  # the canary is really there
-    assert MARKER in path_of(source, "CareRecord_Observation").read_text()  # free text too
+    for free_text in ("CareRecord_Observation", "Prescribing_IssueRecord", "Appointment_Session", "Admin_UserInRole"):
+        assert MARKER in path_of(source, free_text).read_text(), free_text  # free text and staff names too
     modes = write_session_modes(tmp_path / "modes.csv")
     output = run_everything(tmp_path, "emis", source, capsys, caplog, monkeypatch, "--session-modes", str(modes))
     assert "Conversion from emis" in output

@@ -10,7 +10,8 @@ Each practice also gets a dummy patient and a deleted record (each with one obse
 conversion must skip, and a free slot. Appointment modes become session categories
 (:data:`SESSION_CATEGORIES`; :func:`write_session_modes` writes the mapping back).
 
-Name, address, telephone, e-mail and free-text columns hold ``personal`` (a marker for the canary test).
+Name, address, telephone, e-mail and free-text columns (AssociatedText, Dosage, a session's Description) hold
+``personal`` (a marker for the canary test).
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def _coded(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None:
         "IssueRecordGuid": "guid('iss' || n)", "PatientGuid": "guid", "OrganisationGuid": "org",
         "DrugRecordGuid": "guid('drug' || guid || code_id)", "EffectiveDate": "date", "EffectiveDatePrecision": "'YMD'",
         "EnteredDate": "date", "EnteredTime": "'11:00:00'", "CodeId": "CAST(code_id AS VARCHAR)",
-        "Dosage": "'ONE TO BE TAKEN EACH DAY'", "Quantity": "'28'", "QuantityUnit": "'tablet'",
+        "Dosage": f"'ONE TO BE TAKEN EACH DAY, ' || {p}", "Quantity": "'28'", "QuantityUnit": "'tablet'",
         "CourseDurationInDays": "'28'", "IsConfidential": "'false'", "Deleted": "'false'",
     }, "issues ORDER BY n")  # fmt: skip
 
@@ -219,7 +220,7 @@ def _appointments(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None
         "FROM (SELECT DISTINCT ON (practice_id) * FROM appts ORDER BY practice_id, id DESC)"
     )
     _out(con, out_dir, "Appointment_Session", {
-        "AppointmentSessionGuid": "session", "Description": "'Surgery'", "LocationGuid": "guid('loc' || practice_id)",
+        "AppointmentSessionGuid": "session", "Description": f"{p} || ' surgery'", "LocationGuid": "guid('loc' || practice_id)",
         "SessionTypeDescription": "'Timed Appointments'", "SessionCategoryDisplayName": "category",
         "StartDate": "start_date", "StartTime": "'08:30:00'", "EndDate": "start_date", "EndTime": "'12:00:00'",
         "Private": "'false'", "OrganisationGuid": "org", "Deleted": "'false'",
