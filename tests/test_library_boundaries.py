@@ -22,3 +22,20 @@ def test_importing_every_library_module_does_not_import_django():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"library imported: {result.stdout.strip()}"
+
+
+def test_the_records_package_does_not_import_the_generator():
+    """records (importing, checking, storing real extracts) stands below synth; the demo, which uses both,
+    lives above them (qiloop.demo)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(qiloop.__file__).parent / "records"
+    offenders = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("qiloop.synth"):
+                offenders.append(f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.Import) and any(a.name.startswith("qiloop.synth") for a in node.names):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

@@ -6,21 +6,20 @@ Shown when stderr is a terminal or QILOOP_PROGRESS=1; silent otherwise
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from tqdm import tqdm
 
+from qiloop import settings
+
 T = TypeVar("T")
 
 
 def progress_enabled() -> bool:
-    setting = os.environ.get("QILOOP_PROGRESS")
-    if setting is not None:
-        return setting not in ("0", "", "false", "no")
-    return sys.stderr.isatty()
+    setting = settings.current().progress
+    return sys.stderr.isatty() if setting is None else setting
 
 
 def bar(total: float | None = None, desc: str = "", unit: str = "it") -> tqdm:

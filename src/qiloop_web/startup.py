@@ -2,7 +2,7 @@
 
 1. bring the workbench database up to date (SQLite in var/, or DATABASE_URL);
 2. generate and import the synthetic demo network when there is no analytics store yet
-   (``qiloop.records.demo.build_demo``: about 20 practices, five years);
+   (``qiloop.demo.build_demo``: about 20 practices, five years);
 3. compute every library measure for every practice and month (cached: only again when the
    store or a measure's version changes);
 4. create the ICB, PCNs and practices from the store's practices table;
@@ -47,8 +47,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def ensure_store(store: Path, *, practices: int, patients: int) -> None:
     """Build the demo network into ``store`` when it is missing (only at a demo location: DIR/store.duckdb)."""
+    from qiloop.demo import build_demo
     from qiloop.errors import QiloopError
-    from qiloop.records.demo import build_demo
     from qiloop.records.store import read_store_info
 
     try:

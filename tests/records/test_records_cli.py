@@ -158,8 +158,8 @@ def test_stray_files_are_not_left_behind(tmp_path, qiloop):
 
 
 def test_demo_command_defaults_match_the_library():
+    from qiloop import demo as library
     from qiloop.commands import demo as command
-    from qiloop.records import demo as library
 
     assert (command.DEFAULT_DIR, command.DEFAULT_PRACTICES, command.DEFAULT_PATIENTS, command.DEFAULT_SEED) == (
         library.DEFAULT_DIR,

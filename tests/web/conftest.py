@@ -119,7 +119,7 @@ def measured_store(tmp_path_factory):
 def _build_measured(folder):
     import duckdb
 
-    from qiloop.records.demo import build_demo
+    from qiloop.demo import build_demo
     from qiloop_web.dashboard.results import compute_results
 
     demo = build_demo(folder / "demo", practices=3, patients=2000, fresh=True, say=lambda _text: None)

@@ -309,3 +309,28 @@ def test_a_measure_with_no_patients_in_any_month_says_so_on_its_card():
         "",
     )
     assert chart.sentence.startswith("No month shown has anyone in the denominator")
+
+
+def test_a_funnel_not_drawn_for_want_of_events_does_not_hide_the_practices_with_a_few():
+    """Twelve practices publish 0 events; three have 1-7 events, suppressed: the page must not say that no
+    practice has any events (a network lead would conclude the hazard is absent)."""
+    from qiloop.spc.funnel_basis import published_counts
+    from qiloop_web.dashboard.network import funnel_chart
+
+    measure = all_measures()["pincer_f"]
+    rows = [(f"P{i:02d}", 0 if i < 12 else 3, 40) for i in range(15)]
+    results = pd.DataFrame(
+        {
+            "measure": measure.id,
+            "interval_start": dt.date(2026, 3, 1),
+            "practice_id": [r[0] for r in rows],
+            "numerator": [r[1] for r in rows],
+            "denominator": [r[2] for r in rows],
+        }
+    )
+    counts = published_counts(results, measure, [r[0] for r in rows])
+    funnel = funnel_chart(measure, counts, {}, element_id="f")
+    assert not funnel.drawn
+    assert "no practice has any events" not in funnel.reason
+    assert "none of the 12 practices whose counts can be published has any events" in funnel.reason
+    assert "3 have counts from 1 to 7" in funnel.reason

@@ -26,6 +26,7 @@ import datetime as dt
 from enum import StrEnum
 
 from qiloop.audit.model import Audit, Collection, Reason  # noqa: F401 - Reason is used by the doctest
+from qiloop.months import add_months
 
 
 class Stage(StrEnum):
@@ -72,15 +73,6 @@ def next_stages(stage: Stage | str) -> tuple[Stage, ...]:
     if stage is Stage.COMPLETE:
         return (Stage.CHANGE,)
     return (ORDER[ORDER.index(stage) + 1],)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    import calendar
-
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def check_reaudit_date(change_on: dt.date, reaudit_on: dt.date) -> list[str]:

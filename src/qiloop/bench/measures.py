@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qiloop.months import shift_month
+
 PANDAS_MEASURES = ("pincer_a", "copd010", "dna_rate")
 
 
@@ -118,8 +120,7 @@ def _months(months: int) -> tuple[dt.date, dt.date]:
     from qiloop.synth import DEFAULT_END
 
     last = DEFAULT_END.replace(day=1)
-    index = last.year * 12 + last.month - 1 - (months - 1)
-    return dt.date(index // 12, index % 12 + 1, 1), last
+    return shift_month(last, -(months - 1)), last
 
 
 def run_library(store: Path, start: dt.date, end: dt.date, engine: str, ids: tuple[str, ...] | None) -> dict[str, Any]:

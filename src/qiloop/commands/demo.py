@@ -8,7 +8,7 @@ from pathlib import Path
 from qiloop.commands.arguments import at_least_one
 from qiloop.errors import InputError
 
-DEFAULT_DIR = Path("var/demo")  # the same defaults as qiloop.records.demo, which loads slowly (the generator)
+DEFAULT_DIR = Path("var/demo")  # the same defaults as qiloop.demo, which loads slowly (the generator)
 DEFAULT_PRACTICES = 20
 DEFAULT_PATIENTS = 40_000
 DEFAULT_SEED = 1
@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.dir.exists() and not args.dir.is_dir():
         raise InputError(f"{args.dir}: exists and is not a directory", hint="give --dir a directory")
-    from qiloop.records.demo import build_demo
+    from qiloop.demo import build_demo
 
     result = build_demo(args.dir, practices=args.practices, patients=args.patients, seed=args.seed, fresh=args.fresh)
     print()

@@ -25,15 +25,32 @@ KIND says what SOURCE_DIR (import) or SOURCE (convert) is (docs/importers.md):
   emis       an EMIS Web bulk extract: a folder of one extract run's CSV
              files (<id>_Admin_Patient_<timestamp>_<agreement>.csv, ...);
              appointment modes from --session-modes, no booking dates
+  report     a report the practice exported itself (EMIS Web Population
+             Reporting, SystmOne Clinical Reporting: one CSV file), read
+             with a profile (--profile) and imported as a snapshot at its
+             as-of date (--as-of); docs/report-exports.md
+  systmone   a SystmOne Strategic Reporting extract, full not delta: a folder
+             of SR<Table>.csv files (SRPatient, SRPatientRegistration, SRCode,
+             SRPrimaryCareMedication, SRAppointment, SRMapping, ...); the
+             delimiter and text qualifier are detected unless given
   gpad       NHS England's "Appointments in General Practice" practice-level
              CSV files (a file or a folder): stored as the national comparator
              table, beside the patient records already in the store
 """
 
+
+def _profiles_text() -> str:
+    from qiloop.records.report_profiles import describe_shipped
+
+    lines = "\n".join(f"  {line}" for line in describe_shipped())
+    return f"The shipped report profiles (--profile NAME):\n{lines}\n"
+
+
 DESCRIPTION = f"""\
 Validate an extract and write it to a DuckDB store.
 
 {KINDS_TEXT}
+{_profiles_text()}
 Any kind other than canonical is first converted to the canonical tables
 inside the importer's private build folder (removed afterwards, whatever
 happens); then every row is checked (types, required cells, allowed values,
@@ -55,6 +72,7 @@ Convert an export to qiloop's canonical tables, to inspect them: writes
 Nothing is imported.
 
 {KINDS_TEXT}
+{_profiles_text()}
 NHS numbers are never written as they are: with the practice's key
 (--key-file or {KEY_ENV_VAR}) they are written as pseudonyms (column
 nhs_number_pseudonym); without it a source holding NHS numbers is refused.
@@ -99,6 +117,13 @@ def _conversion_options(parser: argparse.ArgumentParser) -> None:
         help="the day the extract was taken; a date after it is refused with its line",
     )
     parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME_OR_FILE",
+        help="report: how the export is laid out - a shipped profile's name (listed above) or a profile's TOML "
+        "file (docs/report-exports.md)",
+    )
+    parser.add_argument(
         "--delimiter", default=None, metavar="CHAR", help="the field delimiter the export used (default: detected)"
     )
     parser.add_argument(
@@ -124,14 +149,17 @@ def _day(text: str) -> date:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "import",
-        help="validate an extract (canonical, ehrQL, FHIR, EMIS Web or GPAD) and write it to a DuckDB store",
+        help="validate an extract (canonical, ehrQL, FHIR, EMIS Web, SystmOne, a report export or GPAD) and write "
+        "it to a DuckDB store",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--from", dest="kind", choices=KINDS, default="canonical", metavar="KIND", help="the kind of SOURCE_DIR (above)"
     )
-    parser.add_argument("source_dir", metavar="SOURCE_DIR", type=Path, help="the extract's folder (or GPAD file)")
+    parser.add_argument(
+        "source_dir", metavar="SOURCE_DIR", type=Path, help="the extract's folder (or GPAD or report file)"
+    )
     parser.add_argument(
         "--store", required=True, type=Path, help="DuckDB file to create or replace (its directory must exist)"
     )
@@ -140,23 +168,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ODS",
         default=None,
         help="the extract is this one practice's: replace only its records in the existing store "
-        "(gpad: keep only this practice's rows of a national file)",
+        "(gpad: keep only this practice's rows of a national file; report: the practice the export is from; "
+        "a report replaces a store holding a snapshot, never one holding longitudinal records)",
     )
     _conversion_options(parser)
     parser.set_defaults(func=run)
 
     converter = subparsers.add_parser(
         "convert",
-        help="convert an export (ehrQL, FHIR, EMIS Web, GPAD) to canonical tables and a report, to inspect",
+        help="convert an export (ehrQL, FHIR, EMIS Web, SystmOne, a report export, GPAD) to canonical tables and "
+        "a report, to inspect",
         description=CONVERT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     converter.add_argument(
         "kind", metavar="KIND", choices=[k for k in KINDS if k != "canonical"], help="the kind of SOURCE (above)"
     )
-    converter.add_argument("source", metavar="SOURCE", type=Path, help="the export's folder (or GPAD file)")
+    converter.add_argument("source", metavar="SOURCE", type=Path, help="the export's folder (or GPAD or report file)")
     converter.add_argument("--out", required=True, type=Path, help="a new or empty folder for the tables and report")
-    converter.add_argument("--practice", metavar="ODS", default=None, help="gpad: keep only this practice's rows")
+    converter.add_argument(
+        "--practice",
+        metavar="ODS",
+        default=None,
+        help="gpad: keep only this practice's rows; ehrql, report: the practice's code",
+    )
     _conversion_options(converter)
     converter.set_defaults(func=run_convert)
 
@@ -170,6 +205,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         delimiter=args.delimiter,
         quote=args.quote,
         session_modes=args.session_modes,
+        profile=args.profile,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any, Literal
 
+import ibis
 import pandas as pd
 
 from qiloop.errors import QiloopError
@@ -31,6 +32,7 @@ from qiloop.measures.dates import Interval
 from qiloop.measures.engine.compiler import Compiler, _Expressions
 from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.run import parse_month, resolve_measures
+from qiloop.records.data_span import span_from_rows
 
 Rule = Literal["numerator", "denominator_not_numerator", "denominator_by_value"]
 MISSING = "none recorded"
@@ -357,20 +359,25 @@ def _column_tables(spec: m.ActionListSpec) -> set[str]:
 
 
 def _data_months(opened: Any) -> tuple[dt.date, dt.date]:
-    """First days of the first and last months with clinical events or prescriptions (appointments only when the
-    store has neither: appointments may be booked months ahead, so they do not say how far the data reach)."""
-    for sources in (
-        (("clinical_events", "date"), ("medications", "date")),
-        (("appointments", "start_date"),),
-    ):
-        days: list[dt.date] = []
+    """First days of the first and latest months the store covers in earnest (``qiloop.records.data_span``):
+    from clinical events and prescriptions, or from appointments that have happened when it holds neither."""
+    records = [(t, "date") for t in ("clinical_events", "medications") if t in opened.available]
+    happened = [("appointments", "start_date")] if "appointments" in opened.available else []
+    for sources in (records, happened):
+        parts = []
         for table, column in sources:
-            if table in opened.available:
-                t = opened.table(table)
-                bounds = t.aggregate(low=t[column].min(), high=t[column].max()).to_pandas()
-                days += [pd.Timestamp(v).date() for v in bounds.iloc[0].tolist() if v is not None and not pd.isna(v)]
-        if days:
-            return min(days).replace(day=1), max(days).replace(day=1)
+            t = opened.table(table)
+            if table == "appointments":
+                t = t.filter(t.status != "booked")
+            parts.append(t.select(d=t[column]))
+        if not parts:
+            continue
+        dates = ibis.union(*parts) if len(parts) > 1 else parts[0]
+        dates = dates.filter(dates.d.notnull())
+        monthly = dates.group_by(month=dates.d.truncate("M")).aggregate(n=dates.count(), last=dates.d.max()).to_pandas()
+        if len(monthly):
+            span = span_from_rows(list(monthly[["month", "n", "last"]].itertuples(index=False, name=None)))
+            return span.first, span.last
     raise QiloopError("the store has no dated events, prescriptions or appointments", hint="import an extract first")
 
 

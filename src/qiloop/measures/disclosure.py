@@ -18,6 +18,8 @@ import math
 
 import pandas as pd
 
+from qiloop.measures.results import ratio
+
 SUPPRESS_AT_MOST = 7
 ROUND_TO = 5
 
@@ -38,8 +40,7 @@ def apply_disclosure_control(results: pd.DataFrame) -> pd.DataFrame:
     out = results.copy()
     for column in ("numerator", "denominator"):
         out[column] = pd.array([publish_count(v) for v in results[column]], dtype="Float64")
-    ratio = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    out["ratio"] = ratio.astype("Float64")
+    out["ratio"] = ratio(out["numerator"], out["denominator"]).astype("Float64")
     return out
 
 
@@ -56,6 +57,5 @@ def network_totals(results: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in results.columns if c not in ("practice_id", "numerator", "denominator", "ratio")]
     summed = results.groupby(keys, dropna=False, sort=False)[["numerator", "denominator"]].sum().reset_index()
     summed["practice_id"] = NETWORK
-    den = summed["denominator"]
-    summed["ratio"] = summed["numerator"] / den.where(den > 0)
+    summed["ratio"] = ratio(summed["numerator"], summed["denominator"])
     return summed[list(results.columns)]

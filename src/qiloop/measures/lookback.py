@@ -35,6 +35,7 @@ from qiloop.measures.model import (
     Unresolved,
     walk,
 )
+from qiloop.months import months_between
 
 
 def windows(measure: Measure) -> list[Window]:
@@ -76,7 +77,7 @@ def lookback_months(measure: Measure, reference: dt.date = dt.date(2025, 3, 31))
     the reference month included (a PINCER window's extra day does not add a month).
     """
     earliest = earliest_day_read(measure, reference)
-    months = (reference.year * 12 + reference.month) - (earliest.year * 12 + earliest.month)
+    months = months_between(earliest, reference)
     return months + 1 if earliest.day == 1 and earliest < reference else months
 
 

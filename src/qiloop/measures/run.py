@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -12,13 +11,15 @@ import duckdb
 import ibis
 import pandas as pd
 
+from qiloop import settings
 from qiloop.errors import QiloopError
 from qiloop.measures.breakdowns import check_breakdowns
 from qiloop.measures.dates import Interval, intervals_between, last_day_of_month
 from qiloop.measures.engine.compiler import Compiler
 from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.model import AppointmentAggregate, Measure, walk
-from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, sort_results
+from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, ratio, sort_results
+from qiloop.months import shift_month
 
 
 def parse_month(text: str | dt.date, *, end: bool = False) -> dt.date:
@@ -136,7 +137,7 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
 
 
 def _out_of_memory(exc: Exception) -> QiloopError:
-    limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT", "DuckDB's default, 80% of the machine's memory")
+    limit = settings.current().duckdb_memory_limit or "DuckDB's default, 80% of the machine's memory"
     return QiloopError(
         f"DuckDB ran out of memory computing the measures (memory limit: {limit}): {str(exc).splitlines()[0]}",
         hint="raise the limit with QILOOP_DUCKDB_MEMORY_LIMIT (e.g. 12GB), or run fewer measures at once "
@@ -183,8 +184,7 @@ def _finish(
     table["denominator"] = table["denominator"].fillna(0).astype("int64")
     if table["numerator"].dtype.kind != "f" or (table["numerator"] % 1 == 0).all():
         table["numerator"] = table["numerator"].astype("int64")
-    den = table["denominator"]
-    table["ratio"] = (table["numerator"] / den.where(den > 0)).astype("float64")
+    table["ratio"] = ratio(table["numerator"], table["denominator"]).astype("float64")
     table["measure"] = measure.id
     table["interval_start"] = [periods[i].start for i in table["interval_id"]]
     table["interval_end"] = [periods[i].end for i in table["interval_id"]]
@@ -213,7 +213,5 @@ def default_range(store: Any, start: str | None, end: str | None) -> tuple[str, 
             raise QiloopError("the store has no dated events to choose a range from", hint="pass --from and --to")
         end = f"{latest.year:04d}-{latest.month:02d}"
     if start is None:
-        last = parse_month(end)
-        index = last.year * 12 + last.month - 1 - 11
-        start = f"{index // 12:04d}-{index % 12 + 1:02d}"
+        start = f"{shift_month(parse_month(end), -11):%Y-%m}"
     return start, end

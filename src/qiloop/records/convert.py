@@ -5,7 +5,7 @@
 >>> outcome.report.written["patients"]  # doctest: +SKIP
 10
 
-A converter (``ehrql``, ``fhir``; ``canonical`` needs none) reads a source
+A converter (``ehrql``, ``fhir``, ``report``; ``canonical`` needs none) reads a source
 and writes canonical CSV tables into a folder; :func:`import_from` gives it a
 folder inside the importer's private build directory
 (:func:`qiloop.records.store.building`), runs
@@ -48,6 +48,8 @@ CONVERTERS: dict[str, tuple[str, str]] = {
     "ehrql": ("qiloop.records.from_ehrql", "convert_ehrql"),
     "fhir": ("qiloop.records.from_fhir", "convert_fhir"),
     "emis": ("qiloop.records.from_emis", "convert_emis"),
+    "report": ("qiloop.records.from_report", "convert_report"),
+    "systmone": ("qiloop.records.from_systmone", "convert_systmone"),
 }
 PATIENT_KINDS = ("canonical", *CONVERTERS)
 KINDS = (*PATIENT_KINDS, "gpad")
@@ -69,6 +71,7 @@ class ConversionReport:
     unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # "code system" -> code -> rows
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    snapshot_as_of: date | None = None  # a snapshot extract (a report export) at this date; None: longitudinal
     # counted as tuples (cheap for every row), worded when read
     _dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
     _mapped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
@@ -97,7 +100,9 @@ class ConversionReport:
         return sum(sum(c.values()) for c in self.unmapped.values())
 
     def as_dict(self) -> dict[str, Any]:
+        extract = {"kind": "snapshot", "as_of": self.snapshot_as_of.isoformat()} if self.snapshot_as_of else None
         return {
+            **({"extract": extract} if extract else {}),
             "kind": self.kind,
             "source": self.source,
             "rows_read": dict(sorted(self.read.items())),
@@ -127,6 +132,9 @@ class ConversionReport:
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """The report (as stored) in plain text, for the quality output and the workbench."""
     out = [f"Conversion from {report.get('kind', '?')} ({report.get('source', '')})"]
+    as_of = snapshot_date(report)
+    if as_of is not None:
+        out.append(f"  {SNAPSHOT_TEXT.format(as_of=as_of.isoformat())}")
 
     def counts(title: str, items: dict[str, int]) -> None:
         if items:
@@ -145,6 +153,20 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         out.append(f"  ignored (not used by qiloop): {', '.join(report['ignored'])}")
     out.extend(f"  note: {note}" for note in report.get("notes", []))
     return out
+
+
+SNAPSHOT_TEXT = (
+    "a snapshot at {as_of} (a report export): it supports an audit collection at that date, "
+    "but not SPC charts, which need monthly history"
+)
+
+
+def snapshot_date(report: dict[str, Any] | None) -> date | None:
+    """The as-of date of a snapshot extract, from its stored conversion report; None for a longitudinal one."""
+    extract = (report or {}).get("extract") or {}
+    if extract.get("kind") != "snapshot" or not extract.get("as_of"):
+        return None
+    return date.fromisoformat(str(extract["as_of"]))
 
 
 @dataclass(frozen=True)
@@ -335,7 +357,9 @@ def import_from(
     """``qiloop import --from KIND``: convert inside the private build folder, then the one validated import.
 
     ``practice``: replace that practice's records in an existing store (its extract must hold that one
-    practice); for ``gpad``, keep only that practice's rows of a national file.
+    practice); for ``gpad``, keep only that practice's rows of a national file; for ``report``, the practice
+    the export is from (a report is a snapshot: it replaces a store holding a snapshot, never one holding
+    longitudinal records).
     """
     import time
 
@@ -359,11 +383,18 @@ def import_from(
         else:
             result = import_extract(source, store, key=key, threads=threads)
         return ImportOutcome(result, None, time.perf_counter() - started)
+    if kind == "report" and store.exists() and store_snapshot(store) is None:
+        raise InputError(
+            f"{store}: the store holds longitudinal records, which a report export (a snapshot) would replace; "
+            "nothing was imported",
+            hint="import the report into a store of its own (a new --store), e.g. var/audit-2025-03.duckdb",
+        )
     with building(store) as build_dir:
         extract = build_dir / "extract"
         report = convert(kind, source, extract, options=options, nhs="raw", key=key)
         try:
-            if practice:
+            # a report export is a snapshot: its store is its own, and --practice only names the practice
+            if practice and kind != "report":
                 result = import_practice_extract(
                     extract, store, practice_id=practice, key=key, threads=threads, conversion=report
                 )
@@ -396,3 +427,31 @@ def read_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
         return None
     row = con.execute(f"SELECT report FROM {CONVERSION_TABLE} LIMIT 1").fetchone()
     return dict(json.loads(row[0])) if row else None
+
+
+def store_snapshot(store: str | Path) -> date | None:
+    """The as-of date when the store at ``store`` holds a snapshot (a report export); None for a longitudinal
+    store, or when there is no store or it cannot be opened now (an import is writing it)."""
+    path = Path(store)
+    if not path.is_file():
+        return None
+    from qiloop.records.sql import connect
+
+    try:
+        con = connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return snapshot_date(read_report(con))
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def snapshot_sentence(as_of: date) -> str:
+    """What a snapshot store supports, in a sentence for people ("A snapshot at 31 March 2025 ...")."""
+    return (
+        f"A snapshot at {as_of.day} {as_of:%B %Y} (a report export): it supports an audit collection at that "
+        "date, but not SPC charts, which need monthly history."
+    )

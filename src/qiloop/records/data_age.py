@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from qiloop.months import months_between
+
 STALE_AFTER_DAYS = 42  # six weeks after the last day of data
 
 
@@ -51,7 +53,7 @@ def long_date(day: dt.date) -> str:
 def whole_months(start: dt.date, end: dt.date) -> int:
     """Calendar months from ``start`` to ``end``, counting a month only once its day is reached
     (31 March to 29 November is 7 months; to 30 November 8, as November has no 31st)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
+    months = months_between(start, end)
     if end.day < start.day and not _last_day_of_month(end):
         months -= 1
     return max(months, 0)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from pathlib import Path
 
+from qiloop import settings
 from qiloop.errors import InputError
 
 KEY_ENV_VAR = "QILOOP_PSEUDONYM_KEY"
@@ -96,10 +96,10 @@ def load_key(key_file: Path | None) -> bytes | None:
             raise InputError(f"{key_file}: cannot read the key file ({exc.strerror})") from None
         source = str(key_file)
     else:
-        env = os.environ.get(KEY_ENV_VAR)
+        env = settings.current().pseudonym_key
         if env is None:
             return None
-        key = env.strip().encode("utf-8")
+        key = env.encode("utf-8")
         source = KEY_ENV_VAR
     if len(key) < MIN_KEY_BYTES:
         raise InputError(

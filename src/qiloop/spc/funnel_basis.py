@@ -41,6 +41,7 @@ import pandas as pd
 from qiloop.measures.dates import Offset, Window
 from qiloop.measures.disclosure import apply_disclosure_control
 from qiloop.measures.model import Aggregate, AppointmentAggregate, Measure, Node, tables_used, type_of
+from qiloop.measures.results import ratio
 from qiloop.spc.funnel import FunnelResult, funnel
 
 PERIOD_MONTHS = 12
@@ -192,7 +193,7 @@ def published_counts(
         return PublishedCounts(empty, basis, None, None)
     recent = rows[pd.to_datetime(rows["interval_start"]).isin(chosen)]
     totals = recent.groupby("practice_id", as_index=False)[["numerator", "denominator"]].sum()
-    totals["ratio"] = totals["numerator"] / totals["denominator"].where(totals["denominator"] > 0)
+    totals["ratio"] = ratio(totals["numerator"], totals["denominator"])
     first, last = pd.Timestamp(chosen[0]).date(), pd.Timestamp(chosen[-1]).date()
     return PublishedCounts(apply_disclosure_control(totals), basis, first, last)
 

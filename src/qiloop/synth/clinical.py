@@ -161,9 +161,10 @@ def _events_in_year_before(
 def frailty_events(ctx: Context, out: EventBatch) -> None:
     """Moderate or severe frailty (electronic frailty index), coded once for some people aged 65 and over.
 
-    The chance by age at the end of the data (65-74, 75-84, 85+) aims at the eFI's split of people aged 65+ (about
-    12% moderate and 3% severe, as recalled from Clegg et al. 2016); more long-term conditions make it likelier. The code is dated at a
-    random day after the 65th birthday within the data.
+    The chance by age at the end of the data (65-74, 75-84, 85+) aims at the coded frailty of people aged 65+ that a
+    published GP-record count gives (11.2% moderate or severe, 18% of them severe: see ``params.FRAILTY_BY_AGE``);
+    more long-term conditions make it likelier. The code is dated at a random day after the 65th birthday within
+    the data.
     """
     rng = ctx.rng
     age = ctx.age_at(ctx.obs_end)

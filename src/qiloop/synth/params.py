@@ -119,9 +119,12 @@ COPD_EXACERBATIONS_PER_YEAR = 0.6  # mean; spread across patients (gamma, shape 
 COPD_EXACERBATION_COUNT_RECORDED = 0.95  # share of reviews recording the number of exacerbations in the past year
 COPD_INVITED = 0.85  # share of recall dates preceded by an invitation
 COPD_SECOND_INVITATION = 0.6  # share of invited patients who did not come that get a second invitation
-# Moderate or severe frailty (eFI; Clegg et al. 2016: of people aged 65+, about 12% moderate and 3% severe
-# [uncertain: recalled, not re-checked against the paper; domain-notes has no frailty figure]),
-# chance of a code by age at the end of the data: 85+, 75-84, 65-74; times this with two or more conditions.
+# Moderate or severe frailty codes. Published figure calibrated to: Wakefield JSNA "Frailty" (December 2024,
+# wakefieldjsna.co.uk, from GP records): of residents aged 65+, 20.2% have a frailty code - 9.0% mild, 9.2%
+# moderate, 2.0% severe - so 11.2% moderate or severe, of whom 18% severe. Clegg et al. 2016 (Age Ageing 45:353,
+# the eFI's development) reports more when the eFI is computed for everyone (about 12% moderate and 3% severe:
+# recalled, not re-checked); a practice's coded frailty sits between the two. Chance of a code by age at the end
+# of the data: 85+, 75-84, 65-74; times this with two or more conditions.
 FRAILTY_BY_AGE = (0.32, 0.16, 0.06)
 FRAILTY_MULTIMORBIDITY_FACTOR = 1.6
 FRAILTY_SEVERE_SHARE = 0.2

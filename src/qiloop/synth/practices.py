@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from qiloop.months import shift_month
 from qiloop.synth import params
-from qiloop.synth.sampling import add_months, expit, logit
+from qiloop.synth.sampling import expit, logit
 
 ICB_ID = "QSY"
 ICB_NAME = "Synthetic Integrated Care Board"
@@ -252,7 +253,7 @@ def plant_changes(rng: np.random.Generator, specs: list[PracticeSpec], start: dt
     chosen = [candidates[int(order[k % len(candidates)])] for k in range(3)]
 
     def month_at(fraction: float) -> dt.date:
-        return add_months(start, max(1, min(months - 1, int(round(months * fraction)))))
+        return shift_month(start, max(1, min(months - 1, int(round(months * fraction)))))
 
     copd = chosen[0]
     copd.rates["copd_review"] = 0.45

@@ -24,11 +24,6 @@ def first_of_month(days: np.ndarray) -> np.ndarray:
     return months.astype("datetime64[D]").astype(np.int64)
 
 
-def add_months(d: dt.date, months: int) -> dt.date:
-    total = d.year * 12 + (d.month - 1) + months
-    return dt.date(total // 12, total % 12 + 1, 1)
-
-
 def age_years(dob: np.ndarray, on: np.ndarray | int) -> np.ndarray:
     return (np.asarray(on) - dob) / 365.25
 

@@ -76,9 +76,18 @@ def data_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         "manifest": loaded.manifest if loaded else {},
         "latest_month": pages.latest_month_label(loaded),
         "store": Path(settings.QILOOP_STORE).name,  # never the server's path
+        "snapshot": _snapshot_text(Path(settings.QILOOP_STORE)),
         "recent": recent,
     }
     return render(request, "dashboard/data.html", context, status=400 if form.errors else 200)
+
+
+def _snapshot_text(store: Path) -> str:
+    """A sentence when the store holds a snapshot (a report export), else ""."""
+    from qiloop.records.convert import snapshot_sentence, store_snapshot
+
+    as_of = store_snapshot(store)
+    return snapshot_sentence(as_of) if as_of else ""
 
 
 @organisation_permission_required(Permission.IMPORT_DATA)

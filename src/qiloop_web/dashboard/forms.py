@@ -14,6 +14,7 @@ KINDS = [
         "emis",
         "An EMIS Web bulk extract (one run's CSV files: ..._Admin_Patient_..., ..._CareRecord_Observation_..., ...)",
     ),
+    ("systmone", "A SystmOne Strategic Reporting extract (a full extract: SRPatient.csv, SRCode.csv, ...)"),
     ("gpad", "NHS England GP appointments data (Practice_Level_Crosstab CSV files): the national comparator"),
 ]
 

@@ -74,6 +74,12 @@ def not_drawn(counts: PublishedCounts, element_id: str) -> Funnel:
             f"{counts.axis_title.split(', ', 1)[-1]} (counts from 1 to 7 are suppressed), too few for a fair "
             "comparison."
         )
+    elif suppressed := int(counts.table[["numerator", "denominator"]].isna().any(axis=1).sum()):
+        reason = (
+            f"Not drawn: none of the {shown} practices whose counts can be published has any events (or every "
+            f"patient counts there), and {suppressed} {'has' if suppressed == 1 else 'have'} counts from 1 to 7, "
+            "which are suppressed: there is nothing fair to compare."
+        )
     else:
         reason = "Not drawn: no practice has any events (or every patient counts), so there is nothing to compare."
     return Funnel(element_id, "", "", "", shown, total - shown, counts.axis_title, counts.basis.why, False, reason)

@@ -30,6 +30,10 @@ import duckdb
 import pandas as pd
 
 from qiloop.measures import all_measures, run_measures
+from qiloop.measures.results import ratio
+from qiloop.months import shift_month
+from qiloop.records.data_span import RULE_VERSION as DATA_SPAN_RULE
+from qiloop.records.data_span import data_span
 from qiloop.records.store import read_store_info
 
 BREAKDOWNS = ("age_band", "sex", "ethnicity", "imd_quintile")
@@ -39,8 +43,8 @@ FILES = ("results.parquet", "breakdowns.parquet", "manifest.json")
 
 
 def fingerprint(store: Path, measure_ids: list[str] | None = None) -> dict[str, object]:
-    """What the results depend on: the imported tables' checksums and the measures' ids and versions
-    (every library measure unless ``measure_ids`` says which)."""
+    """What the results depend on: the imported tables' checksums, the measures' ids and versions (every library
+    measure unless ``measure_ids`` says which) and the rule choosing the months."""
     info = read_store_info(store)
     tables = {name: table.source_sha256 for name, table in sorted(info.tables.items())}
     known = all_measures()
@@ -48,7 +52,8 @@ def fingerprint(store: Path, measure_ids: list[str] | None = None) -> dict[str, 
         mid: {"version": known[mid].version, "codelists": known[mid].codelist_versions}
         for mid in sorted(measure_ids or known)
     }
-    digest = hashlib.sha256(json.dumps([tables, measures], sort_keys=True).encode()).hexdigest()
+    rules = {"data_span": DATA_SPAN_RULE}  # which months are computed
+    digest = hashlib.sha256(json.dumps([tables, measures, rules], sort_keys=True).encode()).hexdigest()
     return {"store": str(store), "qiloop_version": info.qiloop_version, "digest": digest}
 
 
@@ -66,28 +71,17 @@ LOOKBACK_MONTHS = 12  # most measures look back 12 months: earlier months would 
 
 
 def data_months(store: Path) -> tuple[dt.date, dt.date]:
-    """First days of the month the data starts in earnest and of the latest month.
-
-    The start is the first month whose count of clinical events plus prescriptions reaches half the
-    median of the last 12 months' (an extract holds a little older history, such as diagnoses years ago); the latest
-    is the last month with either (appointments may be booked ahead, so they do not count).
-    """
+    """First days of the first and latest months the store covers in earnest (``qiloop.records.data_span``:
+    a few rows dated after the extract was taken, or long-past history, do not move either end)."""
     con = duckdb.connect(str(store), read_only=True)
     try:
-        rows = con.execute(
-            "SELECT month, count(*) FROM (SELECT date_trunc('month', date) AS month FROM clinical_events"
-            " UNION ALL SELECT date_trunc('month', date) FROM medications) GROUP BY month ORDER BY month"
-        ).fetchall()
+        span = data_span(con)
     finally:
         con.close()
-    if not rows:
+    if span is None:
         today = dt.date.today().replace(day=1)
         return today, today
-    recent = sorted(n for _month, n in rows[-12:])
-    median = recent[len(recent) // 2]
-    start = next(month for month, n in rows if n >= median / 2)
-    latest = rows[-1][0]
-    return dt.date(start.year, start.month, 1), dt.date(latest.year, latest.month, 1)
+    return span.first, span.last
 
 
 def month_text(day: dt.date) -> str:
@@ -95,8 +89,7 @@ def month_text(day: dt.date) -> str:
 
 
 def first_month(last: dt.date, months: int) -> dt.date:
-    index = last.year * 12 + last.month - 1 - (months - 1)
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return shift_month(last, -(months - 1))
 
 
 @dataclass(frozen=True)
@@ -165,7 +158,7 @@ def by_each_breakdown(crossed: pd.DataFrame) -> pd.DataFrame:
         summed["group"] = summed["group"].astype(str)
         tables.append(summed)
     out = pd.concat(tables, ignore_index=True)
-    out["ratio"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    out["ratio"] = ratio(out["numerator"], out["denominator"])
     return out
 
 

@@ -26,6 +26,7 @@ from qiloop.charts import chart_text_alternative, spc_chart_spec
 from qiloop.charts.palette import ASSURANCE_ICON_LABELS, CHART_NAMES, VARIATION_ICON_LABELS
 from qiloop.measures.lookback import incomplete, lookback_months
 from qiloop.measures.model import Measure, type_of
+from qiloop.measures.results import ratio
 from qiloop.spc import read_counts
 
 
@@ -181,7 +182,7 @@ def measure_chart(
     """
     series = series.sort_values("interval_start")
     if "ratio" not in series:
-        series = series.assign(ratio=series["numerator"] / series["denominator"].where(series["denominator"] > 0))
+        series = series.assign(ratio=ratio(series["numerator"], series["denominator"]))
     multiplier, unit = scale(measure)
     x = list(pd.to_datetime(series["interval_start"]))
     if "interval_end" in series:

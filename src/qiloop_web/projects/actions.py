@@ -14,7 +14,6 @@ is at most its denominator, a closed project has a reflection...).
 
 from __future__ import annotations
 
-import calendar
 import math
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from qiloop.improvement.aims import check_aim
 from qiloop.measures import all_measures
+from qiloop.months import month_end, shift_month
 from qiloop_web.audit import log
 from qiloop_web.organisations.models import Kind, Membership, Organisation
 from qiloop_web.projects.models import (
@@ -89,9 +89,7 @@ def record_event(project: Project, action: str, by: Any, target_type: str, targe
 
 def end_of_month_after(start: date, months: int) -> date:
     """The last day of the month ``months`` after ``start``'s month (an aim's "by when" from a template)."""
-    index = start.year * 12 + start.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    return month_end(shift_month(start, months))
 
 
 # --- projects -------------------------------------------------------------------------------------------------

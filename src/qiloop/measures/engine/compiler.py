@@ -19,7 +19,6 @@ How one pass works:
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from qiloop import settings
 from qiloop.measures import model as m
 from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
 from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
@@ -332,7 +332,7 @@ class Compiler:
         key = (node, scope)
         if key not in self.feature_tables:
             name = f"f{len(self.feature_tables)}"
-            if os.environ.get("QILOOP_PROFILE"):
+            if settings.current().profile:
                 print(f"profile feature {name}: {str(node)[:160]}", file=sys.stderr, flush=True)
             builder = self.features if scope is None else self._scoped_builder(scope)
             table = builder.build(node, name)

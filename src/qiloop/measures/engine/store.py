@@ -24,6 +24,7 @@ import ibis.expr.operations as ops
 import pandas as pd
 from ibis.backends.sql.datatypes import DuckDBType
 
+from qiloop import settings
 from qiloop.errors import QiloopError
 from qiloop.measures.engine.compat import patch_duckdb
 from qiloop.records.schema import TABLES_BY_NAME
@@ -128,7 +129,7 @@ class Store:
         assert self.runner is not None
         index = len(self._statements)
         self._statements.append(" ".join(a for a in args if isinstance(a, str)))
-        profile = bool(os.environ.get("QILOOP_PROFILE"))
+        profile = settings.current().profile
         label = f"{label} ({self.context})" if self.context else label
 
         def run() -> Any:
@@ -201,13 +202,14 @@ def _spark_session() -> Any:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    chosen = settings.current()
     return (
-        SparkSession.builder.master(os.environ.get("QILOOP_SPARK_MASTER", "local[2]"))
+        SparkSession.builder.master(chosen.spark_master)
         .appName("qiloop-measures")
-        .config("spark.sql.shuffle.partitions", os.environ.get("QILOOP_SPARK_PARTITIONS", "4"))
+        .config("spark.sql.shuffle.partitions", str(chosen.spark_partitions))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.default.parallelism", os.environ.get("QILOOP_SPARK_PARTITIONS", "4"))
+        .config("spark.default.parallelism", str(chosen.spark_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
@@ -242,7 +244,7 @@ def open_store(store: Any, engine: str = "duckdb", *, spark_session: Any | None 
         # Row order is never relied on (every result is grouped, then sorted): tables written without keeping
         # insertion order take less memory and stream in parallel.
         con.con.execute("SET preserve_insertion_order = false")
-        limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT")
+        limit = settings.current().duckdb_memory_limit
         spill = None
         if limit:
             # Past the limit DuckDB spills to a temporary directory (removed when the store is closed).

@@ -6,10 +6,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from qiloop.records.convert import KINDS
+from qiloop.records import convert
 from qiloop_web.dashboard import imports
 from qiloop_web.dashboard.actions import start_import
 from qiloop_web.organisations.models import Kind, Organisation
+
+# a report export is a snapshot needing a profile and a store of its own: `qiloop import --from report`
+KINDS = tuple(kind for kind in convert.KINDS if kind != "report")
 
 
 class Command(BaseCommand):
