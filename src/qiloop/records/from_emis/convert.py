@@ -357,9 +357,11 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
 
 
 def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
-    row = extract.con.execute(
-        f"COPY ({sql}) TO $out (HEADER, DELIMITER ',')", {"out": str(out_dir / f"{table}.csv")}
-    ).fetchone()
+    """Write a canonical table: CSV, or Parquet when the importer asks for it (``tables``, as for SystmOne)."""
+    parquet = getattr(extract.options, "tables", "csv") == "parquet"
+    how = "FORMAT PARQUET" if parquet else "HEADER, DELIMITER ','"
+    out = out_dir / f"{table}.{'parquet' if parquet else 'csv'}"
+    row = extract.con.execute(f"COPY ({sql}) TO $out ({how})", {"out": str(out)}).fetchone()
     extract.report.written[table] = int(row[0]) if row else 0
 
 
