@@ -416,3 +416,27 @@ def test_observations_without_their_code_table_are_refused(network, tmp_path):
     path_of(folder, "Coding_ClinicalCode").unlink()
     with pytest.raises(InputError, match="has CareRecord_Observation but no Coding_ClinicalCode file"):
         convert("emis", folder, tmp_path / "out")
+
+
+def test_a_record_without_a_registration_date_keeps_its_patient(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+
+    def undated(header, rows):
+        rows[0][header.index("DateOfRegistration")] = ""
+
+    rewrite(path_of(folder, "Admin_Patient"), undated)
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+    assert report.dropped["practice_registrations: no DateOfRegistration"] == 1
+    patients = list(csv.DictReader((tmp_path / "out" / "patients.csv").open()))
+    expected = table(network / "canonical.duckdb", "SELECT date_of_birth, sex FROM patients WHERE patient_id = 1")
+    assert [(str(expected[0][0]), expected[0][1])] == [
+        (p["date_of_birth"], p["sex"]) for p in patients if p["patient_id"] == "1"
+    ]
+
+
+def test_the_doctests():
+    import doctest
+
+    from qiloop.records.from_emis import layout
+
+    assert doctest.testmod(layout).failed == 0

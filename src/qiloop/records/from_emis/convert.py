@@ -296,10 +296,10 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
     )
     # a person's details from their latest registration
     person_sql = (
-        "SELECT p.patient_id, max_by(k.nhs, k.reg_start) AS nhs_number, max_by(k.dob, k.reg_start) AS date_of_birth, "
-        f"max_by({sex}, k.reg_start) AS sex, max(k.death) AS date_of_death, count(DISTINCT k.dob) AS dobs "
-        "FROM recs k JOIN people p ON p.person = coalesce('n' || k.nhs, 'g' || k.guid) WHERE k.skip IS NULL "
-        "GROUP BY 1 ORDER BY 1"
+        "SELECT p.patient_id, max_by(k.nhs, latest) AS nhs_number, max_by(k.dob, latest) AS date_of_birth, "
+        f"max_by({sex}, latest) AS sex, max(k.death) AS date_of_death, count(DISTINCT k.dob) AS dobs "
+        "FROM (SELECT *, coalesce(reg_start, '') AS latest FROM recs WHERE skip IS NULL) k "
+        "JOIN people p ON p.person = coalesce('n' || k.nhs, 'g' || k.guid) GROUP BY 1 ORDER BY 1"
     )
     con.execute(f"CREATE TEMP TABLE persons AS {person_sql}")
     differ = extract.count("SELECT count(*) FROM persons WHERE dobs > 1")
