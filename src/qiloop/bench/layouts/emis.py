@@ -17,6 +17,7 @@ Name, address, telephone, e-mail and free-text columns (AssociatedText, Dosage, 
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -56,8 +57,11 @@ def write(extract_dir: Path, out_dir: Path, *, personal: str = "Synthetic") -> N
     """Write the canonical extract in ``extract_dir`` (CSV or Parquet) as an EMIS extract into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    spill = out_dir / ".spill"  # a big network spills here (removed after), within a modest memory limit
     try:
         con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET temp_directory = {literal(str(spill))}")
+        con.execute("SET memory_limit = '4GB'")
         con.execute(
             "CREATE MACRO guid(x) AS '{' || upper(substr(md5(x), 1, 8) || '-' || substr(md5(x), 9, 4) || '-' || "
             "substr(md5(x), 13, 4) || '-' || substr(md5(x), 17, 4) || '-' || substr(md5(x), 21, 12)) || '}'"
@@ -68,6 +72,7 @@ def write(extract_dir: Path, out_dir: Path, *, personal: str = "Synthetic") -> N
         _write_all(con, out_dir, literal(personal))
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _view(con: duckdb.DuckDBPyConnection, extract_dir: Path, table: str) -> None:
@@ -170,11 +175,9 @@ def _coded(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None:
         "EmisCodeCategoryDescription": "'Observation'",
     }, "ccodes ORDER BY code_id")  # fmt: skip
     con.execute(
-        "CREATE TEMP TABLE obs AS SELECT row_number() OVER () AS n, l.guid, l.org, e.date, c.code_id, "
-        f"e.numeric_value FROM ({events}) e JOIN latest l USING (patient_id) JOIN ccodes c ON c.code = e.snomedct_code"
-    )
-    con.execute(
-        "INSERT INTO obs SELECT 1000000000 + row_number() OVER (ORDER BY guid), guid, org, '2020-06-01', 99990, NULL "
+        "CREATE TEMP VIEW obs AS SELECT row_number() OVER () AS n, l.guid, l.org, e.date, c.code_id, "
+        f"e.numeric_value FROM ({events}) e JOIN latest l USING (patient_id) JOIN ccodes c ON c.code = e.snomedct_code "
+        "UNION ALL SELECT 1000000000 + row_number() OVER (ORDER BY guid), guid, org, '2020-06-01', 99990, NULL "
         "FROM precs WHERE extra > 0"
     )
     _out(con, out_dir, "CareRecord_Observation", {
@@ -183,7 +186,7 @@ def _coded(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None:
         "CodeId": "CAST(code_id AS VARCHAR)", "AssociatedText": f"'Seen with ' || {p}", "ConsultationGuid":
         "guid('cons' || guid || date)", "Value": "numeric_value", "ObservationType": "CASE WHEN numeric_value IS NULL "
         "THEN 'Observation' ELSE 'Value' END", "Deleted": "'false'", "IsConfidential": "'false'",
-    }, "obs ORDER BY n")  # fmt: skip
+    }, "obs")  # fmt: skip
     meds = "SELECT * FROM medications" if has_meds else "SELECT NULL AS dmd_code WHERE false"
     con.execute(
         "CREATE TEMP TABLE dcodes AS SELECT dmd_code AS code, 500000 + row_number() OVER (ORDER BY dmd_code) AS code_id "
@@ -193,7 +196,7 @@ def _coded(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None:
         "CodeId": "CAST(code_id AS VARCHAR)", "Term": "'Synthetic drug term'", "DmdProductCodeId": "code",
     }, "dcodes ORDER BY code_id")  # fmt: skip
     con.execute(
-        "CREATE TEMP TABLE issues AS SELECT row_number() OVER () AS n, l.guid, l.org, m.date, c.code_id "
+        "CREATE TEMP VIEW issues AS SELECT row_number() OVER () AS n, l.guid, l.org, m.date, c.code_id "
         f"FROM ({meds}) m JOIN latest l USING (patient_id) JOIN dcodes c ON c.code = m.dmd_code"
     )
     _out(con, out_dir, "Prescribing_IssueRecord", {
@@ -202,7 +205,7 @@ def _coded(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None:
         "EnteredDate": "date", "EnteredTime": "'11:00:00'", "CodeId": "CAST(code_id AS VARCHAR)",
         "Dosage": f"'ONE TO BE TAKEN EACH DAY, ' || {p}", "Quantity": "'28'", "QuantityUnit": "'tablet'",
         "CourseDurationInDays": "'28'", "IsConfidential": "'false'", "Deleted": "'false'",
-    }, "issues ORDER BY n")  # fmt: skip
+    }, "issues")  # fmt: skip
 
 
 def _appointments(con: duckdb.DuckDBPyConnection, out_dir: Path, p: str) -> None:
