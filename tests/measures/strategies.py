@@ -81,12 +81,13 @@ def records(draw, max_patients: int = 6) -> dict[str, pd.DataFrame]:
         meds.append(dict(patient_id=draw(pid_st), date=draw(dates), dmd_code=draw(st.sampled_from(DMD))))
     for i in range(draw(st.integers(0, 12))):
         start = draw(dates)
+        lead = draw(st.integers(-3, 30))  # negative: no booking date (an EMIS Web extract has none)
         appts.append(
             dict(
                 appointment_id=i + 1,
                 patient_id=draw(pid_st),
                 practice_id=draw(st.sampled_from(PRACTICES)),
-                booked_date=start - dt.timedelta(days=draw(st.integers(0, 30))),
+                booked_date=None if lead < 0 else start - dt.timedelta(days=lead),
                 start_date=start,
                 status=draw(st.sampled_from(["attended", "did_not_attend", "cancelled_by_patient"])),
                 mode=draw(st.sampled_from(["face_to_face", "telephone"])),
@@ -153,6 +154,8 @@ def appointment_frames(draw):
         frame = frame.where(lead_days_at_most=draw(st.sampled_from([0, 7, 14])))
     if draw(st.booleans()):
         frame = frame.where(lead_days_at_least=draw(st.sampled_from([1, 8])))
+    if draw(st.booleans()):
+        frame = frame.where(booked_date_known=True)
     return draw(windowed(frame))
 
 

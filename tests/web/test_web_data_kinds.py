@@ -33,7 +33,7 @@ def test_the_form_offers_every_kind(client, universe, measured):
     client.force_login(universe.people["icb_analyst"])
     page = client.get(reverse("dashboard:data", args=["QICB"])).content.decode()
     assert "What kind of extract" in page
-    for value in ("canonical", "ehrql", "fhir", "gpad"):
+    for value in ("canonical", "ehrql", "fhir", "emis", "gpad"):
         assert f'type="radio" value="{value}"' in page
 
 
@@ -100,3 +100,23 @@ def test_gp_appointments_data_added_at_a_practice_is_kept_whole(client, universe
         assert con.execute("SELECT count(DISTINCT practice_id) FROM gpad_appointment_counts").fetchone() == (2,)
     finally:
         con.close()
+
+
+def test_an_emis_extract_is_converted_and_the_report_is_shown(client, universe, data_settings, tmp_path):  # noqa: F811
+    import datetime as dt
+
+    from qiloop.bench.layouts.emis import write
+    from qiloop.synth import generate_network
+
+    generate_network(
+        tmp_path / "extract", practices=1, patients=60, seed=2, fmt="csv", start=dt.date(2024, 4, 1),
+        end=dt.date(2025, 3, 31),
+    )  # fmt: skip
+    write(tmp_path / "extract", tmp_path / "emis")
+    client.force_login(universe.people["icb_analyst"])
+    response = client.post(
+        reverse("dashboard:data", args=["QICB"]), {"extract": zip_of(tmp_path / "emis"), "kind": "emis"}
+    )
+    page = client.get(response.url).content.decode()
+    assert "Conversion from emis" in page, page
+    assert "dummy patient (DummyType true): 1" in page and "--session-modes" in page

@@ -22,6 +22,9 @@ KIND says what SOURCE_DIR (import) or SOURCE (convert) is (docs/importers.md):
              reported as ignored)
   fhir       a FHIR R4 / UK Core bulk export: a folder of NDJSON files, one
              per resource type (Patient.ndjson, Condition.000.ndjson, ...)
+  emis       an EMIS Web bulk extract: a folder of one extract run's CSV
+             files (<id>_Admin_Patient_<timestamp>_<agreement>.csv, ...);
+             appointment modes from --session-modes, no booking dates
   report     a report the practice exported itself (EMIS Web Population
              Reporting, SystmOne Clinical Reporting: one CSV file), read
              with a profile (--profile) and imported as a snapshot at its
@@ -126,6 +129,14 @@ def _conversion_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quote", default=None, metavar="CHAR", help="the text qualifier the export used (default: detected)"
     )
+    parser.add_argument(
+        "--session-modes",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="emis: a CSV of two columns, session category and appointment mode (face_to_face, telephone, video, "
+        "home_visit, online, unknown), saying what the practice's session categories mean (default: mode unknown)",
+    )
 
 
 def _day(text: str) -> date:
@@ -138,7 +149,8 @@ def _day(text: str) -> date:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "import",
-        help="validate an extract (canonical, ehrQL, FHIR, a report export or GPAD) and write it to a DuckDB store",
+        help="validate an extract (canonical, ehrQL, FHIR, EMIS Web, SystmOne, a report export or GPAD) and write "
+        "it to a DuckDB store",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -164,12 +176,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     converter = subparsers.add_parser(
         "convert",
-        help="convert an export (ehrQL, FHIR, a report export, GPAD) to canonical tables and a report, to inspect",
+        help="convert an export (ehrQL, FHIR, EMIS Web, SystmOne, a report export, GPAD) to canonical tables and "
+        "a report, to inspect",
         description=CONVERT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     converter.add_argument(
-        "kind", metavar="KIND", choices=[k for k in KINDS if k != "canonical"], help="ehrql, fhir, report or gpad"
+        "kind", metavar="KIND", choices=[k for k in KINDS if k != "canonical"], help="the kind of SOURCE (above)"
     )
     converter.add_argument("source", metavar="SOURCE", type=Path, help="the export's folder (or GPAD or report file)")
     converter.add_argument("--out", required=True, type=Path, help="a new or empty folder for the tables and report")
@@ -191,6 +204,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         as_of=args.as_of,
         delimiter=args.delimiter,
         quote=args.quote,
+        session_modes=args.session_modes,
         profile=args.profile,
     )
 

@@ -91,6 +91,8 @@ def _appointments(q: m.AppointmentQuery) -> str:
         values = getattr(q, name)
         if values is not None:
             parts.append(f"with {name} {'/'.join(sorted(values))}")
+    if q.booked_date_known:
+        parts.append("with a booking date")
     if q.min_lead_days is not None:
         parts.append(f"booked at least {q.min_lead_days} days ahead")
     if q.max_lead_days is not None:

@@ -410,8 +410,13 @@ class AppointmentFrame(_Windowed):
         hcp_role: str | Iterable[str] | None = None,
         lead_days_at_least: int | None = None,
         lead_days_at_most: int | None = None,
+        booked_date_known: bool = False,
     ) -> AppointmentFrame:
-        """Keep appointments matching every condition given (adds to conditions already set)."""
+        """Keep appointments matching every condition given (adds to conditions already set).
+
+        A lead-time condition holds only for appointments with a booking date; ``booked_date_known=True`` keeps
+        only those (for a denominator of waits, so that a source without booking dates gives none, not zero).
+        """
         from qiloop.records.schema import APPOINTMENT_MODES, APPOINTMENT_STATUSES, HCP_ROLES
 
         q = self.query
@@ -430,6 +435,8 @@ class AppointmentFrame(_Windowed):
         if lead_days_at_most is not None:
             current = q.max_lead_days if q.max_lead_days is not None else lead_days_at_most
             updates["max_lead_days"] = min(lead_days_at_most, current)
+        if booked_date_known:
+            updates["booked_date_known"] = True
         return AppointmentFrame(replace(q, **updates))
 
     def count(self) -> IntSeries:

@@ -93,7 +93,8 @@ class EventQuery:
 class AppointmentQuery:
     """Appointments (by ``start_date``) in ``window`` matching every stated condition.
 
-    ``lead_days`` is ``start_date - booked_date`` in days.
+    ``lead_days`` is ``start_date - booked_date`` in days. ``booked_date_known``: only appointments with a
+    booking date (an EMIS Web extract has none, so its waits are unavailable rather than zero).
     """
 
     window: Window = Window()
@@ -102,10 +103,11 @@ class AppointmentQuery:
     hcp_role: frozenset[str] | None = None
     min_lead_days: int | None = None
     max_lead_days: int | None = None
+    booked_date_known: bool = False
 
     def refines(self, other: AppointmentQuery) -> bool:
         """Whether every appointment this query selects is also selected by ``other``."""
-        if self.window != other.window:
+        if self.window != other.window or (other.booked_date_known and not self.booked_date_known):
             return False
         for name in ("status", "mode", "hcp_role"):
             mine, theirs = getattr(self, name), getattr(other, name)

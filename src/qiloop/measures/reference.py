@@ -245,11 +245,15 @@ def _selected_appointments(q: m.AppointmentQuery, ctx: PatientContext) -> list[d
             continue
         if q.hcp_role is not None and a["hcp_role"] not in q.hcp_role:
             continue
-        lead = (a["start_date"] - a["booked_date"]).days
-        if q.min_lead_days is not None and lead < q.min_lead_days:
-            continue
-        if q.max_lead_days is not None and lead > q.max_lead_days:
-            continue
+        if a["booked_date"] is None:  # no booking date: no lead-time condition holds
+            if q.booked_date_known or q.min_lead_days is not None or q.max_lead_days is not None:
+                continue
+        else:
+            lead = (a["start_date"] - a["booked_date"]).days
+            if q.min_lead_days is not None and lead < q.min_lead_days:
+                continue
+            if q.max_lead_days is not None and lead > q.max_lead_days:
+                continue
         out.append(a)
     return out
 

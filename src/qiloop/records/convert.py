@@ -47,6 +47,7 @@ CONVERSION_TABLE = "_qiloop_conversion"
 CONVERTERS: dict[str, tuple[str, str]] = {
     "ehrql": ("qiloop.records.from_ehrql", "convert_ehrql"),
     "fhir": ("qiloop.records.from_fhir", "convert_fhir"),
+    "emis": ("qiloop.records.from_emis", "convert_emis"),
     "report": ("qiloop.records.from_report", "convert_report"),
     "systmone": ("qiloop.records.from_systmone", "convert_systmone"),
 }

@@ -140,7 +140,7 @@ APPOINTMENTS = Table(
         Column("appointment_id", "int", required=True, min_value=1),
         Column("patient_id", "int", required=True, min_value=1),
         Column("practice_id", "str", required=True),
-        Column("booked_date", "date", required=True),
+        Column("booked_date", "date", description="empty when the source has no booking date (EMIS Web)"),
         Column("start_date", "date", required=True),
         Column("status", "str", required=True, allowed=APPOINTMENT_STATUSES),
         Column("mode", "str", required=True, allowed=(*APPOINTMENT_MODES, UNKNOWN)),

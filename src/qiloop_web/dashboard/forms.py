@@ -10,6 +10,10 @@ KINDS = [
     ("canonical", "qiloop's own tables (CSV or Parquet: practices, patients, practice_registrations, ...)"),
     ("ehrql", "ehrQL tables (OpenSAFELY layout: patients, practice_registrations, clinical_events, ...)"),
     ("fhir", "A FHIR R4 / UK Core bulk export (NDJSON files: Patient.ndjson, Condition.ndjson, ...)"),
+    (
+        "emis",
+        "An EMIS Web bulk extract (one run's CSV files: ..._Admin_Patient_..., ..._CareRecord_Observation_..., ...)",
+    ),
     ("systmone", "A SystmOne Strategic Reporting extract (a full extract: SRPatient.csv, SRCode.csv, ...)"),
     ("gpad", "NHS England GP appointments data (Practice_Level_Crosstab CSV files): the national comparator"),
 ]

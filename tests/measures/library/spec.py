@@ -44,7 +44,7 @@ def event(date: str, code: str, value: float | None = None) -> tuple[str, str, f
     return (date, code, value)
 
 
-def appt(booked: str, start: str, status: str = "attended", mode: str = "face_to_face", role: str = "gp",
+def appt(booked: str | None, start: str, status: str = "attended", mode: str = "face_to_face", role: str = "gp",
          clinician: str | None = "C1") -> dict[str, Any]:  # fmt: skip
     return {
         "booked_date": booked,

@@ -91,6 +91,7 @@ SPECS: dict[str, list[Patient]] = {
 }
 
 _LEADS_ATTENDED = [lead(d) for d in (0, 1, 2, 7, 8, 14, 15)]
+_UNBOOKED = appt(None, "2024-03-20")
 _MIXED = [lead(0, "did_not_attend"), lead(0, "cancelled_by_practice"), appt("2024-03-22", "2024-03-25", "booked")]
 for measure_id, days, first, second in (
     ("wait_same_day", 0, (7, 1), (2, 1)),
@@ -102,6 +103,8 @@ for measure_id, days, first, second in (
         P(1, first, f"attended with leads 0, 1, 2, 7, 8, 14, 15 days (within {days})", appointments=_LEADS_ATTENDED),
         P(2, second, "missed same-day, cancelled same-day (excluded), booked 3 days ahead", appointments=_MIXED),
         P(3, (0, 0), "no appointments"),
+        P(4, (0, 0), "no booking date (an EMIS Web extract): no wait, not a long one", appointments=[_UNBOOKED]),
+        P(5, (1, 1), "one same-day appointment and one without a booking date", appointments=[lead(0), _UNBOOKED]),
     ]
 
 SPECS["f2f_share"] = [
@@ -119,6 +122,7 @@ SPECS["f2f_share"] = [
     ),
     P(2, (1, 0), "one online appointment, missed", appointments=[lead(1, "did_not_attend", mode="online")]),
     P(3, (1, 1), "still booked, face-to-face", appointments=[appt("2024-03-25", "2024-03-28", "booked")]),
+    P(4, (1, 1), "no booking date: counted all the same", appointments=[_UNBOOKED]),
 ]
 SPECS["appts_per_1000"] = [
     P(

@@ -669,6 +669,8 @@ class Compiler:
             values = getattr(q, name)
             if values is not None:
                 tally = tally.filter(tally[name].isin(sorted(values)))
+        if q.booked_date_known:  # lead_class is null when a date is missing
+            tally = tally.filter(tally.lead_class.notnull())
         if q.min_lead_days is not None:  # lead ≥ k: beyond the cut k − 1
             tally = tally.filter(tally.lead_class > self._lead_cuts.index(q.min_lead_days - 1))
         if q.max_lead_days is not None:  # lead ≤ k: not beyond the cut k

@@ -330,6 +330,8 @@ class FeatureBuilder:
             values = getattr(q, column)
             if values is not None:
                 t = t.filter(t[column].isin(sorted(values)))
+        if q.booked_date_known:
+            t = t.filter(t.booked_date.notnull())
         if q.min_lead_days is not None:
             t = t.filter(t.start_date >= t.booked_date + ibis.interval(days=q.min_lead_days))
         if q.max_lead_days is not None:

@@ -15,6 +15,8 @@ GPAD = "NHS England GP appointments data (GPAD) definitions"
 NOT_CANCELLED = ("attended", "did_not_attend", "booked")
 
 this_month = appointments(status=NOT_CANCELLED).in_last(months=1)
+# waits are over appointments with a booking date: a source without them (EMIS Web) has no waits, not zero ones
+this_month_booked = this_month.where(booked_date_known=True)
 attended_or_missed = appointments(status=("attended", "did_not_attend")).in_last(months=1)
 
 
@@ -58,14 +60,14 @@ def _within(days: int) -> Measure:
     return _access(
         "wait_same_day" if days == 0 else f"wait_{days}d",
         f"Appointments {label}",
-        numerator=this_month.where(lead_days_at_most=days).count(),
-        denominator=this_month.count(),
+        numerator=this_month_booked.where(lead_days_at_most=days).count(),
+        denominator=this_month_booked.count(),
         why="How long people wait from booking to being seen is what patients notice most about access; a falling "
         "share of quick appointments is an early sign of pressure. Pre-booked routine care is expected to wait "
         "longer, so read this with the appointment mix.",
         description=f"Appointments (attended, missed or still booked; cancellations excluded) starting this month "
         f"whose start date is {days} day{'s' if days != 1 else ''} or less after the booking date, over all such "
-        "appointments.",
+        "appointments with a booking date (an extract without booking dates, such as EMIS Web's, has no waits).",
         source=f"{GPAD}: time from booking to appointment",
         low_is_good=False,
         actions=action_spec(

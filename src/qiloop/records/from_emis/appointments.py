@@ -1,0 +1,92 @@
+"""EMIS appointment slots -> canonical appointments (no booking date; mode from the practice's session categories)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qiloop.records.sql import literal
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from qiloop.records.from_emis.convert import _Extract
+
+FREE = "no patient (a free slot, or a cancelled appointment: EMIS frees the slot)"
+STATUS_SOURCES = {
+    "did_not_attend": "DidNotAttend true",
+    "attended": "LeftTime given",
+    "attended (sent in)": "SendInTime given, no LeftTime",
+    "booked": "none of DidNotAttend, SendInTime, LeftTime",
+}
+
+
+def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) -> None:
+    from qiloop.records.from_emis.convert import _copy, _true, patient_joins, patient_reason
+
+    con, report, practice = extract.con, extract.report, extract.options.practice
+    if "Appointment_Session" in extract.files:
+        con.execute(
+            "CREATE TEMP TABLE sessions AS SELECT AppointmentSessionGuid AS session, "
+            "any_value(trim(coalesce(SessionCategoryDisplayName, ''))) AS category "
+            f"FROM src_Appointment_Session WHERE NOT {_true('Deleted')} GROUP BY 1"
+        )
+    else:
+        con.execute("CREATE TEMP TABLE sessions (session VARCHAR, category VARCHAR)")
+        report.notes.append("no Appointment_Session file: every appointment's mode is unknown")
+    if "Appointment_SessionUser" in extract.files:
+        con.execute(
+            "CREATE TEMP TABLE clinicians AS SELECT SessionGuid AS session, any_value(UserInRoleGuid) AS clinician "
+            f"FROM src_Appointment_SessionUser WHERE NOT {_true('Deleted')} GROUP BY 1 "
+            "HAVING count(DISTINCT UserInRoleGuid) = 1"
+        )
+    else:
+        con.execute("CREATE TEMP TABLE clinicians (session VARCHAR, clinician VARCHAR)")
+    mapping = ", ".join(f"({literal(k)}, {literal(v)})" for k, v in modes.items()) or "(NULL, NULL)"
+    con.execute(f"CREATE TEMP TABLE session_modes AS SELECT * FROM (VALUES {mapping}) AS t(category, mode)")
+    # one row per session: its category, the mode it means and its one clinician
+    con.execute(
+        "CREATE TEMP TABLE session_facts AS SELECT s.session, se.category, coalesce(sm.mode, 'unknown') AS mode, "
+        "c.clinician FROM (SELECT session FROM sessions UNION SELECT session FROM clinicians) s "
+        "LEFT JOIN sessions se ON se.session = s.session LEFT JOIN clinicians c ON c.session = s.session "
+        "LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
+    )
+    elsewhere = literal(f"another practice's slot (not {practice})")
+    other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
+    con.execute(
+        "CREATE TEMP VIEW slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
+        f"left(s.AppointmentDate, 10) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
+        "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
+        "ELSE 'booked' END AS status, coalesce(f.category, '') AS category, coalesce(f.mode, 'unknown') AS mode, "
+        f"f.clinician, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
+        f"WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}{patient_reason()}"
+        "WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
+        "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
+        f"FROM src_Appointment_Slot s {patient_joins('s.PatientGuid')}"
+        "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
+    )
+    total = 0
+    for reason, status, category, mode, n in con.execute(
+        "SELECT reason, CASE WHEN reason IS NULL THEN status END, CASE WHEN reason IS NULL THEN category END, "
+        "CASE WHEN reason IS NULL THEN mode END, count(*) FROM slots GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        if reason is not None:
+            report.drop("appointments", str(reason), int(n))
+            continue
+        total += int(n)
+        report.mapped("appointments.status", STATUS_SOURCES[str(status)], str(status).split(" ")[0], int(n))
+        report.mapped("appointments.mode (session category)", str(category), str(mode), int(n))
+    report.mapped("appointments.booked_date", "(not in the EMIS extract)", "empty: waits unavailable", total)
+    report.mapped("appointments.hcp_role", "(not read from the EMIS extract)", "unknown", total)
+    if total and not modes:
+        report.notes.append(
+            "appointment modes are unknown: give --session-modes FILE (session category, mode) to map the "
+            "practice's session categories"
+        )
+    _copy(
+        extract,
+        out_dir,
+        "appointments",
+        "SELECT appointment_id, patient_id, practice_id, NULL::DATE AS booked_date, start_date, "
+        "split_part(status, ' ', 1) AS status, mode, 'unknown' AS hcp_role, clinician AS clinician_id "
+        "FROM slots WHERE reason IS NULL",  # no ORDER BY: appointment_id says the order, and sorting costs
+    )
