@@ -81,7 +81,9 @@ def test_the_demo_shaped_store_ends_in_march_for_the_workbench_and_the_action_li
     con = duckdb.connect(str(store), read_only=True)
     span = data_span.data_span(con)
     con.close()
-    assert span == data_span.DataSpan(dt.date(2025, 1, 1), dt.date(2026, 3, 1), dt.date(2026, 3, 31), 1)
+    assert span == data_span.DataSpan(
+        dt.date(2025, 1, 1), dt.date(2026, 3, 1), dt.date(2026, 3, 31), 1, dt.date(2003, 6, 1), dt.date(2026, 4, 1)
+    )
     assert _data_months(open_store(str(store))) == (span.first, span.last)
 
 

@@ -32,7 +32,7 @@ from qiloop.measures.dates import Interval
 from qiloop.measures.engine.compiler import Compiler, _Expressions
 from qiloop.measures.engine.store import Store, open_store
 from qiloop.measures.run import parse_month, resolve_measures
-from qiloop.records.data_span import span_from_rows
+from qiloop.records.data_span import DataSpan, span_from_rows
 
 Rule = Literal["numerator", "denominator_not_numerator", "denominator_by_value"]
 MISSING = "none recorded"
@@ -222,8 +222,9 @@ def compute_action_lists(
 def _reference_day(opened: Any, measure: m.Measure, spec: m.ActionListSpec, on: str | dt.date | None) -> dt.date:
     """The reference date of the month ``on`` (default the latest month with data); QiloopError outside the data."""
     opened.require(measure.tables | _column_tables(spec), measure.id)
-    first, last = _data_months(opened)
-    day = parse_month(on, end=True) if on is not None else _month_end(last)
+    span = _data_span(opened)
+    first, last = span.first_any, span.last_any  # any month with records may be asked for
+    day = parse_month(on, end=True) if on is not None else _month_end(span.last)  # by default the latest in earnest
     if not first <= day.replace(day=1) <= last:
         raise QiloopError(
             f"there are no data for {day:%B %Y}: the data run from {first:%B %Y} to {last:%B %Y}",
@@ -359,8 +360,14 @@ def _column_tables(spec: m.ActionListSpec) -> set[str]:
 
 
 def _data_months(opened: Any) -> tuple[dt.date, dt.date]:
-    """First days of the first and latest months the store covers in earnest (``qiloop.records.data_span``):
-    from clinical events and prescriptions, or from appointments that have happened when it holds neither."""
+    """First days of the first and latest months the store covers in earnest (``qiloop.records.data_span``)."""
+    span = _data_span(opened)
+    return span.first, span.last
+
+
+def _data_span(opened: Any) -> DataSpan:
+    """The store's :class:`~qiloop.records.data_span.DataSpan`: from clinical events and prescriptions, or from
+    appointments that have happened when it holds neither."""
     records = [(t, "date") for t in ("clinical_events", "medications") if t in opened.available]
     happened = [("appointments", "start_date")] if "appointments" in opened.available else []
     for sources in (records, happened):
@@ -376,8 +383,7 @@ def _data_months(opened: Any) -> tuple[dt.date, dt.date]:
         dates = dates.filter(dates.d.notnull())
         monthly = dates.group_by(month=dates.d.truncate("M")).aggregate(n=dates.count(), last=dates.d.max()).to_pandas()
         if len(monthly):
-            span = span_from_rows(list(monthly[["month", "n", "last"]].itertuples(index=False, name=None)))
-            return span.first, span.last
+            return span_from_rows(list(monthly[["month", "n", "last"]].itertuples(index=False, name=None)))
     raise QiloopError("the store has no dated events, prescriptions or appointments", hint="import an extract first")
 
 

@@ -38,12 +38,15 @@ SHARE = 0.5  # of the median monthly count, for a month to count as covered
 @dataclass(frozen=True)
 class DataSpan:
     """First days of the first and latest months in earnest; the latest day with a record in the latest month;
-    how many rows are dated after that month (reported, not used)."""
+    how many rows are dated after that month (reported, not used); the first days of the first and last months
+    with any row at all."""
 
     first: dt.date
     last: dt.date
     last_day: dt.date
     rows_after: int
+    first_any: dt.date
+    last_any: dt.date
 
 
 def earnest_months(counts: Sequence[tuple[dt.date, int]]) -> tuple[dt.date, dt.date]:
@@ -79,7 +82,8 @@ def span_from_rows(rows: Sequence[tuple[Any, int, Any]]) -> DataSpan:
     first, latest = earnest_months([(month, n) for month, n, _last in cleaned])
     last_day = max(last for month, _n, last in cleaned if month == latest)
     after = sum(n for month, n, _last in cleaned if month > latest)
-    return DataSpan(first, latest, last_day, after)
+    months = [month for month, n, _last in cleaned if n > 0]
+    return DataSpan(first, latest, last_day, after, min(months), max(months))
 
 
 def _as_date(value: Any) -> dt.date:
