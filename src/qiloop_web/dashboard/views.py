@@ -164,7 +164,9 @@ def _position_context(loaded: Results | None, practice: Organisation, measure_id
 def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, ActionList | None, str]:
     """The action list for the results' latest month: (measure, the list or None, the problem in words).
 
-    Kept in this process's memory only (action_lists.py), keyed by the results, the practice and the measure.
+    Kept by the results fingerprint, the practice and the measure: in this process's memory and in a private
+    file per measure that every process shares (action_lists.py); a miss computes every practice's list of the
+    measure at once, one computation per measure however many ask.
     """
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
@@ -178,10 +180,12 @@ def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, 
         return compute_action_lists(str(settings.QILOOP_STORE), measure, practices, on=on)
 
     key = loaded.key if loaded else None
+    folder = action_lists.results_folder(Path(settings.VAR_DIR) / "cache", key) if key else None
     try:
-        return measure, action_lists.kept_with_the_others(key, organisation.code, measure.id, make, make_all), ""
+        listed = action_lists.kept_with_the_others(key, organisation.code, measure.id, make, make_all, folder=folder)
     except QiloopError as problem:
         return measure, None, problem.message
+    return measure, listed, ""
 
 
 @never_cache  # patient-level: never kept by a browser or proxy, never in the page cache
