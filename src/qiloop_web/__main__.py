@@ -59,8 +59,10 @@ def _serve(argv: list[str]) -> int:
         draw_charts,
         start_warming_action_lists,
         stop_warming_action_lists,
+        write_ahead_log,
     )
 
+    write_ahead_log()
     close_interrupted_imports()
     draw_charts()
     warming = start_warming_action_lists()  # its own process, after the charts: ready before anyone asks

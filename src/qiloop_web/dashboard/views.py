@@ -32,7 +32,7 @@ from qiloop_web.dashboard.network import (
 from qiloop_web.dashboard.results import Results
 from qiloop_web.dashboard.series import Chart
 from qiloop_web.organisations.models import Kind, Organisation
-from qiloop_web.organisations.naming import practice_labels
+from qiloop_web.organisations.naming import own_practices, practice_labels
 from qiloop_web.organisations.permissions import (
     organisation_permission_required,
     patient_level_view,
@@ -194,7 +194,13 @@ def action_list_page(request: HttpRequest, organisation: Organisation, measure_i
     _practice_only(organisation)
     measure, listed, problem = _action_list(organisation, measure_id)
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    context = {"organisation": organisation, "measure": measure, "listed": listed, "problem": problem}
+    context = {
+        "organisation": organisation,
+        "measure": measure,
+        "listed": listed,
+        "problem": problem,
+        "rows_html": action_lists.rows_html(listed) if listed is not None else "",
+    }
     return render(request, "dashboard/action_list.html", context)
 
 
@@ -220,10 +226,13 @@ def _network_practices(request: HttpRequest, organisation: Organisation) -> tupl
     return practices, practice_labels(request.user, practices)
 
 
-def measure_labels(viewer: Any, practices: list[Organisation], measure_id: str, loaded: Results) -> dict[str, str]:
+def measure_labels(
+    viewer: Any, practices: list[Organisation], measure_id: str, loaded: Results, *, own: set[str] | None = None
+) -> dict[str, str]:
     """Practice labels for one measure's network charts: anonymous labels drawn afresh per measure and per
-    release of results, so a label tied to a practice on one chart says nothing on another (docs/security.md)."""
-    return practice_labels(viewer, practices, context=f"{measure_id}:{loaded.key}")
+    release of results, so a label tied to a practice on one chart says nothing on another (docs/security.md).
+    ``own``: the viewer's own practices among them, when already looked up."""
+    return practice_labels(viewer, practices, context=f"{measure_id}:{loaded.key}", own=own)
 
 
 def network_practices(organisation: Organisation) -> list[Organisation]:
@@ -277,7 +286,13 @@ def _multiples(
 def _sorted_labels(
     request: HttpRequest, practices: list[Organisation], measure_id: str, loaded: Results
 ) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(measure_labels(request.user, practices, measure_id, loaded).items()))
+    """The viewer's labels for one measure; their own practices looked up once per request (the network view
+    labels every measure's funnel)."""
+    codes = tuple(p.code for p in practices)
+    known: dict[tuple[str, ...], set[str]] = request.__dict__.setdefault("_qiloop_own_practices", {})
+    if codes not in known:
+        known[codes] = own_practices(request.user, practices)
+    return tuple(sorted(measure_labels(request.user, practices, measure_id, loaded, own=known[codes]).items()))
 
 
 @organisation_permission_required(Permission.VIEW_NETWORK)
