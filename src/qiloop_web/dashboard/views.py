@@ -114,7 +114,8 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
     loaded = pages.results()
     # Outside the practice's clinical team (reception, secretaries, patient representatives) the breakdown cells
     # follow the network rule: counts of 1-7 hidden, others rounded to 5 (a small group can name a patient).
-    published = Permission.VIEW_PATIENT_LEVEL not in permissions_in(request.user, organisation)
+    granted = permissions_in(request.user, organisation)  # once: each look-up is a query
+    published = Permission.VIEW_PATIENT_LEVEL not in granted
     context = {
         "organisation": organisation,
         "measure": measure,
@@ -122,9 +123,9 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         **(pages.measure_figures(loaded, organisation.code, measure.id, published=published) if loaded else {}),
         "breakdowns_published": published,
         "code_lists": pages.code_lists(measure),
-        "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
+        "can_see_patients": Permission.VIEW_PATIENT_LEVEL in granted,
         "action_rule": rule_text(measure),
-        "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
+        "can_recalculate": Permission.RECALCULATE_CHARTS in granted,
         "phases": phases.of_measure(organisation.code, measure.id),
         "fragment_key": fragment_key(
             organisation.code, loaded, measure.id, published, *phases.cache_parts(organisation.code, measure.id)
