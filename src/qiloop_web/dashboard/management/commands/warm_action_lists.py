@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import signal
+import sys
 
 from django.core.management.base import BaseCommand
 
@@ -13,10 +14,10 @@ class Command(BaseCommand):
     help = (
         "Compute every measure's action lists for every practice for the results' latest month, one measure at a "
         "time, into the workbench's private cache (var/cache/action-lists, files 0600), so that pages find them "
-        "ready; lists already there for these results are kept. `start` and `serve` run this in the background, "
-        "at a lower priority, once the charts are drawn."
+        "ready; lists already there for these results are kept, and those a page asks for meanwhile are made "
+        "first. `start` and `serve` run this in the background once the charts are drawn."
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        os.nice(5)  # the server's own requests come first
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped with the server: tidy up on the way out
         warm_action_lists()
