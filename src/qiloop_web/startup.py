@@ -9,7 +9,7 @@
 5. create one demo account per role and print them with their password (kept in var/demo_password),
    the example QI project and a closed staff QI survey round with synthetic answers;
 6. draw the charts, then serve on http://127.0.0.1:PORT/ (gunicorn: several processes, each with threads),
-   while one background process computes every measure's action lists ahead of first visits.
+   while one lower-priority process computes every measure's action lists ahead of first visits.
 """
 
 from __future__ import annotations

@@ -174,35 +174,3 @@ def test_many_asking_for_one_measure_at_once_cause_one_computation(measured, tmp
         thread.join(timeout=60)
     assert len(got) == 20 and len(made) == 1
     assert {listed.practice_id for listed in got} == set(PRACTICES)
-
-
-def test_while_warming_a_page_has_its_measure_made_next_by_the_warming_process(measured, tmp_path):
-    loaded = pages.results()
-    folder = tmp_path / "cache" / action_lists.FOLDER / "warming"
-    order: list[str] = []
-
-    def make_all_for(measure_id: str):
-        def make():
-            order.append(measure_id)
-            time.sleep(0.5)  # long enough for the page to ask while the first measure is being made
-            return compute_action_lists(str(measured[0]), measure_id, PRACTICES, on=_month(measured))
-
-        return make
-
-    warming = threading.Thread(
-        target=action_lists.warm, args=(loaded.key, folder, ["copd010", "pincer_a", "pincer_k"], make_all_for)
-    )
-    warming.start()
-    while not (folder / action_lists.WARMING).exists():
-        time.sleep(0.01)
-    computed_before = action_lists.counts()["computed"]
-
-    def never():
-        raise AssertionError("the page computed the list itself")
-
-    listed = action_lists.kept_with_the_others(loaded.key, "A00001", "pincer_k", never, never, folder=folder)
-    warming.join(timeout=120)
-    assert order == ["copd010", "pincer_k", "pincer_a"]  # the page's measure next, then the rest
-    assert action_lists.counts()["computed"] == computed_before + 3  # all three by the warming, none by the page
-    _same(listed, compute_action_list(str(measured[0]), "pincer_k", "A00001", on=_month(measured)))
-    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith((".pickle", ".lock"))) == []

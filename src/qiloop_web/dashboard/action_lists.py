@@ -11,11 +11,10 @@ A list is looked for, in turn:
 
 Step 3 runs under a lock per measure — a thread lock in the process and a file lock (``MEASURE.lock``) between
 processes — so 20 people asking for one measure at once cause one computation: the others wait for it and read
-what it wrote. After the charts are drawn, ``start`` and ``serve`` run :func:`warm` in one separate process
-(``python -m qiloop_web warm_action_lists``) that goes through every measure the same way, so the lists are ready
-before anyone asks; while it runs, a page missing a list asks it to make that measure next and sleeps until the
-file is there, rather than computing in the worker (which would hold the worker's interpreter lock and slow every
-other page it serves). A later start with the same results finds every file and computes nothing.
+what it wrote. After the charts are drawn, ``start`` and ``serve`` run :func:`warm` in one separate, lower-priority
+process (``python -m qiloop_web warm_action_lists``) that goes through every measure the same way, so the lists are
+ready before anyone asks and the server's own threads never compute them; a later start with the same results
+finds every file and computes nothing.
 
 Action lists are patient-level, so the files are kept as privately as the store: folders 0700 and files 0600
 (whatever the umask), only under the workbench's state folder, written whole (a temporary file renamed into
@@ -34,7 +33,6 @@ import pickle
 import shutil
 import tempfile
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -106,27 +104,14 @@ def kept_with_the_others(
     return found if found is not None else kept(results_key, practice_id, measure_id, make)
 
 
-WAIT_FOR_WARMING = 60.0
-"""How long a page waits for the warming process to make the list it asked for (seconds) before making it."""
-
-WARMING = "warming.pid"
-"""The warming process's id, in the results' folder while it runs."""
-
-
 def read_or_make(
     results_key: str, measure_id: str, make_all: Callable[[], dict[str, ActionList]], folder: Path | None
 ) -> dict[str, ActionList]:
     """Every practice's list of the measure: read from its file in ``folder`` when there, else made with
     ``make_all`` and written there, under the measure's file lock (a second process asking meanwhile waits,
-    then reads). While the warming process runs, the list is asked of it instead (``MEASURE.wanted``: it makes
-    that measure next) and this thread sleeps until the file is there: computing here would hold this process's
-    interpreter lock and slow every other page it serves. An error from ``make_all`` is raised and nothing is
-    written."""
+    then reads). An error from ``make_all`` is raised and nothing is written."""
     if folder is None:
         return _made(make_all)
-    lists = _from_the_warming_process(folder, results_key, measure_id)
-    if lists is not None:
-        return lists
     with _file_lock(folder, measure_id):
         lists = read(folder, results_key, measure_id)
         if lists is not None:
@@ -138,37 +123,6 @@ def read_or_make(
         return lists
 
 
-def _from_the_warming_process(folder: Path, results_key: str, measure_id: str) -> dict[str, ActionList] | None:
-    if not _file(folder, measure_id).is_file() and _warming(folder):
-        _private_folder(folder)
-        os.close(os.open(folder / f"{measure_id}.wanted", os.O_WRONLY | os.O_CREAT, 0o600))
-        deadline = time.monotonic() + WAIT_FOR_WARMING
-        wanted = folder / f"{measure_id}.wanted"
-        while (
-            not _file(folder, measure_id).is_file()
-            and wanted.exists()  # gone: the warming process has been at it (and could not make it)
-            and _warming(folder)
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
-    with _file_lock(folder, measure_id):  # written whole under the lock: never read half-written
-        lists = read(folder, results_key, measure_id)
-    if lists is not None:
-        with _lock:
-            _counts["read"] += 1
-    return lists
-
-
-def _warming(folder: Path) -> bool:
-    """Whether a warming process is at work on ``folder``."""
-    try:
-        pid = int((folder / WARMING).read_text(encoding="ascii"))
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 def warm(
     results_key: str,
     folder: Path,
@@ -178,32 +132,23 @@ def warm(
     keep_going: Callable[[], bool] = lambda: True,
 ) -> tuple[int, int]:
     """Make sure every measure in ``measure_ids`` has its file in ``folder`` (``make_all_for(measure_id)`` makes
-    its lists), one measure at a time, each under its lock, those a page has asked for (``MEASURE.wanted``)
-    first; stops early when ``keep_going()`` turns false. Returns (measures computed, measures already there).
-    A measure whose lists cannot be made (the store lacks its tables) is left for its page to explain."""
+    its lists), one measure at a time, each under its lock; stops early when ``keep_going()`` turns false.
+    Returns (measures computed, measures already there). A measure whose lists cannot be made (the store lacks
+    its tables) is left for its page to explain."""
     computed = present = 0
-    remaining = list(dict.fromkeys(measure_ids))
-    _private_folder(folder)
-    descriptor = os.open(folder / WARMING, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as out:
-        out.write(str(os.getpid()))
-    try:
-        while remaining and keep_going():
-            wanted = [m for m in remaining if (folder / f"{m}.wanted").exists()]
-            measure_id = wanted[0] if wanted else remaining[0]
-            remaining.remove(measure_id)
-            with _file_lock(folder, measure_id):
-                if _file(folder, measure_id).is_file():
-                    present += 1
-                else:
-                    try:
-                        write(folder, results_key, measure_id, _made(make_all_for(measure_id)))
-                        computed += 1
-                    except QiloopError:
-                        pass
-                (folder / f"{measure_id}.wanted").unlink(missing_ok=True)
-    finally:
-        (folder / WARMING).unlink(missing_ok=True)
+    for measure_id in measure_ids:
+        if not keep_going():
+            break
+        with _file_lock(folder, measure_id):
+            if _file(folder, measure_id).is_file():
+                present += 1
+                continue
+            try:
+                lists = _made(make_all_for(measure_id))
+            except QiloopError:
+                continue
+            write(folder, results_key, measure_id, lists)
+            computed += 1
     return computed, present
 
 
