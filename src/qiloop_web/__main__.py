@@ -54,12 +54,23 @@ def _serve(argv: list[str]) -> int:
             "  python -m qiloop_web load_organisations var/demo/extract/practices.parquet   (made by `qiloop demo`)\n"
             "  python -m qiloop_web demo_accounts"
         )
-    from qiloop_web.startup import close_interrupted_imports, draw_charts
+    from qiloop_web.startup import (
+        close_interrupted_imports,
+        draw_charts,
+        start_warming_action_lists,
+        stop_warming_action_lists,
+        write_ahead_log,
+    )
 
+    write_ahead_log()
     close_interrupted_imports()
     draw_charts()
+    warming = start_warming_action_lists()  # its own process, after the charts: ready before anyone asks
     print(f"qiloop workbench: http://127.0.0.1:{args.port}/  (Ctrl+C to stop)", flush=True)
-    return run_server(args.port)
+    try:
+        return run_server(args.port)
+    finally:
+        stop_warming_action_lists(warming)
 
 
 def run_server(port: int) -> int:

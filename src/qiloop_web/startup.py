@@ -8,7 +8,8 @@
 4. create the ICB, PCNs and practices from the store's practices table;
 5. create one demo account per role and print them with their password (kept in var/demo_password),
    the example QI project and a closed staff QI survey round with synthetic answers;
-6. draw the charts, then serve on http://127.0.0.1:PORT/ (gunicorn: several processes, each with threads).
+6. draw the charts, then serve on http://127.0.0.1:PORT/ (gunicorn: several processes, each with threads),
+   while one lower-priority process computes every measure's action lists ahead of first visits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -195,3 +197,68 @@ def draw_charts() -> None:
     if memo.counts()["misses"]:
         memo.save(cache, loaded.key)
     _say(f"charts ready in {time.perf_counter() - began:.0f} s")
+
+
+def write_ahead_log() -> str:
+    """Put a SQLite workbench database in write-ahead-log mode (kept in the file; PostgreSQL: nothing to do), so
+    pages reading it never wait while a request writes its audit event, and a commit costs one flush instead of
+    a journal file made and removed. Returns the journal mode now in force ("" on PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        (mode,) = cursor.fetchone()
+    return str(mode)
+
+
+def warm_action_lists() -> None:
+    """Compute every measure's action lists for every practice (each measure once, for every practice at once)
+    into the private cache file of the results (``dashboard/action_lists.py``), skipping those already there;
+    stops when the results change or the process that started it has gone."""
+    from django.conf import settings
+    from django.db import connection
+
+    from qiloop_web.dashboard import action_lists, pages
+
+    loaded = pages.results()
+    connection.close()
+    if loaded is None:
+        _say("action lists ready: no results to list from")
+        return
+    began = time.perf_counter()
+    parent = os.getppid()
+
+    def keep_going() -> bool:
+        now = pages.results()
+        return os.getppid() == parent and now is not None and now.key == loaded.key
+
+    computed, present = action_lists.warm(
+        loaded.key,
+        action_lists.results_folder(Path(settings.VAR_DIR) / "cache", loaded.key),
+        action_lists.measures_to_warm(loaded.results["measure"].unique()),
+        action_lists.make_all_for(
+            Path(settings.QILOOP_STORE), sorted(loaded.practice_ids()), str(loaded.manifest.get("end"))
+        ),
+        keep_going=keep_going,
+    )
+    _say(
+        f"action lists ready in {time.perf_counter() - began:.0f} s: {computed} measures computed for every "
+        f"practice, {present} found from an earlier start"
+    )
+
+
+def start_warming_action_lists() -> subprocess.Popen[bytes]:
+    """Run :func:`warm_action_lists` in its own process (``python -m qiloop_web warm_action_lists``), so the
+    server's processes and threads never wait on it; it writes to this process's output."""
+    return subprocess.Popen([sys.executable, "-m", "qiloop_web", "warm_action_lists"])
+
+
+def stop_warming_action_lists(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -7,12 +7,13 @@ people — two in three as a GP browsing the practice dashboard, measure pages a
 action lists, one in three as the network QI lead browsing the network view and
 network measure pages — and lets them request pages one after another for
 ``--seconds``, starting once the server says it has drawn its charts ahead of
-first visits ("charts ready") and answers, so the figures are the steady state;
-then stops the server. The workbench serves with gunicorn (several processes),
+first visits ("charts ready") and, unless action lists are left out, computed
+every measure's action lists in the background ("action lists ready"), and
+answers, so the figures are the steady state; then stops the server. The workbench serves with gunicorn (several processes),
 as ``start`` always does.
 
 For each load it prints requests/s, p50, p95 and p99 latency and errors, overall
-and per page, and against the budgets (:data:`BUDGETS`): the dashboard's HTML
+and per page (p50, p95 and max), and against the budgets (:data:`BUDGETS`): the dashboard's HTML
 size (≤ 250 KB), its time to first byte and to its last byte (p50, p95; the
 dashboard needs no script to draw, so it is usable once its HTML has arrived:
 ≤ 1 s), action lists (p95 ≤ 300 ms) and every page (p95 ≤ 300 ms).
@@ -161,8 +162,9 @@ class Session:
         return found.group(1)
 
 
-def start_server(port: int, var_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start the workbench; return the process and the demo password once it answers."""
+def start_server(port: int, var_dir: Path, *, wait_for_lists: bool = False) -> tuple[subprocess.Popen[str], str]:
+    """Start the workbench; return the process and the demo password once it answers (and, with
+    ``wait_for_lists``, once it says its action lists are ready too)."""
     env = os.environ | {"QILOOP_VAR_DIR": str(var_dir.resolve()), "QILOOP_PROGRESS": "0"}
     process = subprocess.Popen(
         [sys.executable, "-m", "qiloop_web", "start", "--port", str(port)],
@@ -178,8 +180,12 @@ def start_server(port: int, var_dir: Path) -> tuple[subprocess.Popen[str], str]:
         print(f"  [workbench] {line.rstrip()}", file=sys.stderr)
         if "password for every account:" in line:
             password = line.rsplit(":", 1)[1].strip()
-        if line.startswith("charts ready") or time.monotonic() > deadline:
+        if time.monotonic() > deadline:
+            break
+        if line.startswith("charts ready") and not wait_for_lists:
             break  # the server has drawn its charts: measure the steady state
+        if line.startswith("action lists ready"):
+            break  # ... and computed every action list (in the background, once the charts were drawn)
     threading.Thread(target=lambda: [None for _ in process.stdout or []], daemon=True).start()  # keep draining
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -254,7 +260,10 @@ def report(tally: Tally, seconds: float, users: int | None = None) -> None:
         f"(budget p95 <= {BUDGETS['page_p95'] * 1000:.0f} ms: {_verdict(page_p95 <= BUDGETS['page_p95'])})"
     )
     for page, values in sorted(tally.latencies.items()):
-        print(f"  {page:<16} {len(values):>6,} requests, p50 {_ms(values, 50)}, p95 {_ms(values, 95)}")
+        print(
+            f"  {page:<16} {len(values):>6,} requests, p50 {_ms(values, 50)}, p95 {_ms(values, 95)}, "
+            f"max {_ms(values, 100)}"
+        )
     dashboard = tally.latencies.get("dashboard", [])
     if dashboard:
         largest = max(tally.sizes.get("dashboard", [0]))
@@ -267,14 +276,14 @@ def report(tally: Tally, seconds: float, users: int | None = None) -> None:
         usable = percentile(dashboard, 95)
         print(
             f"dashboard usable (whole HTML received; no chart is drawn in the browser): p50 {_ms(dashboard, 50)}, "
-            f"p95 {_ms(dashboard, 95)} "
+            f"p95 {_ms(dashboard, 95)}, max {_ms(dashboard, 100)} "
             f"(budget <= {BUDGETS['dashboard_seconds']:.0f} s: {_verdict(usable <= BUDGETS['dashboard_seconds'])})"
         )
     lists = tally.latencies.get("action list", [])
     if lists:
         p95 = percentile(lists, 95)
         print(
-            f"action lists: p50 {_ms(lists, 50)}, p95 {_ms(lists, 95)} "
+            f"action lists: p50 {_ms(lists, 50)}, p95 {_ms(lists, 95)}, max {_ms(lists, 100)} "
             f"(budget p95 <= {BUDGETS['action_list_p95'] * 1000:.0f} ms: {_verdict(p95 <= BUDGETS['action_list_p95'])})"
         )
     print(f"errors: {len(tally.errors)}")
@@ -292,7 +301,9 @@ def run(args: argparse.Namespace) -> int:
     measures = list(all_measures())
     print(f"starting the workbench on {HOST}:{args.port} (state in {args.var_dir}) ...", file=sys.stderr)
     try:
-        process, password = start_server(args.port, args.var_dir)
+        process, password = start_server(
+            args.port, args.var_dir, wait_for_lists=not getattr(args, "no_action_lists", False)
+        )
         try:
             code = load(
                 args.port,

@@ -291,19 +291,22 @@ def _patients(
     for i, node in enumerate(nodes):
         selected[f"c{i}"] = expressions.value(node)
     raw = wanted.select(**selected).to_pandas()
-    table = pd.DataFrame({PATIENT: raw[PATIENT].astype("int64").tolist()})
+    # Patient ids as int64 and the clinical columns as plain Python values (None when missing, never NaN), so a
+    # list is the same whether computed alone or with every practice's (even when empty).
+    table = pd.DataFrame({PATIENT: pd.Series(raw[PATIENT].astype("int64").tolist(), dtype="int64")})
     position = 0
     for column in spec.columns:
         if column.value is not None:
-            table[column.label] = [_clean(v) for v in raw[f"c{position}"]]
+            values = [_clean(v) for v in raw[f"c{position}"]]
             position += 1
         else:
             flags = [raw[f"c{position + j}"] for j in range(len(column.flags))]
-            table[column.label] = [
+            values = [
                 tuple(name for (name, _), flag in zip(column.flags, row, strict=True) if _clean(flag))
                 for row in zip(*flags, strict=True)
             ]
             position += len(column.flags)
+        table[column.label] = pd.Series(values, dtype=object)
     if several:
         table[PRACTICE] = raw[PRACTICE].astype(str).tolist()
     return denominators, table

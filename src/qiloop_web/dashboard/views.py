@@ -32,7 +32,7 @@ from qiloop_web.dashboard.network import (
 from qiloop_web.dashboard.results import Results
 from qiloop_web.dashboard.series import Chart
 from qiloop_web.organisations.models import Kind, Organisation
-from qiloop_web.organisations.naming import practice_labels
+from qiloop_web.organisations.naming import own_practices, practice_labels
 from qiloop_web.organisations.permissions import (
     organisation_permission_required,
     patient_level_view,
@@ -114,7 +114,8 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
     loaded = pages.results()
     # Outside the practice's clinical team (reception, secretaries, patient representatives) the breakdown cells
     # follow the network rule: counts of 1-7 hidden, others rounded to 5 (a small group can name a patient).
-    published = Permission.VIEW_PATIENT_LEVEL not in permissions_in(request.user, organisation)
+    granted = permissions_in(request.user, organisation)  # once: each look-up is a query
+    published = Permission.VIEW_PATIENT_LEVEL not in granted
     context = {
         "organisation": organisation,
         "measure": measure,
@@ -122,9 +123,9 @@ def measure_page(request: HttpRequest, organisation: Organisation, measure_id: s
         **(pages.measure_figures(loaded, organisation.code, measure.id, published=published) if loaded else {}),
         "breakdowns_published": published,
         "code_lists": pages.code_lists(measure),
-        "can_see_patients": Permission.VIEW_PATIENT_LEVEL in permissions_in(request.user, organisation),
+        "can_see_patients": Permission.VIEW_PATIENT_LEVEL in granted,
         "action_rule": rule_text(measure),
-        "can_recalculate": Permission.RECALCULATE_CHARTS in permissions_in(request.user, organisation),
+        "can_recalculate": Permission.RECALCULATE_CHARTS in granted,
         "phases": phases.of_measure(organisation.code, measure.id),
         "fragment_key": fragment_key(
             organisation.code, loaded, measure.id, published, *phases.cache_parts(organisation.code, measure.id)
@@ -164,7 +165,9 @@ def _position_context(loaded: Results | None, practice: Organisation, measure_id
 def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, ActionList | None, str]:
     """The action list for the results' latest month: (measure, the list or None, the problem in words).
 
-    Kept in this process's memory only (action_lists.py), keyed by the results, the practice and the measure.
+    Kept by the results fingerprint, the practice and the measure: in this process's memory and in a private
+    file per measure that every process shares (action_lists.py); a miss computes every practice's list of the
+    measure at once, one computation per measure however many ask.
     """
     measure = pages.get_measure_or_404(measure_id)
     loaded = pages.results()
@@ -178,10 +181,12 @@ def _action_list(organisation: Organisation, measure_id: str) -> tuple[Measure, 
         return compute_action_lists(str(settings.QILOOP_STORE), measure, practices, on=on)
 
     key = loaded.key if loaded else None
+    folder = action_lists.results_folder(Path(settings.VAR_DIR) / "cache", key) if key else None
     try:
-        return measure, action_lists.kept_with_the_others(key, organisation.code, measure.id, make, make_all), ""
+        listed = action_lists.kept_with_the_others(key, organisation.code, measure.id, make, make_all, folder=folder)
     except QiloopError as problem:
         return measure, None, problem.message
+    return measure, listed, ""
 
 
 @never_cache  # patient-level: never kept by a browser or proxy, never in the page cache
@@ -190,7 +195,13 @@ def action_list_page(request: HttpRequest, organisation: Organisation, measure_i
     _practice_only(organisation)
     measure, listed, problem = _action_list(organisation, measure_id)
     request.audit_target = ("measure", measure.id)  # type: ignore[attr-defined]
-    context = {"organisation": organisation, "measure": measure, "listed": listed, "problem": problem}
+    context = {
+        "organisation": organisation,
+        "measure": measure,
+        "listed": listed,
+        "problem": problem,
+        "rows_html": action_lists.rows_html(listed) if listed is not None else "",
+    }
     return render(request, "dashboard/action_list.html", context)
 
 
@@ -216,10 +227,13 @@ def _network_practices(request: HttpRequest, organisation: Organisation) -> tupl
     return practices, practice_labels(request.user, practices)
 
 
-def measure_labels(viewer: Any, practices: list[Organisation], measure_id: str, loaded: Results) -> dict[str, str]:
+def measure_labels(
+    viewer: Any, practices: list[Organisation], measure_id: str, loaded: Results, *, own: set[str] | None = None
+) -> dict[str, str]:
     """Practice labels for one measure's network charts: anonymous labels drawn afresh per measure and per
-    release of results, so a label tied to a practice on one chart says nothing on another (docs/security.md)."""
-    return practice_labels(viewer, practices, context=f"{measure_id}:{loaded.key}")
+    release of results, so a label tied to a practice on one chart says nothing on another (docs/security.md).
+    ``own``: the viewer's own practices among them, when already looked up."""
+    return practice_labels(viewer, practices, context=f"{measure_id}:{loaded.key}", own=own)
 
 
 def network_practices(organisation: Organisation) -> list[Organisation]:
@@ -273,7 +287,13 @@ def _multiples(
 def _sorted_labels(
     request: HttpRequest, practices: list[Organisation], measure_id: str, loaded: Results
 ) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(measure_labels(request.user, practices, measure_id, loaded).items()))
+    """The viewer's labels for one measure; their own practices looked up once per request (the network view
+    labels every measure's funnel)."""
+    codes = tuple(p.code for p in practices)
+    known: dict[tuple[str, ...], set[str]] = request.__dict__.setdefault("_qiloop_own_practices", {})
+    if codes not in known:
+        known[codes] = own_practices(request.user, practices)
+    return tuple(sorted(measure_labels(request.user, practices, measure_id, loaded, own=known[codes]).items()))
 
 
 @organisation_permission_required(Permission.VIEW_NETWORK)

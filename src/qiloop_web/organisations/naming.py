@@ -44,10 +44,18 @@ def anonymous_labels(practices: list[Organisation], context: str = "") -> dict[s
     return {p.code: f"Practice {_letters(i)}" for i, p in enumerate(ordered)}
 
 
-def practice_labels(viewer: Any, practices: list[Organisation], context: str = "") -> dict[str, str]:
-    """The name each practice should be shown by to ``viewer`` (anonymous labels drawn for ``context``)."""
-    own = set(
+def own_practices(viewer: Any, practices: list[Organisation]) -> set[str]:
+    """The codes of the practices among ``practices`` that ``viewer`` is a member of."""
+    return set(
         Membership.objects.filter(user=viewer, organisation__in=practices).values_list("organisation__code", flat=True)
     )
+
+
+def practice_labels(
+    viewer: Any, practices: list[Organisation], context: str = "", *, own: set[str] | None = None
+) -> dict[str, str]:
+    """The name each practice should be shown by to ``viewer`` (anonymous labels drawn for ``context``);
+    ``own``: the viewer's own practices among them, when already looked up (:func:`own_practices`)."""
+    own = own_practices(viewer, practices) if own is None else own
     anonymous = anonymous_labels(practices, context)
     return {p.code: p.name if (p.share_name_with_network or p.code in own) else anonymous[p.code] for p in practices}
