@@ -159,8 +159,8 @@ def test_a_small_report_converts_with_the_date_the_export_gives(tmp_path):
     assert result.snapshot_as_of == dt.date(2025, 3, 31)
     assert (out / "patients.csv").read_text().splitlines()[1:] == ["1,1950-06-01,female,", "2,1960-01-01,male,"]
     assert (out / "clinical_events.csv").read_text().splitlines()[1:] == [
-        "1,2025-03-02,1011481000000105,52.0",
-        "2,2024-12-12,1011481000000105,",  # '>90': the value is left empty, the event kept
+        "1,2025-03-02,1011481000000105,52.0,",
+        "2,2024-12-12,1011481000000105,90.0,>",  # '>90': the number and its comparator
     ]
     # patient 2's NSAID issue appears on two lines: written once
     assert (out / "medications.csv").read_text().splitlines()[1:] == [

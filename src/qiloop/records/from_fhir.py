@@ -50,6 +50,7 @@ from typing import Any
 from qiloop.errors import InputError
 from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, TableWriter, check_unmapped
+from qiloop.records.schema import COMPARATORS
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_SYSTEMS = ("https://fhir.nhs.uk/Id/ods-organization-code", "https://fhir.nhs.uk/Id/ods-site-code")
@@ -163,7 +164,10 @@ def convert_fhir_lines(
             key,
         ),
         "clinical_events": TableWriter(
-            out_dir, "clinical_events", ["patient_id", "date", "snomedct_code", "numeric_value"], report
+            out_dir,
+            "clinical_events",
+            ["patient_id", "date", "snomedct_code", "numeric_value", "numeric_comparator"],
+            report,
         ),
         "medications": TableWriter(out_dir, "medications", ["patient_id", "date", "dmd_code"], report),
         "appointments": TableWriter(
@@ -560,7 +564,7 @@ def _event(
     patient: _Patient,
     concept: Any,
     date: str,
-    value: Any,
+    value: tuple[float, str | None] | None,
     writers: dict[str, TableWriter],
 ) -> None:
     code, other = _coding(concept, (SNOMED,))
@@ -571,7 +575,8 @@ def _event(
         else:
             state.report.drop("clinical_events", "no code")
         return
-    writers["clinical_events"].write([patient.number, date, code, value], where)
+    number, comparator = value if value is not None else (None, None)
+    writers["clinical_events"].write([patient.number, date, code, number, comparator], where)
     _seen(patient, date)
 
 
@@ -614,14 +619,17 @@ def _observation(state: _State, where: _Where, resource: dict[str, Any], writers
             _event(state, where, patient, component.get("code"), date[0], _value(state, component), writers)
 
 
-def _value(state: _State, holder: dict[str, Any]) -> float | None:
+def _value(state: _State, holder: dict[str, Any]) -> tuple[float, str | None] | None:
+    """(the number, its comparator or None); a comparator FHIR has but the store does not ('ad') is left off,
+    counted."""
     quantity = holder.get("valueQuantity")
     if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), int | float):
         return None
-    comparator = quantity.get("comparator")
-    if comparator:
-        state.report.mapped("clinical_events.numeric_value", f"value with comparator {comparator}", "the number alone")
-    return float(quantity["value"])
+    comparator = quantity.get("comparator") or None
+    if comparator is not None and comparator not in COMPARATORS:
+        state.report.mapped("clinical_events.numeric_comparator", f"comparator {comparator}", "the number alone")
+        comparator = None
+    return float(quantity["value"]), comparator
 
 
 def _medication_request(

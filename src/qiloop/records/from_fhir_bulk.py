@@ -24,6 +24,7 @@ import duckdb
 
 from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
+from qiloop.records.schema import COMPARATORS
 from qiloop.records.sql import connect, literal
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -44,6 +45,7 @@ CODING = "STRUCT(system VARCHAR, code VARCHAR)[]"
 CONCEPT = f"STRUCT(coding {CODING})"
 REFERENCE = "STRUCT(reference VARCHAR)"
 ORG_REFERENCE = "STRUCT(reference VARCHAR, identifier STRUCT(system VARCHAR, value VARCHAR))"
+KEPT_COMPARATORS = "(" + ", ".join(f"'{c}'" for c in COMPARATORS) + ")"  # as SQL
 QUANTITY = "STRUCT(value JSON, comparator VARCHAR)"
 SUBJECT = {"subject": REFERENCE, "patient": REFERENCE}
 
@@ -673,8 +675,9 @@ def _events(bulk: _Bulk) -> int:
     coded_rows = "dropped IS NULL OR dropped IN ('(unmapped)', 'no code')"
     bulk.drops("clinical_events", "SELECT dropped, count(*) FROM events WHERE dropped <> '(unmapped)' GROUP BY ALL")
     bulk.mappings(f"""
-        SELECT 'clinical_events.numeric_value', 'value with comparator ' || comparator, 'the number alone', count(*)
-        FROM events WHERE comparator IS NOT NULL AND ({coded_rows}) GROUP BY ALL
+        SELECT 'clinical_events.numeric_comparator', 'comparator ' || comparator, 'the number alone', count(*)
+        FROM events WHERE comparator IS NOT NULL AND comparator NOT IN {KEPT_COMPARATORS} AND ({coded_rows})
+        GROUP BY ALL
     """)
     _unmapped(bulk, "events", "src * 1000000000000000 + n * 1000 + part")
     return int(bulk.one(f"SELECT count(*) FROM events WHERE {coded_rows}"))
@@ -874,7 +877,8 @@ def _write_tables(bulk: _Bulk, *, with_nhs_numbers: bool) -> None:
     # does not depend on the order of rows) as it comes, sparing a sort of every table
     in_order = bulk.fmt == "csv"
     bulk.copy(
-        "SELECT patient AS patient_id, date, code AS snomedct_code, value AS numeric_value "
+        "SELECT patient AS patient_id, date, code AS snomedct_code, value AS numeric_value, "
+        f"CASE WHEN comparator IN {KEPT_COMPARATORS} THEN comparator END AS numeric_comparator "
         "FROM events WHERE dropped IS NULL" + (" ORDER BY src, n, part" if in_order else ""),
         "clinical_events",
     )

@@ -36,6 +36,7 @@ from qiloop.records.schema import NHS_NUMBER_COLUMN
 
 DEFAULT_PRACTICE = "PRACTICE"
 COMPARATORS = ("<=", ">=", "<", ">", "~")
+KEPT = ("<=", ">=", "<", ">")  # longest first; the canonical ones (schema.COMPARATORS)
 ADVICE = {
     "emis": "in the EMIS Web report, add the feature's 'SNOMED CT concept ID' column (for medication, the "
     "'dm+d code' column) beside this one, export again and map that column as code_column",
@@ -94,7 +95,7 @@ class _Reader:
         self.where = f"{path.name}"
         self.as_of: date | None = options.as_of
         self.patients: dict[str, _Patient] = {}
-        self.events: dict[str, set[tuple[int, date, str, float | None]]] = {
+        self.events: dict[str, set[tuple[int, date, str, tuple[float, str | None] | None]]] = {
             "clinical_events": set(),
             "medications": set(),
         }
@@ -102,6 +103,7 @@ class _Reader:
         self.codes: dict[str, Counter[str]] = {}  # code column -> "valid" / system guessed -> rows
         self.bad_codes: dict[str, Counter[str]] = {}  # code column -> code -> rows
         self.comparator_values = 0
+        self.approximate_values = 0
 
     # --- the file ----------------------------------------------------------------------------------------------
 
@@ -260,15 +262,20 @@ class _Reader:
             self.event_rows[group.table] += 1
             self.events[group.table].add((patient.patient_id, day, code, value))
 
-    def _value(self, line: int, key: str, cell: str) -> float | None:
+    def _value(self, line: int, key: str, cell: str) -> tuple[float, str | None] | None:
+        """(the number, its comparator: '>90' is (90.0, '>')); an approximate value ('~90') is left empty."""
         if not cell:
             return None
-        text = cell.replace(",", "")
-        if text.startswith(COMPARATORS):
+        text = cell.replace(",", "").strip()
+        comparator = next((c for c in KEPT if text.startswith(c)), None)
+        if comparator is not None:
+            text = text[len(comparator) :].strip()
             self.comparator_values += 1
+        elif text.startswith(COMPARATORS):
+            self.approximate_values += 1
             return None
         try:
-            return float(text)
+            return float(text), comparator
         except ValueError:
             raise self._fail(
                 line, key, f"{shown(cell)} is not a number",
@@ -385,17 +392,27 @@ def _write(
     for table, code_column in (("clinical_events", "snomedct_code"), ("medications", "dmd_code")):
         if table not in tables:
             continue
-        header = ["patient_id", "date", code_column, *(["numeric_value"] if table == "clinical_events" else [])]
+        events = table == "clinical_events"
+        header = ["patient_id", "date", code_column, *(["numeric_value", "numeric_comparator"] if events else [])]
         with TableWriter(out_dir, table, header, report) as out:
-            for pid, day, code, value in sorted(reader.events[table], key=lambda e: (e[0], e[1], e[2], e[3] or 0)):
+            for pid, day, code, value in sorted(
+                reader.events[table],
+                key=lambda e: (e[0], e[1], e[2], e[3][0] if e[3] else 0, (e[3] or (0, ""))[1] or ""),
+            ):
                 row = [pid, day.isoformat(), code]
-                out.write([*row, "" if value is None else str(value)] if table == "clinical_events" else row)
+                number, comparator = value if value is not None else (None, None)
+                out.write([*row, "" if number is None else str(number), comparator or ""] if events else row)
         twice = reader.event_rows[table] - report.written[table]
         if twice:
             report.drop(table, "the same event shown twice (by two column groups or rows): written once", twice)
     if reader.comparator_values:
         report.notes.append(
-            f"{reader.comparator_values:,} values with a comparator (such as >90) were left empty: the event is kept"
+            f"{reader.comparator_values:,} values with a comparator (such as >90) are kept as the number and its "
+            "comparator (numeric_comparator); measures compare the number"
+        )
+    if reader.approximate_values:
+        report.notes.append(
+            f"{reader.approximate_values:,} approximate values (such as ~90) were left empty: the event is kept"
         )
     coded = sum(sum(c.values()) for c in reader.codes.values())
     check_unmapped(report, coded, options.max_unmapped, reader.where)

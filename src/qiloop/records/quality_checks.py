@@ -213,6 +213,31 @@ def implausible_values(ctx: Context) -> list[Finding]:
     return found + ([negative] if negative else [])
 
 
+def bounded_values(ctx: Context) -> list[Finding]:
+    """Values reported as a bound (">90", "<5"): kept with their comparator, compared as the number."""
+    if "clinical_events" not in ctx.tables:
+        return []
+    has_column = ctx.con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = 'clinical_events' AND column_name = 'numeric_comparator'"
+    ).fetchone()
+    if not has_column or not has_column[0]:  # a store imported before the column existed
+        return []
+    f = _finding(
+        ctx,
+        id="bounded_value",
+        severity="info",
+        table="clinical_events",
+        column="numeric_comparator",
+        where="t.numeric_comparator IS NOT NULL",
+        title="values reported as a bound (such as eGFR >90)",
+        why="Measures compare the number itself, so '>90' counts as 90. That decides every threshold the bound "
+        "lies beyond (an eGFR '>90' is not below 60), but not one inside it: '<40' against 'below 45' is decided, "
+        "'>40' is not. Check such patients in the record.",
+    )
+    return [f] if f else []
+
+
 def overlapping_registrations(ctx: Context) -> list[Finding]:
     if "practice_registrations" not in ctx.tables:
         return []
@@ -384,6 +409,7 @@ CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
     future_dates,
     outside_life,
     implausible_values,
+    bounded_values,
     overlapping_registrations,
     duplicate_rows,
     appointment_status,

@@ -15,6 +15,9 @@ from typing import Literal
 
 ColumnType = Literal["str", "int", "float", "date"]
 
+# a result reported as a bound (">90", "<5") keeps its comparator in clinical_events.numeric_comparator
+COMPARATORS = ("<", "<=", ">=", ">")
+
 SEXES = ("female", "male", "intersex", "unknown")
 ETHNICITIES = ("white", "mixed", "asian", "black", "other")  # ONS 5-group, lower case
 APPOINTMENT_STATUSES = (
@@ -119,6 +122,14 @@ CLINICAL_EVENTS = Table(
         Column("date", "date", required=True),
         Column("snomedct_code", "str", required=True),
         Column("numeric_value", "float", optional=True),
+        Column(
+            "numeric_comparator",
+            "str",
+            optional=True,
+            allowed=COMPARATORS,
+            description="the value is a bound, not exact: '>90' is numeric_value 90 with comparator '>' "
+            "(measures compare the number itself)",
+        ),
     ),
 )
 

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from qiloop.errors import InputError
 from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport
-from qiloop.records.from_systmone.layout import APPOINTMENT_STATUSES, COMPARATORS, HAPPENED, staff_role
+from qiloop.records.from_systmone.layout import (
+    APPOINTMENT_STATUSES,
+    COMPARATORS,
+    HAPPENED,
+    KEPT_COMPARATORS,
+    staff_role,
+)
 from qiloop.records.from_systmone.reading import line_of
 from qiloop.records.from_systmone.tables import CODE, Copy, Tables, as_date, as_flag, as_id
 from qiloop.records.sql import literal
@@ -83,16 +89,15 @@ def events(t: Tables, copy: Copy) -> int:
     for comparator, n in t.con.execute(
         "SELECT comparator, count(*) FROM ev WHERE code IS NOT NULL AND comparator IS NOT NULL GROUP BY 1 ORDER BY 1"
     ).fetchall():
-        known = comparator in COMPARATORS
-        t.report.mapped(
-            "clinical_events.numeric_value",
-            f"a value with the comparator {comparator}" if known else "a value with an unknown comparator",
-            "the number alone (the canonical table has no comparator column)",
-            int(n),
-        )
+        if comparator not in COMPARATORS:
+            t.report.mapped(
+                "clinical_events.numeric_comparator", "a value with an unknown comparator", "the number alone", int(n)
+            )
     copy(
         "clinical_events",
-        "SELECT patient_id, date, code AS snomedct_code, numeric_value FROM ev WHERE code IS NOT NULL",
+        "SELECT patient_id, date, code AS snomedct_code, numeric_value, "
+        f"CASE WHEN comparator IN {KEPT_COMPARATORS} THEN comparator END AS numeric_comparator "
+        "FROM ev WHERE code IS NOT NULL",
     )
     return coded
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qiloop.records.schema import COMPARATORS as SCHEMA_COMPARATORS
+
 # Every column of the tables qiloop reads, in file order (TPP v93). A column not listed here is named in
 # the conversion report's notes and never read.
 ALL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -198,8 +200,9 @@ STAFF_ROLE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("nurse", ("nurse",)),
     ("gp", ("gp", "general practitioner", "general medical practitioner", "doctor", "registrar", "physician")),
 )
-# comparators a numeric value may carry (kept in the report; the canonical table holds the number)
-COMPARATORS = ("<", "<=", ">=", ">")
+# comparators a numeric value may carry: the canonical ones (clinical_events.numeric_comparator)
+COMPARATORS = SCHEMA_COMPARATORS
+KEPT_COMPARATORS = "(" + ", ".join(f"'{c}'" for c in COMPARATORS) + ")"  # as SQL
 
 
 def staff_role(text: str) -> str:
