@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from convert_helpers import rows
 
 from qiloop.cli import main
 from qiloop.errors import InputError
 from qiloop.records.convert import convert, import_from
 from qiloop.records.quality import quality_report
-from qiloop.records.sql import connect
 from qiloop.records.store import BUILD_PREFIX
 
 
@@ -72,14 +72,6 @@ def ehrql_tables(folder: Path) -> Path:
     )
     write(folder, "ons_deaths", ["patient_id", "date", "place"], [["3", "2024-01-01", "Home"]])
     return folder
-
-
-def rows(store: Path, sql: str) -> list[tuple]:
-    con = connect(str(store), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_ehrql_tables_import_with_mapped_statuses_and_report(tmp_path):

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from convert_helpers import rows, year_network
 
 from qiloop.bench.layouts.emis import file_name, write, write_session_modes
 from qiloop.errors import InputError
 from qiloop.measures import all_measures, run_measures
 from qiloop.records.convert import ConvertOptions, convert, import_from
 from qiloop.records.from_emis import SCHEMA
-from qiloop.records.importer import import_extract
 from qiloop.records.pseudonym import pseudonym
 from qiloop.records.sql import connect
 from qiloop.synth import generate_network
@@ -40,27 +40,12 @@ def nhs_number(n: int) -> str:
     raise AssertionError(n)
 
 
-def table(store: Path, sql: str) -> list[tuple]:
-    con = connect(str(store), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+table = rows
 
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    base = tmp_path_factory.mktemp("emis")
-    generate_network(
-        base / "extract",
-        practices=2,
-        patients=600,
-        seed=5,
-        fmt="csv",
-        start=dt.date(2024, 4, 1),
-        end=dt.date(2025, 3, 31),
-    )
-    import_extract(base / "extract", base / "canonical.duckdb")
+    base = year_network(tmp_path_factory.mktemp("emis"))
     write(base / "extract", base / "emis")
     write_session_modes(base / "modes.csv")
     return base

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from convert_helpers import rows
 from fhir_fixtures import NUMBERS, export
 
 from qiloop.errors import InputError
 from qiloop.records.convert import ConvertOptions, convert, import_from
 from qiloop.records.pseudonym import pseudonym
-from qiloop.records.sql import connect
 from qiloop.records.store import BUILD_PREFIX
 
 KEY = b"fhir-test-key-0123456789abcdef"
 LENIENT = ConvertOptions(max_unmapped=20)  # the fixture's one Read code is 1 of 7 coded rows
-
-
-def rows(store: Path, sql: str) -> list[tuple]:
-    con = connect(str(store), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_uk_core_export_maps_every_field_the_spec_names(tmp_path):

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from convert_helpers import rows
 from test_convert_canary import MARKER, run_everything
 
 from qiloop.audit.collect import collect
@@ -21,7 +22,6 @@ from qiloop.errors import InputError
 from qiloop.records.convert import ConvertOptions, convert, import_from, snapshot_date
 from qiloop.records.importer import import_extract
 from qiloop.records.report_profiles import load_profile, shipped_profiles
-from qiloop.records.sql import connect
 from qiloop.synth import generate_network
 
 AS_OF = (dt.date(2024, 11, 30), dt.date(2025, 3, 31))
@@ -40,14 +40,6 @@ def network(tmp_path_factory):
     )  # fmt: skip
     import_extract(base / "extract", base / "canonical.duckdb")
     return base
-
-
-def rows(store: Path, sql: str) -> list[tuple]:
-    con = connect(str(store), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("system", ["emis", "systmone"])

@@ -4,35 +4,21 @@ measure results for every measure that uses only carried fields."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
+from convert_helpers import year_network
 from roundtrip_writers import write_ehrql, write_fhir
 
 from qiloop.measures import all_measures, run_measures
 from qiloop.records.convert import import_from
-from qiloop.records.importer import import_extract
 from qiloop.records.sql import connect
-from qiloop.synth import generate_network
 
 START, END = "2024-04", "2025-03"
 
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    base = tmp_path_factory.mktemp("roundtrip")
-    generate_network(
-        base / "extract",
-        practices=2,
-        patients=600,
-        seed=5,
-        fmt="csv",
-        start=dt.date(2024, 4, 1),
-        end=dt.date(2025, 3, 31),
-    )
-    import_extract(base / "extract", base / "canonical.duckdb")
-    return base
+    return year_network(tmp_path_factory.mktemp("roundtrip"))
 
 
 def table(store, sql: str) -> list[tuple]:

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from convert_helpers import year_network
 from test_convert_canary import MARKER, run_everything
 
 from qiloop.bench.layouts.systmone import write as write_systmone
 from qiloop.errors import InputError
 from qiloop.measures import all_measures, run_measures
 from qiloop.records.convert import ConvertOptions, convert, import_from
-from qiloop.records.importer import import_extract
 from qiloop.records.sql import connect
-from qiloop.synth import generate_network
 
 START, END = "2024-04", "2025-03"
 Row = dict[str, str]
@@ -29,17 +28,7 @@ Row = dict[str, str]
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    base = tmp_path_factory.mktemp("systmone")
-    generate_network(
-        base / "extract",
-        practices=2,
-        patients=600,
-        seed=5,
-        fmt="csv",
-        start=dt.date(2024, 4, 1),
-        end=dt.date(2025, 3, 31),
-    )
-    import_extract(base / "extract", base / "canonical.duckdb")
+    base = year_network(tmp_path_factory.mktemp("systmone"))
     write_systmone(base / "extract", base / "sr")
     return base
 
@@ -47,16 +36,7 @@ def network(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """A small network in the SR layout, copied by each test that edits it."""
-    base = tmp_path_factory.mktemp("systmone-small")
-    generate_network(
-        base / "extract",
-        practices=1,
-        patients=60,
-        seed=3,
-        fmt="csv",
-        start=dt.date(2024, 4, 1),
-        end=dt.date(2025, 3, 31),
-    )
+    base = year_network(tmp_path_factory.mktemp("systmone-small"), practices=1, patients=60, seed=3, canonical=False)
     write_systmone(base / "extract", base / "sr")
     return base / "sr"
 
