@@ -269,6 +269,12 @@ def extract_records(part: Path) -> dict[int, tuple]:
     try:
         for name in ("patients", "clinical_events", "medications"):
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{part / f'{name}.parquet'}')")
+        if "numeric_comparator" not in [r[0] for r in con.execute("DESCRIBE clinical_events").fetchall()]:
+            # an optional column the generator leaves out: null in the store
+            con.execute(
+                f"CREATE OR REPLACE VIEW clinical_events AS SELECT *, NULL::VARCHAR AS numeric_comparator "
+                f"FROM read_parquet('{part / 'clinical_events.parquet'}')"
+            )
         out = {}
         for (pid,) in con.execute("SELECT patient_id FROM patients").fetchall():
             row = con.execute("SELECT * EXCLUDE (patient_id) FROM patients WHERE patient_id = ?", [pid]).fetchone()

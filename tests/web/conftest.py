@@ -149,7 +149,11 @@ def _give_riverside_two_nsaid_patients_with_low_egfr(con) -> None:
         ).fetchall()
     ]
     for patient, value in zip(chosen, (23.0, 41.0), strict=True):
-        con.execute("INSERT INTO clinical_events VALUES (?, DATE '2025-12-17', ?, ?)", [patient, egfr, value])
+        con.execute(
+            "INSERT INTO clinical_events (patient_id, date, snomedct_code, numeric_value) "
+            "VALUES (?, DATE '2025-12-17', ?, ?)",
+            [patient, egfr, value],
+        )
         con.execute("INSERT INTO medications VALUES (?, DATE '2026-02-07', ?)", [patient, nsaid])
 
 

@@ -221,7 +221,10 @@ def test_a_practice_manager_imports_the_practices_own_extract_from_a_folder(
         "SELECT max(patient_id) FROM practice_registrations WHERE practice_id = 'A00002' AND patient_id NOT IN "
         "(SELECT patient_id FROM practice_registrations WHERE practice_id = 'A00001')"
     ).fetchone()[0]
-    con.execute("INSERT INTO clinical_events VALUES (?, DATE '2099-01-01', '38341003', NULL)", [other])
+    con.execute(
+        "INSERT INTO clinical_events (patient_id, date, snomedct_code) VALUES (?, DATE '2099-01-01', '38341003')",
+        [other],
+    )
     con.close()
     others = rows_of_other_practices(store, "A00001")
     client.force_login(universe.people["practice_manager"])

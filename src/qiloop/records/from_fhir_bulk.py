@@ -15,13 +15,13 @@ fields mapped, so DuckDB skips everything else.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from qiloop import settings
 from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
 from qiloop.records.schema import COMPARATORS
@@ -277,7 +277,7 @@ def convert_bulk(
     try:
         # working tables beyond the limit go to disk, in the (private) output folder
         con.execute(f"SET temp_directory = {literal(str(out_dir / '.spill'))}")
-        limit = os.environ.get("QILOOP_DUCKDB_MEMORY_LIMIT") or MEMORY_LIMIT
+        limit = settings.current().duckdb_memory_limit or MEMORY_LIMIT
         try:
             con.execute(f"SET memory_limit = {literal(limit)}")
         except duckdb.Error:
