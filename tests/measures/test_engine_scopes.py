@@ -8,7 +8,8 @@ import pytest
 
 from qiloop.measures import language as q
 from qiloop.measures.dates import intervals_between
-from qiloop.measures.engine.compiler import Compiler, _distinct_union, _scope_plan
+from qiloop.measures.engine.compiler import Compiler, _distinct_union
+from qiloop.measures.engine.plan import plan_run
 from qiloop.measures.engine.store import open_store
 from qiloop.measures.run import parse_month
 
@@ -34,6 +35,13 @@ def _store() -> Store:
     store.event(3, D(2020, 1, 1), "s3").event(3, D(2024, 1, 5), "s4", 1.0).event(3, D(2024, 2, 1), "s2")
     store.event(4, D(2024, 1, 5), "s4", 2.0).event(4, D(2024, 2, 1), "s2")
     return store
+
+
+PERIODS = intervals_between(parse_month("2024-03"), parse_month("2024-03", end=True), "monthly")
+
+
+def _scope_plan(measures):
+    return plan_run(measures, PERIODS).scopes
 
 
 def test_a_feature_used_only_under_one_driver_is_scoped_to_it():

@@ -259,8 +259,7 @@ def _patients(
     """Each practice's denominator count, and the listed patients (``several``: with a ``practice_id`` column,
     and no error for a practice without patients)."""
     nodes = [node for column in spec.columns for node in _nodes(column)]
-    carrier = _Columns(tuple(nodes))
-    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure, carrier])  # type: ignore[list-item]
+    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure], columns=nodes)
     registered = compiler.population
     present = registered.filter(registered.practice_id.isin(practice_ids)).select("practice_id").distinct()
     found = {str(p) for p in present.to_pandas()["practice_id"]}
@@ -284,7 +283,7 @@ def _patients(
         wanted = in_denominator.filter(in_denominator.numerator_value == 0)
     else:
         wanted = in_denominator
-    wanted, names = compiler._with_features(wanted, nodes, compiled.feature_columns)
+    wanted, names = compiler.with_columns(wanted, nodes, compiled.feature_columns)
     expressions = _Expressions(wanted, names)
     selected = {PATIENT: wanted.patient_id, PRACTICE: wanted.practice_id}
     for i, node in enumerate(nodes):
@@ -330,20 +329,6 @@ def _one_practice(opened: Store, practice_id: str) -> Store:
         return opened
     shared = {f.name: getattr(opened, f.name) for f in fields(opened) if f.init}
     return _PracticeStore(**shared, practice_id=practice_id)
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Stands in for a measure beside the real one, so that the compiler loads what the action-list columns use
-    (their code lists, windows and lead times); it is never counted."""
-
-    columns: tuple[m.Node, ...]
-    denominator: m.Node = m.Constant(True)
-    numerator: m.Node = m.Constant(0)
-    exclusions: m.Node | None = None
-
-    def nodes(self) -> tuple[m.Node, ...]:
-        return self.columns
 
 
 def _nodes(column: m.ActionColumn) -> list[m.Node]:

@@ -39,6 +39,14 @@ from qiloop.measures.engine.features import (
     continuity_index,
     in_part,
 )
+from qiloop.measures.engine.plan import (
+    ContinuitySum,
+    CountedBySets,
+    NestedCounts,
+    Planned,
+    RunPlan,
+    plan_run,
+)
 from qiloop.measures.engine.store import Store
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
@@ -139,54 +147,47 @@ CONTINUITY_PART_ROWS = 10_000_000
 """Appointments per part when continuity sums are computed in parts (see ``Compiler._continuity_parts``)."""
 
 
+class RowsNotStored(RuntimeError):
+    """A measure's route needs the run's rows stored (``Compiler.cache_relevant_rows``) and they are not."""
+
+
 class Compiler:
-    """Compiles measures for one run; features are computed once and shared between measures."""
+    """Compiles measures for one run by its plan; features are computed once and shared between measures.
+
+    ``measures`` (or a ``plan`` made by :func:`~qiloop.measures.engine.plan.plan_run`): what the run computes;
+    ``columns``: other nodes the run shows per patient (action lists). Counting some measures takes stored rows:
+    :meth:`counts` refuses them (``RowsNotStored``) until :meth:`cache_relevant_rows` has run.
+    """
 
     def __init__(
-        self, store: Store, intervals: list[Interval], measures: list[m.Measure], breakdowns: tuple[str, ...] = ()
+        self,
+        store: Store,
+        intervals: list[Interval],
+        measures: Iterable[Planned] = (),
+        breakdowns: tuple[str, ...] = (),
+        *,
+        columns: Iterable[m.Node] = (),
+        plan: RunPlan | None = None,
     ) -> None:
+        self.plan = plan if plan is not None else plan_run(measures, intervals, breakdowns, columns)
         self.store = store
-        self.intervals = intervals
-        self.breakdowns = breakdowns
-        offsets: set[Offset] = set()
-        for measure in measures:
-            for node in measure.nodes():
-                offsets |= m.offsets_used(node)
-        self.offsets = sorted(offsets | {Offset()})
-        self.interval_table = interval_table(store, intervals, self.offsets)
-        self.positions = Positions(intervals, self.offsets, store.temporary_table)
-        self.spans = population_spans(store, self.positions, breakdowns)
-        self.tables = self._relevant_rows(measures)
+        self.intervals = list(self.plan.intervals)
+        self.breakdowns = self.plan.breakdowns
+        self.offsets = list(self.plan.offsets)
+        self.interval_table = interval_table(store, self.intervals, self.offsets)
+        self.positions = Positions(self.intervals, self.offsets, store.temporary_table)
+        self.spans = population_spans(store, self.positions, self.breakdowns)
+        self.code_lists = CodeLists(store.temporary_table, list(self.plan.code_lists))
+        self.tables = self._relevant_rows()
         self.features = FeatureBuilder(self.tables, self.positions, code_lists=self.code_lists)
         self.feature_tables: dict[tuple[m.Node, m.Node | None], tuple[ir.Table, str]] = {}
-        self._scope_plan = _scope_plan(measures)
         self._scoped_builders: dict[m.Node, FeatureBuilder] = {}
         self.materialize_features = False
         self._frames = 0
         self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
-        self._tallies: dict[tuple[Window, tuple[m.Node, ...]], ir.Table] = {}
+        self._tallies: dict[Window, ir.Table] = {}
         self._continuity: dict[m.AppointmentQuery, ir.Table] = {}
         self._appointment_count: int | None = None
-        # Every lead-time threshold the run's appointment queries use, as "lead > w" cuts (lead ≥ k is lead > k − 1).
-        cuts: set[int] = set()
-        for measure in measures:
-            for node in measure.nodes():
-                for n in m.walk(node):
-                    if isinstance(n, m.AppointmentAggregate):
-                        if n.query.min_lead_days is not None:
-                            cuts.add(n.query.min_lead_days - 1)
-                        if n.query.max_lead_days is not None:
-                            cuts.add(n.query.max_lead_days)
-        self._lead_cuts = sorted(cuts)
-        # The population conditions appointment counts are summed under (e.g. "everyone" for appointments per 1,000):
-        # one tally per window carries a flag for each, so that they share it.
-        self._tally_conditions: list[tuple[m.Node, ...]] = []
-        for measure in measures:
-            den = measure.denominator
-            if isinstance(measure.numerator, m.AppointmentAggregate) and not m.features(den):
-                conditions = tuple(_conjuncts(den))
-                if conditions not in self._tally_conditions:
-                    self._tally_conditions.append(conditions)
         self._where_keys: dict[m.Node, ir.Table] = {}
 
     def cache_population(self) -> None:
@@ -209,7 +210,7 @@ class Compiler:
             if isinstance(condition, m.IsIn) and isinstance(condition.operand, m.Sex):
                 spans = spans.filter(spans.sex.isin(sorted(condition.values, key=str)))
                 continue
-            bound = _age_bound(condition)
+            bound = self.plan.age_bounds.get(condition)
             if bound is None:
                 continue
             op, years = bound
@@ -281,29 +282,13 @@ class Compiler:
         self._frames += 1
         return self.store.materialize(f"qiloop_frame_{self._frames}", frame)
 
-    def _relevant_rows(self, measures: list[m.Measure]) -> dict[str, ir.Table]:
+    def _relevant_rows(self) -> dict[str, ir.Table]:
         """Event rows with any code some measure uses (one scan of each event table per run), codes as code ids."""
-        codes: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
-        need_appointments = False
-        for measure in measures:
-            for node in measure.nodes():
-                for n in m.walk(node):
-                    if isinstance(n, m.Aggregate):
-                        codes[n.query.table] |= n.query.codes.codes
-                        if n.query.near is not None:
-                            codes[n.query.table] |= n.query.near.anchor.codes
-                    elif isinstance(n, m.Unresolved):
-                        codes["clinical_events"] |= n.diagnosis.codes | n.resolved.codes
-                    elif isinstance(n, m.CoPrescribed):
-                        codes["medications"] |= n.first.codes | n.second.codes
-                    elif isinstance(n, m.AppointmentAggregate):
-                        need_appointments = True
-        self.code_lists = _code_lists(self.store, measures)
         out: dict[str, ir.Table] = {}
         for table, column in (("clinical_events", "snomedct_code"), ("medications", "dmd_code")):
-            if codes[table]:
-                out[table] = self.code_lists.with_code_ids(self.store.table(table), column, frozenset(codes[table]))
-        if need_appointments:
+            if self.plan.codes[table]:
+                out[table] = self.code_lists.with_code_ids(self.store.table(table), column, self.plan.codes[table])
+        if self.plan.appointments:
             t = self.store.table("appointments")
             out["appointments"] = t.select(
                 "patient_id", "booked_date", "start_date", "status", "mode", "hcp_role", "clinician_id"
@@ -322,12 +307,12 @@ class Compiler:
         """The (patient_id, interval_id, value) table of a feature, built once per run.
 
         ``scope``: the caller only looks the feature up for patients with a row of that (driving) feature. When
-        every use of ``node`` the run plans has the same scope (``_scope_plan``), the table is built from those
+        every use of ``node`` the run plans has the same scope (``RunPlan.scopes``), the table is built from those
         patients' event rows only: a blood pressure feature for the hypertension measures holds the hypertensive
         patients' rows, not everyone's, so it is built and joined several times faster. Any other use gets the
         table built from everyone's rows.
         """
-        if scope is not None and self._scope_plan.get(node) != scope:
+        if scope is not None and self.plan.scopes.get(node) != scope:
             scope = None
         key = (node, scope)
         if key not in self.feature_tables:
@@ -374,28 +359,26 @@ class Compiler:
             frame = self._driven_frames[key] = self._stored(frame)
         return frame, name
 
-    def compile(self, measure: m.Measure) -> CompiledMeasure:
-        dated = _dated(measure.nodes())
-        prefilter = [part for part in _conjuncts(measure.denominator) if not m.features(part)]
+    def compile(self, measure: Planned) -> CompiledMeasure:
+        """The measure's per-patient frame: its rows, the features joined and the counting columns."""
+        plan = self.plan.frame(measure.id)
+        rows, dated = plan.rows, plan.dated
 
         def population_filter(frame: ir.Table) -> ir.Table:
-            return self._population_filter(frame, prefilter)
+            return self._population_filter(frame, rows.prefilter)
 
         names: dict[m.Node, str] = {}
-        drivers = _drivers(measure.denominator)
-        if len(drivers) == 1:
+        if rows.scope is not None:
             # Start from the driving feature's rows: a COPD measure touches COPD patients only.
-            others = any(f != drivers[0] for node in measure.nodes() for f in m.features(node))
-            frame, name = self._driven(drivers[0], prefilter, dated, store=others)
-            names[drivers[0]] = name
-        elif drivers:
-            frame = self._candidates([[d] for d in drivers], population_filter, dated)
-        elif isinstance(measure.denominator, m.Or):
-            frame = self._or_candidates(measure.denominator, population_filter, dated)
+            frame, name = self._driven(rows.scope, rows.prefilter, dated, store=plan.store_driven)
+            names[rows.scope] = name
+        elif rows.drivers:
+            frame = self._candidates([(d,) for d in rows.drivers], population_filter, dated)
+        elif plan.candidates is not None:
+            frame = self._candidates(plan.candidates, population_filter, dated)
         else:
-            frame = population_filter(self._frame(None, reference_dates=dated, pruned_by=prefilter))
-        scope = _only(drivers)
-        frame, names = self._with_features(frame, measure.nodes(), names, scope)
+            frame = population_filter(self._frame(None, reference_dates=dated, pruned_by=rows.prefilter))
+        frame, names = self._with_features(frame, plan.features, names, rows.scope)
         expr = _Expressions(frame, names)
         den = expr.value(measure.denominator)
         num = expr.value(measure.numerator)
@@ -410,7 +393,10 @@ class Compiler:
         return CompiledMeasure(frame, names)
 
     def _candidates(
-        self, branches: list[list[m.Node]], population_filter: Callable[[ir.Table], ir.Table], dated: bool
+        self,
+        branches: Iterable[tuple[m.Node, ...]],
+        population_filter: Callable[[ir.Table], ir.Table],
+        dated: bool,
     ) -> ir.Table:
         """The population rows some branch can hold for: a branch is a driving feature or population conditions.
 
@@ -420,7 +406,7 @@ class Compiler:
         keys = []
         everyone: ir.Table | None = None
         for branch in branches:
-            if len(branch) == 1 and m.features(branch[0]):
+            if len(branch) == 1 and isinstance(branch[0], m.FEATURE_TYPES):
                 keys.append(self.feature(branch[0])[0].select(*KEYS))
             else:
                 if everyone is None:
@@ -434,22 +420,6 @@ class Compiler:
         # Stored, so that the optimiser cannot postpone the cut until after the feature joins.
         return self._stored(population_filter(self._frame(candidates, reference_dates=dated)))
 
-    def _or_candidates(
-        self, denominator: m.Or, population_filter: Callable[[ir.Table], ir.Table], dated: bool
-    ) -> ir.Table:
-        """For a denominator that is an or of branches: each branch's drivers, or else its population conditions."""
-        branches: list[list[m.Node]] = []
-        for branch in _disjuncts(denominator):
-            drivers = _drivers(branch)
-            if drivers:
-                branches.extend([d] for d in drivers)
-                continue
-            population_only = [part for part in _conjuncts(branch) if not m.features(part)]
-            if not population_only:
-                return population_filter(self._frame(None, reference_dates=dated))  # a branch any row may satisfy
-            branches.append(population_only)
-        return self._candidates(branches, population_filter, dated)
-
     def where(self, node: m.Node) -> ir.Table:
         """The distinct population rows where the condition ``node`` holds: keys, practice_id and breakdowns.
 
@@ -460,91 +430,89 @@ class Compiler:
         if node not in self._where_keys:
             columns = [*KEYS, "practice_id", *self.breakdowns]
             if isinstance(node, m.Or):
-                branches = [self.where(b) for b in _disjuncts(node)]
+                branches = [self.where(b) for b in m.disjuncts(node)]
                 keys = _distinct_union(branches) if len(branches) > 1 else branches[0]
             else:
-                drivers = _drivers(node)
-                prefilter = [part for part in _conjuncts(node) if not m.features(part)]
+                rows = self.plan.rows(node)
                 names: dict[m.Node, str] = {}
-                if len(drivers) == 1:
-                    others = any(f != drivers[0] for f in m.features(node))
-                    frame, name = self._driven(drivers[0], prefilter, _dated([node]), store=others)
-                    names[drivers[0]] = name
-                elif drivers:  # one of several features must have a row (an ``and`` holding an ``or``)
-                    candidates = _distinct_union([self.feature(d)[0].select(*KEYS) for d in drivers])
-                    frame = self._population_filter(self._frame(candidates, reference_dates=_dated([node])), prefilter)
+                if rows.scope is not None:
+                    others = any(f != rows.scope for f in rows.features)
+                    frame, name = self._driven(rows.scope, list(rows.prefilter), rows.dated, store=others)
+                    names[rows.scope] = name
+                elif rows.drivers:  # one of several features must have a row (an ``and`` holding an ``or``)
+                    candidates = _distinct_union([self.feature(d)[0].select(*KEYS) for d in rows.drivers])
+                    frame = self._frame(candidates, reference_dates=rows.dated)
+                    frame = self._population_filter(frame, rows.prefilter)
                 else:
-                    everyone = self._frame(None, reference_dates=_dated([node]), pruned_by=prefilter)
-                    frame = self._population_filter(everyone, prefilter)
-                scope = _only(drivers)
-                frame, names = self._with_features(frame, [node], names, scope)
+                    everyone = self._frame(None, reference_dates=rows.dated, pruned_by=rows.prefilter)
+                    frame = self._population_filter(everyone, rows.prefilter)
+                frame, names = self._with_features(frame, rows.features, names, rows.scope)
                 keys = frame.filter(_Expressions(frame, names).value(node)).select(*columns)
-                if len(drivers) != 1:
+                if rows.scope is None:
                     keys = self._stored(keys)  # computed once, shared by the composites
             self._where_keys[node] = keys
         return self._where_keys[node]
 
     def _with_features(
-        self, frame: ir.Table, nodes: Iterable[m.Node], names: dict[m.Node, str], scope: m.Node | None = None
+        self, frame: ir.Table, features: Iterable[m.Node], names: dict[m.Node, str], scope: m.Node | None = None
     ) -> tuple[ir.Table, dict[m.Node, str]]:
-        """``frame`` with a column for each feature ``nodes`` use (left joins; missing where a patient has no row).
+        """``frame`` with a column for each of ``features`` (left joins; missing where a patient has no row).
 
         ``scope``: a feature every row of ``frame`` has a row of (its driver), passed on to ``feature``.
         """
         names = dict(names)
-        for node in nodes:
-            for feature in m.features(node):
-                if feature in names:
-                    continue
-                table, name = self.feature(feature, scope)
-                names[feature] = name
-                joined = frame.left_join(table, KEYS)
-                frame = joined.select(*frame.columns, table[name])
+        for feature in features:
+            if feature in names:
+                continue
+            table, name = self.feature(feature, scope)
+            names[feature] = name
+            joined = frame.left_join(table, KEYS)
+            frame = joined.select(*frame.columns, table[name])
         return frame, names
 
-    def counts(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table:
+    def with_columns(
+        self, frame: ir.Table, nodes: Iterable[m.Node], names: dict[m.Node, str]
+    ) -> tuple[ir.Table, dict[m.Node, str]]:
+        """``frame`` with the features the planned ``nodes`` (e.g. action-list columns) use joined to it."""
+        features = dict.fromkeys(f for node in nodes for f in self.plan.features_of(node))
+        return self._with_features(frame, features, names)
+
+    def counts(self, measure: Planned, breakdowns: tuple[str, ...]) -> ir.Table:
         """Numerator and denominator per interval, practice and breakdown values (groups with a denominator).
 
-        A true/false denominator that is an ``or`` of branches, or that uses no feature at all (a prevalence),
-        is counted as sets of rows: its rows, and the numerator's rows among them, each built from driving
-        features (see ``where``), so no row carries every feature. Other measures go through ``compile``.
+        The plan's route for the measure says how: a continuity sum, nested appointment counts or counting by
+        sets of rows (the fast counts), else the per-patient frame of ``compile``, grouped and summed. A route
+        that needs stored rows is refused until ``cache_relevant_rows`` has stored them.
         """
-        summed = self._summed_continuity(measure, breakdowns)
-        if summed is not None:
-            return summed
-        sets = self._counts_by_sets(measure, breakdowns)
-        return sets if sets is not None else self.aggregate(self.compile(measure), breakdowns)
+        route = self.plan.route(measure.id)
+        if route.needs_stored_rows and not self.materialize_features:
+            raise RowsNotStored(
+                f"measure {measure.id!r} is counted by its plan as {route.kind}, which reads stored rows: "
+                "call Compiler.cache_relevant_rows() before counting (run_measures does)"
+            )
+        if isinstance(route, ContinuitySum):
+            return self._summed_continuity(route, breakdowns)
+        if isinstance(route, NestedCounts):
+            return self._nested_counts(route, breakdowns)
+        if isinstance(route, CountedBySets):
+            return self._counts_by_sets(measure, route, breakdowns)
+        return self.aggregate(self.compile(measure), breakdowns)
 
-    def _summed_continuity(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
+    def _summed_continuity(self, route: ContinuitySum, breakdowns: tuple[str, ...]) -> ir.Table:
         """A continuity index summed over the patients who have one (``index >= 0``), with its count.
 
         Each appointment query's clinician totals are joined to the population once and summed per group into a
         small table (UPC and COC sums and the number of patients), shared by the UPC and COC measures: the
         per-patient table (a row for each patient and interval with 2 or more appointments) is never stored.
-        None when ``measure`` is not of that shape.
         """
-        num, den = measure.numerator, measure.denominator
-        if not (
-            self.materialize_features
-            and measure.exclusions is None
-            and isinstance(num, m.AppointmentAggregate)
-            and num.kind in ("upc", "coc")
-            and isinstance(den, m.Compare)
-            and den.op == "ge"
-            and isinstance(den.left, m.AppointmentAggregate)
-            and den.left.kind in ("upc", "coc")
-            and den.left.query == num.query
-            and isinstance(den.right, m.Constant)
-            and den.right.value == 0
-        ):
-            return None
         groups = ["interval_id", "practice_id", *breakdowns]
-        if num.query not in self._continuity:
+        query = route.query
+        if query not in self._continuity:
             name = f"qiloop_continuity_{len(self._continuity)}"
             parts = self._continuity_parts()
             stored = []
             for k in range(parts):
-                totals = self.features.totals_expression(num.query, (k, parts))
+                totals = self.features.totals_expression(query, (k, parts))
                 spans = self.spans
                 if parts > 1:
                     spans = spans.filter(in_part(spans, (k, parts)))
@@ -561,9 +529,9 @@ class Compiler:
                     upc=every.upc.sum(), coc=every.coc.sum(), patients=every.patients.sum()
                 )
                 stored = [self.store.materialize(name, sums)]
-            self._continuity[num.query] = stored[0]
-        sums = self._continuity[num.query]
-        return sums.select(*groups, numerator=sums[num.kind], denominator=sums.patients)
+            self._continuity[query] = stored[0]
+        sums = self._continuity[query]
+        return sums.select(*groups, numerator=sums[route.index], denominator=sums.patients)
 
     def _continuity_parts(self) -> int:
         """In how many parts (by patient) to compute continuity sums on DuckDB: one per 10 million appointments.
@@ -584,60 +552,60 @@ class Compiler:
             self._appointment_count = int(frame["n"].sum())
         return max(1, -(-self._appointment_count // CONTINUITY_PART_ROWS))
 
-    def _counts_by_sets(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
-        den, num = measure.denominator, measure.numerator
+    def _nested_counts(self, route: NestedCounts, breakdowns: tuple[str, ...]) -> ir.Table:
+        """Every appointment the numerator counts, the denominator counts too: where the numerator is above 0 so
+        is the denominator, so each is summed over its own rows, with no join between them."""
         groups = ["interval_id", "practice_id", *breakdowns]
-        if measure.exclusions is None and _nested_counts(den, num):
-            # Every appointment the numerator counts, the denominator counts too: where the numerator is above 0
-            # so is the denominator, so each is summed over its own rows, with no join between them.
-            sums = []
-            for node, column in ((den, "denominator"), (num, "numerator")):
+        sums = []
+        for node, tallied, column in (
+            (route.denominator, route.tallied[0], "denominator"),
+            (route.numerator, route.tallied[1], "numerator"),
+        ):
+            if tallied:
                 summed = self._summed_appointments(node, (), groups, column)
-                if summed is None:
-                    table, name = self.feature(node)
-                    rows = self._frame(table, name)
-                    summed = rows.group_by(groups).aggregate(**{column: rows[name].sum()})
-                sums.append(summed)
-            joined = sums[0].left_join(sums[1], groups)
-            return joined.select(
-                *[sums[0][g] for g in groups],
-                numerator=joined.numerator.fill_null(0).cast("int64"),
-                denominator=joined.denominator.cast("int64"),
-            )
-        if measure.exclusions is not None or m.type_of(den) != "bool":
-            return None
-        dated = _dated([den])
-        if not m.features(den):
-            conditions = _conjuncts(den)
+            else:
+                table, name = self.feature(node)
+                rows = self._frame(table, name)
+                summed = rows.group_by(groups).aggregate(**{column: rows[name].sum()})
+            sums.append(summed)
+        joined = sums[0].left_join(sums[1], groups)
+        return joined.select(
+            *[sums[0][g] for g in groups],
+            numerator=joined.numerator.fill_null(0).cast("int64"),
+            denominator=joined.denominator.cast("int64"),
+        )
+
+    def _counts_by_sets(self, measure: Planned, route: CountedBySets, breakdowns: tuple[str, ...]) -> ir.Table:
+        """The denominator's rows, and the numerator's among them, each built from driving features (``where``),
+        so no row carries every feature."""
+        den, num = route.denominator, measure.numerator
+        groups = ["interval_id", "practice_id", *breakdowns]
+        conditions: list[m.Node] = []
+        if route.population_only:
+            rows_plan = self.plan.frame(measure.id).rows
+            conditions, dated = list(rows_plan.prefilter), rows_plan.dated
             everyone = self._frame(None, reference_dates=dated, pruned_by=conditions)
             den_rows = self._population_filter(everyone, conditions)
 
             def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
                 return self._population_filter(self._frame(keys, *carried, reference_dates=dated), conditions)
 
-        elif isinstance(den, m.Or):
+        else:
             den_rows = self._stored(self.where(den))
 
             def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
                 joined = den_rows.join(keys, KEYS)
                 return joined.select(*den_rows.columns, *[keys[c] for c in carried])
 
-        else:
-            return None
-        if m.type_of(num) == "bool":
+        if route.numerator == "rows":
             rows = numerator_rows(self.where(num).select(*KEYS))
             numerator = rows.group_by(groups).aggregate(numerator=rows.count())
-        elif (
-            not m.features(den)
-            and (summed := self._summed_appointments(num, tuple(_conjuncts(den)), groups, "numerator")) is not None
-        ):
-            numerator = summed
-        elif isinstance(num, (m.Aggregate, m.AppointmentAggregate)) and num.kind == "count":
+        elif route.numerator == "tally":
+            numerator = self._summed_appointments(num, tuple(conditions), groups, "numerator")
+        else:
             table, name = self.feature(num)
             rows = numerator_rows(table, name)
             numerator = rows.group_by(groups).aggregate(numerator=rows[name].sum())
-        else:
-            return None
         denominator = den_rows.group_by(groups).aggregate(denominator=den_rows.count())
         joined = denominator.left_join(numerator, groups)
         return joined.select(
@@ -648,31 +616,26 @@ class Compiler:
 
     def _summed_appointments(
         self, node: m.Node, conditions: tuple[m.Node, ...], groups: list[str], column: str
-    ) -> ir.Table | None:
+    ) -> ir.Table:
         """Σ of the per-patient appointment count ``node`` over the population rows meeting ``conditions``, per group.
 
         Where each appointment falls in at most one interval's window ("this month"), that sum is the number of
         appointments of population patients, at the practice they are registered with: counted from a tally of the
         appointments by group, status, mode, role and lead time, built once per window and shared by every such
-        count, instead of a per-patient table for each. None when ``node`` is not such a count.
+        count, instead of a per-patient table for each.
         """
-        if not (
-            isinstance(node, m.AppointmentAggregate)
-            and node.kind == "count"
-            and self.materialize_features
-            and self.positions.at_most_one(node.query.window)
-        ):
-            return None
+        assert isinstance(node, m.AppointmentAggregate)  # the plan routes only appointment counts here
         q = node.query
+        cuts = list(self.plan.lead_cuts)
         tally = self._tally(q.window, conditions)
         for name in ("status", "mode", "hcp_role"):
             values = getattr(q, name)
             if values is not None:
                 tally = tally.filter(tally[name].isin(sorted(values)))
         if q.min_lead_days is not None:  # lead ≥ k: beyond the cut k − 1
-            tally = tally.filter(tally.lead_class > self._lead_cuts.index(q.min_lead_days - 1))
+            tally = tally.filter(tally.lead_class > cuts.index(q.min_lead_days - 1))
         if q.max_lead_days is not None:  # lead ≤ k: not beyond the cut k
-            tally = tally.filter(tally.lead_class <= self._lead_cuts.index(q.max_lead_days))
+            tally = tally.filter(tally.lead_class <= cuts.index(q.max_lead_days))
         return tally.group_by(groups).aggregate(**{column: tally.appointments.sum()})
 
     def _tally(self, window: Window, conditions: tuple[m.Node, ...]) -> ir.Table:
@@ -680,15 +643,13 @@ class Compiler:
 
         ``lead_class`` is how many of the run's lead-time cuts the appointment's lead time is beyond (null when a
         date is missing, so that no lead-time condition holds, as for single appointments). The tally of a window
-        has a flag column for each set of conditions the run's measures sum counts under.
+        has a flag column for each set of conditions the plan sums counts under (``RunPlan.tally_conditions``).
         """
-        known = conditions in self._tally_conditions
-        key = (window, () if known else conditions)
-        if key not in self._tallies:
-            flags = self._tally_conditions if known or not conditions else []
+        planned = list(self.plan.tally_conditions)
+        if window not in self._tallies:
             t = self.tables["appointments"]
             lead_class = sum(
-                ((t.start_date > t.booked_date + ibis.interval(days=cut)).cast("int64") for cut in self._lead_cuts),
+                ((t.start_date > t.booked_date + ibis.interval(days=cut)).cast("int64") for cut in self.plan.lead_cuts),
                 ibis.literal(0, type="int64"),
             )
             lead_class = ibis.ifelse(t.start_date.isnull() | t.booked_date.isnull(), ibis.null("int64"), lead_class)
@@ -696,11 +657,10 @@ class Compiler:
             placed = self.positions.ranged(kinds, window, "start_date")
             kind = ["status", "mode", "hcp_role", "lead_class"]
             placed = placed.select("patient_id", *kind, interval_id=placed.lo)
-            dated = _dated([c for group in [*flags, conditions] for c in group])
-            rows = self._population_filter(self._frame(placed, *kind, reference_dates=dated), list(key[1]))
+            rows = self._frame(placed, *kind, reference_dates=self.plan.tally_dated)
             population_only = _Expressions(rows, {})
             flagged = {}
-            for k, group in enumerate(flags):
+            for k, group in enumerate(planned):
                 holds = ibis.literal(True)
                 for part in group:
                     holds = holds & population_only.value(part)
@@ -708,10 +668,10 @@ class Compiler:
             rows = rows.mutate(**flagged)
             groups = ["interval_id", "practice_id", *self.breakdowns, *kind, *flagged]
             tally = rows.group_by(groups).aggregate(appointments=rows.count())
-            self._tallies[key] = self.store.materialize(f"qiloop_tally_{len(self._tallies)}", tally)
-        tally = self._tallies[key]
-        if known:
-            tally = tally.filter(tally[f"condition_{self._tally_conditions.index(conditions)}"])
+            self._tallies[window] = self.store.materialize(f"qiloop_tally_{len(self._tallies)}", tally)
+        tally = self._tallies[window]
+        if conditions:
+            tally = tally.filter(tally[f"condition_{planned.index(conditions)}"])
         return tally
 
     def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
@@ -734,57 +694,6 @@ class Compiler:
         return rows.select(*keys).distinct()
 
 
-def _scope_plan(measures: list[m.Measure]) -> dict[m.Node, m.Node]:
-    """For each feature, the one driving feature all of the run's uses of it are scoped to (see ``feature``).
-
-    Mirrors how ``counts`` reaches features: a measure (or a ``where`` condition) with one driving feature joins
-    its other features to that driver's rows; everything else uses features unscoped. Features missing here are
-    built unscoped, so a use the plan did not foresee costs time, never a wrong answer.
-    """
-    uses: dict[m.Node, set[m.Node | None]] = {}
-
-    def use(node: m.Node, scope: m.Node | None) -> None:
-        for feature in m.features(node):
-            uses.setdefault(feature, set()).add(None if feature == scope else scope)
-
-    def where(node: m.Node) -> None:
-        if isinstance(node, m.Or):
-            for branch in _disjuncts(node):
-                where(branch)
-            return
-        drivers = _drivers(node)
-        use(node, _only(drivers))
-
-    for measure in measures:
-        den, num = measure.denominator, measure.numerator
-        by_sets = (
-            measure.exclusions is None and m.type_of(den) == "bool" and (isinstance(den, m.Or) or not m.features(den))
-        )
-        if by_sets:
-            if isinstance(den, m.Or):
-                where(den)
-            if m.type_of(num) == "bool":
-                where(num)
-            else:
-                use(num, None)
-            continue
-        drivers = _drivers(den)
-        scope = None if _nested_counts(den, num) else _only(drivers)
-        for node in measure.nodes():
-            use(node, scope)
-    plan: dict[m.Node, m.Node] = {}
-    for feature, scopes in uses.items():
-        (scope, *others) = scopes
-        if scope is not None and not others:
-            plan[feature] = scope
-    return plan
-
-
-def _only(drivers: list[m.Node]) -> m.Node | None:
-    """The driving feature when there is exactly one (the scope of the features joined to its rows)."""
-    return drivers[0] if len(drivers) == 1 else None
-
-
 def _distinct_union(tables: list[ir.Table]) -> ir.Table:
     """The distinct rows of ``tables`` together, made distinct once.
 
@@ -792,134 +701,6 @@ def _distinct_union(tables: list[ir.Table]) -> ir.Table:
     ``pincer_any`` that grouped the growing union 13 times, 40 s of work at 4,000,000 patients.)
     """
     return ibis.union(*tables, distinct=False).distinct()
-
-
-def _code_lists(store: Store, measures: list[m.Measure]) -> CodeLists:
-    """Every code list the measures filter event rows by (each table's union too), loaded as one table."""
-    lists: dict[frozenset[str], None] = {}
-    union: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
-    for measure in measures:
-        for node in measure.nodes():
-            for n in m.walk(node):
-                if isinstance(n, m.Aggregate):
-                    found = [(n.query.table, n.query.codes.codes)]
-                    if n.query.near is not None:
-                        found.append((n.query.table, n.query.near.anchor.codes))
-                elif isinstance(n, m.Unresolved):
-                    found = [("clinical_events", n.diagnosis.codes), ("clinical_events", n.resolved.codes)]
-                elif isinstance(n, m.CoPrescribed):
-                    found = [("medications", n.first.codes), ("medications", n.second.codes)]
-                else:
-                    continue
-                for table, listed in found:
-                    lists[frozenset(listed)] = None
-                    union[table] |= listed
-    for every in union.values():
-        if every:
-            lists[frozenset(every)] = None
-    return CodeLists(store.temporary_table, list(lists))
-
-
-def _age_bound(condition: m.Node) -> tuple[str, int] | None:
-    """("ge", c) for a condition meaning age ≥ c, ("le", c) for age ≤ c, else None."""
-    if not isinstance(condition, m.Compare):
-        return None
-    op: str = condition.op
-    left, right = condition.left, condition.right
-    if isinstance(right, m.Age) and isinstance(left, m.Constant):
-        op = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}[op]
-        left, right = right, left
-    if not (isinstance(left, m.Age) and isinstance(right, m.Constant)):
-        return None
-    value = right.value
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return {"ge": ("ge", value), "gt": ("ge", value + 1), "le": ("le", value), "lt": ("le", value - 1)}.get(op)
-
-
-def _nested_counts(den: m.Node, num: m.Node) -> bool:
-    """Whether ``den`` and ``num`` count appointments and every appointment ``num`` counts, ``den`` counts."""
-    return (
-        isinstance(den, m.AppointmentAggregate)
-        and isinstance(num, m.AppointmentAggregate)
-        and den.kind == num.kind == "count"
-        and num.query.refines(den.query)
-    )
-
-
-def _dated(nodes: Iterable[m.Node]) -> bool:
-    """Whether any of ``nodes`` uses a reference date (the frame then carries the offset dates)."""
-    return any(isinstance(n, m.ReferenceDate) for node in nodes for n in m.walk(node))
-
-
-def _conjuncts(node: m.Node) -> list[m.Node]:
-    if isinstance(node, m.And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
-
-
-def _disjuncts(node: m.Node) -> list[m.Node]:
-    if isinstance(node, m.Or):
-        return _disjuncts(node.left) + _disjuncts(node.right)
-    return [node]
-
-
-_COUNTS = (m.Aggregate, m.AppointmentAggregate)
-
-
-def _is_count(node: m.Node) -> bool:
-    return isinstance(node, _COUNTS) and node.kind == "count"
-
-
-def _requires_positive(op: str, constant: m.Node, count_on_left: bool) -> bool:
-    """Whether ``count <op> constant`` (or ``constant <op> count``) can only hold for a count above 0."""
-    if not isinstance(constant, m.Constant) or isinstance(constant.value, bool):
-        return False
-    if not isinstance(constant.value, (int, float)):
-        return False
-    c = constant.value
-    if not count_on_left:
-        op = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}[op]
-    return (op == "ge" and c >= 1) or (op == "gt" and c >= 0) or (op == "eq" and c >= 1)
-
-
-def _driver(node: m.Node) -> m.Node | None:
-    """A feature that must have a row for ``node`` to be true (or, for a count, above 0), if there is one.
-
-    Measures start from that feature's rows instead of the whole population: same result, far fewer rows.
-    """
-    if isinstance(node, (m.Unresolved, m.CoPrescribed)):
-        return node
-    if isinstance(node, _COUNTS) and node.kind in ("exists", "count"):
-        return node
-    if isinstance(node, m.And):
-        return _driver(node.left) or _driver(node.right)
-    if isinstance(node, m.Compare):
-        for side, other, on_left in ((node.left, node.right, True), (node.right, node.left, False)):
-            if isinstance(side, m.FEATURE_TYPES):
-                if not _is_count(side) and not (isinstance(side, _COUNTS) and side.kind == "exists"):
-                    return side  # a missing date or value makes the comparison false
-                if _is_count(side) and _requires_positive(node.op, other, on_left):
-                    return side
-    return None
-
-
-def _drivers(node: m.Node) -> list[m.Node]:
-    """Features at least one of which must have a row for ``node`` to be true (empty: no such set).
-
-    For an ``Or`` this is every branch's driving feature (the candidate set); otherwise ``_driver``'s one feature.
-    """
-    if isinstance(node, m.Or):
-        left, right = _drivers(node.left), _drivers(node.right)
-        if not left or not right:
-            return []
-        return list(dict.fromkeys([*left, *right]))
-    if isinstance(node, m.And):
-        left, right = _drivers(node.left), _drivers(node.right)
-        options = [d for d in (left, right) if d]
-        return min(options, key=len) if options else []
-    driver = _driver(node)
-    return [driver] if driver is not None else []
 
 
 class _Expressions:
