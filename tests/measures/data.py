@@ -155,7 +155,7 @@ def write_duckdb(store: Store, path) -> None:
     """Write the tables to a DuckDB file the way the importer does (one table per canonical table)."""
     import duckdb
 
-    from qiloop.measures.engine.store import _arrow
+    from qiloop.measures.engine.connection import _arrow
 
     with duckdb.connect(str(path)) as con:
         for name, frame in store.tables().items():

@@ -10,8 +10,8 @@ from qiloop.measures import language as q
 from qiloop.measures import model
 from qiloop.measures.dates import intervals_between
 from qiloop.measures.engine.compiler import Compiler, RowsNotStored
+from qiloop.measures.engine.connection import open_store
 from qiloop.measures.engine.plan import plan_run
-from qiloop.measures.engine.store import open_store
 from qiloop.measures.registry import all_measures
 from qiloop.measures.run import parse_month
 

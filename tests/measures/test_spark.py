@@ -22,7 +22,7 @@ pytestmark = pytest.mark.spark
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark")
-    from qiloop.measures.engine.store import _spark_session
+    from qiloop.measures.engine.connection import _spark_session
 
     os.environ.setdefault("QILOOP_SPARK_PARTITIONS", "1")
     try:

@@ -29,8 +29,10 @@ import pandas as pd
 from qiloop.errors import QiloopError
 from qiloop.measures import model as m
 from qiloop.measures.dates import Interval
-from qiloop.measures.engine.compiler import Compiler, _Expressions
-from qiloop.measures.engine.store import Store, open_store
+from qiloop.measures.engine.compiler import Compiler
+from qiloop.measures.engine.connection import open_store
+from qiloop.measures.engine.expressions import Expressions
+from qiloop.measures.engine.store import Store
 from qiloop.measures.run import parse_month, resolve_measures
 from qiloop.records.data_span import span_from_rows
 
@@ -260,7 +262,7 @@ def _patients(
     and no error for a practice without patients)."""
     nodes = [node for column in spec.columns for node in _nodes(column)]
     compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure], columns=nodes)
-    registered = compiler.population
+    registered = compiler.population.everyone
     present = registered.filter(registered.practice_id.isin(practice_ids)).select("practice_id").distinct()
     found = {str(p) for p in present.to_pandas()["practice_id"]}
     if not several and not found:
@@ -284,7 +286,7 @@ def _patients(
     else:
         wanted = in_denominator
     wanted, names = compiler.with_columns(wanted, nodes, compiled.feature_columns)
-    expressions = _Expressions(wanted, names)
+    expressions = Expressions(wanted, names)
     selected = {PATIENT: wanted.patient_id, PRACTICE: wanted.practice_id}
     for i, node in enumerate(nodes):
         selected[f"c{i}"] = expressions.value(node)

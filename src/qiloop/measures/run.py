@@ -16,7 +16,8 @@ from qiloop.errors import QiloopError
 from qiloop.measures.breakdowns import check_breakdowns
 from qiloop.measures.dates import Interval, intervals_between, last_day_of_month
 from qiloop.measures.engine.compiler import Compiler
-from qiloop.measures.engine.store import Store, open_store
+from qiloop.measures.engine.connection import open_store
+from qiloop.measures.engine.store import Store
 from qiloop.measures.model import Measure
 from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, ratio, sort_results
 from qiloop.months import shift_month
@@ -112,13 +113,13 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
         # measure stores (a shared feature once) and each counting query. Turning the next measures into SQL
         # (Python, holds the GIL) overlaps running them (DuckDB, releases it). Only the runner uses the
         # connection until settled.
-        with ThreadPoolExecutor(1) as runner:
+        with ThreadPoolExecutor(1) as executor:
             pending: list[tuple[Measure, Future[pd.DataFrame]]] = []
-            store.start_queue(runner)
+            runner = store.start_queue(executor)
             try:
                 compiler.cache_population()
                 compiler.cache_relevant_rows()
-                everyone = store.submit(
+                everyone = runner.submit(
                     "groups", store.fetch, ibis.to_sql(compiler.groups(breakdowns), dialect="duckdb")
                 )
                 by_id = {measure.id: measure for measure in measures}
@@ -128,13 +129,13 @@ def _run(store: Store, measures: list[Measure], periods: list[Interval], breakdo
                 # 7 s faster). Results are sorted afterwards.
                 for measure_id in track(compiler.plan.order, desc="measures", total=len(measures)):
                     measure = by_id[measure_id]
-                    store.context = measure.id
+                    runner.context = measure.id
                     sql = ibis.to_sql(compiler.counts(measure, breakdowns), dialect="duckdb")
-                    pending.append((measure, store.submit(f"counts {measure.id}", store.count, sql)))
-                store.plan_drops()
+                    pending.append((measure, runner.submit(f"counts {measure.id}", store.count, sql)))
+                runner.plan_drops()
             finally:
                 store.runner = None
-            store.settle()
+            runner.settle()
             groups = _groups(everyone.result(), keys, periods)
             for measure, future in pending:
                 counts = future.result()

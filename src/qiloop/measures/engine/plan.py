@@ -24,21 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from qiloop.measures import model as m
 from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
-
-
-class Planned(Protocol):
-    """What the plan reads of a measure (a :class:`qiloop.measures.model.Measure`)."""
-
-    id: str
-    denominator: m.Node
-    numerator: m.Node
-    exclusions: m.Node | None
-
-    def nodes(self) -> tuple[m.Node, ...]: ...
+from qiloop.measures.engine.conditions import age_bound, continuity_sum, drivers, nested_counts
 
 
 @dataclass(frozen=True)
@@ -187,7 +177,7 @@ def holds_at_most_one(intervals: Sequence[Interval], window: Window) -> bool:
 
 
 def plan_run(
-    measures: Iterable[Planned],
+    measures: Iterable[m.Measure],
     intervals: Sequence[Interval],
     breakdowns: tuple[str, ...] = (),
     columns: Iterable[m.Node] = (),
@@ -258,7 +248,7 @@ class _Walk:
         prefilter = tuple(part for part in m.conjuncts(node) if not _features(part))
         return Rows(self.features[node], tuple(drivers(node)), prefilter, self.dated[node])
 
-    def measure(self, measure: Planned) -> None:
+    def measure(self, measure: m.Measure) -> None:
         for node in measure.nodes():
             self.root(node)
         den = measure.denominator
@@ -274,9 +264,9 @@ class _Walk:
             self.continuity.add(measure.id)
         self._uses(measure, route, rows)
 
-    def _route(self, measure: Planned, rows: Rows) -> Route:
+    def _route(self, measure: m.Measure, rows: Rows) -> Route:
         den, num = measure.denominator, measure.numerator
-        if measure.exclusions is None and _continuity_sum(den, num):
+        if measure.exclusions is None and continuity_sum(den, num):
             assert isinstance(num, m.AppointmentAggregate)
             return ContinuitySum(num.query, num.kind)
         if measure.exclusions is None and nested_counts(den, num):
@@ -305,7 +295,7 @@ class _Walk:
             and holds_at_most_one(self.intervals, node.query.window)
         )
 
-    def _uses(self, measure: Planned, route: Route, rows: Rows) -> None:
+    def _uses(self, measure: m.Measure, route: Route, rows: Rows) -> None:
         """Record under which driving feature each feature the route joins is used (for the scopes)."""
         if isinstance(route, CountedBySets):
             if not route.population_only:
@@ -315,9 +305,9 @@ class _Walk:
             else:
                 self._use(measure.numerator, None)
         elif isinstance(route, NestedCounts):
-            for node, tallied in zip((route.denominator, route.numerator), route.tallied, strict=True):
+            for count, tallied in zip((route.denominator, route.numerator), route.tallied, strict=True):
                 if not tallied:
-                    self._use(node, None)
+                    self._use(count, None)
         elif isinstance(route, PerPatient):
             for node in measure.nodes():
                 self._use(node, rows.scope)
@@ -337,7 +327,7 @@ class _Walk:
         for feature in self.features[node]:
             self.uses.setdefault(feature, set()).add(None if feature == scope else scope)
 
-    def plan(self, breakdowns: tuple[str, ...], measures: list[Planned]) -> RunPlan:
+    def plan(self, breakdowns: tuple[str, ...], measures: list[m.Measure]) -> RunPlan:
         for table in m.EVENT_TABLES:  # each table's union of codes too: its relevant rows are filtered by it
             if self.codes[table]:
                 self.lists[frozenset(self.codes[table])] = None
@@ -387,102 +377,3 @@ def _or_candidates(den: m.Or) -> tuple[tuple[m.Node, ...], ...] | None:
             return None  # a branch any row may satisfy
         branches.append(population_only)
     return tuple(branches)
-
-
-def _continuity_sum(den: m.Node, num: m.Node) -> bool:
-    """Whether the measure is a continuity index over the patients who have one (``index >= 0``)."""
-    return (
-        isinstance(num, m.AppointmentAggregate)
-        and num.kind in ("upc", "coc")
-        and isinstance(den, m.Compare)
-        and den.op == "ge"
-        and isinstance(den.left, m.AppointmentAggregate)
-        and den.left.kind in ("upc", "coc")
-        and den.left.query == num.query
-        and isinstance(den.right, m.Constant)
-        and den.right.value == 0
-    )
-
-
-def nested_counts(den: m.Node, num: m.Node) -> bool:
-    """Whether ``den`` and ``num`` count appointments and every appointment ``num`` counts, ``den`` counts."""
-    return (
-        isinstance(den, m.AppointmentAggregate)
-        and isinstance(num, m.AppointmentAggregate)
-        and den.kind == num.kind == "count"
-        and num.query.refines(den.query)
-    )
-
-
-def age_bound(condition: m.Node) -> tuple[str, int] | None:
-    """("ge", c) for a condition meaning age ≥ c, ("le", c) for age ≤ c, else None."""
-    if not isinstance(condition, m.Compare):
-        return None
-    op: str = condition.op
-    left, right = condition.left, condition.right
-    if isinstance(right, m.Age) and isinstance(left, m.Constant):
-        op, left, right = m.FLIPPED[condition.op], right, left
-    if not (isinstance(left, m.Age) and isinstance(right, m.Constant)):
-        return None
-    value = right.value
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return {"ge": ("ge", value), "gt": ("ge", value + 1), "le": ("le", value), "lt": ("le", value - 1)}.get(op)
-
-
-_COUNTS = (m.Aggregate, m.AppointmentAggregate)
-
-
-def _is_count(node: m.Node) -> bool:
-    return isinstance(node, _COUNTS) and node.kind == "count"
-
-
-def _requires_positive(op: m.CompareOp, constant: m.Node, count_on_left: bool) -> bool:
-    """Whether ``count <op> constant`` (or ``constant <op> count``) can only hold for a count above 0."""
-    if not isinstance(constant, m.Constant) or isinstance(constant.value, bool):
-        return False
-    if not isinstance(constant.value, (int, float)):
-        return False
-    c = constant.value
-    if not count_on_left:
-        op = m.FLIPPED[op]
-    return (op == "ge" and c >= 1) or (op == "gt" and c >= 0) or (op == "eq" and c >= 1)
-
-
-def driver(node: m.Node) -> m.Node | None:
-    """A feature that must have a row for ``node`` to be true (or, for a count, above 0), if there is one.
-
-    Measures start from that feature's rows instead of the whole population: same result, far fewer rows.
-    """
-    if isinstance(node, (m.Unresolved, m.CoPrescribed)):
-        return node
-    if isinstance(node, _COUNTS) and node.kind in ("exists", "count"):
-        return node
-    if isinstance(node, m.And):
-        return driver(node.left) or driver(node.right)
-    if isinstance(node, m.Compare):
-        for side, other, on_left in ((node.left, node.right, True), (node.right, node.left, False)):
-            if isinstance(side, m.FEATURE_TYPES):
-                if not _is_count(side) and not (isinstance(side, _COUNTS) and side.kind == "exists"):
-                    return side  # a missing date or value makes the comparison false
-                if _is_count(side) and _requires_positive(node.op, other, on_left):
-                    return side
-    return None
-
-
-def drivers(node: m.Node) -> list[m.Node]:
-    """Features at least one of which must have a row for ``node`` to be true (empty: no such set).
-
-    For an ``Or`` this is every branch's driving feature (the candidate set); otherwise ``driver``'s one feature.
-    """
-    if isinstance(node, m.Or):
-        left, right = drivers(node.left), drivers(node.right)
-        if not left or not right:
-            return []
-        return list(dict.fromkeys([*left, *right]))
-    if isinstance(node, m.And):
-        left, right = drivers(node.left), drivers(node.right)
-        options = [d for d in (left, right) if d]
-        return min(options, key=len) if options else []
-    found = driver(node)
-    return [found] if found is not None else []
