@@ -1,6 +1,7 @@
 """The run plan: one walk of the run's measures, no Ibis in it, and routes that never switch off silently."""
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 
 import ibis.expr.types as ir
@@ -8,14 +9,14 @@ import pytest
 
 from qiloop.measures import language as q
 from qiloop.measures import model
-from qiloop.measures.dates import intervals_between
+from qiloop.measures.dates import Offset, Window, intervals_between
 from qiloop.measures.engine.compiler import Compiler, RowsNotStored
 from qiloop.measures.engine.connection import open_store
-from qiloop.measures.engine.plan import plan_run
+from qiloop.measures.engine.plan import holds_at_most_one, plan_run
 from qiloop.measures.registry import all_measures
 from qiloop.measures.run import parse_month
 
-from .data import D, Store
+from .spec import D, Store
 
 PERIODS = intervals_between(parse_month("2024-01"), parse_month("2024-03", end=True), "monthly")
 
@@ -110,3 +111,25 @@ def test_a_fast_count_is_refused_until_the_rows_are_stored():
     assert counted["interval_id"].tolist() == [1, 2]
     assert counted["denominator"].tolist() == [2, 2]
     assert counted["numerator"].tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("kind", ["monthly", "financial_year"])
+@pytest.mark.parametrize(
+    "window",
+    [
+        Window(after=Offset(months=1)),
+        Window(after=Offset(months=2)),
+        Window(after=Offset(days=30)),
+        Window(after=Offset(days=31)),
+        Window(after=Offset(months=12)),
+        Window(after=Offset.since(8, 1)),
+        Window(until=Offset(months=1), after=Offset(months=2)),
+        Window(),
+    ],
+)
+def test_a_window_holds_each_date_at_most_once_exactly_when_no_day_is_in_two(kind, window):
+    intervals = intervals_between(D(2023, 1, 1), D(2025, 12, 31), kind)
+    first = intervals[0].reference_date - dt.timedelta(days=400)
+    days = [first + dt.timedelta(days=k) for k in range((intervals[-1].reference_date - first).days + 1)]
+    most = max(sum(window.contains(day, i.reference_date) for i in intervals) for day in days)
+    assert holds_at_most_one(intervals, window) == (most <= 1)

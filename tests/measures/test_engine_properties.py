@@ -8,7 +8,7 @@ from qiloop.errors import QiloopError
 from qiloop.measures import language as q
 from qiloop.measures.engine import fast_counts
 
-from .data import run_checked
+from .spec import run_checked
 from .strategies import END, START, appointment_frames, measure_lists, records
 
 

@@ -13,7 +13,7 @@ from qiloop.measures.engine.connection import open_store
 from qiloop.measures.engine.plan import plan_run
 from qiloop.measures.run import parse_month
 
-from .data import D, Store, counts, run_checked
+from .spec import D, Store, counts, run_checked
 
 HAS_S1 = q.clinical_events(["s1"]).exists()
 HAS_S3 = q.clinical_events(["s3"]).exists()
