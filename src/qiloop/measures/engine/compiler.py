@@ -30,7 +30,7 @@ from qiloop.measures.dates import Interval
 from qiloop.measures.engine import fast_counts
 from qiloop.measures.engine.expressions import Expressions
 from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder
-from qiloop.measures.engine.plan import RunPlan, plan_run
+from qiloop.measures.engine.plan import Rows, RunPlan, plan_run
 from qiloop.measures.engine.population import Population
 from qiloop.measures.engine.positions import Positions
 from qiloop.measures.engine.store import Store
@@ -175,17 +175,7 @@ class Compiler:
         """The measure's per-patient frame: its rows, the features joined and the counting columns."""
         plan = self.plan.frame(measure.id)
         rows, dated = plan.rows, plan.dated
-        names: dict[m.Node, str] = {}
-        if rows.scope is not None:
-            # Start from the driving feature's rows: a COPD measure touches COPD patients only.
-            frame, name = self._driven(rows.scope, rows.prefilter, dated, store=plan.store_driven)
-            names[rows.scope] = name
-        elif rows.drivers or plan.candidates is not None:
-            candidates = [(d,) for d in rows.drivers] if rows.drivers else plan.candidates
-            frame = self._candidates(candidates or (), rows.prefilter, dated)
-        else:
-            everyone = self.population.rows(None, reference_dates=dated, pruned_by=rows.prefilter)
-            frame = self.population.filtered(everyone, rows.prefilter)
+        frame, names = self._start(rows, dated, plan.candidates, store_driven=plan.store_driven, store=True)
         frame, names = self._with_features(frame, plan.features, names, rows.scope)
         expr = Expressions(frame, names)
         den = expr.value(measure.denominator)
@@ -200,27 +190,41 @@ class Compiler:
         frame = frame.mutate(in_denominator=in_den, numerator_value=num_count, denominator_value=den_count)
         return CompiledMeasure(frame, names)
 
-    def _candidates(
-        self, branches: Iterable[tuple[m.Node, ...]], prefilter: tuple[m.Node, ...], dated: bool
-    ) -> ir.Table:
-        """The population rows some branch can hold for: a branch is a driving feature or population conditions.
+    def _start(
+        self,
+        rows: Rows,
+        dated: bool,
+        candidates: tuple[tuple[m.Node, ...], ...] | None,
+        *,
+        store_driven: bool,
+        store: bool,
+    ) -> tuple[ir.Table, dict[m.Node, str]]:
+        """The population rows a condition (or denominator) can hold on, meeting its population-only conditions.
 
-        Used for or-composites: a row outside every branch's candidates has every branch false, so it is
-        outside the denominator and counts nowhere.
+        One driver: that feature's rows (a COPD measure touches COPD patients only), stored when ``store_driven``.
+        ``candidates``: the rows some branch can hold for, a branch being a driving feature or population
+        conditions (a row outside every branch's candidates has every branch false), stored when ``store``, so
+        that the optimiser cannot postpone the cut until after the feature joins. Else everyone the population
+        conditions allow (spans pruned by age and sex first). With the driver's column, if any.
         """
+        if rows.scope is not None:
+            frame, name = self._driven(rows.scope, rows.prefilter, dated, store=store_driven)
+            return frame, {rows.scope: name}
+        if not candidates:
+            everyone = self.population.rows(None, reference_dates=dated, pruned_by=rows.prefilter)
+            return self.population.filtered(everyone, rows.prefilter), {}
         keys = []
-        everyone: ir.Table | None = None
-        for branch in branches:
+        everyone = None
+        for branch in candidates:
             if len(branch) == 1 and isinstance(branch[0], m.FEATURE_TYPES):
                 keys.append(self.feature(branch[0])[0].select(*KEYS))
             else:
                 if everyone is None:
                     everyone = self.population.rows(None, reference_dates=dated)
                 keys.append(self.population.filtered(everyone, branch).select(*KEYS))
-        candidates = distinct_union(keys)
-        # Stored, so that the optimiser cannot postpone the cut until after the feature joins.
-        rows = self.population.rows(candidates, reference_dates=dated)
-        return self.stored(self.population.filtered(rows, prefilter))
+        frame = self.population.rows(distinct_union(keys), reference_dates=dated)
+        frame = self.population.filtered(frame, rows.prefilter)
+        return (self.stored(frame) if store else frame), {}
 
     def where(self, node: m.Node) -> ir.Table:
         """The distinct population rows where the condition ``node`` holds: keys, practice_id and breakdowns.
@@ -236,18 +240,8 @@ class Compiler:
                 keys = distinct_union(branches) if len(branches) > 1 else branches[0]
             else:
                 rows = self.plan.rows(node)
-                names: dict[m.Node, str] = {}
-                if rows.scope is not None:
-                    others = any(f != rows.scope for f in rows.features)
-                    frame, name = self._driven(rows.scope, rows.prefilter, rows.dated, store=others)
-                    names[rows.scope] = name
-                else:
-                    if rows.drivers:  # one of several features must have a row (an ``and`` holding an ``or``)
-                        candidates = distinct_union([self.feature(d)[0].select(*KEYS) for d in rows.drivers])
-                        frame = self.population.rows(candidates, reference_dates=rows.dated)
-                    else:
-                        frame = self.population.rows(None, reference_dates=rows.dated, pruned_by=rows.prefilter)
-                    frame = self.population.filtered(frame, rows.prefilter)
+                others = any(f != rows.scope for f in rows.features)
+                frame, names = self._start(rows, rows.dated, rows.candidates, store_driven=others, store=False)
                 frame, names = self._with_features(frame, rows.features, names, rows.scope)
                 keys = frame.filter(Expressions(frame, names).value(node)).select(*columns)
                 if rows.scope is None:

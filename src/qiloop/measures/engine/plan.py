@@ -50,14 +50,20 @@ class Rows:
         """The one driving feature (the features joined to its rows need only its patients' rows), if one."""
         return self.drivers[0] if len(self.drivers) == 1 else None
 
+    @property
+    def candidates(self) -> tuple[tuple[m.Node, ...], ...] | None:
+        """Several drivers: each is a branch the rows can come from (a row with none of them cannot hold)."""
+        return tuple((d,) for d in self.drivers) if len(self.drivers) > 1 else None
+
 
 @dataclass(frozen=True)
 class FramePlan:
     """How a measure's per-patient frame is built (``Compiler.compile``).
 
-    ``rows``: the denominator's. ``features``/``dated``: of every part of the measure. ``candidates``: for an
-    ``or`` denominator with no drivers, each branch's driving feature or population conditions (None: any row).
-    ``store_driven``: the driver's rows are stored before other features are joined to them.
+    ``rows``: the denominator's. ``features``/``dated``: of every part of the measure. ``candidates``: when the
+    denominator has several drivers, or is an ``or`` with none, the branches its rows can come from (each a
+    driving feature or population conditions); None: one driver, or any row. ``store_driven``: the driver's rows
+    are stored before other features are joined to them.
     """
 
     rows: Rows
@@ -136,7 +142,6 @@ class RunPlan:
     lead_cuts: tuple[int, ...]
     tally_conditions: tuple[tuple[m.Node, ...], ...]
     tally_dated: bool
-    single_interval_windows: frozenset[Window]
     routes: Mapping[str, Route]
     frames: Mapping[str, FramePlan]
     conditions: Mapping[m.Node, Rows]
@@ -158,10 +163,6 @@ class RunPlan:
     def features_of(self, node: m.Node) -> tuple[m.Node, ...]:
         """The features a planned node (a measure part, a condition, an extra column) uses, in order."""
         return self.features[node]
-
-    def at_most_one(self, window: Window) -> bool:
-        """Whether every date is in ``window`` for at most one interval of the run (e.g. "this month")."""
-        return window in self.single_interval_windows
 
 
 def holds_at_most_one(intervals: Sequence[Interval], window: Window) -> bool:
@@ -202,7 +203,6 @@ class _Walk:
         self.lists: dict[frozenset[str], None] = {}
         self.appointments = False
         self.cuts: set[int] = set()
-        self.windows: set[Window] = set()
         self.features: dict[m.Node, tuple[m.Node, ...]] = {}
         self.dated: dict[m.Node, bool] = {}
         self.routes: dict[str, Route] = {}
@@ -232,7 +232,6 @@ class _Walk:
     def _feature(self, n: m.Node) -> None:
         window = n.query.window if isinstance(n, (m.Aggregate, m.AppointmentAggregate)) else n.window  # type: ignore[attr-defined]
         self.offsets.update(window.offsets)
-        self.windows.add(window)
         for table, codes in m.coded(n):
             self.codes[table] |= codes.codes
             self.lists[frozenset(codes.codes)] = None
@@ -254,7 +253,7 @@ class _Walk:
         den = measure.denominator
         rows = self.rows(den)
         features = tuple(dict.fromkeys(f for node in measure.nodes() for f in self.features[node]))
-        candidates = _or_candidates(den) if isinstance(den, m.Or) and not rows.drivers else None
+        candidates = rows.candidates or (_or_candidates(den) if isinstance(den, m.Or) and not rows.drivers else None)
         store_driven = any(f != rows.scope for f in features)
         self.frames[measure.id] = FramePlan(rows, features, any(self.dated[n] for n in measure.nodes()),
                                             candidates, store_driven)  # fmt: skip
@@ -345,7 +344,6 @@ class _Walk:
             lead_cuts=tuple(sorted(self.cuts)),
             tally_conditions=tuple(self.tally_conditions),
             tally_dated=self.tally_dated,
-            single_interval_windows=frozenset(w for w in self.windows if holds_at_most_one(self.intervals, w)),
             routes=_frozen(self.routes),
             frames=_frozen(self.frames),
             conditions=_frozen(self.conditions),
