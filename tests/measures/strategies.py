@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qiloop.measures import language as q
 from qiloop.measures.model import Measure
 
-from .data import COLUMNS
+from .spec import COLUMNS
 
 D = dt.date
 SNOMED = ["s1", "s2", "s3", "s4"]

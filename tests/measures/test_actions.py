@@ -17,7 +17,7 @@ from qiloop.measures.language import action_spec, age, clinical_events, measure
 from qiloop.measures.library import all_measures
 from qiloop.measures.model import ENGINE_WORDS
 
-from .data import D, Store
+from .spec import D, Store
 
 REVIEW = clinical_events(["review"]).in_last(months=12)
 BP = clinical_events(["bp"]).in_last(months=12)

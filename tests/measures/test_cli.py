@@ -7,7 +7,7 @@ from qiloop.cli import main
 from qiloop.measures import registry
 from qiloop.measures.language import age, appointments, measure, medications
 
-from .data import D, Store, write_duckdb
+from .spec import D, Store, write_duckdb
 
 NSAID = measure(
     id="test_nsaid_65",

@@ -12,7 +12,7 @@ from qiloop.measures import registry
 from qiloop.measures.language import age, measure, medications
 from synthetic_nhs_numbers import synthetic_nhs_numbers
 
-from .data import D, Store, write_duckdb
+from .spec import D, Store, write_duckdb
 
 KEY = b"riverside-practice-key-0123456789"
 NSAID = measure(

@@ -10,7 +10,7 @@ from qiloop.cli import main
 from qiloop.measures import registry
 from qiloop.measures.language import age, measure, medications
 
-from .data import D, Store, write_duckdb
+from .spec import D, Store, write_duckdb
 
 FORMULA = '=HYPERLINK("http://evil.example/","Click")'
 NSAID_3M = medications(["n"]).in_last(months=3).exists()

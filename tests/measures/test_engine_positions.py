@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import qiloop.measures.engine.store  # noqa: F401  (patches duckdb for Ibis)
 from qiloop.measures.dates import Offset, Window, intervals_between
-from qiloop.measures.engine.features import Positions
+from qiloop.measures.engine.positions import Positions
 
 D = dt.date
 

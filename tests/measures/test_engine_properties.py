@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 
 from qiloop.errors import QiloopError
 from qiloop.measures import language as q
-from qiloop.measures.engine import compiler
+from qiloop.measures.engine import fast_counts
 
-from .data import run_checked
+from .spec import run_checked
 from .strategies import END, START, appointment_frames, measure_lists, records
 
 
@@ -39,7 +39,7 @@ def test_continuity_computed_in_parts_equals_reference(tables, measures, part_ro
     if tables["practice_registrations"].empty:
         return
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiler, "CONTINUITY_PART_ROWS", part_rows)
+        patch.setattr(fast_counts, "CONTINUITY_PART_ROWS", part_rows)
         try:
             run_checked(tables, measures, start=START, end=END)
         except QiloopError as exc:

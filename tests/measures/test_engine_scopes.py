@@ -8,11 +8,12 @@ import pytest
 
 from qiloop.measures import language as q
 from qiloop.measures.dates import intervals_between
-from qiloop.measures.engine.compiler import Compiler, _distinct_union, _scope_plan
-from qiloop.measures.engine.store import open_store
+from qiloop.measures.engine.compiler import Compiler, distinct_union
+from qiloop.measures.engine.connection import open_store
+from qiloop.measures.engine.plan import plan_run
 from qiloop.measures.run import parse_month
 
-from .data import D, Store, counts, run_checked
+from .spec import D, Store, counts, run_checked
 
 HAS_S1 = q.clinical_events(["s1"]).exists()
 HAS_S3 = q.clinical_events(["s3"]).exists()
@@ -34,6 +35,13 @@ def _store() -> Store:
     store.event(3, D(2020, 1, 1), "s3").event(3, D(2024, 1, 5), "s4", 1.0).event(3, D(2024, 2, 1), "s2")
     store.event(4, D(2024, 1, 5), "s4", 2.0).event(4, D(2024, 2, 1), "s2")
     return store
+
+
+PERIODS = intervals_between(parse_month("2024-03"), parse_month("2024-03", end=True), "monthly")
+
+
+def _scope_plan(measures):
+    return plan_run(measures, PERIODS).scopes
 
 
 def test_a_feature_used_only_under_one_driver_is_scoped_to_it():
@@ -75,7 +83,7 @@ def test_a_distinct_union_removes_duplicates_across_and_within_tables():
     con = open_store({"patients": pd.DataFrame({"patient_id": [1, 1, 2], "sex": ["F", "F", "M"]})})
     t = con.table("patients").select("patient_id", "sex")
     other = t.filter(t.sex == "M")
-    got = _distinct_union([t, other, t]).to_pandas().sort_values("patient_id")
+    got = distinct_union([t, other, t]).to_pandas().sort_values("patient_id")
     assert got["patient_id"].tolist() == [1, 2]
 
 
@@ -93,8 +101,8 @@ def test_counting_queries_restore_the_optimiser_even_when_they_fail():
     with pytest.raises(duckdb.Error):
         store.count('select cast(sex as integer) from "patients"')
     assert disabled() == before
-    with ThreadPoolExecutor(1) as runner:  # as the run uses it: queued on the runner
-        store.start_queue(runner)
-        future = store.submit("counts test", store.count, 'select sum(patient_id) as s from "patients"')
+    with ThreadPoolExecutor(1) as executor:  # as the run uses it: queued on the runner
+        runner = store.start_queue(executor)
+        future = runner.submit("counts test", store.count, 'select sum(patient_id) as s from "patients"')
         store.runner = None
     assert future.result()["s"].tolist() == [3]

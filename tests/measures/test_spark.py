@@ -1,9 +1,8 @@
-"""Spark (Ibis PySpark backend, local mode) agrees with the reference evaluator.
+"""Spark (Ibis PySpark backend, local mode) agrees with the reference evaluator on random records and measures.
 
-One module-scoped session; few examples, each running several random measures in one query.
+The session the spec tests share (tests/measures/spec.py); few examples, each running several random measures
+in one query. Every spec test runs on Spark too (marked ``spark``).
 """
-
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +12,7 @@ from qiloop.measures.dates import intervals_between
 from qiloop.measures.reference import run_reference
 from qiloop.measures.run import parse_month, run_measures
 
-from .data import assert_same_results
+from .spec import assert_same_results, spark_session
 from .strategies import END, START, measure_lists, records
 
 pytestmark = pytest.mark.spark
@@ -21,17 +20,7 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def spark():
-    pytest.importorskip("pyspark")
-    from qiloop.measures.engine.store import _spark_session
-
-    os.environ.setdefault("QILOOP_SPARK_PARTITIONS", "1")
-    try:
-        session = _spark_session()
-    except Exception as exc:  # noqa: BLE001 - no Java on this machine: say so rather than fail obscurely
-        pytest.skip(f"cannot start Spark: {exc}")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    return spark_session()  # the session the spec tests share
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
@@ -53,7 +42,7 @@ def test_spark_season_window_restarts_on_its_anchor_day(spark):
     """since_last(month=3, day=1) on Spark: the season restarts when a reference date reaches 1 March."""
     from qiloop.measures.language import age, clinical_events, measure
 
-    from .data import D, Store
+    from .spec import D, Store
 
     store = Store().patient(1).patient(2)
     store.event(1, D(2024, 2, 20), "x").event(2, D(2024, 3, 1), "x")
@@ -70,7 +59,7 @@ def test_spark_near_first_dates_a_row_from_the_later_of_it_and_the_anchor(spark)
     """near_first on Spark: a reading before the first anchor counts once the anchor has arrived, ends inclusive."""
     from qiloop.measures.language import age, clinical_events, measure
 
-    from .data import D, Store
+    from .spec import D, Store
 
     store = Store().patient(1).patient(2).patient(3)
     store.event(1, D(2024, 1, 20), "r", 0.6).event(1, D(2024, 2, 19), "dx")  # 30 days before the anchor: in

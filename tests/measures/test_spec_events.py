@@ -12,7 +12,9 @@ from qiloop.measures.language import (
     unresolved,
 )
 
-from .data import D, Store, counts, run_checked
+from .spec import D, Store, counts, run_checked
+
+pytestmark = pytest.mark.usefixtures("every_engine")  # each spec on DuckDB and Spark, checked against the reference
 
 
 def _count_of(numerator):

@@ -1,8 +1,12 @@
-"""Spec tests: small tables in, hand-worked counts out, on the DuckDB engine and the reference evaluator."""
+"""Spec tests: small tables in, hand-worked counts out, on DuckDB and Spark, each checked against the reference."""
+
+import pytest
 
 from qiloop.measures.language import age, measure, registration_start_date, sex
 
-from .data import D, Store, counts, run_checked
+from .spec import D, Store, counts, run_checked
+
+pytestmark = pytest.mark.usefixtures("every_engine")  # each spec on DuckDB and Spark, checked against the reference
 
 EVERYONE = measure(id="everyone", title="Everyone", denominator=age >= 0, numerator=sex == "female", low_is_good=False)
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qiloop.measures.actions import _data_months
-from qiloop.measures.engine.store import open_store
+from qiloop.measures.engine.connection import open_store
 from qiloop.records import data_span
 from qiloop.records.data_span import earnest_months
 

@@ -110,7 +110,7 @@ def store_fingerprint(store: Any) -> str:
 def _counts(store: Any, measure: m.Measure, practice_id: str, day: dt.date) -> tuple[int, int]:
     from qiloop.measures.actions import _one_practice
     from qiloop.measures.dates import Interval
-    from qiloop.measures.engine.store import open_store
+    from qiloop.measures.engine.connection import open_store
     from qiloop.measures.run import _run
 
     opened = open_store(store, "duckdb")

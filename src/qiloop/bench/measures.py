@@ -134,7 +134,7 @@ def run_library(store: Path, start: dt.date, end: dt.date, engine: str, ids: tup
 
 
 def scan_floor(store: Path, engine: str) -> float:
-    from qiloop.measures.engine.store import open_store
+    from qiloop.measures.engine.connection import open_store
 
     opened = open_store(store, engine)
     began = time.perf_counter()

@@ -29,8 +29,10 @@ import pandas as pd
 from qiloop.errors import QiloopError
 from qiloop.measures import model as m
 from qiloop.measures.dates import Interval
-from qiloop.measures.engine.compiler import Compiler, _Expressions
-from qiloop.measures.engine.store import Store, open_store
+from qiloop.measures.engine.compiler import Compiler
+from qiloop.measures.engine.connection import open_store
+from qiloop.measures.engine.expressions import Expressions
+from qiloop.measures.engine.store import Store
 from qiloop.measures.run import parse_month, resolve_measures
 from qiloop.records.data_span import DataSpan, span_from_rows
 
@@ -260,9 +262,8 @@ def _patients(
     """Each practice's denominator count, and the listed patients (``several``: with a ``practice_id`` column,
     and no error for a practice without patients)."""
     nodes = [node for column in spec.columns for node in _nodes(column)]
-    carrier = _Columns(tuple(nodes))
-    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure, carrier])  # type: ignore[list-item]
-    registered = compiler.population
+    compiler = Compiler(opened, [Interval(day.replace(day=1), day)], [measure], columns=nodes)
+    registered = compiler.population.everyone
     present = registered.filter(registered.practice_id.isin(practice_ids)).select("practice_id").distinct()
     found = {str(p) for p in present.to_pandas()["practice_id"]}
     if not several and not found:
@@ -285,8 +286,8 @@ def _patients(
         wanted = in_denominator.filter(in_denominator.numerator_value == 0)
     else:
         wanted = in_denominator
-    wanted, names = compiler._with_features(wanted, nodes, compiled.feature_columns)
-    expressions = _Expressions(wanted, names)
+    wanted, names = compiler.with_columns(wanted, nodes, compiled.feature_columns)
+    expressions = Expressions(wanted, names)
     selected = {PATIENT: wanted.patient_id, PRACTICE: wanted.practice_id}
     for i, node in enumerate(nodes):
         selected[f"c{i}"] = expressions.value(node)
@@ -334,20 +335,6 @@ def _one_practice(opened: Store, practice_id: str) -> Store:
         return opened
     shared = {f.name: getattr(opened, f.name) for f in fields(opened) if f.init}
     return _PracticeStore(**shared, practice_id=practice_id)
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Stands in for a measure beside the real one, so that the compiler loads what the action-list columns use
-    (their code lists, windows and lead times); it is never counted."""
-
-    columns: tuple[m.Node, ...]
-    denominator: m.Node = m.Constant(True)
-    numerator: m.Node = m.Constant(0)
-    exclusions: m.Node | None = None
-
-    def nodes(self) -> tuple[m.Node, ...]:
-        return self.columns
 
 
 def _nodes(column: m.ActionColumn) -> list[m.Node]:

@@ -284,34 +284,65 @@ def features(node: Node) -> list[Node]:
     return list(seen)
 
 
+def coded(node: Node) -> tuple[tuple[str, Codes], ...]:
+    """The (event table, code list) pairs a feature node filters rows by; empty for any other node.
+
+    >>> from qiloop.measures.codes import Codes
+    >>> dx, ok = Codes("dx", frozenset({"1"}), "1", "snomedct"), Codes("ok", frozenset({"2"}), "1", "snomedct")
+    >>> [(table, codes.name) for table, codes in coded(Unresolved(dx, ok))]
+    [('clinical_events', 'dx'), ('clinical_events', 'ok')]
+    """
+    if isinstance(node, Aggregate):
+        near = () if node.query.near is None else ((node.query.table, node.query.near.anchor),)
+        return ((node.query.table, node.query.codes), *near)
+    if isinstance(node, Unresolved):
+        return (("clinical_events", node.diagnosis), ("clinical_events", node.resolved))
+    if isinstance(node, CoPrescribed):
+        return (("medications", node.first), ("medications", node.second))
+    return ()
+
+
+def table_of(node: Node) -> str | None:
+    """The records table a feature node reads (None for any other node)."""
+    if isinstance(node, AppointmentAggregate):
+        return "appointments"
+    found = coded(node)
+    return found[0][0] if found else None
+
+
 def codes_used(node: Node) -> list[Codes]:
     out: dict[Codes, None] = {}
     for n in walk(node):
-        if isinstance(n, Aggregate):
-            out.setdefault(n.query.codes, None)
-            if n.query.near is not None:
-                out.setdefault(n.query.near.anchor, None)
-        elif isinstance(n, Unresolved):
-            out.setdefault(n.diagnosis, None)
-            out.setdefault(n.resolved, None)
-        elif isinstance(n, CoPrescribed):
-            out.setdefault(n.first, None)
-            out.setdefault(n.second, None)
+        for _, codes in coded(n):
+            out.setdefault(codes, None)
     return list(out)
 
 
 def tables_used(node: Node) -> set[str]:
     out = {"patients", "practice_registrations"}
     for n in walk(node):
-        if isinstance(n, Aggregate):
-            out.add(n.query.table)
-        elif isinstance(n, Unresolved):
-            out.add("clinical_events")
-        elif isinstance(n, CoPrescribed):
-            out.add("medications")
-        elif isinstance(n, AppointmentAggregate):
-            out.add("appointments")
+        table = table_of(n)
+        if table is not None:
+            out.add(table)
     return out
+
+
+def conjuncts(node: Node) -> list[Node]:
+    """The parts of an ``and`` chain (the node itself when it is not an ``And``)."""
+    if isinstance(node, And):
+        return conjuncts(node.left) + conjuncts(node.right)
+    return [node]
+
+
+def disjuncts(node: Node) -> list[Node]:
+    """The branches of an ``or`` chain (the node itself when it is not an ``Or``)."""
+    if isinstance(node, Or):
+        return disjuncts(node.left) + disjuncts(node.right)
+    return [node]
+
+
+FLIPPED: dict[CompareOp, CompareOp] = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
+"""The comparison with its sides swapped: ``a < b`` is ``b > a``."""
 
 
 def offsets_used(node: Node) -> set[Offset]:

@@ -12,7 +12,7 @@ import pytest
 
 from qiloop.measures.library import all_measures
 
-from .spec import ENGINES, Patient, appt, check
+from ..spec import ENGINES, Patient, appt, check
 
 REF = "2024-03-31"
 

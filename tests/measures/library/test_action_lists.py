@@ -22,9 +22,9 @@ from qiloop.measures.actions import MISSING, compute_action_list, rule_of
 from qiloop.measures.library import all_measures
 from qiloop.measures.reference import load_records, patient_counts, population, truthy
 
+from ..spec import Patient, appt, event, tables
 from . import test_access, test_audit_variants, test_copd, test_pincer, test_qof
 from .codes import FBC, LFT, METHOTREXATE
-from .spec import Patient, appt, event, tables
 
 REF = "2024-03-31"
 MEASURES = all_measures()

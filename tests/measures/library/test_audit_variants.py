@@ -13,9 +13,9 @@ import pytest
 from qiloop.measures.library import all_measures
 from qiloop.measures.library.audit_variants import VARIANT_OF
 
+from ..spec import ENGINES, check, run_engine
+from ..spec import event as ev
 from .codes import FBC, FLURBIPROFEN_EYE_DROPS, IBUPROFEN, LFT, METHOTREXATE, OMEPRAZOLE
-from .spec import ENGINES, check, run_engine
-from .spec import event as ev
 from .test_pincer import AGED_40, P
 
 REF = "2024-03-31"

@@ -11,6 +11,8 @@ import pytest
 
 from qiloop.measures.library import all_measures
 
+from ..spec import ENGINES, Patient, check
+from ..spec import event as ev
 from .codes import (
     COPD,
     COPD_DISSENT,
@@ -31,8 +33,6 @@ from .codes import (
     PR_REFERRAL,
     PR_UNSUITABLE,
 )  # fmt: skip
-from .spec import ENGINES, Patient, check
-from .spec import event as ev
 
 REF = "2024-03-31"
 OLD_COPD = ev("2015-01-01", COPD)

@@ -12,6 +12,8 @@ import pytest
 
 from qiloop.measures.library import all_measures
 
+from ..spec import ENGINES, Patient, check, run_engine_monthly
+from ..spec import event as ev
 from .codes import (
     AMIODARONE,
     APIXABAN,
@@ -45,8 +47,6 @@ from .codes import (
     U_AND_E,
     WARFARIN,
 )  # fmt: skip
-from .spec import ENGINES, Patient, check, run_engine_monthly
-from .spec import event as ev
 
 REF = "2024-03-31"
 AGED_70 = "1954-01-01"

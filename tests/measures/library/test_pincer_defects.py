@@ -16,7 +16,7 @@ from qiloop.measures.language import age, clinical_events, measure, medications
 from qiloop.measures.library import all_measures, pincer
 from qiloop.measures.library.common import ADULT_MALE_OR_FEMALE, issued_in_last
 
-from .spec import run_engine
+from ..spec import run_engine
 from .test_pincer import REF, SPECS
 
 

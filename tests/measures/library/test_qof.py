@@ -11,6 +11,8 @@ import pytest
 
 from qiloop.measures.library import all_measures
 
+from ..spec import ENGINES, Patient, check
+from ..spec import event as ev
 from .codes import (
     AF,
     AF_RESOLVED,
@@ -44,8 +46,6 @@ from .codes import (
     TYPE_2_DIABETES,
     WARFARIN,
 )  # fmt: skip
-from .spec import ENGINES, Patient, check
-from .spec import event as ev
 
 REF = "2024-03-31"
 AGED_60 = "1964-01-01"

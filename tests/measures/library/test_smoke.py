@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qiloop.measures.library import all_measures
 
-from .spec import Patient, appt, event, run_engine
+from ..spec import Patient, appt, event, run_engine
 
 EXPECTED_IDS = [
     "pincer_a",

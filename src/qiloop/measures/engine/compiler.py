@@ -1,130 +1,39 @@
-"""The one compiler: measure model → Ibis expressions, for all intervals in one pass.
+"""The compiler: a run's measures → Ibis expressions counting every interval at once, read from the run plan.
 
 How one pass works:
 
-1. the intervals of the run are numbered 0 … N − 1; a small interval table holds each one's dates and the date
-   each window offset points at, and ``Positions`` (features.py) turns any date into interval numbers — the date
-   arithmetic is done once in Python, so every backend agrees;
-2. the population is stored as **spans**: per patient, the run of consecutive intervals (first_iv … last_iv) in
-   which they are registered at one practice and alive — about one row per patient, not one per interval;
-3. each feature (exists/count/first/last/latest value, register, co-prescribing, appointment counts, continuity)
-   is a (patient_id, interval_id) table built from interval positions, once per run;
+1. the intervals of the run are numbered 0 … N − 1; ``Positions`` (features.py) turns any date into interval
+   numbers, the date arithmetic done once in Python, so every backend agrees;
+2. the population is stored as **spans** (population.py): per patient, the run of consecutive intervals in which
+   they are registered at one practice and alive — about one row per patient, not one per interval;
+3. each feature is a (patient_id, interval_id) table built from interval positions once per run (features.py),
+   from the event rows with a code the run uses;
 4. a measure's rows start from its **driving feature** (one the denominator cannot be true without) joined to the
    spans, stored and shared by measures with the same driver; other features are left-joined; numerator and
-   denominator become columns and one GROUP BY interval, practice and breakdowns counts every interval at once;
-5. an or-composite denominator, or one with no feature at all (a prevalence), is counted as sets of rows: each
-   branch evaluated on its own driving rows, the union of those keys, and the numerator's rows among them.
+   denominator become columns (expressions.py) and one GROUP BY interval, practice and breakdowns counts every
+   interval at once;
+5. measures of a few shapes are counted without that frame (fast_counts.py): the plan's route says which.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from qiloop import settings
 from qiloop.measures import model as m
-from qiloop.measures.breakdowns import AGE_BANDS, UNKNOWN
-from qiloop.measures.dates import REFERENCE, Interval, Offset, Window
-from qiloop.measures.engine.features import (
-    KEYS,
-    CodeLists,
-    FeatureBuilder,
-    Positions,
-    continuity_index,
-    in_part,
-)
+from qiloop.measures.dates import Interval
+from qiloop.measures.engine import fast_counts
+from qiloop.measures.engine.expressions import Expressions
+from qiloop.measures.engine.features import KEYS, CodeLists, FeatureBuilder
+from qiloop.measures.engine.plan import Rows, RunPlan, plan_run
+from qiloop.measures.engine.population import Population
+from qiloop.measures.engine.positions import Positions
 from qiloop.measures.engine.store import Store
-
-_FAR_FUTURE = dt.date(9999, 12, 31)
-
-
-def interval_table(store: Store, intervals: list[Interval], offsets: Iterable[Offset]) -> ir.Table:
-    """The intervals of the run with the date each window offset points at, loaded into the backend."""
-    import pyarrow as pa
-
-    columns: dict[str, Any] = {
-        "interval_id": pa.array(range(len(intervals)), pa.int64()),
-        "interval_start": pa.array([i.start for i in intervals], pa.date32()),
-        "interval_end": pa.array([i.end for i in intervals], pa.date32()),
-    }
-    for offset in sorted(set(offsets) | {Offset()}):
-        columns[offset.column] = pa.array([offset.apply(i.reference_date) for i in intervals], pa.date32())
-    return store.temporary_table("qiloop_intervals", pa.table(columns))
-
-
-def _age(dob: ir.DateValue, ref: ir.DateValue) -> ir.IntegerValue:
-    months = (ref.year() - dob.year()) * 12 + (ref.month() - dob.month()) - (ref.day() < dob.day()).cast("int64")
-    return (months.cast("float64") / 12.0).floor().cast("int64")
-
-
-def _age_band(age: ir.IntegerValue) -> ir.StringValue:
-    case = ibis.cases(
-        *[(age >= lowest, ibis.literal(label)) for lowest, label in reversed(AGE_BANDS[1:])], else_=AGE_BANDS[0][1]
-    )
-    return case
-
-
-def population_spans(store: Store, positions: Positions, breakdowns: tuple[str, ...] = ()) -> ir.Table:
-    """Who is in the population when: one row per patient and run of consecutive intervals at one registration.
-
-    A patient is in an interval's population when registered (start ≤ reference date ≤ end) and alive (died after
-    the reference date) on its reference date. Columns: patient_id, practice_id, registration_start, first_iv,
-    last_iv (interval numbers, inclusive), date_of_birth, sex and the requested breakdowns. A patient with several
-    registrations has, for each interval, the one that started latest (then ends latest, then the lowest practice
-    id), as a one-interval span; everyone else has at most one span.
-    """
-    count = positions.count
-    regs = store.table("practice_registrations")
-    regs = regs.mutate(qiloop_end_next=regs.end_date + ibis.interval(days=1))
-    regs = positions.add(regs, "start_date", {"first_iv": REFERENCE})
-    regs = positions.add(regs, "qiloop_end_next", {"end_before": REFERENCE}, missing=count)
-    patients = store.table("patients")
-    people = positions.add(patients, "date_of_death", {"alive_before": REFERENCE}, missing=count)
-    joined = regs.join(people, "patient_id")
-    spans = joined.select(
-        "patient_id",
-        "practice_id",
-        "first_iv",
-        registration_start=joined.start_date,
-        end_date=joined.end_date,
-        last_iv=ibis.least(joined.end_before, joined.alive_before) - 1,
-    )
-    spans = spans.filter(spans.first_iv <= spans.last_iv)
-    counted = spans.mutate(registrations=spans.count().over(group_by=spans.patient_id))
-    columns = ["patient_id", "practice_id", "registration_start", "first_iv", "last_iv"]
-    single = counted.filter(counted.registrations == 1).select(*columns)
-    several = counted.filter(counted.registrations > 1)
-    each = several.select(
-        "patient_id",
-        "practice_id",
-        "registration_start",
-        "end_date",
-        interval_id=ibis.range(several.first_iv, several.last_iv + 1).unnest(),
-    )
-    ranked = each.mutate(
-        rank=ibis.row_number().over(
-            group_by=[each.patient_id, each.interval_id],
-            order_by=[
-                each.registration_start.desc(),
-                each.end_date.fill_null(_FAR_FUTURE).desc(),
-                each.practice_id.asc(),
-            ],
-        )
-    )
-    current = ranked.filter(ranked["rank"] == 0)
-    current = current.select(
-        "patient_id", "practice_id", "registration_start", first_iv=current.interval_id, last_iv=current.interval_id
-    )
-    both = ibis.union(single, current, distinct=False)
-    with_people = both.join(patients, "patient_id")
-    extra = [b for b in ("ethnicity", "imd_quintile") if b in breakdowns]
-    return with_people.select(*columns, "date_of_birth", "sex", *extra)
 
 
 @dataclass
@@ -135,175 +44,60 @@ class CompiledMeasure:
     feature_columns: dict[m.Node, str]
 
 
-CONTINUITY_PART_ROWS = 10_000_000
-"""Appointments per part when continuity sums are computed in parts (see ``Compiler._continuity_parts``)."""
+class RowsNotStored(RuntimeError):
+    """A measure's route needs the run's rows stored (``Compiler.cache_relevant_rows``) and they are not."""
 
 
 class Compiler:
-    """Compiles measures for one run; features are computed once and shared between measures."""
+    """Compiles measures for one run by its plan; features are computed once and shared between measures.
+
+    ``measures`` (or a ``plan`` made by :func:`~qiloop.measures.engine.plan.plan_run`): what the run computes;
+    ``columns``: other nodes the run shows per patient (action lists). Counting some measures takes stored rows:
+    :meth:`counts` refuses them (``RowsNotStored``) until :meth:`cache_relevant_rows` has run.
+    """
 
     def __init__(
-        self, store: Store, intervals: list[Interval], measures: list[m.Measure], breakdowns: tuple[str, ...] = ()
+        self,
+        store: Store,
+        intervals: list[Interval],
+        measures: Iterable[m.Measure] = (),
+        breakdowns: tuple[str, ...] = (),
+        *,
+        columns: Iterable[m.Node] = (),
+        plan: RunPlan | None = None,
     ) -> None:
+        self.plan = plan if plan is not None else plan_run(measures, intervals, breakdowns, columns)
         self.store = store
-        self.intervals = intervals
-        self.breakdowns = breakdowns
-        offsets: set[Offset] = set()
-        for measure in measures:
-            for node in measure.nodes():
-                offsets |= m.offsets_used(node)
-        self.offsets = sorted(offsets | {Offset()})
-        self.interval_table = interval_table(store, intervals, self.offsets)
-        self.positions = Positions(intervals, self.offsets, store.temporary_table)
-        self.spans = population_spans(store, self.positions, breakdowns)
-        self.tables = self._relevant_rows(measures)
+        self.breakdowns = self.plan.breakdowns
+        intervals, offsets = list(self.plan.intervals), list(self.plan.offsets)
+        self.positions = Positions(intervals, offsets, store.temporary_table)
+        self.population = Population(store, intervals, offsets, self.positions, self.breakdowns, self.plan.age_bounds)
+        self.code_lists = CodeLists(store.temporary_table, list(self.plan.code_lists))
+        self.tables = self._relevant_rows()
         self.features = FeatureBuilder(self.tables, self.positions, code_lists=self.code_lists)
         self.feature_tables: dict[tuple[m.Node, m.Node | None], tuple[ir.Table, str]] = {}
-        self._scope_plan = _scope_plan(measures)
+        self.rows_stored = False
         self._scoped_builders: dict[m.Node, FeatureBuilder] = {}
-        self.materialize_features = False
         self._frames = 0
         self._driven_frames: dict[tuple[m.Node, tuple[m.Node, ...], bool], ir.Table] = {}
-        self._tallies: dict[tuple[Window, tuple[m.Node, ...]], ir.Table] = {}
-        self._continuity: dict[m.AppointmentQuery, ir.Table] = {}
-        self._appointment_count: int | None = None
-        # Every lead-time threshold the run's appointment queries use, as "lead > w" cuts (lead ≥ k is lead > k − 1).
-        cuts: set[int] = set()
-        for measure in measures:
-            for node in measure.nodes():
-                for n in m.walk(node):
-                    if isinstance(n, m.AppointmentAggregate):
-                        if n.query.min_lead_days is not None:
-                            cuts.add(n.query.min_lead_days - 1)
-                        if n.query.max_lead_days is not None:
-                            cuts.add(n.query.max_lead_days)
-        self._lead_cuts = sorted(cuts)
-        # The population conditions appointment counts are summed under (e.g. "everyone" for appointments per 1,000):
-        # one tally per window carries a flag for each, so that they share it.
-        self._tally_conditions: list[tuple[m.Node, ...]] = []
-        for measure in measures:
-            den = measure.denominator
-            if isinstance(measure.numerator, m.AppointmentAggregate) and not m.features(den):
-                conditions = tuple(_conjuncts(den))
-                if conditions not in self._tally_conditions:
-                    self._tally_conditions.append(conditions)
         self._where_keys: dict[m.Node, ir.Table] = {}
-
-    def cache_population(self) -> None:
-        self.spans = self.store.materialize("qiloop_population_spans", self.spans)
-
-    @property
-    def population(self) -> ir.Table:
-        """One row per patient registered and alive on each interval's reference date (built, never stored)."""
-        return self._frame(None)
-
-    def _pruned(self, spans: ir.Table, conditions: Iterable[m.Node]) -> ir.Table:
-        """``spans`` without those where ``conditions`` (population-only) cannot hold in any of its intervals.
-
-        Sex conditions are checked on the span; ``age ≥ c`` at its last interval and ``age ≤ c`` at its first (age
-        never decreases), so that "aged 65 or over" expands only the spans that reach 65. Rows are still filtered
-        exactly after expansion.
-        """
-        ends = self.interval_table.select("interval_id", "interval_end")
-        for condition in conditions:
-            if isinstance(condition, m.IsIn) and isinstance(condition.operand, m.Sex):
-                spans = spans.filter(spans.sex.isin(sorted(condition.values, key=str)))
-                continue
-            bound = _age_bound(condition)
-            if bound is None:
-                continue
-            op, years = bound
-            at = ends.view()
-            edge = spans.last_iv if op == "ge" else spans.first_iv
-            joined = spans.join(at, edge == at.interval_id)
-            age = _age(joined.date_of_birth, joined.interval_end)
-            joined = joined.filter(age >= years if op == "ge" else age <= years)
-            spans = joined.select(*spans.columns)
-        return spans
-
-    def _frame(
-        self,
-        keys: ir.Table | None,
-        *carried: str,
-        reference_dates: bool = False,
-        pruned_by: Iterable[m.Node] = (),
-        spans: ir.Table | None = None,
-    ) -> ir.Table:
-        """Population rows (patient_id, interval_id, practice_id, registration_start, age, sex, breakdowns).
-
-        ``keys`` (patient_id, interval_id and the ``carried`` columns): only those patients and intervals, where in
-        the population. None: everyone (the spans expanded to their intervals). ``reference_dates``: add the date
-        each window offset points at.
-        """
-        spans = self.spans if spans is None else spans  # ``spans``: a subset known to hold every key
-        if keys is None:
-            spans = self._pruned(spans, pruned_by)
-            rows = spans.select(*spans.columns, interval_id=ibis.range(spans.first_iv, spans.last_iv + 1).unnest())
-        else:
-            joined = keys.join(
-                spans,
-                [
-                    keys.patient_id == spans.patient_id,
-                    keys.interval_id >= spans.first_iv,
-                    keys.interval_id <= spans.last_iv,
-                ],
-            )
-            rows = joined.select(
-                *[spans[c] for c in spans.columns], interval_id=keys.interval_id, **{c: keys[c] for c in carried}
-            )
-        iv = self.interval_table
-        offsets = [o.column for o in self.offsets] if reference_dates else []
-        joined = rows.join(iv.select("interval_id", "interval_end", *offsets), "interval_id")
-        age = _age(joined.date_of_birth, joined.interval_end)
-        extra: dict[str, Any] = {}
-        if "age_band" in self.breakdowns:
-            extra["age_band"] = _age_band(age)
-        if "ethnicity" in self.breakdowns:
-            extra["ethnicity"] = joined.ethnicity.fill_null(UNKNOWN)
-        if "imd_quintile" in self.breakdowns:
-            extra["imd_quintile"] = joined.imd_quintile.cast("string").fill_null(UNKNOWN)
-        return joined.select(
-            "patient_id",
-            "interval_id",
-            "practice_id",
-            "registration_start",
-            age=age,
-            sex=joined.sex,
-            **extra,
-            **{c: joined[c] for c in offsets},
-            **{c: joined[c] for c in carried},
+        tallies = fast_counts.AppointmentTallies(self)
+        self.fast_counts = (
+            fast_counts.ContinuitySums(self),
+            fast_counts.NestedAppointmentCounts(self, tallies),
+            fast_counts.CountedBySets(self, tallies),
         )
 
-    def _stored(self, frame: ir.Table) -> ir.Table:
-        """``frame`` computed once into a table (when caching), so that later joins start from its few rows."""
-        if not self.materialize_features:
-            return frame
-        self._frames += 1
-        return self.store.materialize(f"qiloop_frame_{self._frames}", frame)
+    def cache_population(self) -> None:
+        self.population.cache()
 
-    def _relevant_rows(self, measures: list[m.Measure]) -> dict[str, ir.Table]:
+    def _relevant_rows(self) -> dict[str, ir.Table]:
         """Event rows with any code some measure uses (one scan of each event table per run), codes as code ids."""
-        codes: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
-        need_appointments = False
-        for measure in measures:
-            for node in measure.nodes():
-                for n in m.walk(node):
-                    if isinstance(n, m.Aggregate):
-                        codes[n.query.table] |= n.query.codes.codes
-                        if n.query.near is not None:
-                            codes[n.query.table] |= n.query.near.anchor.codes
-                    elif isinstance(n, m.Unresolved):
-                        codes["clinical_events"] |= n.diagnosis.codes | n.resolved.codes
-                    elif isinstance(n, m.CoPrescribed):
-                        codes["medications"] |= n.first.codes | n.second.codes
-                    elif isinstance(n, m.AppointmentAggregate):
-                        need_appointments = True
-        self.code_lists = _code_lists(self.store, measures)
         out: dict[str, ir.Table] = {}
         for table, column in (("clinical_events", "snomedct_code"), ("medications", "dmd_code")):
-            if codes[table]:
-                out[table] = self.code_lists.with_code_ids(self.store.table(table), column, frozenset(codes[table]))
-        if need_appointments:
+            if self.plan.codes[table]:
+                out[table] = self.code_lists.with_code_ids(self.store.table(table), column, self.plan.codes[table])
+        if self.plan.appointments:
             t = self.store.table("appointments")
             out["appointments"] = t.select(
                 "patient_id", "booked_date", "start_date", "status", "mode", "hcp_role", "clinician_id"
@@ -316,18 +110,25 @@ class Compiler:
             if name != "appointments":  # appointments are stored once per window instead (features.py)
                 self.tables[name] = self.store.materialize(f"qiloop_{name}", self.tables[name])
         self.features = FeatureBuilder(self.tables, self.positions, self.store.materialize, self.code_lists)
-        self.materialize_features = True
+        self.rows_stored = True
+
+    def stored(self, frame: ir.Table) -> ir.Table:
+        """``frame`` computed once into a table (when rows are stored), so that later joins start from its few rows."""
+        if not self.rows_stored:
+            return frame
+        self._frames += 1
+        return self.store.materialize(f"qiloop_frame_{self._frames}", frame)
 
     def feature(self, node: m.Node, scope: m.Node | None = None) -> tuple[ir.Table, str]:
         """The (patient_id, interval_id, value) table of a feature, built once per run.
 
         ``scope``: the caller only looks the feature up for patients with a row of that (driving) feature. When
-        every use of ``node`` the run plans has the same scope (``_scope_plan``), the table is built from those
+        every use of ``node`` the run plans has the same scope (``RunPlan.scopes``), the table is built from those
         patients' event rows only: a blood pressure feature for the hypertension measures holds the hypertensive
         patients' rows, not everyone's, so it is built and joined several times faster. Any other use gets the
         table built from everyone's rows.
         """
-        if scope is not None and self._scope_plan.get(node) != scope:
+        if scope is not None and self.plan.scopes.get(node) != scope:
             scope = None
         key = (node, scope)
         if key not in self.feature_tables:
@@ -337,7 +138,7 @@ class Compiler:
             builder = self.features if scope is None else self._scoped_builder(scope)
             table = builder.build(node, name)
             continuity = isinstance(node, m.AppointmentAggregate) and node.kind in ("upc", "coc")
-            if self.materialize_features and not continuity:  # continuity: one column of the stored totals
+            if self.rows_stored and not continuity:  # continuity: one column of the stored totals
                 table = self.store.materialize(f"qiloop_feature_{name}", table)
             self.feature_tables[key] = (table, name)
         return self.feature_tables[key]
@@ -346,57 +147,37 @@ class Compiler:
         """A feature builder over the event rows of the patients with a row of the feature ``scope`` only."""
         if scope not in self._scoped_builders:
             patients = self.feature(scope)[0].select("patient_id").distinct()
-            if self.materialize_features:
+            if self.rows_stored:
                 patients = self.store.materialize(f"qiloop_scope_{len(self._scoped_builders)}", patients)
             tables = {name: t.semi_join(patients, "patient_id") for name, t in self.tables.items()}
-            materialize = self.store.materialize if self.materialize_features else None
+            materialize = self.store.materialize if self.rows_stored else None
             self._scoped_builders[scope] = FeatureBuilder(tables, self.positions, materialize, self.code_lists)
         return self._scoped_builders[scope]
 
-    def _population_filter(self, frame: ir.Table, conditions: list[m.Node]) -> ir.Table:
-        population_only = _Expressions(frame, {})
-        for part in conditions:
-            frame = frame.filter(population_only.value(part))
-        return frame
-
-    def _driven(self, driver: m.Node, prefilter: list[m.Node], dated: bool, store: bool = True) -> tuple[ir.Table, str]:
+    def _driven(
+        self, driver: m.Node, prefilter: tuple[m.Node, ...], dated: bool, store: bool = True
+    ) -> tuple[ir.Table, str]:
         """Population rows where ``driver`` has a row (with its value), meeting ``prefilter``.
 
         Stored (and shared by every measure with the same driver) when ``store``: other features are left-joined to
         it, and a stored table keeps the optimiser from joining them to the whole population first.
         """
         table, name = self.feature(driver)
-        key = (driver, tuple(prefilter), dated)
+        key = (driver, prefilter, dated)
         if key in self._driven_frames:
             return self._driven_frames[key], name
-        frame = self._population_filter(self._frame(table, name, reference_dates=dated), prefilter)
+        frame = self.population.filtered(self.population.rows(table, name, reference_dates=dated), prefilter)
         if store:
-            frame = self._driven_frames[key] = self._stored(frame)
+            frame = self._driven_frames[key] = self.stored(frame)
         return frame, name
 
     def compile(self, measure: m.Measure) -> CompiledMeasure:
-        dated = _dated(measure.nodes())
-        prefilter = [part for part in _conjuncts(measure.denominator) if not m.features(part)]
-
-        def population_filter(frame: ir.Table) -> ir.Table:
-            return self._population_filter(frame, prefilter)
-
-        names: dict[m.Node, str] = {}
-        drivers = _drivers(measure.denominator)
-        if len(drivers) == 1:
-            # Start from the driving feature's rows: a COPD measure touches COPD patients only.
-            others = any(f != drivers[0] for node in measure.nodes() for f in m.features(node))
-            frame, name = self._driven(drivers[0], prefilter, dated, store=others)
-            names[drivers[0]] = name
-        elif drivers:
-            frame = self._candidates([[d] for d in drivers], population_filter, dated)
-        elif isinstance(measure.denominator, m.Or):
-            frame = self._or_candidates(measure.denominator, population_filter, dated)
-        else:
-            frame = population_filter(self._frame(None, reference_dates=dated, pruned_by=prefilter))
-        scope = _only(drivers)
-        frame, names = self._with_features(frame, measure.nodes(), names, scope)
-        expr = _Expressions(frame, names)
+        """The measure's per-patient frame: its rows, the features joined and the counting columns."""
+        plan = self.plan.frame(measure.id)
+        rows, dated = plan.rows, plan.dated
+        frame, names = self._start(rows, dated, plan.candidates, store_driven=plan.store_driven, store=True)
+        frame, names = self._with_features(frame, plan.features, names, rows.scope)
+        expr = Expressions(frame, names)
         den = expr.value(measure.denominator)
         num = expr.value(measure.numerator)
         den_type, num_type = m.type_of(measure.denominator), m.type_of(measure.numerator)
@@ -409,46 +190,41 @@ class Compiler:
         frame = frame.mutate(in_denominator=in_den, numerator_value=num_count, denominator_value=den_count)
         return CompiledMeasure(frame, names)
 
-    def _candidates(
-        self, branches: list[list[m.Node]], population_filter: Callable[[ir.Table], ir.Table], dated: bool
-    ) -> ir.Table:
-        """The population rows some branch can hold for: a branch is a driving feature or population conditions.
+    def _start(
+        self,
+        rows: Rows,
+        dated: bool,
+        candidates: tuple[tuple[m.Node, ...], ...] | None,
+        *,
+        store_driven: bool,
+        store: bool,
+    ) -> tuple[ir.Table, dict[m.Node, str]]:
+        """The population rows a condition (or denominator) can hold on, meeting its population-only conditions.
 
-        Used for or-composites: a row outside every branch's candidates has every branch false, so it is
-        outside the denominator and counts nowhere.
+        One driver: that feature's rows (a COPD measure touches COPD patients only), stored when ``store_driven``.
+        ``candidates``: the rows some branch can hold for, a branch being a driving feature or population
+        conditions (a row outside every branch's candidates has every branch false), stored when ``store``, so
+        that the optimiser cannot postpone the cut until after the feature joins. Else everyone the population
+        conditions allow (spans pruned by age and sex first). With the driver's column, if any.
         """
+        if rows.scope is not None:
+            frame, name = self._driven(rows.scope, rows.prefilter, dated, store=store_driven)
+            return frame, {rows.scope: name}
+        if not candidates:
+            everyone = self.population.rows(None, reference_dates=dated, pruned_by=rows.prefilter)
+            return self.population.filtered(everyone, rows.prefilter), {}
         keys = []
-        everyone: ir.Table | None = None
-        for branch in branches:
-            if len(branch) == 1 and m.features(branch[0]):
+        everyone = None
+        for branch in candidates:
+            if len(branch) == 1 and isinstance(branch[0], m.FEATURE_TYPES):
                 keys.append(self.feature(branch[0])[0].select(*KEYS))
             else:
                 if everyone is None:
-                    everyone = self._frame(None, reference_dates=dated)
-                population_only = _Expressions(everyone, {})
-                condition = population_only.value(branch[0])
-                for part in branch[1:]:
-                    condition = condition & population_only.value(part)
-                keys.append(everyone.filter(condition).select(*KEYS))
-        candidates = _distinct_union(keys)
-        # Stored, so that the optimiser cannot postpone the cut until after the feature joins.
-        return self._stored(population_filter(self._frame(candidates, reference_dates=dated)))
-
-    def _or_candidates(
-        self, denominator: m.Or, population_filter: Callable[[ir.Table], ir.Table], dated: bool
-    ) -> ir.Table:
-        """For a denominator that is an or of branches: each branch's drivers, or else its population conditions."""
-        branches: list[list[m.Node]] = []
-        for branch in _disjuncts(denominator):
-            drivers = _drivers(branch)
-            if drivers:
-                branches.extend([d] for d in drivers)
-                continue
-            population_only = [part for part in _conjuncts(branch) if not m.features(part)]
-            if not population_only:
-                return population_filter(self._frame(None, reference_dates=dated))  # a branch any row may satisfy
-            branches.append(population_only)
-        return self._candidates(branches, population_filter, dated)
+                    everyone = self.population.rows(None, reference_dates=dated)
+                keys.append(self.population.filtered(everyone, branch).select(*KEYS))
+        frame = self.population.rows(distinct_union(keys), reference_dates=dated)
+        frame = self.population.filtered(frame, rows.prefilter)
+        return (self.stored(frame) if store else frame), {}
 
     def where(self, node: m.Node) -> ir.Table:
         """The distinct population rows where the condition ``node`` holds: keys, practice_id and breakdowns.
@@ -460,261 +236,60 @@ class Compiler:
         if node not in self._where_keys:
             columns = [*KEYS, "practice_id", *self.breakdowns]
             if isinstance(node, m.Or):
-                branches = [self.where(b) for b in _disjuncts(node)]
-                keys = _distinct_union(branches) if len(branches) > 1 else branches[0]
+                branches = [self.where(b) for b in m.disjuncts(node)]
+                keys = distinct_union(branches) if len(branches) > 1 else branches[0]
             else:
-                drivers = _drivers(node)
-                prefilter = [part for part in _conjuncts(node) if not m.features(part)]
-                names: dict[m.Node, str] = {}
-                if len(drivers) == 1:
-                    others = any(f != drivers[0] for f in m.features(node))
-                    frame, name = self._driven(drivers[0], prefilter, _dated([node]), store=others)
-                    names[drivers[0]] = name
-                elif drivers:  # one of several features must have a row (an ``and`` holding an ``or``)
-                    candidates = _distinct_union([self.feature(d)[0].select(*KEYS) for d in drivers])
-                    frame = self._population_filter(self._frame(candidates, reference_dates=_dated([node])), prefilter)
-                else:
-                    everyone = self._frame(None, reference_dates=_dated([node]), pruned_by=prefilter)
-                    frame = self._population_filter(everyone, prefilter)
-                scope = _only(drivers)
-                frame, names = self._with_features(frame, [node], names, scope)
-                keys = frame.filter(_Expressions(frame, names).value(node)).select(*columns)
-                if len(drivers) != 1:
-                    keys = self._stored(keys)  # computed once, shared by the composites
+                rows = self.plan.rows(node)
+                others = any(f != rows.scope for f in rows.features)
+                frame, names = self._start(rows, rows.dated, rows.candidates, store_driven=others, store=False)
+                frame, names = self._with_features(frame, rows.features, names, rows.scope)
+                keys = frame.filter(Expressions(frame, names).value(node)).select(*columns)
+                if rows.scope is None:
+                    keys = self.stored(keys)  # computed once, shared by the composites
             self._where_keys[node] = keys
         return self._where_keys[node]
 
     def _with_features(
-        self, frame: ir.Table, nodes: Iterable[m.Node], names: dict[m.Node, str], scope: m.Node | None = None
+        self, frame: ir.Table, features: Iterable[m.Node], names: dict[m.Node, str], scope: m.Node | None = None
     ) -> tuple[ir.Table, dict[m.Node, str]]:
-        """``frame`` with a column for each feature ``nodes`` use (left joins; missing where a patient has no row).
+        """``frame`` with a column for each of ``features`` (left joins; missing where a patient has no row).
 
         ``scope``: a feature every row of ``frame`` has a row of (its driver), passed on to ``feature``.
         """
         names = dict(names)
-        for node in nodes:
-            for feature in m.features(node):
-                if feature in names:
-                    continue
-                table, name = self.feature(feature, scope)
-                names[feature] = name
-                joined = frame.left_join(table, KEYS)
-                frame = joined.select(*frame.columns, table[name])
+        for feature in features:
+            if feature in names:
+                continue
+            table, name = self.feature(feature, scope)
+            names[feature] = name
+            joined = frame.left_join(table, KEYS)
+            frame = joined.select(*frame.columns, table[name])
         return frame, names
+
+    def with_columns(
+        self, frame: ir.Table, nodes: Iterable[m.Node], names: dict[m.Node, str]
+    ) -> tuple[ir.Table, dict[m.Node, str]]:
+        """``frame`` with the features the planned ``nodes`` (e.g. action-list columns) use joined to it."""
+        features = dict.fromkeys(f for node in nodes for f in self.plan.features_of(node))
+        return self._with_features(frame, features, names)
 
     def counts(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table:
         """Numerator and denominator per interval, practice and breakdown values (groups with a denominator).
 
-        A true/false denominator that is an ``or`` of branches, or that uses no feature at all (a prevalence),
-        is counted as sets of rows: its rows, and the numerator's rows among them, each built from driving
-        features (see ``where``), so no row carries every feature. Other measures go through ``compile``.
+        The plan's route for the measure says how: one of the fast counts (fast_counts.py), or else the
+        per-patient frame of ``compile``, grouped and summed. A route that reads stored rows is refused until
+        ``cache_relevant_rows`` has stored them.
         """
-        summed = self._summed_continuity(measure, breakdowns)
-        if summed is not None:
-            return summed
-        sets = self._counts_by_sets(measure, breakdowns)
-        return sets if sets is not None else self.aggregate(self.compile(measure), breakdowns)
-
-    def _summed_continuity(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
-        """A continuity index summed over the patients who have one (``index >= 0``), with its count.
-
-        Each appointment query's clinician totals are joined to the population once and summed per group into a
-        small table (UPC and COC sums and the number of patients), shared by the UPC and COC measures: the
-        per-patient table (a row for each patient and interval with 2 or more appointments) is never stored.
-        None when ``measure`` is not of that shape.
-        """
-        num, den = measure.numerator, measure.denominator
-        if not (
-            self.materialize_features
-            and measure.exclusions is None
-            and isinstance(num, m.AppointmentAggregate)
-            and num.kind in ("upc", "coc")
-            and isinstance(den, m.Compare)
-            and den.op == "ge"
-            and isinstance(den.left, m.AppointmentAggregate)
-            and den.left.kind in ("upc", "coc")
-            and den.left.query == num.query
-            and isinstance(den.right, m.Constant)
-            and den.right.value == 0
-        ):
-            return None
-        groups = ["interval_id", "practice_id", *breakdowns]
-        if num.query not in self._continuity:
-            name = f"qiloop_continuity_{len(self._continuity)}"
-            parts = self._continuity_parts()
-            stored = []
-            for k in range(parts):
-                totals = self.features.totals_expression(num.query, (k, parts))
-                spans = self.spans
-                if parts > 1:
-                    spans = spans.filter(in_part(spans, (k, parts)))
-                rows = self._frame(totals, "n", "squares", "top", spans=spans)
-                sums = rows.group_by(groups).aggregate(
-                    upc=continuity_index("upc", rows).sum(),
-                    coc=continuity_index("coc", rows).sum(),
-                    patients=rows.count(),
-                )
-                stored.append(self.store.materialize(f"{name}_{k}" if parts > 1 else name, sums))
-            if parts > 1:
-                every = ibis.union(*stored, distinct=False)
-                sums = every.group_by(groups).aggregate(
-                    upc=every.upc.sum(), coc=every.coc.sum(), patients=every.patients.sum()
-                )
-                stored = [self.store.materialize(name, sums)]
-            self._continuity[num.query] = stored[0]
-        sums = self._continuity[num.query]
-        return sums.select(*groups, numerator=sums[num.kind], denominator=sums.patients)
-
-    def _continuity_parts(self) -> int:
-        """In how many parts (by patient) to compute continuity sums on DuckDB: one per 10 million appointments.
-
-        Grouping a row per patient and interval takes memory in proportion to the patients; in parts, each fits
-        in memory instead of spilling to disk (at 4,000,000 patients, one part spilled 8 GB and took 6 times as
-        long as at 1,000,000), and smaller groupings run faster (at 1,000,000: 28.9 s in one part, 26.6 s in 4).
-        """
-        if self.store.engine != "duckdb":
-            return 1
-        if self._appointment_count is None:
-            t = self.tables["appointments"]  # built before the runner started: asks the connection nothing
-            sql = ibis.to_sql(t.aggregate(n=t.count()), dialect="duckdb")
-            if self.store.runner is not None:  # the runner is the connection's only user while it runs
-                frame = self.store.submit("appointments count", self.store.fetch, sql).result()
-            else:
-                frame = self.store.fetch(sql)
-            self._appointment_count = int(frame["n"].sum())
-        return max(1, -(-self._appointment_count // CONTINUITY_PART_ROWS))
-
-    def _counts_by_sets(self, measure: m.Measure, breakdowns: tuple[str, ...]) -> ir.Table | None:
-        den, num = measure.denominator, measure.numerator
-        groups = ["interval_id", "practice_id", *breakdowns]
-        if measure.exclusions is None and _nested_counts(den, num):
-            # Every appointment the numerator counts, the denominator counts too: where the numerator is above 0
-            # so is the denominator, so each is summed over its own rows, with no join between them.
-            sums = []
-            for node, column in ((den, "denominator"), (num, "numerator")):
-                summed = self._summed_appointments(node, (), groups, column)
-                if summed is None:
-                    table, name = self.feature(node)
-                    rows = self._frame(table, name)
-                    summed = rows.group_by(groups).aggregate(**{column: rows[name].sum()})
-                sums.append(summed)
-            joined = sums[0].left_join(sums[1], groups)
-            return joined.select(
-                *[sums[0][g] for g in groups],
-                numerator=joined.numerator.fill_null(0).cast("int64"),
-                denominator=joined.denominator.cast("int64"),
+        route = self.plan.route(measure.id)
+        if route.needs_stored_rows and not self.rows_stored:
+            raise RowsNotStored(
+                f"measure {measure.id!r} is counted by its plan as {route.kind}, which reads stored rows: "
+                "call Compiler.cache_relevant_rows() before counting (run_measures does)"
             )
-        if measure.exclusions is not None or m.type_of(den) != "bool":
-            return None
-        dated = _dated([den])
-        if not m.features(den):
-            conditions = _conjuncts(den)
-            everyone = self._frame(None, reference_dates=dated, pruned_by=conditions)
-            den_rows = self._population_filter(everyone, conditions)
-
-            def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
-                return self._population_filter(self._frame(keys, *carried, reference_dates=dated), conditions)
-
-        elif isinstance(den, m.Or):
-            den_rows = self._stored(self.where(den))
-
-            def numerator_rows(keys: ir.Table, *carried: str) -> ir.Table:
-                joined = den_rows.join(keys, KEYS)
-                return joined.select(*den_rows.columns, *[keys[c] for c in carried])
-
-        else:
-            return None
-        if m.type_of(num) == "bool":
-            rows = numerator_rows(self.where(num).select(*KEYS))
-            numerator = rows.group_by(groups).aggregate(numerator=rows.count())
-        elif (
-            not m.features(den)
-            and (summed := self._summed_appointments(num, tuple(_conjuncts(den)), groups, "numerator")) is not None
-        ):
-            numerator = summed
-        elif isinstance(num, (m.Aggregate, m.AppointmentAggregate)) and num.kind == "count":
-            table, name = self.feature(num)
-            rows = numerator_rows(table, name)
-            numerator = rows.group_by(groups).aggregate(numerator=rows[name].sum())
-        else:
-            return None
-        denominator = den_rows.group_by(groups).aggregate(denominator=den_rows.count())
-        joined = denominator.left_join(numerator, groups)
-        return joined.select(
-            *[denominator[g] for g in groups],
-            numerator=joined.numerator.fill_null(0).cast("int64"),
-            denominator=joined.denominator.cast("int64"),
-        )
-
-    def _summed_appointments(
-        self, node: m.Node, conditions: tuple[m.Node, ...], groups: list[str], column: str
-    ) -> ir.Table | None:
-        """Σ of the per-patient appointment count ``node`` over the population rows meeting ``conditions``, per group.
-
-        Where each appointment falls in at most one interval's window ("this month"), that sum is the number of
-        appointments of population patients, at the practice they are registered with: counted from a tally of the
-        appointments by group, status, mode, role and lead time, built once per window and shared by every such
-        count, instead of a per-patient table for each. None when ``node`` is not such a count.
-        """
-        if not (
-            isinstance(node, m.AppointmentAggregate)
-            and node.kind == "count"
-            and self.materialize_features
-            and self.positions.at_most_one(node.query.window)
-        ):
-            return None
-        q = node.query
-        tally = self._tally(q.window, conditions)
-        for name in ("status", "mode", "hcp_role"):
-            values = getattr(q, name)
-            if values is not None:
-                tally = tally.filter(tally[name].isin(sorted(values)))
-        if q.booked_date_known:  # lead_class is null when a date is missing
-            tally = tally.filter(tally.lead_class.notnull())
-        if q.min_lead_days is not None:  # lead ≥ k: beyond the cut k − 1
-            tally = tally.filter(tally.lead_class > self._lead_cuts.index(q.min_lead_days - 1))
-        if q.max_lead_days is not None:  # lead ≤ k: not beyond the cut k
-            tally = tally.filter(tally.lead_class <= self._lead_cuts.index(q.max_lead_days))
-        return tally.group_by(groups).aggregate(**{column: tally.appointments.sum()})
-
-    def _tally(self, window: Window, conditions: tuple[m.Node, ...]) -> ir.Table:
-        """Appointments in ``window`` of population rows meeting ``conditions``, counted by group and kind.
-
-        ``lead_class`` is how many of the run's lead-time cuts the appointment's lead time is beyond (null when a
-        date is missing, so that no lead-time condition holds, as for single appointments). The tally of a window
-        has a flag column for each set of conditions the run's measures sum counts under.
-        """
-        known = conditions in self._tally_conditions
-        key = (window, () if known else conditions)
-        if key not in self._tallies:
-            flags = self._tally_conditions if known or not conditions else []
-            t = self.tables["appointments"]
-            lead_class = sum(
-                ((t.start_date > t.booked_date + ibis.interval(days=cut)).cast("int64") for cut in self._lead_cuts),
-                ibis.literal(0, type="int64"),
-            )
-            lead_class = ibis.ifelse(t.start_date.isnull() | t.booked_date.isnull(), ibis.null("int64"), lead_class)
-            kinds = t.select("patient_id", "start_date", "status", "mode", "hcp_role", lead_class=lead_class)
-            placed = self.positions.ranged(kinds, window, "start_date")
-            kind = ["status", "mode", "hcp_role", "lead_class"]
-            placed = placed.select("patient_id", *kind, interval_id=placed.lo)
-            dated = _dated([c for group in [*flags, conditions] for c in group])
-            rows = self._population_filter(self._frame(placed, *kind, reference_dates=dated), list(key[1]))
-            population_only = _Expressions(rows, {})
-            flagged = {}
-            for k, group in enumerate(flags):
-                holds = ibis.literal(True)
-                for part in group:
-                    holds = holds & population_only.value(part)
-                flagged[f"condition_{k}"] = holds.fill_null(False)
-            rows = rows.mutate(**flagged)
-            groups = ["interval_id", "practice_id", *self.breakdowns, *kind, *flagged]
-            tally = rows.group_by(groups).aggregate(appointments=rows.count())
-            self._tallies[key] = self.store.materialize(f"qiloop_tally_{len(self._tallies)}", tally)
-        tally = self._tallies[key]
-        if known:
-            tally = tally.filter(tally[f"condition_{self._tally_conditions.index(conditions)}"])
-        return tally
+        for fast in self.fast_counts:
+            if fast.applies(self.plan, measure):
+                return fast.counts(measure, breakdowns)
+        return self.aggregate(self.compile(measure), breakdowns)
 
     def aggregate(self, compiled: CompiledMeasure, breakdowns: tuple[str, ...]) -> ir.Table:
         frame = compiled.frame.filter(compiled.frame.in_denominator)
@@ -724,258 +299,13 @@ class Compiler:
 
     def groups(self, breakdowns: tuple[str, ...]) -> ir.Table:
         """Every distinct (interval, practice, breakdown values) with someone in the population."""
-        keys = ["interval_id", "practice_id", *breakdowns]
-        if "age_band" in breakdowns:
-            return self.population.select(*keys).distinct()
-        # No ages needed: expand each distinct run of intervals at a practice (and breakdown values) once.
-        spans = self.spans.mutate(
-            **{b: self.spans[b].cast("string").fill_null(UNKNOWN) for b in breakdowns if b != "sex"}
-        )
-        runs = spans.select("practice_id", "first_iv", "last_iv", *breakdowns).distinct()
-        rows = runs.select("practice_id", *breakdowns, interval_id=ibis.range(runs.first_iv, runs.last_iv + 1).unnest())
-        return rows.select(*keys).distinct()
+        return self.population.groups(breakdowns)
 
 
-def _scope_plan(measures: list[m.Measure]) -> dict[m.Node, m.Node]:
-    """For each feature, the one driving feature all of the run's uses of it are scoped to (see ``feature``).
-
-    Mirrors how ``counts`` reaches features: a measure (or a ``where`` condition) with one driving feature joins
-    its other features to that driver's rows; everything else uses features unscoped. Features missing here are
-    built unscoped, so a use the plan did not foresee costs time, never a wrong answer.
-    """
-    uses: dict[m.Node, set[m.Node | None]] = {}
-
-    def use(node: m.Node, scope: m.Node | None) -> None:
-        for feature in m.features(node):
-            uses.setdefault(feature, set()).add(None if feature == scope else scope)
-
-    def where(node: m.Node) -> None:
-        if isinstance(node, m.Or):
-            for branch in _disjuncts(node):
-                where(branch)
-            return
-        drivers = _drivers(node)
-        use(node, _only(drivers))
-
-    for measure in measures:
-        den, num = measure.denominator, measure.numerator
-        by_sets = (
-            measure.exclusions is None and m.type_of(den) == "bool" and (isinstance(den, m.Or) or not m.features(den))
-        )
-        if by_sets:
-            if isinstance(den, m.Or):
-                where(den)
-            if m.type_of(num) == "bool":
-                where(num)
-            else:
-                use(num, None)
-            continue
-        drivers = _drivers(den)
-        scope = None if _nested_counts(den, num) else _only(drivers)
-        for node in measure.nodes():
-            use(node, scope)
-    plan: dict[m.Node, m.Node] = {}
-    for feature, scopes in uses.items():
-        (scope, *others) = scopes
-        if scope is not None and not others:
-            plan[feature] = scope
-    return plan
-
-
-def _only(drivers: list[m.Node]) -> m.Node | None:
-    """The driving feature when there is exactly one (the scope of the features joined to its rows)."""
-    return drivers[0] if len(drivers) == 1 else None
-
-
-def _distinct_union(tables: list[ir.Table]) -> ir.Table:
+def distinct_union(tables: list[ir.Table]) -> ir.Table:
     """The distinct rows of ``tables`` together, made distinct once.
 
     (``ibis.union(..., distinct=True)`` nests a de-duplicating UNION per table: with the 14 branches of
     ``pincer_any`` that grouped the growing union 13 times, 40 s of work at 4,000,000 patients.)
     """
     return ibis.union(*tables, distinct=False).distinct()
-
-
-def _code_lists(store: Store, measures: list[m.Measure]) -> CodeLists:
-    """Every code list the measures filter event rows by (each table's union too), loaded as one table."""
-    lists: dict[frozenset[str], None] = {}
-    union: dict[str, set[str]] = {"clinical_events": set(), "medications": set()}
-    for measure in measures:
-        for node in measure.nodes():
-            for n in m.walk(node):
-                if isinstance(n, m.Aggregate):
-                    found = [(n.query.table, n.query.codes.codes)]
-                    if n.query.near is not None:
-                        found.append((n.query.table, n.query.near.anchor.codes))
-                elif isinstance(n, m.Unresolved):
-                    found = [("clinical_events", n.diagnosis.codes), ("clinical_events", n.resolved.codes)]
-                elif isinstance(n, m.CoPrescribed):
-                    found = [("medications", n.first.codes), ("medications", n.second.codes)]
-                else:
-                    continue
-                for table, listed in found:
-                    lists[frozenset(listed)] = None
-                    union[table] |= listed
-    for every in union.values():
-        if every:
-            lists[frozenset(every)] = None
-    return CodeLists(store.temporary_table, list(lists))
-
-
-def _age_bound(condition: m.Node) -> tuple[str, int] | None:
-    """("ge", c) for a condition meaning age ≥ c, ("le", c) for age ≤ c, else None."""
-    if not isinstance(condition, m.Compare):
-        return None
-    op: str = condition.op
-    left, right = condition.left, condition.right
-    if isinstance(right, m.Age) and isinstance(left, m.Constant):
-        op = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}[op]
-        left, right = right, left
-    if not (isinstance(left, m.Age) and isinstance(right, m.Constant)):
-        return None
-    value = right.value
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return {"ge": ("ge", value), "gt": ("ge", value + 1), "le": ("le", value), "lt": ("le", value - 1)}.get(op)
-
-
-def _nested_counts(den: m.Node, num: m.Node) -> bool:
-    """Whether ``den`` and ``num`` count appointments and every appointment ``num`` counts, ``den`` counts."""
-    return (
-        isinstance(den, m.AppointmentAggregate)
-        and isinstance(num, m.AppointmentAggregate)
-        and den.kind == num.kind == "count"
-        and num.query.refines(den.query)
-    )
-
-
-def _dated(nodes: Iterable[m.Node]) -> bool:
-    """Whether any of ``nodes`` uses a reference date (the frame then carries the offset dates)."""
-    return any(isinstance(n, m.ReferenceDate) for node in nodes for n in m.walk(node))
-
-
-def _conjuncts(node: m.Node) -> list[m.Node]:
-    if isinstance(node, m.And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
-
-
-def _disjuncts(node: m.Node) -> list[m.Node]:
-    if isinstance(node, m.Or):
-        return _disjuncts(node.left) + _disjuncts(node.right)
-    return [node]
-
-
-_COUNTS = (m.Aggregate, m.AppointmentAggregate)
-
-
-def _is_count(node: m.Node) -> bool:
-    return isinstance(node, _COUNTS) and node.kind == "count"
-
-
-def _requires_positive(op: str, constant: m.Node, count_on_left: bool) -> bool:
-    """Whether ``count <op> constant`` (or ``constant <op> count``) can only hold for a count above 0."""
-    if not isinstance(constant, m.Constant) or isinstance(constant.value, bool):
-        return False
-    if not isinstance(constant.value, (int, float)):
-        return False
-    c = constant.value
-    if not count_on_left:
-        op = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}[op]
-    return (op == "ge" and c >= 1) or (op == "gt" and c >= 0) or (op == "eq" and c >= 1)
-
-
-def _driver(node: m.Node) -> m.Node | None:
-    """A feature that must have a row for ``node`` to be true (or, for a count, above 0), if there is one.
-
-    Measures start from that feature's rows instead of the whole population: same result, far fewer rows.
-    """
-    if isinstance(node, (m.Unresolved, m.CoPrescribed)):
-        return node
-    if isinstance(node, _COUNTS) and node.kind in ("exists", "count"):
-        return node
-    if isinstance(node, m.And):
-        return _driver(node.left) or _driver(node.right)
-    if isinstance(node, m.Compare):
-        for side, other, on_left in ((node.left, node.right, True), (node.right, node.left, False)):
-            if isinstance(side, m.FEATURE_TYPES):
-                if not _is_count(side) and not (isinstance(side, _COUNTS) and side.kind == "exists"):
-                    return side  # a missing date or value makes the comparison false
-                if _is_count(side) and _requires_positive(node.op, other, on_left):
-                    return side
-    return None
-
-
-def _drivers(node: m.Node) -> list[m.Node]:
-    """Features at least one of which must have a row for ``node`` to be true (empty: no such set).
-
-    For an ``Or`` this is every branch's driving feature (the candidate set); otherwise ``_driver``'s one feature.
-    """
-    if isinstance(node, m.Or):
-        left, right = _drivers(node.left), _drivers(node.right)
-        if not left or not right:
-            return []
-        return list(dict.fromkeys([*left, *right]))
-    if isinstance(node, m.And):
-        left, right = _drivers(node.left), _drivers(node.right)
-        options = [d for d in (left, right) if d]
-        return min(options, key=len) if options else []
-    driver = _driver(node)
-    return [driver] if driver is not None else []
-
-
-class _Expressions:
-    """Compiles series nodes to Ibis column expressions over a measure frame."""
-
-    def __init__(self, frame: ir.Table, features: dict[m.Node, str]) -> None:
-        self.frame = frame
-        self.features = features
-
-    def value(self, node: m.Node) -> Any:
-        f = self.frame
-        if isinstance(node, m.Constant):
-            if isinstance(node.value, dt.date):
-                return ibis.literal(node.value, type="date")
-            return ibis.literal(node.value)
-        if isinstance(node, m.ReferenceDate):
-            return f[node.offset.column]
-        if isinstance(node, m.Age):
-            return f.age
-        if isinstance(node, m.Sex):
-            return f.sex
-        if isinstance(node, m.RegistrationStart):
-            return f.registration_start
-        if node in self.features:
-            column = f[self.features[node]]
-            kind = m.type_of(node)
-            if kind == "bool":
-                return column.fill_null(False)
-            if isinstance(node, (m.Aggregate, m.AppointmentAggregate)) and node.kind == "count":
-                return column.fill_null(0)
-            return column
-        if isinstance(node, m.Compare):
-            left, right = self.value(node.left), self.value(node.right)
-            result = {
-                "lt": lambda: left < right,
-                "le": lambda: left <= right,
-                "gt": lambda: left > right,
-                "ge": lambda: left >= right,
-                "eq": lambda: left == right,
-                "ne": lambda: left != right,
-            }[node.op]()
-            return result.fill_null(False)
-        if isinstance(node, m.IsIn):
-            return self.value(node.operand).isin(sorted(node.values, key=str)).fill_null(False)
-        if isinstance(node, m.And):
-            return self.value(node.left) & self.value(node.right)
-        if isinstance(node, m.Or):
-            return self.value(node.left) | self.value(node.right)
-        if isinstance(node, m.Not):
-            return ~self.value(node.operand)
-        if isinstance(node, m.DateAddDays):
-            return self.value(node.date) + ibis.interval(days=node.days)
-        if isinstance(node, m.AsInt):
-            return self.value(node.operand).cast("int64")
-        if isinstance(node, m.Add):
-            return self.value(node.left) + self.value(node.right)
-        raise TypeError(f"cannot compile {node!r}")
