@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
+from django.conf import settings
 from django.urls import reverse
 
 from qiloop_web.teamwork.models import TimeEntry
@@ -31,12 +33,13 @@ def test_the_action_list_csv_neutralises_an_imported_code(client, universe, meas
     )  # fmt: skip
     table = pd.DataFrame({"patient_id": [7, 9], "Last code": [FORMULA, "-5"]})
     listed = ActionList(coded, "A00001", date(2026, 3, 31), 2, table)
-    action_lists.forget()  # a list kept by an earlier test would be served instead
+    cache = Path(settings.VAR_DIR) / "cache"
+    action_lists.forget(cache)  # a list kept by an earlier test would be served instead
     monkeypatch.setattr("qiloop_web.dashboard.views.compute_action_list", lambda *a, **k: listed)
     monkeypatch.setattr("qiloop_web.dashboard.views.compute_action_lists", lambda *a, **k: {"A00001": listed})
     client.force_login(universe.people["gp"])
     response = client.get(reverse("dashboard:action-list-csv", args=["A00001", "pincer_a"]))
-    action_lists.forget()
+    action_lists.forget(cache)  # and this made-up list must not be served to a later test, from memory or file
     assert response.status_code == 200
     assert rows(response) == [
         ["patient_id", "Last code"],

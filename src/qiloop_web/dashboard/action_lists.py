@@ -318,13 +318,16 @@ def counts() -> dict[str, int]:
         return dict(_counts)
 
 
-def forget() -> None:
-    """Drop every list kept in memory (tests; a results change does this by itself). Files stay."""
+def forget(cache_dir: Path | None = None) -> None:
+    """Drop every list kept in memory (tests; a results change does this by itself); with ``cache_dir`` (the
+    workbench's ``var/cache``), their files too."""
     global _results_key
     with _lock:
         _results_key = ""
         _lists.clear()
         _measure_locks.clear()
+        if cache_dir is not None:
+            shutil.rmtree(Path(cache_dir) / FOLDER, ignore_errors=True)
 
 
 def measures_to_warm(measure_ids: Iterable[str]) -> list[str]:

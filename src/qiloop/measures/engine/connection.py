@@ -82,10 +82,21 @@ def open_store(store: Any, engine: str = "duckdb", *, spark_session: Any | None 
             con.con.execute("SET temp_directory = ?", [spill.name])
         names = set(con.list_tables()) & set(TABLES_BY_NAME)
         opened = Store(con, "duckdb", names, str(path))
+        opened._cleanup.append(_Disconnect(con))  # closing the store lets the file be opened again for writing
         if spill is not None:
             opened._cleanup.append(spill)
         return opened
     return _duckdb_file_to_spark(path, spark_session)
+
+
+class _Disconnect:
+    """Closes a connection the store opened, when the store is closed (before its spill folder goes)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def cleanup(self) -> None:
+        self.con.disconnect()
 
 
 def _from_frames(frames: Mapping[str, pd.DataFrame], engine: str, spark_session: Any | None) -> Store:
