@@ -106,7 +106,10 @@ def measured_store(tmp_path_factory):
     xdist workers (the first builds it under a lock, the others wait and reuse it)."""
     import fcntl
 
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    # the same folder for every xdist worker of this run; without xdist the run's own folder (its parent,
+    # /tmp/pytest-of-USER, outlives the run and would serve results of older code to a later run)
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folder = shared / "measured"
     with open(shared / "measured.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
