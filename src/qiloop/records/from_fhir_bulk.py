@@ -24,7 +24,7 @@ import duckdb
 from qiloop import settings
 from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
-from qiloop.records.schema import COMPARATORS
+from qiloop.records.schema import COMPARATORS_SQL as KEPT_COMPARATORS
 from qiloop.records.sql import connect, literal
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -45,7 +45,6 @@ CODING = "STRUCT(system VARCHAR, code VARCHAR)[]"
 CONCEPT = f"STRUCT(coding {CODING})"
 REFERENCE = "STRUCT(reference VARCHAR)"
 ORG_REFERENCE = "STRUCT(reference VARCHAR, identifier STRUCT(system VARCHAR, value VARCHAR))"
-KEPT_COMPARATORS = "(" + ", ".join(f"'{c}'" for c in COMPARATORS) + ")"  # as SQL
 QUANTITY = "STRUCT(value JSON, comparator VARCHAR)"
 SUBJECT = {"subject": REFERENCE, "patient": REFERENCE}
 

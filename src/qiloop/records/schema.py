@@ -17,6 +17,7 @@ ColumnType = Literal["str", "int", "float", "date"]
 
 # a result reported as a bound (">90", "<5") keeps its comparator in clinical_events.numeric_comparator
 COMPARATORS = ("<", "<=", ">=", ">")
+COMPARATORS_SQL = "(" + ", ".join(f"'{c}'" for c in COMPARATORS) + ")"  # for converters' IN (...)
 
 SEXES = ("female", "male", "intersex", "unknown")
 ETHNICITIES = ("white", "mixed", "asian", "black", "other")  # ONS 5-group, lower case

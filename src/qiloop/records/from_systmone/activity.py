@@ -11,11 +11,11 @@ from qiloop.records.from_systmone.layout import (
     APPOINTMENT_STATUSES,
     COMPARATORS,
     HAPPENED,
-    KEPT_COMPARATORS,
     staff_role,
 )
 from qiloop.records.from_systmone.reading import line_of
 from qiloop.records.from_systmone.tables import CODE, Copy, Tables, as_date, as_flag, as_id
+from qiloop.records.schema import COMPARATORS_SQL as KEPT_COMPARATORS
 from qiloop.records.sql import literal
 
 NO_ID = "CASE WHEN coalesce({0}, '') IN ('', '-1', '0') THEN NULL ELSE {0} END"  # SystmOne's "none"

@@ -202,7 +202,6 @@ STAFF_ROLE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # comparators a numeric value may carry: the canonical ones (clinical_events.numeric_comparator)
 COMPARATORS = SCHEMA_COMPARATORS
-KEPT_COMPARATORS = "(" + ", ".join(f"'{c}'" for c in COMPARATORS) + ")"  # as SQL
 
 
 def staff_role(text: str) -> str:
