@@ -14,7 +14,10 @@ docs/measures.md), run them with :func:`run_measures`::
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from qiloop.measures.codes import Codes
 from qiloop.measures.dates import Interval, intervals_between, months_before
@@ -32,10 +35,22 @@ from qiloop.measures.language import (
 )
 from qiloop.measures.model import Measure
 
+if TYPE_CHECKING:  # the engines import Ibis and pandas: loaded on first use, not on import
+    import ibis
+    import pandas as pd
+
+    from qiloop.measures.actions import ActionList
+    from qiloop.measures.engine.store import Store
+
+StoreSource: TypeAlias = "str | os.PathLike[str] | Mapping[str, pd.DataFrame] | ibis.BaseBackend | Store"
+"""What a store may be given as: a DuckDB file or a folder of Parquet tables, table name → DataFrame, an Ibis
+backend, or a store already opened."""
+
 __all__ = [
     "Codes",
     "Interval",
     "Measure",
+    "StoreSource",
     "action_list",
     "age",
     "all_measures",
@@ -56,25 +71,58 @@ __all__ = [
 ]
 
 
-def run_measures(store: Any, measures: Any, **kwargs: Any) -> Any:
+def run_measures(
+    store: StoreSource,
+    measures: Iterable[Measure | str],
+    *,
+    start: str | dt.date,
+    end: str | dt.date,
+    engine: str = "duckdb",
+    breakdowns: Iterable[str] = (),
+    intervals: str = "monthly",
+    spark_session: Any | None = None,
+) -> pd.DataFrame:
     """See :func:`qiloop.measures.run.run_measures`."""
     from qiloop.measures.run import run_measures as _run
 
-    return _run(store, measures, **kwargs)
+    return _run(
+        store,
+        measures,
+        start=start,
+        end=end,
+        engine=engine,
+        breakdowns=breakdowns,
+        intervals=intervals,
+        spark_session=spark_session,
+    )
 
 
-def action_list(store: Any, measure: Any, practice_id: str, **kwargs: Any) -> Any:
+def action_list(
+    store: StoreSource,
+    measure: Measure | str,
+    practice_id: str,
+    *,
+    on: str | dt.date | None = None,
+    engine: str = "duckdb",
+) -> pd.DataFrame:
     """See :func:`qiloop.measures.actions.action_list`."""
     from qiloop.measures.actions import action_list as _actions
 
-    return _actions(store, measure, practice_id, **kwargs)
+    return _actions(store, measure, practice_id, on=on, engine=engine)
 
 
-def compute_action_list(store: Any, measure: Any, practice_id: str, **kwargs: Any) -> Any:
+def compute_action_list(
+    store: StoreSource,
+    measure: Measure | str,
+    practice_id: str,
+    *,
+    on: str | dt.date | None = None,
+    engine: str = "duckdb",
+) -> ActionList:
     """See :func:`qiloop.measures.actions.compute_action_list`."""
     from qiloop.measures.actions import compute_action_list as _compute
 
-    return _compute(store, measure, practice_id, **kwargs)
+    return _compute(store, measure, practice_id, on=on, engine=engine)
 
 
 def all_measures() -> dict[str, Measure]:

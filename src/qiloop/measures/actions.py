@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
 import pandas as pd
@@ -35,6 +35,9 @@ from qiloop.measures.engine.expressions import Expressions
 from qiloop.measures.engine.store import Store
 from qiloop.measures.run import parse_month, resolve_measures
 from qiloop.records.data_span import DataSpan, span_from_rows
+
+if TYPE_CHECKING:
+    from qiloop.measures import StoreSource
 
 Rule = Literal["numerator", "denominator_not_numerator", "denominator_by_value"]
 MISSING = "none recorded"
@@ -161,7 +164,7 @@ class ActionList:
 
 
 def compute_action_list(
-    store: Any,
+    store: StoreSource,
     measure: m.Measure | str,
     practice_id: str,
     *,
@@ -186,7 +189,7 @@ def compute_action_list(
 
 
 def compute_action_lists(
-    store: Any,
+    store: StoreSource,
     measure: m.Measure | str,
     practice_ids: list[str],
     *,
@@ -236,7 +239,7 @@ def _reference_day(opened: Any, measure: m.Measure, spec: m.ActionListSpec, on: 
 
 
 def action_list(
-    store: Any,
+    store: StoreSource,
     measure: m.Measure | str,
     practice_id: str,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import ibis
@@ -21,6 +21,9 @@ from qiloop.measures.engine.store import Store
 from qiloop.measures.model import Measure
 from qiloop.measures.results import RESULT_COLUMNS, codelist_versions_text, ratio, sort_results
 from qiloop.months import shift_month
+
+if TYPE_CHECKING:
+    from qiloop.measures import StoreSource
 
 
 def parse_month(text: str | dt.date, *, end: bool = False) -> dt.date:
@@ -50,7 +53,7 @@ def resolve_measures(measures: Iterable[Measure | str]) -> list[Measure]:
 
 
 def run_measures(
-    store: Any,
+    store: StoreSource,
     measures: Iterable[Measure | str],
     *,
     start: str | dt.date,

@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import ibis
@@ -21,6 +21,9 @@ from qiloop import settings
 from qiloop.errors import QiloopError
 from qiloop.measures.engine.store import Store
 from qiloop.records.schema import TABLES_BY_NAME
+
+if TYPE_CHECKING:
+    from qiloop.measures import StoreSource
 
 ENGINES = ("duckdb", "spark")
 
@@ -42,7 +45,7 @@ def _spark_session() -> Any:
     )
 
 
-def open_store(store: Any, engine: str = "duckdb", *, spark_session: Any | None = None) -> Store:
+def open_store(store: StoreSource, engine: str = "duckdb", *, spark_session: Any | None = None) -> Store:
     """Open ``store`` for ``engine`` ('duckdb' or 'spark')."""
     if engine not in ENGINES:
         raise QiloopError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
