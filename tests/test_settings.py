@@ -62,3 +62,18 @@ def test_the_key_comes_from_the_environment_through_settings(monkeypatch: pytest
 def test_the_doctests() -> None:
     result = doctest.testmod(settings, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 6 and result.failed == 0
+
+
+def test_the_spark_driver_memory_is_read_as_a_size_and_given_to_spark_in_its_notation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qiloop.measures.engine.connection import spark_size
+
+    monkeypatch.setenv("QILOOP_SPARK_DRIVER_MEMORY", " 8gb ")
+    assert settings.current().spark_driver_memory == "8GB"
+    assert spark_size(settings.current().spark_driver_memory) == "8g"
+    monkeypatch.setenv("QILOOP_SPARK_DRIVER_MEMORY", "lots")
+    with pytest.raises(InputError, match="QILOOP_SPARK_DRIVER_MEMORY='lots'"):
+        settings.current()
+    monkeypatch.delenv("QILOOP_SPARK_DRIVER_MEMORY")
+    assert settings.current().spark_driver_memory is None

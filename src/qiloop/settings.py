@@ -43,6 +43,8 @@ VARIABLES: dict[str, str] = {
     "to a temporary folder); default: DuckDB's own, 80% of the machine's memory",
     "QILOOP_SPARK_MASTER": "the Spark master for --engine spark (default local[2])",
     "QILOOP_SPARK_PARTITIONS": "Spark's shuffle partitions and default parallelism (default 4)",
+    "QILOOP_SPARK_DRIVER_MEMORY": "the memory of the Spark driver qiloop starts for --engine spark, e.g. 8GB (in local "
+    "mode it does all the work); default: Spark's own, 1 GB",
     "QILOOP_PROFILE": "1 writes each engine step's time and each feature built to stderr (default: off)",
 }
 
@@ -59,6 +61,7 @@ class Settings:
     duckdb_memory_limit: str | None = None
     spark_master: str = "local[2]"
     spark_partitions: int = 4
+    spark_driver_memory: str | None = None
     profile: bool = False
 
 
@@ -90,12 +93,14 @@ def parse(environ: Mapping[str, str]) -> Settings:
     progress = get("QILOOP_PROGRESS")
     limit = get("QILOOP_DUCKDB_MEMORY_LIMIT")
     partitions = get("QILOOP_SPARK_PARTITIONS")
+    driver = get("QILOOP_SPARK_DRIVER_MEMORY")
     return Settings(
         pseudonym_key=None if key is None else key.strip(),
         progress=None if progress is None else _flag(progress),
         duckdb_memory_limit=_memory("QILOOP_DUCKDB_MEMORY_LIMIT", limit) if limit and limit.strip() else None,
         spark_master=(get("QILOOP_SPARK_MASTER") or "").strip() or "local[2]",
         spark_partitions=4 if partitions is None else _positive("QILOOP_SPARK_PARTITIONS", partitions),
+        spark_driver_memory=_memory("QILOOP_SPARK_DRIVER_MEMORY", driver) if driver and driver.strip() else None,
         profile=_flag(get("QILOOP_PROFILE") or ""),
     )
 

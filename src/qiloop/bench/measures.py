@@ -10,6 +10,9 @@ imports it into a DuckDB store, then, each in a fresh process so peak memory is 
 3. times pincer_a, copd010 and dna_rate written in plain pandas, one interval
    at a time (what an analyst would write), against qiloop for the same three,
    and checks both give the same counts.
+
+With ``--engine spark`` the library is run on Spark (local mode) and then on DuckDB, and the two
+results are compared row for row (numerators and denominators).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--memory-limit", default="6GB", help="DuckDB memory limit (QILOOP_DUCKDB_MEMORY_LIMIT); it spills beyond it"
+    )
+    parser.add_argument(
+        "--spark-memory",
+        default="8GB",
+        help="with --engine spark: the Spark driver's memory (QILOOP_SPARK_DRIVER_MEMORY; local mode does all the "
+        "work in the driver)",
     )
 
 
@@ -113,7 +122,31 @@ def _child(target: Any, *args: Any) -> Any:
 
 def _measured(target: Any, *args: Any) -> tuple[Any, int]:
     result = target(*args)
-    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return result, own + _descendants_peak()
+
+
+def _descendants_peak() -> int:
+    """The peak memory (VmHWM) of this process's living descendants, in bytes: the JVM a Spark run starts."""
+    import os
+
+    total, pending, seen = 0, [os.getpid()], set()
+    while pending:
+        pid = pending.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                pending += [int(c) for c in (task / "children").read_text().split() if int(c) not in seen]
+            except OSError:
+                continue
+        seen.add(pid)
+        if pid != os.getpid():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+    return total
 
 
 def _months(months: int) -> tuple[dt.date, dt.date]:
@@ -166,12 +199,16 @@ def run_pandas_version(store: Path, start: dt.date, end: dt.date) -> dict[str, A
 
 
 def _same_counts(qiloop_results: Any, pandas_results: Any) -> tuple[bool, int]:
+    """Whether two results tables give the same numerator and denominator for every measure, practice and month
+    with a denominator, and in how many rows they differ (a row only one of them has differs)."""
     import pandas as pd
 
     q = qiloop_results[qiloop_results["denominator"] > 0][
         ["measure", "interval_end", "practice_id", "numerator", "denominator"]
     ]
-    p = pandas_results[pandas_results["denominator"] > 0].copy()
+    p = pandas_results[pandas_results["denominator"] > 0][
+        ["measure", "interval_end", "practice_id", "numerator", "denominator"]
+    ]
     q = q.assign(interval_end=pd.to_datetime(q["interval_end"]))
     p = p.assign(interval_end=pd.to_datetime(p["interval_end"]))
     merged = q.merge(p, on=["measure", "interval_end", "practice_id"], how="outer", suffixes=("_q", "_p"))
@@ -181,8 +218,13 @@ def _same_counts(qiloop_results: Any, pandas_results: Any) -> tuple[bool, int]:
 
 def run(args: argparse.Namespace) -> int:
     import os
+    import sys
+
+    if hasattr(sys.stdout, "reconfigure"):  # each figure as it is measured, in order with what Spark prints
+        sys.stdout.reconfigure(line_buffering=True)
 
     os.environ["QILOOP_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+    os.environ.setdefault("QILOOP_SPARK_DRIVER_MEMORY", args.spark_memory)
     store = prepare_store(args.patients, args.cache, args.seed)
     start, end = _months(args.months)
     print(f"store {store}: {args.patients:,} patients; intervals {start:%Y-%m} to {end:%Y-%m} ({args.months} months)")
@@ -198,6 +240,16 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"floor: one aggregate scan of clinical_events + medications {floor:.2f} s; ratio {library['seconds'] / floor:.1f}×"
     )
+    if args.engine == "spark":
+        duck, duck_peak = _child(run_library, store, start, end, "duckdb", None)
+        same, differing = _same_counts(library["results"], duck["results"])
+        print(
+            f"the same library on DuckDB: {duck['seconds']:.1f} s, peak memory {duck_peak / 2**30:.2f} GiB → Spark "
+            f"{library['seconds'] / duck['seconds']:.1f}× the time; "
+            f"results {'identical' if same else f'DIFFER in {differing} rows'}"
+        )
+        if not same:
+            return 1
     if args.skip_pandas:
         return 0
     three, _ = _child(run_library, store, start, end, args.engine, PANDAS_MEASURES)

@@ -33,7 +33,7 @@ def _spark_session() -> Any:
 
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     chosen = settings.current()
-    return (
+    builder = (
         SparkSession.builder.master(chosen.spark_master)
         .appName("qiloop-measures")
         .config("spark.sql.shuffle.partitions", str(chosen.spark_partitions))
@@ -41,8 +41,24 @@ def _spark_session() -> Any:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.default.parallelism", str(chosen.spark_partitions))
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    if chosen.spark_driver_memory:  # read when the driver's JVM starts: the first session of the process
+        builder = builder.config("spark.driver.memory", spark_size(chosen.spark_driver_memory))
+    return builder.getOrCreate()
+
+
+def spark_size(size: str) -> str:
+    """A memory size as settings write it (``8GB``, ``512MB``) in Spark's notation (``8g``, ``512m``).
+
+    >>> spark_size("8GB"), spark_size("512MB"), spark_size("1.5GB")
+    ('8g', '512m', '1536m')
+    """
+    number, unit = float(size.rstrip("KMGTIB")), size.lstrip("0123456789.").upper().replace("I", "")
+    scale = {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024, "TB": 1024**2}[unit]
+    megabytes = number * scale
+    if megabytes >= 1024 and megabytes % 1024 == 0:
+        return f"{int(megabytes // 1024)}g"
+    return f"{max(1, round(megabytes))}m"
 
 
 def open_store(store: StoreSource, engine: str = "duckdb", *, spark_session: Any | None = None) -> Store:
@@ -69,6 +85,7 @@ def open_store(store: StoreSource, engine: str = "duckdb", *, spark_session: Any
         # Row order is never relied on (every result is grouped, then sorted): tables written without keeping
         # insertion order take less memory and stream in parallel.
         con.con.execute("SET preserve_insertion_order = false")
+        con.con.execute("SET enable_progress_bar = false")  # DuckDB would draw one on the terminal for long queries
         limit = settings.current().duckdb_memory_limit
         spill = None
         if limit:
