@@ -19,7 +19,6 @@ import os
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -65,19 +64,10 @@ def ensure_store(store: Path, *, practices: int, patients: int) -> None:
 
 
 def load_store_organisations(store: Path) -> None:
-    """Create the ICBs, PCNs and practices in the store's practices table (idempotent)."""
-    import duckdb
+    """Create the ICBs, PCNs and practices in the store's practices table (idempotent), and say what was made."""
+    from qiloop_web.organisations.loading import load_store_practices
 
-    from qiloop_web.organisations.loading import load_practices
-
-    with tempfile.TemporaryDirectory(prefix="qiloop-practices-") as folder:
-        path = Path(folder) / "practices.parquet"
-        con = duckdb.connect(str(store), read_only=True)
-        try:
-            con.execute("COPY (SELECT * FROM practices ORDER BY practice_id) TO ? (FORMAT parquet)", [str(path)])
-        finally:
-            con.close()
-        summary = load_practices(path)
+    summary = load_store_practices(store)
     created = ", ".join(f"{n} {kind}" for kind, n in summary.created.items() if n) or "nothing new"
     _say(f"organisations: created {created}; {summary.unchanged} already there")
 
@@ -108,7 +98,7 @@ def start(argv: list[str]) -> int:
     from django.core.management import call_command
 
     from qiloop.errors import QiloopError
-    from qiloop_web.dashboard.results import compute_results
+    from qiloop.measures.results_store import compute_results
     from qiloop_web.learning.demo import create_demo_events
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
