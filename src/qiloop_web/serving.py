@@ -35,6 +35,7 @@ def _install_front_end(repo_root: Path, node_modules: Path) -> None:
 
 
 def serve(argv: list[str]) -> int:
+    """``python -m qiloop_web serve [--port N] [--no-migrate]``: the steps above, then serve until stopped."""
     from django.conf import settings
     from django.core.management import call_command
 

@@ -22,12 +22,9 @@ import time
 from pathlib import Path
 
 from qiloop.commands.arguments import at_least_one
+from qiloop_web.serving import say as _say
 
 DEMO_PASSWORD_FILE = "demo_password"
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -129,7 +126,8 @@ def start(argv: list[str]) -> int:
         return 1
     password = demo_password(Path(settings.VAR_DIR))
     accounts = create_demo_accounts(practice=practice, password=password)
-    create_demo_teamwork(create_demo_project(practice, demo_people()), demo_people())
+    project = create_demo_project(practice, demo_people())
+    create_demo_teamwork(project, demo_people())
     _say(f"example QI project: {practice.name} → Projects")
     create_demo_events(practice, demo_people())
     _say(f"worked learning events: {practice.name} → Learning from events")
