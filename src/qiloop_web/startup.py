@@ -8,7 +8,7 @@
 4. create the ICB, PCNs and practices from the store's practices table;
 5. create one demo account per role and print them with their password (kept in var/demo_password),
    the example QI project and a closed staff QI survey round with synthetic answers;
-6. draw the charts, then serve on http://127.0.0.1:PORT/ (gunicorn: several processes, each with threads),
+6. draw the charts, then serve on http://127.0.0.1:PORT/ (``serving.serve``: gunicorn, several processes with threads),
    while one lower-priority process computes every measure's action lists ahead of first visits.
 """
 
@@ -17,19 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from qiloop.commands.arguments import at_least_one
+from qiloop_web.serving import say as _say
 
 DEMO_PASSWORD_FILE = "demo_password"
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -65,19 +60,10 @@ def ensure_store(store: Path, *, practices: int, patients: int) -> None:
 
 
 def load_store_organisations(store: Path) -> None:
-    """Create the ICBs, PCNs and practices in the store's practices table (idempotent)."""
-    import duckdb
+    """Create the ICBs, PCNs and practices in the store's practices table (idempotent), and say what was made."""
+    from qiloop_web.organisations.loading import load_store_practices
 
-    from qiloop_web.organisations.loading import load_practices
-
-    with tempfile.TemporaryDirectory(prefix="qiloop-practices-") as folder:
-        path = Path(folder) / "practices.parquet"
-        con = duckdb.connect(str(store), read_only=True)
-        try:
-            con.execute("COPY (SELECT * FROM practices ORDER BY practice_id) TO ? (FORMAT parquet)", [str(path)])
-        finally:
-            con.close()
-        summary = load_practices(path)
+    summary = load_store_practices(store)
     created = ", ".join(f"{n} {kind}" for kind, n in summary.created.items() if n) or "nothing new"
     _say(f"organisations: created {created}; {summary.unchanged} already there")
 
@@ -108,13 +94,15 @@ def start(argv: list[str]) -> int:
     from django.core.management import call_command
 
     from qiloop.errors import QiloopError
-    from qiloop_web.dashboard.results import compute_results
+    from qiloop.measures.results_store import compute_results
     from qiloop_web.learning.demo import create_demo_events
     from qiloop_web.organisations.demo import create_demo_accounts
     from qiloop_web.organisations.models import Kind, Organisation
     from qiloop_web.projects.demo import create_demo_project, demo_people
+    from qiloop_web.serving import close_interrupted_imports, serve
     from qiloop_web.survey.actions import close_overdue_rounds
     from qiloop_web.survey.demo import create_demo_survey
+    from qiloop_web.teamwork.demo import create_demo_teamwork
 
     args = parse(argv)
     if settings.PRODUCTION:
@@ -138,7 +126,8 @@ def start(argv: list[str]) -> int:
         return 1
     password = demo_password(Path(settings.VAR_DIR))
     accounts = create_demo_accounts(practice=practice, password=password)
-    create_demo_project(practice, demo_people())
+    project = create_demo_project(practice, demo_people())
+    create_demo_teamwork(project, demo_people())
     _say(f"example QI project: {practice.name} → Projects")
     create_demo_events(practice, demo_people())
     _say(f"worked learning events: {practice.name} → Learning from events")
@@ -153,112 +142,4 @@ def start(argv: list[str]) -> int:
     _say(f"ready in {time.perf_counter() - began:.1f} s")
     if args.no_serve:
         return 0
-    from qiloop_web.__main__ import _serve
-
-    return _serve(["--no-migrate", "--port", str(args.port)])
-
-
-def close_interrupted_imports() -> None:
-    from qiloop_web.dashboard.actions import end_interrupted_imports
-
-    ended = end_interrupted_imports()
-    if ended:
-        _say(f"imports interrupted when the workbench last stopped: {ended} ended as failed (see the data page)")
-
-
-def draw_charts() -> None:
-    """Draw every practice's charts (with the dashboard cards' SVGs, drawn through vl-convert, and trends) and
-    every network's funnels and small multiples before serving, so the server's worker processes (forked from
-    this one) all start with them and first visits are quick. What was drawn is saved in var/cache/ and loaded
-    instead of drawn again while the results and code are the same."""
-    from django.conf import settings
-    from django.db import connection
-
-    from qiloop_web.dashboard import memo, pages
-    from qiloop_web.dashboard.views import warm_network_caches
-
-    loaded = pages.results()
-    if loaded is None:
-        _say("charts ready: none to draw")
-        return
-    began = time.perf_counter()
-    cache = Path(settings.VAR_DIR) / "cache"
-    if memo.load(cache, loaded.key):
-        _say(f"charts drawn at an earlier start loaded from {cache}")
-    else:
-        _say(
-            "drawing every practice's charts (and its dashboard as SVG) and every network's funnels ahead of first visits ..."
-        )
-    try:
-        pages.warm_caches(loaded)  # what is already there is found, not drawn again
-        warm_network_caches(loaded)
-    finally:
-        connection.close()
-    if memo.counts()["misses"]:
-        memo.save(cache, loaded.key)
-    _say(f"charts ready in {time.perf_counter() - began:.0f} s")
-
-
-def write_ahead_log() -> str:
-    """Put a SQLite workbench database in write-ahead-log mode (kept in the file; PostgreSQL: nothing to do), so
-    pages reading it never wait while a request writes its audit event, and a commit costs one flush instead of
-    a journal file made and removed. Returns the journal mode now in force ("" on PostgreSQL)."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return ""
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        (mode,) = cursor.fetchone()
-    return str(mode)
-
-
-def warm_action_lists() -> None:
-    """Compute every measure's action lists for every practice (each measure once, for every practice at once)
-    into the private cache file of the results (``dashboard/action_lists.py``), skipping those already there;
-    stops when the results change or the process that started it has gone."""
-    from django.conf import settings
-    from django.db import connection
-
-    from qiloop_web.dashboard import action_lists, pages
-
-    loaded = pages.results()
-    connection.close()
-    if loaded is None:
-        _say("action lists ready: no results to list from")
-        return
-    began = time.perf_counter()
-    parent = os.getppid()
-
-    def keep_going() -> bool:
-        now = pages.results()
-        return os.getppid() == parent and now is not None and now.key == loaded.key
-
-    computed, present = action_lists.warm(
-        loaded.key,
-        action_lists.results_folder(Path(settings.VAR_DIR) / "cache", loaded.key),
-        action_lists.measures_to_warm(loaded.results["measure"].unique()),
-        action_lists.make_all_for(
-            Path(settings.QILOOP_STORE), sorted(loaded.practice_ids()), str(loaded.manifest.get("end"))
-        ),
-        keep_going=keep_going,
-    )
-    _say(
-        f"action lists ready in {time.perf_counter() - began:.0f} s: {computed} measures computed for every "
-        f"practice, {present} found from an earlier start"
-    )
-
-
-def start_warming_action_lists() -> subprocess.Popen[bytes]:
-    """Run :func:`warm_action_lists` in its own process (``python -m qiloop_web warm_action_lists``), so the
-    server's processes and threads never wait on it; it writes to this process's output."""
-    return subprocess.Popen([sys.executable, "-m", "qiloop_web", "warm_action_lists"])
-
-
-def stop_warming_action_lists(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    return serve(["--no-migrate", "--port", str(args.port)])

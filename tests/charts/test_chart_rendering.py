@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qiloop.charts import funnel_chart_spec, monthly_stacked_bar_spec, spc_chart_spec, to_png, to_svg
+from qiloop.charts import fit_to_column, funnel_chart_spec, monthly_stacked_bar_spec, spc_chart_spec, to_png, to_svg
 from qiloop.measures import all_measures
 from qiloop.spc import spc
 from qiloop.spc.funnel import funnel
-from qiloop_web.dashboard.series import fit_to_page, measure_chart
+from qiloop_web.dashboard.series import measure_chart
 
 WIDTHS = (1280, 375)
 MONTHS = list(pd.date_range("2022-04-01", periods=48, freq="MS"))
@@ -124,7 +124,7 @@ def network_funnel(width: int, *, highlight: str | None = None) -> dict[str, Any
         width=560,
         height=360,
     )
-    fit_to_page(spec)
+    fit_to_column(spec, legend=False)
     return page_spec(spec, width)
 
 
@@ -155,7 +155,7 @@ def project(width: int) -> dict[str, Any]:
         y_kind="percent",
         legend=False,
     )
-    fit_to_page(spec)
+    fit_to_column(spec, legend=False)
     return page_spec(spec, width)
 
 

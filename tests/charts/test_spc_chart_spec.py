@@ -74,7 +74,7 @@ def test_the_legend_sits_below_in_columns_that_fit_and_a_page_can_turn_it_off(im
         )
         assert len(entries) == 4, entries
         assert len({y for _x, y in entries}) == rows, f"{rows} rows of legend at {width} px: {entries}"
-    spec["config"]["legend"] = {"disable": True}  # what a page with its own key does (fit_to_page)
+    spec["config"]["legend"] = {"disable": True}  # what a page with its own key does (fit_to_column)
     assert 'aria-roledescription="legend"' not in to_svg(spec)
     assert 'aria-roledescription="legend"' not in to_svg(spc_chart_spec(improving, legend=False))
 

@@ -123,7 +123,7 @@ def _build_measured(folder):
     import duckdb
 
     from qiloop.demo import build_demo
-    from qiloop_web.dashboard.results import compute_results
+    from qiloop.measures.results_store import compute_results
 
     demo = build_demo(folder / "demo", practices=3, patients=2000, fresh=True, say=lambda _text: None)
     con = duckdb.connect(str(demo.store))

@@ -16,8 +16,8 @@ import pytest
 from django.urls import reverse
 
 from qiloop.measures.actions import compute_action_list, compute_action_lists
+from qiloop.measures.results_store import compute_results
 from qiloop_web.dashboard import action_lists, pages
-from qiloop_web.dashboard.results import compute_results
 
 MEASURES = ["pincer_k", "copd010", "pincer_a"]  # low is good (two) and high is good
 PRACTICES = ["A00001", "A00002", "A00003"]

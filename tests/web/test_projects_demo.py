@@ -8,6 +8,7 @@ from qiloop_web.audit.models import AuditEvent
 from qiloop_web.projects.charts import project_charts
 from qiloop_web.projects.demo import BASELINE_WEEKS, WEEKS_SINCE_CHANGE, create_demo_project, turnaround_series
 from qiloop_web.projects.models import PdsaCycle, Project
+from qiloop_web.teamwork.demo import create_demo_teamwork
 from qiloop_web.teamwork.models import Task, TimeEntry
 
 TODAY = dt.date(2026, 11, 26)  # a Thursday
@@ -39,9 +40,17 @@ def test_demo_project_is_built_once_through_the_actions(universe):
     assert (first.stage, first.decision, first.new_phase) == ("done", "adopt", True)
     assert second.previous_id == first.pk and second.stage == "plan"
 
+    assert AuditEvent.objects.filter(action__startswith="pdsa.").count() >= 5
+
+
+def test_demo_teamwork_is_built_once_for_the_project(universe):
+    project = create_demo_project(universe.practice, universe.people, today=TODAY)
+    assert not Task.objects.filter(project=project).exists(), "the project app makes no tasks"
+    create_demo_teamwork(project, universe.people, today=TODAY)
+    create_demo_teamwork(project, universe.people, today=TODAY)
+    assert Task.objects.filter(project=project).count() == 2
     assert Task.objects.filter(project=project, due_on__lt=TODAY).count() == 1
     assert TimeEntry.objects.filter(practice=universe.practice).count() == 5
-    assert AuditEvent.objects.filter(action__startswith="pdsa.").count() >= 5
 
 
 def test_demo_chart_shows_the_adopted_change_as_an_improvement(universe):

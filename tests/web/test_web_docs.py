@@ -6,7 +6,13 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["src/qiloop_web/settings.py", "src/qiloop_web/environment.py", "src/qiloop_web/__main__.py"]
+SOURCES = [
+    "src/qiloop_web/settings.py",
+    "src/qiloop_web/environment.py",
+    "src/qiloop_web/__main__.py",
+    "src/qiloop_web/serving.py",
+    "src/qiloop_web/startup.py",
+]
 READ = re.compile(r"""(?:\.get|required_in_production|\.flag|environ\.get)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from conftest import MEASURED
-from qiloop_web.dashboard.results import compute_results, up_to_date
+from qiloop.measures.results_store import compute_results, up_to_date
 from qiloop_web.organisations.models import Kind, Organisation
 from qiloop_web.startup import demo_password, load_store_organisations
 
@@ -79,8 +79,8 @@ def test_start_sets_everything_up_on_a_fresh_directory_and_a_second_start_reuses
 
 
 def test_the_data_starts_when_the_extract_does_not_with_old_history(measured):
+    from qiloop.measures.results_store import data_months
     from qiloop.synth import DEFAULT_END, DEFAULT_START
-    from qiloop_web.dashboard.results import data_months
 
     assert data_months(measured[0]) == (DEFAULT_START.replace(day=1), DEFAULT_END.replace(day=1))
 

@@ -157,3 +157,21 @@ def read_store_info(store: Path) -> StoreInfo:
     if not rows or missing:
         raise InputError(f"{store}: the store is incomplete or damaged", hint="import the extract again")
     return StoreInfo(store, rows[0][4], rows[0][5], tables)
+
+
+def write_practices(store: Path, path: Path) -> None:
+    """Write the store's ``practices`` table (ordered by practice_id) to the Parquet file ``path``."""
+    con = connect(str(store), read_only=True)
+    try:
+        con.execute("COPY (SELECT * FROM practices ORDER BY practice_id) TO ? (FORMAT parquet)", [str(path)])
+    finally:
+        con.close()
+
+
+def registered_practice_ids(store: Path) -> list[str]:
+    """The practices the store's registrations name (each once, in no particular order)."""
+    con = connect(str(store), read_only=True)
+    try:
+        return [str(r[0]) for r in con.execute("SELECT DISTINCT practice_id FROM practice_registrations").fetchall()]
+    finally:
+        con.close()

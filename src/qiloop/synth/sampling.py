@@ -24,10 +24,6 @@ def first_of_month(days: np.ndarray) -> np.ndarray:
     return months.astype("datetime64[D]").astype(np.int64)
 
 
-def age_years(dob: np.ndarray, on: np.ndarray | int) -> np.ndarray:
-    return (np.asarray(on) - dob) / 365.25
-
-
 def expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For n_i items per row i: the row index of each item and its rank 0..n_i-1 within the row."""
     counts = counts.astype(np.int64)

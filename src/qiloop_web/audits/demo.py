@@ -33,7 +33,7 @@ CONCLUSION = (
 
 
 def latest_month_end(store: Path) -> dt.date:
-    from qiloop_web.dashboard.results import data_months
+    from qiloop.measures.results_store import data_months
 
     _first, latest = data_months(store)
     return add_months(latest, 1) - dt.timedelta(days=1)

@@ -11,8 +11,8 @@ from qiloop.audit.templates import TEMPLATES
 from qiloop.measures import all_measures
 from qiloop_web.audits.models import AuditCriterion, AuditReason, StandardKindChoice
 from qiloop_web.organisations.models import Organisation
-from qiloop_web.teamwork.date_input import DayMonthYearField
 from qiloop_web.teamwork.forms import MemberChoiceField
+from qiloop_web.ui.date_input import DayMonthYearField
 from qiloop_web.ui.text_safety import TextSafetyMixin
 
 

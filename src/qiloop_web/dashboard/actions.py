@@ -12,19 +12,18 @@ from django.db import close_old_connections, transaction
 
 from qiloop.errors import QiloopError
 from qiloop.measures import all_measures
+from qiloop.measures.results_store import compute_results
 from qiloop_web.audit.log import record
 from qiloop_web.dashboard import imports
 from qiloop_web.dashboard.models import ChartPhase
-from qiloop_web.dashboard.results import compute_results
 from qiloop_web.organisations.models import Kind, Organisation
 
 
 def _load_organisations(store: Path) -> None:
-    from qiloop_web.organisations.loading import PracticesFileError
-    from qiloop_web.startup import load_store_organisations
+    from qiloop_web.organisations.loading import PracticesFileError, load_store_practices
 
     try:
-        load_store_organisations(store)  # all or nothing (one transaction)
+        load_store_practices(store)  # all or nothing (one transaction)
     except PracticesFileError as problem:
         raise imports.ImportFailed(
             f"the extract's practices do not fit the organisations already here: {problem}",

@@ -11,7 +11,6 @@ beyond a tenth of a pixel, the repeated points of the step lines, groups that ca
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -19,6 +18,7 @@ from typing import Any
 
 import vl_convert
 
+from qiloop.charts.fit import at_fixed_size
 from qiloop.charts.palette import VEGA_LITE_VERSION
 
 SVG = "http://www.w3.org/2000/svg"
@@ -37,19 +37,7 @@ LINE_PATH = re.compile(r"^M[-\d.,L]+$")
 
 def card_spec(spec_json: str, *, width: int = CARD_SIZE[0], height: int = CARD_SIZE[1]) -> dict[str, Any]:
     """The card's spec at a fixed size for a static drawing (a page fits it to its column with CSS)."""
-    spec: dict[str, Any] = json.loads(spec_json)
-    spec = copy.deepcopy(spec)
-    spec["width"], spec["height"] = width, height
-    spec.pop("autosize", None)
-    config = spec.setdefault("config", {})
-    config["aria"] = False  # no ARIA per mark: the whole picture has one text alternative
-    config["background"] = None
-    for layer in spec.get("layer", []):  # the page's key says what the colours mean
-        for channel in ("color", "fill", "stroke", "shape", "opacity", "strokeDash"):
-            encoding = layer.get("encoding", {}).get(channel)
-            if isinstance(encoding, dict) and "field" in encoding:
-                encoding["legend"] = None
-    return spec
+    return at_fixed_size(json.loads(spec_json), width=width, height=height)
 
 
 def draw_svg(spec: dict[str, Any], text: str) -> str:

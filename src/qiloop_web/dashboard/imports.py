@@ -325,18 +325,14 @@ def _the_practice(extract: Path, kind: str, job: Path) -> str | None:
     import tempfile
 
     from qiloop.records.convert import import_from
-    from qiloop.records.sql import connect
+    from qiloop.records.store import registered_practice_ids
 
     if kind == "canonical":
         return None
     with tempfile.TemporaryDirectory(prefix=".practice-", dir=job) as folder:
         part = Path(folder) / "practice.duckdb"
         import_from(kind, extract, part)
-        con = connect(str(part), read_only=True)
-        try:
-            ids = [r[0] for r in con.execute("SELECT DISTINCT practice_id FROM practice_registrations").fetchall()]
-        finally:
-            con.close()
+        ids = registered_practice_ids(part)
     if len(ids) != 1:
         raise ImportFailed(
             f"one practice's extract must name one practice, and this one names {len(ids)}",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from qiloop.charts import funnel_chart_spec
+from qiloop.charts import fit_to_column, funnel_chart_spec
 from qiloop.charts.text import format_number
 from qiloop.measures.disclosure import NETWORK, network_view
 from qiloop.measures.model import Measure
@@ -34,7 +34,7 @@ from qiloop.spc.funnel_basis import (
     published_counts,
 )
 from qiloop.spc.funnel_limits import level_key, level_label
-from qiloop_web.dashboard.series import Chart, fit_to_page, measure_chart, safe_json, scale
+from qiloop_web.dashboard.series import Chart, measure_chart, safe_json, scale
 
 __all__ = ["published_counts", "published_monthly"]
 
@@ -130,7 +130,7 @@ def funnel_chart(
         width=width,
         height=height,
     )
-    fit_to_page(spec)
+    fit_to_column(spec, legend=False)
     return Funnel(
         element_id=element_id,
         spec_json=safe_json(spec),

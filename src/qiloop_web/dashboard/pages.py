@@ -15,10 +15,12 @@ from qiloop.measures import all_measures
 from qiloop.measures.disclosure import apply_disclosure_control
 from qiloop.measures.library.describe import TOPIC_NAMES
 from qiloop.measures.model import Measure, codes_used
+from qiloop.measures.results_store import BREAKDOWN_NAMES, BREAKDOWNS
+from qiloop.measures.results_store import data_start as manifest_data_start
 from qiloop.measures.study_months import comparison_sentence, follows_published_study
 from qiloop.records.data_age import DataAge, data_age
 from qiloop_web.dashboard import drawn, memo, phases
-from qiloop_web.dashboard.results import BREAKDOWN_NAMES, BREAKDOWNS, LOOKBACK_MONTHS, Results, load_results
+from qiloop_web.dashboard.results import Results, load_results
 from qiloop_web.dashboard.series import Chart, counts_text, format_value, measure_chart, scale
 
 TOPICS = ["prescribing_safety", "access_continuity", "long_term_conditions"]
@@ -52,15 +54,8 @@ def results_age(loaded: Results | None, today: dt.date) -> DataAge | None:
 
 
 def data_start(loaded: Results) -> dt.date | None:
-    """The first month of the data the results were computed from (the manifest's ``data_start``; results
-    computed before it was recorded started LOOKBACK_MONTHS after the data, so that is assumed)."""
-    recorded = str(loaded.manifest.get("data_start", "") or "")
-    if recorded:
-        return pd.Timestamp(recorded + "-01").date()
-    start = str(loaded.manifest.get("start", "") or "")
-    if not start:
-        return None
-    return (pd.Timestamp(start + "-01") - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
+    """The first month of the data the results were computed from (from their manifest)."""
+    return manifest_data_start(loaded.manifest)
 
 
 def topic_name(topic: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from qiloop.charts import chart_text_alternative, spc_chart_spec
+from qiloop.charts import chart_text_alternative, fit_to_column, spc_chart_spec
 from qiloop.charts.palette import ASSURANCE_ICON_LABELS, CHART_NAMES, VARIATION_ICON_LABELS
 from qiloop.measures.lookback import incomplete, lookback_months
 from qiloop.measures.model import Measure, type_of
@@ -61,15 +61,6 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, list):
         return [_rounded(v) for v in value]
     return value
-
-
-def fit_to_page(spec: dict[str, Any]) -> None:
-    """Adapt a qiloop.charts spec to a page: as wide as its column (down to 320 px screens), no title
-    (the page's heading names the chart) and no legend (the page's key and the tags say what colours mean)."""
-    spec["width"] = "container"
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-    spec.pop("title", None)
-    spec.setdefault("config", {}).setdefault("legend", {})["disable"] = True
 
 
 def kind_of(measure: Measure) -> str:
@@ -216,7 +207,7 @@ def measure_chart(
     spec: dict[str, Any] = spc_chart_spec(
         result, title=title or measure.title, y_label=y_label, width=width, height=height
     )
-    fit_to_page(spec)
+    fit_to_column(spec, legend=False)  # the page's key and the tags say what colours mean
     summary = result.summary
     last = series.iloc[-1]
     denominator = last["denominator"]

@@ -29,8 +29,8 @@ from qiloop.text_safety import KINDS, blocking, check_text
 from qiloop_web.accounts.models import User
 from qiloop_web.audit import log
 from qiloop_web.learning.models import EventStage, LearningAction, LearningEvent, LfpseStatus
-from qiloop_web.organisations.models import Organisation
-from qiloop_web.organisations.permissions import has_permission, may_see_learning_event, permissions_in, role_in
+from qiloop_web.organisations.models import Membership, Organisation
+from qiloop_web.organisations.permissions import has_permission, may_see_learning_event, permissions_in
 from qiloop_web.organisations.roles import Permission
 from qiloop_web.teamwork import actions as teamwork
 
@@ -287,14 +287,14 @@ def report_event(*, practice: Organisation, by: User, **answers: Any) -> Learnin
     if not isinstance(values.get("occurred_on"), date):
         raise LearningError("Enter when it happened.", "occurred_on")
     _check_answers(values)
-    role = role_in(by, practice)
+    membership = Membership.objects.filter(user=by, organisation=practice).first()  # the role, kept as reported
     with transaction.atomic():
         number = (LearningEvent.objects.filter(practice=practice).aggregate(m=Max("number"))["m"] or 0) + 1
         event = LearningEvent.objects.create(
             practice=practice,
             number=number,
             reporter=by,
-            reporter_role=role.value if role else "",
+            reporter_role=membership.role if membership else "",
             **values,
         )
         _record(event, "reported", by, event_type=event.event_type, fields=sorted(n for n, v in values.items() if v))

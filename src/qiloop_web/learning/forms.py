@@ -18,8 +18,8 @@ from qiloop.learning.responses import RESPONSES
 from qiloop.learning.workflow import AnswerError, event_date
 from qiloop_web.learning.models import LearningEvent, LfpseStatus
 from qiloop_web.organisations.models import Organisation
-from qiloop_web.teamwork.date_input import DayMonthYearField
 from qiloop_web.teamwork.forms import MemberChoiceField
+from qiloop_web.ui.date_input import DayMonthYearField
 from qiloop_web.ui.text_safety import TextSafetyMixin
 
 CHOOSE = ("", "Choose one")

@@ -10,11 +10,13 @@ and then nothing is created.
 from __future__ import annotations
 
 import csv
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
 
+from qiloop.records.store import write_practices
 from qiloop_web.organisations import actions
 from qiloop_web.organisations.models import Kind, Organisation
 
@@ -86,3 +88,11 @@ def load_practices(path: Path) -> LoadSummary:
             _ensure(Kind.PRACTICE, row["practice_id"].upper(), row["name"], pcn, where, counts)
             named |= {icb.code, pcn.code, row["practice_id"].upper()}
     return LoadSummary(created=counts, unchanged=len(named & before))
+
+
+def load_store_practices(store: Path) -> LoadSummary:
+    """Create the ICBs, PCNs and practices in the analytics store's practices table (idempotent)."""
+    with tempfile.TemporaryDirectory(prefix="qiloop-practices-") as folder:
+        path = Path(folder) / "practices.parquet"
+        write_practices(store, path)
+        return load_practices(path)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from qiloop_web.audit.log import record_view
 from qiloop_web.organisations.models import Kind, Membership, Organisation
-from qiloop_web.organisations.roles import PATIENT_LEVEL, Permission, Role, definition
+from qiloop_web.organisations.roles import PATIENT_LEVEL, Permission, definition
 
 
 def permissions_in(user: Any, organisation: Organisation) -> frozenset[Permission]:
@@ -43,11 +43,6 @@ def has_permission(user: Any, permission: Permission, organisation: Organisation
     patient-level data only in a practice where they also hold a clinical role.
     """
     return permission in permissions_in(user, organisation)
-
-
-def role_in(user: Any, organisation: Organisation) -> Role | None:
-    membership = Membership.objects.filter(user=user, organisation=organisation).first()
-    return Role(membership.role) if membership else None
 
 
 def organisation_permission_required(permission: Permission) -> Callable[..., Callable[..., HttpResponse]]:
@@ -111,16 +106,13 @@ def patient_level_view(*, what: str, download: bool = False) -> Callable[..., Ca
     return decorator
 
 
-#: Who may see an event marked restricted (about a staff member), besides the person who reported it.
-RESTRICTED_LEARNING_ROLES = frozenset({Role.PRACTICE_MANAGER, Role.GP})
-
-
 def may_see_learning_event(user: Any, event: Any, granted: frozenset[Permission] | None = None) -> bool:
     """Whether ``user`` may open one learning event of its practice.
 
     The person who reported it always may (while they can still report there). Otherwise: a restricted event
-    (about a staff member) only the practice manager and the practice's GPs; any other event, anyone with
-    VIEW_LEARNING_EVENTS there. Network roles never hold that permission in a practice (roles.PRACTICE_ONLY).
+    (about a staff member) only those with VIEW_RESTRICTED_LEARNING_EVENTS there (the practice manager and the
+    practice's GPs); any other event, anyone with VIEW_LEARNING_EVENTS there. Network roles never hold either
+    permission in a practice (roles.PRACTICE_ONLY).
     """
     granted = permissions_in(user, event.practice) if granted is None else granted
     if (
@@ -132,5 +124,5 @@ def may_see_learning_event(user: Any, event: Any, granted: frozenset[Permission]
     if Permission.VIEW_LEARNING_EVENTS not in granted:
         return False
     if event.restricted:
-        return role_in(user, event.practice) in RESTRICTED_LEARNING_ROLES
+        return Permission.VIEW_RESTRICTED_LEARNING_EVENTS in granted
     return True

@@ -32,6 +32,7 @@ class Permission(enum.Enum):
     RECALCULATE_CHARTS = "recalculate_charts"  # accept or undo a new phase (recalculated limits) on measure charts
     REPORT_LEARNING_EVENT = "report_learning_event"  # report a significant / learning event
     VIEW_LEARNING_EVENTS = "view_learning_events"  # the practice's learning events (restricted ones: see permissions)
+    VIEW_RESTRICTED_LEARNING_EVENTS = "view_restricted_learning_events"  # events about a staff member, too
     MANAGE_LEARNING_EVENTS = "manage_learning_events"  # triage, analyse, agree actions, review and close events
     ANSWER_SURVEYS = "answer_surveys"  # answer the staff QI survey (practice staff; not patient representatives)
     MANAGE_SURVEYS = "manage_surveys"  # open, close and read staff QI survey rounds (practice manager, network lead)
@@ -52,7 +53,12 @@ PRACTICE_ONLY = PATIENT_LEVEL | {
 # A practice's learning events are its own too: a network sees only what a practice chose to share, and
 # network-level theme counts (qiloop_web.learning), never a practice's events.
 LEARNING = frozenset(
-    {Permission.REPORT_LEARNING_EVENT, Permission.VIEW_LEARNING_EVENTS, Permission.MANAGE_LEARNING_EVENTS}
+    {
+        Permission.REPORT_LEARNING_EVENT,
+        Permission.VIEW_LEARNING_EVENTS,
+        Permission.VIEW_RESTRICTED_LEARNING_EVENTS,
+        Permission.MANAGE_LEARNING_EVENTS,
+    }
 )
 PRACTICE_ONLY = PRACTICE_ONLY | LEARNING
 
@@ -100,6 +106,8 @@ _CLINICAL = _STAFF | {P.VIEW_PATIENT_LEVEL, P.DOWNLOAD_ACTION_LIST, P.RECALCULAT
 # all (restricted ones aside) and run the analysis; reception and secretaries see the events they reported.
 _REPORTS = frozenset({P.REPORT_LEARNING_EVENT})
 _LEARNS = _REPORTS | {P.VIEW_LEARNING_EVENTS, P.MANAGE_LEARNING_EVENTS}
+# An event marked restricted (about a staff member) opens for the practice manager and the GPs (and its reporter).
+_RESTRICTED = frozenset({P.VIEW_RESTRICTED_LEARNING_EVENTS})
 _ADMIN = frozenset(
     {P.VIEW_ORGANISATION, P.INVITE_MEMBERS, P.MANAGE_MEMBERS, P.VIEW_AUDIT_LOG, P.IMPORT_DATA, P.MANAGE_ORGANISATIONS}
 )
@@ -107,12 +115,13 @@ _ADMIN = frozenset(
 ROLES: dict[Role, RoleDefinition] = {
     d.role: d
     for d in [
-        RoleDefinition(Role.GP, PRACTICE, _CLINICAL | _LEARNS),
+        RoleDefinition(Role.GP, PRACTICE, _CLINICAL | _LEARNS | _RESTRICTED),
         RoleDefinition(
             Role.PRACTICE_MANAGER,
             PRACTICE,
             _CLINICAL
             | _LEARNS
+            | _RESTRICTED
             | {
                 P.INVITE_MEMBERS,
                 P.MANAGE_MEMBERS,
@@ -156,7 +165,3 @@ ADMINISTRATOR_ONLY = frozenset({Role.ADMINISTRATOR})
 
 def definition(role: str) -> RoleDefinition:
     return ROLES[Role(role)]
-
-
-def roles_for_kind(kind: str) -> list[Role]:
-    return [role for role, d in ROLES.items() if kind in d.kinds]

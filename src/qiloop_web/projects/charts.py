@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from qiloop.charts import chart_text_alternative, spc_chart_spec
+from qiloop.charts import chart_text_alternative, fit_to_column, spc_chart_spec
 from qiloop.improvement.aims import check_aim
 from qiloop.improvement.change import MIN_BEFORE, ChangeVerdict, assess_change, phase_start
 from qiloop.improvement.pdsa import Decision, Stage
@@ -32,7 +32,7 @@ from qiloop.improvement.progress import Step, progress
 from qiloop.measures import all_measures
 from qiloop.spc import spc
 from qiloop_web.dashboard import pages
-from qiloop_web.dashboard.series import Chart, change_of, fit_to_page, format_value, safe_json, scale
+from qiloop_web.dashboard.series import Chart, change_of, format_value, safe_json, scale
 from qiloop_web.projects.models import ManualPoint, PdsaCycle, Project, ProjectMeasure
 
 #: Points before the first change that make a baseline: the number "did the change work?" needs.
@@ -242,7 +242,7 @@ def measure_chart(
         y_kind=y_kind(series.unit),
         legend=False,
     )
-    fit_to_page(spec)
+    fit_to_column(spec, legend=False)
     if change is not None:
         # The baseline is the way of working the change replaced: from the last new phase before it.
         since = max((at for at in splits if at < pd.Timestamp(change.on)), default=None)

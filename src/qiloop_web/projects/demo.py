@@ -2,8 +2,8 @@
 
 Everything here is made up, and made through the same actions a person's clicks go through (so it is in
 the audit log). The example: a practice speeding up repeat prescriptions — a template project with a
-weekly turnaround series typed in by hand, a first PDSA cycle adopted as a new phase, the next cycle of
-the ramp being planned, a few tasks (one overdue) and some recorded QI time. Development only.
+weekly turnaround series typed in by hand, a first PDSA cycle adopted as a new phase and the next cycle of
+the ramp being planned (its tasks and QI time: ``teamwork.demo``). Development only.
 """
 
 from __future__ import annotations
@@ -123,40 +123,6 @@ def create_demo_project(practice: Organisation, people: Mapping[str, Any], *, to
         by=lead,
     )
 
-    from qiloop_web.teamwork import actions as teamwork
-
-    receptionist = people.get(Role.RECEPTIONIST.value, manager)
-    teamwork.create_task(
-        practice=practice,
-        title="Put the new repeat-request times on the website",
-        owner=receptionist,
-        due_on=today - dt.timedelta(days=3),
-        project=project,
-        by=manager,
-    )
-    teamwork.create_task(
-        practice=practice,
-        title="Run the Friday turnaround search",
-        owner=lead,
-        due_on=today + dt.timedelta(days=(4 - today.weekday()) % 7),
-        project=project,
-        by=manager,
-    )
-    for weeks_ago, person, minutes, meeting in [
-        (9, manager, 60, "Project kick-off"),
-        (9, people.get(Role.GP.value, manager), 60, "Project kick-off"),
-        (6, lead, 45, ""),
-        (3, people.get(Role.PATIENT_REPRESENTATIVE.value, manager), 30, "Patient group feedback"),
-        (1, manager, 30, ""),
-    ]:
-        teamwork.record_time(
-            practice=practice,
-            spent_on=today - dt.timedelta(weeks=weeks_ago),
-            minutes=minutes,
-            project=None if meeting else project,
-            meeting=meeting,
-            by=person,
-        )
     return project
 
 

@@ -12,7 +12,7 @@ from django import forms
 
 from qiloop.improvement.pdsa import Decision, Stage
 from qiloop_web.projects.models import DriverNode, NodeKind, PdsaCycle, Project
-from qiloop_web.teamwork.date_input import DayMonthYearField
+from qiloop_web.ui.date_input import DayMonthYearField
 from qiloop_web.ui.text_safety import TextSafetyMixin
 
 TEXT = {"rows": 3}

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from qiloop.charts import survey_chart_spec
+from qiloop.charts import fit_to_column, survey_chart_spec
 from qiloop.csv_safety import neutralise_row
 from qiloop.survey.instrument import GROUP_LABELS, INDICATORS, SECTION_TITLES, Indicator
 from qiloop.survey.scoring import ALL, Figure, Report, disclosed, free_text_shown, score
@@ -165,9 +165,7 @@ def _chart(survey_round: SurveyRound, key: str, title: str, rows: list[Row]) -> 
         )
     spec = survey_chart_spec(chart_rows, title=title)
     # As wide as the page's column (down to 320 px screens); the section's heading names the chart.
-    spec["width"] = "container"
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-    spec.pop("title", None)
+    fit_to_column(spec)
     return SectionChart(f"survey-{survey_round.pk}-{key}", safe_json(spec), str(spec["description"]))
 
 

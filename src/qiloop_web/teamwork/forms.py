@@ -13,8 +13,8 @@ from qiloop_web.organisations.models import Membership, Organisation
 from qiloop_web.organisations.roles import Role
 from qiloop_web.projects.models import PdsaCycle, Project
 from qiloop_web.teamwork.actions import MAX_MINUTES_PER_ENTRY
-from qiloop_web.teamwork.date_input import DayMonthYearField
 from qiloop_web.teamwork.models import TaskStatus
+from qiloop_web.ui.date_input import DayMonthYearField
 from qiloop_web.ui.text_safety import TextSafetyMixin
 
 

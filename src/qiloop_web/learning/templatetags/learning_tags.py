@@ -9,9 +9,8 @@ from django.forms import BoundField
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from qiloop_web.teamwork.date_input import DayMonthYearField
-from qiloop_web.teamwork.templatetags.teamwork_tags import nhsuk_date_field
-from qiloop_web.ui.templatetags.nhsuk import nhsuk_field
+from qiloop_web.ui.date_input import DayMonthYearField
+from qiloop_web.ui.templatetags.nhsuk import nhsuk_date_field, nhsuk_field
 
 register = template.Library()
 
@@ -19,7 +18,7 @@ register = template.Library()
 @register.simple_tag
 def learning_field(field: BoundField) -> SafeString:
     if isinstance(field.field, DayMonthYearField):
-        return mark_safe(render_to_string("teamwork/_date_field.html", nhsuk_date_field(field)))  # noqa: S308
+        return mark_safe(render_to_string("ui/date_field.html", nhsuk_date_field(field)))  # noqa: S308
     if isinstance(field.field.widget, forms.CheckboxSelectMultiple):
         chosen = {str(v) for v in (field.value() or [])}
         options = [

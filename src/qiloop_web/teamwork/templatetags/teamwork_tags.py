@@ -8,8 +8,7 @@ practice's projects (VIEW_PROJECTS), and nothing when no task is overdue.
 the open tasks of a project (or of one PDSA cycle), with links to add a task
 for that step and to record QI time for the project, for project pages.
 
-``{% nhsuk_date_field form.due_on %}``: an NHS date input for a
-``date_input.DayMonthYearField``.
+The NHS date input's tag, ``{% nhsuk_date_field %}``, is in ``ui`` (``nhsuk``).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.forms import BoundField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -56,22 +54,6 @@ def overdue_tasks(organisation: Organisation, user: Any) -> dict[str, Any]:
         "count": count,
         "more": max(0, count - SHOWN),
     }
-
-
-@register.inclusion_tag("teamwork/_date_field.html")
-def nhsuk_date_field(field: BoundField) -> dict[str, Any]:
-    day, month, year = field.field.prepare_value(field.value())
-    ids = [field.auto_id, f"{field.auto_id}_month", f"{field.auto_id}_year"]
-    parts = [
-        {"label": label, "id": id_, "name": f"{field.html_name}_{key}", "value": value, "width": width}
-        for (key, label, width), id_, value in zip(
-            [("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4)], ids, (day, month, year), strict=True
-        )
-    ]
-    described_by = " ".join(
-        [f"{field.auto_id}-hint"] * bool(field.help_text) + [f"{field.auto_id}-error"] * bool(field.errors)
-    )
-    return {"field": field, "parts": parts, "described_by": described_by}
 
 
 @register.inclusion_tag("teamwork/_project_tasks.html", takes_context=True)

@@ -3,7 +3,8 @@
 ``{% nhsuk_field form.email %}`` gives the label, hint, inline error and the
 input with the right classes and ``aria-describedby``;
 ``{% nhsuk_error_summary form %}`` gives the error summary that links to each
-field. Both follow the markup of nhsuk-frontend's own components.
+field; ``{% nhsuk_date_field form.due_on %}`` gives the NHS date input for a
+``date_input.DayMonthYearField``. They follow the markup of nhsuk-frontend's own components.
 """
 
 from __future__ import annotations
@@ -58,3 +59,19 @@ def nhsuk_error_summary(form: Form) -> dict[str, Any]:
     for field in form:
         errors += [(f"#{field.auto_id}", str(error)) for error in field.errors]
     return {"errors": errors}
+
+
+@register.inclusion_tag("ui/date_field.html")
+def nhsuk_date_field(field: BoundField) -> dict[str, Any]:
+    day, month, year = field.field.prepare_value(field.value())
+    ids = [field.auto_id, f"{field.auto_id}_month", f"{field.auto_id}_year"]
+    parts = [
+        {"label": label, "id": id_, "name": f"{field.html_name}_{key}", "value": value, "width": width}
+        for (key, label, width), id_, value in zip(
+            [("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4)], ids, (day, month, year), strict=True
+        )
+    ]
+    described_by = " ".join(
+        [f"{field.auto_id}-hint"] * bool(field.help_text) + [f"{field.auto_id}-error"] * bool(field.errors)
+    )
+    return {"field": field, "parts": parts, "described_by": described_by}

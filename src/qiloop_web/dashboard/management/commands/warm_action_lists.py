@@ -6,7 +6,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from qiloop_web.startup import warm_action_lists
+from qiloop_web.serving import warm_action_lists
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ People type dates the way they say them ("31 3 2027") instead of working a
 date picker, and each part gets its own message: "Due date must include a
 month", "Due date must be a real date". The form posts ``NAME_day``,
 ``NAME_month`` and ``NAME_year``; ``{% nhsuk_date_field form.NAME %}`` (in
-``teamwork_tags``) draws the fieldset, and its day box carries the field's
+``ui``'s ``nhsuk`` tags) draws the fieldset, and its day box carries the field's
 own id, so the error summary's link lands on it.
 """
 
