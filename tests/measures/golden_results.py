@@ -10,7 +10,7 @@ patients, seed 1):
   (``qiloop.records.data_span``: 60 months, a superset of the dashboard's 48) — measure, interval, practice,
   numerator, denominator, ratio, measure version and code-list versions;
 * ``breakdowns``: the latest month crossed by age band, sex, ethnicity and deprivation, as the dashboard
-  computes it, summed to one table per breakdown (``qiloop_web.dashboard.results.by_each_breakdown``);
+  computes it, summed to one table per breakdown (``qiloop.measures.results_store.by_each_breakdown``);
 * ``action_lists``: every measure's action list for every practice at the latest month: the denominator, how
   many patients are listed, a SHA-256 of the sorted patient pseudonyms and one of the whole table (its columns
   too).
