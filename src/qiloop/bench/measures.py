@@ -185,6 +185,7 @@ def run_pandas_version(store: Path, start: dt.date, end: dt.date) -> dict[str, A
 
     began = time.perf_counter()
     with duckdb.connect(str(store), read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
         tables = {
             name: con.execute(f"select * from {name}").df()
             for name in ("patients", "practice_registrations", "clinical_events", "medications", "appointments")
