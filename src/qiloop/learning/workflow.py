@@ -36,6 +36,7 @@ from qiloop.learning.taxonomy import (
     PSYCHOLOGICAL_HARM,
     is_moderate_or_worse,
 )
+from qiloop.months import add_months
 
 
 class Stage(StrEnum):
@@ -375,11 +376,4 @@ def response_hint(response_type: str, occurred_on: date | None, today: date) -> 
 
 def default_review_due(agreed_on: date) -> date:
     """:data:`DEFAULT_REVIEW_MONTHS` months after ``agreed_on`` (the last day of a shorter month)."""
-    month = agreed_on.month - 1 + DEFAULT_REVIEW_MONTHS
-    year, month = agreed_on.year + month // 12, month % 12 + 1
-    for day in (agreed_on.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return add_months(agreed_on, DEFAULT_REVIEW_MONTHS)

@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from qiloop.charts.bar_chart import monthly_stacked_bar_spec
 from qiloop.csv_safety import neutralise_row
+from qiloop.months import shift_month
 from qiloop_web.organisations.roles import Role
 
 # One colour per role, always the same (NHS identity colours); the table says the same in words.
@@ -49,7 +50,7 @@ def month_label(month: date) -> str:
 
 
 def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return shift_month(month, 1)
 
 
 def hours(minutes: int) -> str:
