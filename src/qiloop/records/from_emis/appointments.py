@@ -45,16 +45,17 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
     con.execute(f"CREATE TEMP TABLE session_modes AS SELECT * FROM (VALUES {mapping}) AS t(category, mode)")
     # one row per session: its category, the mode it means and its one clinician
     con.execute(
-        "CREATE TEMP TABLE session_facts AS SELECT s.session, se.category, coalesce(sm.mode, 'unknown') AS mode, "
-        "c.clinician FROM (SELECT session FROM sessions UNION SELECT session FROM clinicians) s "
-        "LEFT JOIN sessions se ON se.session = s.session LEFT JOIN clinicians c ON c.session = s.session "
-        "LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
+        "CREATE TEMP TABLE session_facts AS SELECT coalesce(se.session, c.session) AS session, se.category, "
+        "coalesce(sm.mode, 'unknown') AS mode, c.clinician FROM sessions se FULL JOIN clinicians c "
+        "ON c.session = se.session LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
     )
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
+    # one pass joins every slot to its patient, organisation and session, keeping only what is counted or written
+    # (in file order: appointment_id is the slot's position)
     con.execute(
-        "CREATE TEMP VIEW slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
-        f"left(s.AppointmentDate, 10) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
+        "CREATE TEMP TABLE slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
+        f"CAST(left(s.AppointmentDate, 10) AS DATE) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
         "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
         "ELSE 'booked' END AS status, coalesce(f.category, '') AS category, coalesce(f.mode, 'unknown') AS mode, "
         f"f.clinician, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
@@ -64,6 +65,7 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         f"FROM src_Appointment_Slot s {patient_joins('s.PatientGuid')}"
         "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
     )
+    con.execute("DROP TABLE src_Appointment_Slot")
     total = 0
     for reason, status, category, mode, n in con.execute(
         "SELECT reason, CASE WHEN reason IS NULL THEN status END, CASE WHEN reason IS NULL THEN category END, "

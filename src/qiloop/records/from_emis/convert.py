@@ -172,8 +172,7 @@ def _load(extract: _Extract, table: str, paths: list[Path]) -> None:
             ) from None
         extract.files[table].append((path, first))
         report.read[path.name] = extract.count(f"SELECT count(*) FROM {name}") - first
-    for column in DATES.get(table, ()):
-        _check_dates(extract, table, column)
+    _check_dates(extract, table, DATES.get(table, ()))
 
 
 def _missing(table: str, header: list[str], column: str) -> str:
@@ -187,28 +186,43 @@ def _missing_hint(table: str) -> str:
     return f"an EMIS {table} file has the columns {', '.join(SCHEMA[table])}"
 
 
-def _check_dates(extract: _Extract, table: str, column: str) -> None:
-    """Every date is yyyy-MM-dd (a time after it is allowed and dropped); none after --as-of."""
-    c, name = ident(column), ident(f"src_{table}")
-    bad = extract.con.execute(
-        f"SELECT rowid, {c} FROM {name} WHERE {c} IS NOT NULL AND (NOT regexp_full_match({c}, '{DATE_PATTERN}') "
-        f"OR try_strptime(left({c}, 10), '%Y-%m-%d') IS NULL) ORDER BY rowid LIMIT 1"
-    ).fetchone()
-    if bad:
-        raise InputError(
-            f"{extract.where(table, int(bad[0]))}: column {column}: {shown(bad[1])} is not a date (expected yyyy-MM-dd)",
-            hint="EMIS extracts write dates as yyyy-MM-dd; nothing was imported",
-        )
-    as_of = extract.options.as_of
-    if as_of is None or (table, column) in MAY_BE_AHEAD:
+def _check_dates(extract: _Extract, table: str, columns: tuple[str, ...]) -> None:
+    """Every date is yyyy-MM-dd (a time after it is allowed and dropped); none after --as-of.
+
+    One scan of the table finds the first row breaking each rule; the message is the one for the first column
+    (in the table's order) with a problem, a date that is not a date before one after --as-of."""
+    if not columns:
         return
-    late = extract.con.execute(
-        f"SELECT rowid FROM {name} WHERE {c} IS NOT NULL AND left({c}, 10) > $as_of ORDER BY rowid LIMIT 1",
-        {"as_of": as_of.isoformat()},
-    ).fetchone()
-    if late:
+    name, as_of = ident(f"src_{table}"), extract.options.as_of
+    rules: list[tuple[str, str, str]] = []  # (column, kind, condition)
+    for column in columns:
+        c = ident(column)
+        rules.append(
+            (
+                column,
+                "format",
+                f"{c} IS NOT NULL AND (NOT regexp_full_match({c}, '{DATE_PATTERN}') "
+                f"OR try_strptime(left({c}, 10), '%Y-%m-%d') IS NULL)",
+            )
+        )
+        if as_of is not None and (table, column) not in MAY_BE_AHEAD:
+            rules.append((column, "late", f"{c} IS NOT NULL AND left({c}, 10) > $as_of"))
+    firsts = ", ".join(f"min(rowid) FILTER (WHERE {condition})" for _, _, condition in rules)
+    params = {"as_of": as_of.isoformat()} if as_of is not None and "$as_of" in firsts else None
+    row = extract.con.execute(f"SELECT {firsts} FROM {name}", params).fetchone() or ()
+    for (column, kind, _), first in zip(rules, row, strict=True):
+        if first is None:
+            continue
+        if kind == "format":
+            value = extract.con.execute(f"SELECT {ident(column)} FROM {name} WHERE rowid = $r", {"r": first}).fetchone()
+            raise InputError(
+                f"{extract.where(table, int(first))}: column {column}: {shown(value[0] if value else None)} is not a "
+                "date (expected yyyy-MM-dd)",
+                hint="EMIS extracts write dates as yyyy-MM-dd; nothing was imported",
+            )
+        assert as_of is not None
         raise InputError(
-            f"{extract.where(table, int(late[0]))}: column {column}: a date after the extract's as-of date "
+            f"{extract.where(table, int(first))}: column {column}: a date after the extract's as-of date "
             f"{as_of.isoformat()}",
             hint="check --as-of (the day the extract was taken) and the system's clock; nothing was imported",
         )
@@ -282,6 +296,11 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
     con.execute(
         "CREATE TEMP TABLE pmap AS SELECT k.guid, p.patient_id, k.practice_id FROM recs k "
         "JOIN people p ON p.person = coalesce('n' || k.nhs, 'g' || k.guid) WHERE k.skip IS NULL"
+    )
+    # every PatientGuid a row can name: its patient, or why its rows are left out (one join per row, not two)
+    con.execute(
+        "CREATE TEMP TABLE pguids AS SELECT coalesce(m.guid, sk.guid) AS guid, m.patient_id, "
+        "CASE WHEN m.patient_id IS NULL THEN sk.reason END AS reason FROM pmap m FULL JOIN skipped sk ON sk.guid = m.guid"
     )
     linked = extract.count("SELECT count(*) - count(DISTINCT patient_id) FROM pmap")
     if linked:
@@ -366,18 +385,20 @@ def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
 
 
 def patient_reason() -> str:
-    """SQL: why a row of a patient's (joined to ``pmap`` as ``m`` and ``skipped`` as ``sk``) cannot be kept."""
-    return "WHEN m.patient_id IS NULL THEN coalesce(sk.reason, 'PatientGuid not in Admin_Patient') "
+    """SQL: why a row of a patient's (joined to ``pguids`` as ``m``) cannot be kept."""
+    return "WHEN m.patient_id IS NULL THEN coalesce(m.reason, 'PatientGuid not in Admin_Patient') "
 
 
 def patient_joins(guid: str) -> str:
-    return f"LEFT JOIN pmap m ON m.guid = {guid} LEFT JOIN skipped sk ON sk.guid = {guid} "
+    return f"LEFT JOIN pguids m ON m.guid = {guid} "
 
 
 def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: str) -> int:
     """clinical_events or medications: each row's CodeId decoded; returns the number of coded rows.
 
-    One pass gives every row a reason it is left out (or none); a second writes the rows with none.
+    One pass joins every row to its patient and code and gives it a reason it is left out (or none), keeping
+    only what is written or counted (typed, without the GUIDs); the counts and the rows with no reason are read
+    from that.
     """
     con, report = extract.con, extract.report
     target = "SnomedCTConceptId" if canonical == "clinical_events" else "DmdProductCodeId"
@@ -389,7 +410,7 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
     value = "TRY_CAST(o.Value AS DOUBLE)" if events else "NULL::DOUBLE"
     not_number = f"o.Value IS NOT NULL AND {value} IS NULL" if events else "false"
     con.execute(
-        f"CREATE TEMP VIEW rows_{canonical} AS SELECT o.rowid AS r, m.patient_id, left(o.EffectiveDate, 10) AS date, "
+        f"CREATE TEMP TABLE rows_{canonical} AS SELECT m.patient_id, CAST(left(o.EffectiveDate, 10) AS DATE) AS date, "
         f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
         f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
         f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason()}"
@@ -398,6 +419,7 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
         f"FROM {ident('src_' + table)} o {patient_joins('o.PatientGuid')}"
         f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
     )
+    con.execute(f"DROP TABLE {ident('src_' + table)}")  # memory for the next table
     system = CLINICAL_UNMAPPED if events else DRUG_UNMAPPED
     coded = year_only = texts_dropped = 0
     for reason, code_id, n, years, texts in con.execute(
@@ -425,5 +447,5 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
         else "patient_id, date, code AS dmd_code"
     )
     _copy(extract, out_dir, canonical, f"SELECT {select} FROM rows_{canonical} WHERE reason IS NULL")
-    con.execute(f"DROP VIEW rows_{canonical}; DROP TABLE {ident('src_' + table)}")  # memory for the next table
+    con.execute(f"DROP TABLE rows_{canonical}")
     return coded
