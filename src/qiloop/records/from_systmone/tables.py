@@ -6,7 +6,7 @@ twice, as when two organisations' files are put together: the last one in the fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -75,13 +75,24 @@ class Tables:
         source, kept = ident(f"src_{table}"), ident(f"k_{table}")
         name = self.files[table].name
         has_id = "RowIdentifier" in (r.name for r in READ[table])
+        # repeated ids counted on the ids' hashes (a number each, cheaper than the text): two ids sharing a hash
+        # can only make it look as if one repeated, and any repeat is counted again exactly below
         row = self.first(
             f"SELECT count(*) FILTER (WHERE {as_flag('RemovedData')}), "
-            + ("count(*) - count(DISTINCT RowIdentifier)" if has_id else "0")
+            + (
+                "count(*) - count(DISTINCT hash(RowIdentifier)) FILTER (WHERE RowIdentifier IS NOT NULL)"
+                if has_id
+                else "0"
+            )
             + f" FROM {source}"
             + (f" WHERE {where}" if where else "")
         )
         removed, repeated = (int(row[0]), int(row[1])) if row else (0, 0)
+        if repeated:
+            exact = self.first(
+                f"SELECT count(*) - count(DISTINCT RowIdentifier) FROM {source}" + (f" WHERE {where}" if where else "")
+            )
+            repeated = int(exact[0]) if exact else 0
         if not (removed or repeated or where):
             self.con.execute(f"CREATE TEMP VIEW {kept} AS SELECT rowid AS _row, * FROM {source}")
             return f"k_{table}"
@@ -145,15 +156,6 @@ class Tables:
             f"{where}: a date after the extract's as-of date {self.as_of.isoformat()}",
             hint="check --as-of (the day the extract was taken) and the extract; nothing was imported",
         )
-
-    def drop_rows(self, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> str:
-        """Count the rows of ``table`` left out, each under the first reason it meets; return SQL for the rest."""
-        case = "CASE " + " ".join(f"WHEN {condition} THEN {i}" for i, (_, condition) in enumerate(reasons)) + " END"
-        for index, n in self.con.execute(
-            f"SELECT {case} AS reason, count(*) FROM {table} GROUP BY 1 HAVING reason IS NOT NULL"
-        ).fetchall():
-            self.report.drop(name, reasons[int(index)][0], int(n))
-        return "NOT (" + " OR ".join(f"coalesce({condition}, false)" for _, condition in reasons) + ")"
 
 
 Copy = Callable[[str, str], None]
