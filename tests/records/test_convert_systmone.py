@@ -177,7 +177,9 @@ def test_cells_are_trimmed_and_other_columns_may_hold_any_windows_1252_text(sr, 
     before = convert("systmone", sr, tmp_path / "before")
     rewrite(sr / "SRCode.csv", lambda rows: [{**r, "IDPatient": f" {r['IDPatient']} "} for r in rows])
     rewrite(sr / "SRAppointment.csv", lambda rows: [{**r, "RotaName": "Zoë’s list"} for r in rows])
-    rewrite(sr / "SRPrimaryCareMedication.csv", lambda rows: [{**r, "IDPatient": f"{r['IDPatient']}\u00a0"} for r in rows])
+    rewrite(
+        sr / "SRPrimaryCareMedication.csv", lambda rows: [{**r, "IDPatient": f"{r['IDPatient']}\u00a0"} for r in rows]
+    )
     assert b"\xa0" in (sr / "SRPrimaryCareMedication.csv").read_bytes()
     after = convert("systmone", sr, tmp_path / "after")
     assert after.written == before.written
