@@ -267,17 +267,21 @@ def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionRepor
         select += "".join(
             f", NULL::VARCHAR AS {ident(r.name)}" for r in READ[source.table] if r.name not in source.header
         )
-        if dates:  # read once here; the raw text is kept for messages
+        sql = (
+            f"SELECT {select} FROM (SELECT {renamed} FROM read_csv($path, auto_detect=false, header=true, "
+            "delim=$delim, quote=$quote, escape=$quote, columns=$columns, "
+            f"encoding='{encoding}', strict_mode=true, null_padding=false, all_varchar=true))"
+        )
+        if dates:
+            # each date read once here into NAME__date; the text NAME is kept only when it is not a date (empty,
+            # or for the message saying it is not a date): the text of millions of dates is not held
             parsed = ", ".join(f"{parse_date(d)} AS {ident(d + DATE_SUFFIX)}" for d in dates)
-            select = f"*, {parsed} FROM (SELECT {select}"
-        try:
-            con.execute(
-                f"CREATE TEMP TABLE {ident(name)} AS SELECT {select} FROM (SELECT {renamed} FROM read_csv($path, "
-                "auto_detect=false, header=true, delim=$delim, quote=$quote, escape=$quote, columns=$columns, "
-                f"encoding='{encoding}', strict_mode=true, null_padding=false, all_varchar=true))"
-                f"{')' if dates else ''}",
-                params,
+            text = ", ".join(
+                f"CASE WHEN {ident(d + DATE_SUFFIX)} IS NULL THEN {ident(d)} END AS {ident(d)}" for d in dates
             )
+            sql = f"SELECT * REPLACE ({text}) FROM (SELECT *, {parsed} FROM ({sql}))"
+        try:
+            con.execute(f"CREATE TEMP TABLE {ident(name)} AS {sql}", params)
             break
         except duckdb.Error:
             con.execute(f"DROP TABLE IF EXISTS {ident(name)}")

@@ -40,8 +40,13 @@ def as_flag(column: str) -> str:
 
 
 def as_date(column: str) -> str:
-    """The date read from a date column of a loaded table."""
+    """The date read from a date column of a loaded table (its text is kept only when it is not a date)."""
     return ident(column + DATE_SUFFIX)
+
+
+def _no_date(column: str) -> str:
+    """SQL: the date cell is empty."""
+    return f"({as_date(column)} IS NULL AND coalesce({ident(column)}, '') = '')"
 
 
 class Tables:
@@ -177,7 +182,7 @@ def patients(t: Tables, copy: Copy, nhs: NhsMode) -> None:
     test = t.count(f"SELECT 1 FROM {k} WHERE {as_flag('TestPatient')}")
     if test:
         t.report.skipped_patients["test patient (TestPatient = true)"] += test
-    no_birth = t.count(f"SELECT 1 FROM {k} WHERE NOT {as_flag('TestPatient')} AND coalesce(DateBirth, '') = ''")
+    no_birth = t.count(f"SELECT 1 FROM {k} WHERE NOT {as_flag('TestPatient')} AND {_no_date('DateBirth')}")
     if no_birth:
         t.report.skipped_patients["no date of birth"] += no_birth
     sex = (
@@ -189,7 +194,7 @@ def patients(t: Tables, copy: Copy, nhs: NhsMode) -> None:
         f"CREATE TEMP TABLE out_patients AS SELECT _row, CAST({as_id('RowIdentifier')} AS BIGINT) AS patient_id, "
         f"date_trunc('month', {as_date('DateBirth')})::DATE AS date_of_birth, {sex} AS sex, "
         f"{as_date('DateDeath')} AS date_of_death, NULLIF(NHSNumber, '') AS nhs_number "
-        f"FROM {k} WHERE NOT {as_flag('TestPatient')} AND coalesce(DateBirth, '') <> ''"
+        f"FROM {k} WHERE NOT {as_flag('TestPatient')} AND NOT {_no_date('DateBirth')}"
     )
     days = t.count(f"SELECT 1 FROM {k} WHERE extract('day' FROM {as_date('DateBirth')}) <> 1")
     if days:
