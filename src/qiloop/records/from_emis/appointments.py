@@ -49,6 +49,8 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         "coalesce(sm.mode, 'unknown') AS mode, c.clinician FROM sessions se FULL JOIN clinicians c "
         "ON c.session = se.session LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
     )
+    for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")  # memory for the slots
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
     # one pass joins every slot to its patient, organisation and session, keeping only what is counted or written

@@ -398,6 +398,11 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         + " GROUP BY ods ORDER BY ods",
     )
     report.mapped("practices.pcn_id, pcn_name, icb_id, icb_name", "(not in the EMIS extract)", "unknown")
+    # what the rows of the large tables need is in pguids and orgs: memory for them
+    con.execute(
+        "DROP TABLE persons; DROP TABLE people; DROP TABLE pmap; DROP TABLE skipped; DROP TABLE recs; "
+        "DROP TABLE src_Admin_Patient"
+    )
 
 
 def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
