@@ -20,10 +20,13 @@ STATUS_SOURCES = {
 }
 
 
-def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) -> None:
-    from qiloop.records.from_emis.convert import _copy, _true, patient_joins, patient_reason
+def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], tables: dict[str, list[Path]]) -> None:
+    from qiloop.records.from_emis.convert import _copy, _load, _true, patient_joins, patient_reason
 
     con, report, practice = extract.con, extract.report, extract.options.practice
+    for table in ("Appointment_Session", "Appointment_SessionUser"):
+        if table in tables:
+            _load(extract, table, tables[table])
     if "Appointment_Session" in extract.files:
         con.execute(
             "CREATE TEMP TABLE sessions AS SELECT AppointmentSessionGuid AS session, "
@@ -51,6 +54,7 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
     )
     for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians"):
         con.execute(f"DROP TABLE IF EXISTS {name}")  # memory for the slots
+    _load(extract, "Appointment_Slot", tables["Appointment_Slot"])
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
     # one pass joins every slot to its patient, organisation and session, keeping only what is counted or written

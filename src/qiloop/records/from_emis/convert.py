@@ -100,8 +100,10 @@ def convert_emis(
     con.execute(f"SET temp_directory = {literal(str(spill))}")
     extract = _Extract(source, report, options, con)
     try:
+        # the large tables are read each at its step, after the patients, and let go after it (memory is set by
+        # the largest, not the sum)
         for table in READ:
-            if table in tables and table not in CODED:
+            if table in tables and table not in CODED and not table.startswith("Appointment_"):
                 _load(extract, table, tables[table])
         _patients(extract, out_dir, nhs, key)
         coded = 0
@@ -109,10 +111,10 @@ def convert_emis(
             if table in tables:
                 coded += _coded(extract, out_dir, canonical, table, codes, tables[table])
         check_unmapped(report, coded, options.max_unmapped, f"{source.name} (EMIS extract)")
-        if "Appointment_Slot" in extract.files:
+        if "Appointment_Slot" in tables:
             from qiloop.records.from_emis.appointments import write_appointments
 
-            write_appointments(extract, out_dir, modes)
+            write_appointments(extract, out_dir, modes, tables)
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
