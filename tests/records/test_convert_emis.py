@@ -260,6 +260,26 @@ def test_a_date_not_in_emis_format_is_refused_with_its_line(network, tmp_path):
         convert("emis", folder, tmp_path / "out")
 
 
+def test_a_bad_date_or_line_in_the_issues_is_refused_with_its_line(network, tmp_path):
+    """The issues are read and joined in one pass; a file breaking a rule is read again to name the line."""
+    folder = copy_of(network, tmp_path)
+    issues = path_of(folder, "Prescribing_IssueRecord")
+
+    def american(header, rows):
+        rows[9][header.index("EffectiveDate")] = "04/05/2024"
+
+    rewrite(issues, american)
+    with pytest.raises(InputError, match=rf"{issues.name}:11: column EffectiveDate: '04/05/2024' is not a date"):
+        convert("emis", folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    lines = issues.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[5] = lines[5].replace(",", ',"', 1)  # an unclosed quote
+    issues.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{issues.name}:6: "):
+        convert("emis", folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def unknown_code_ids(network: Path, tmp_path: Path, share: float) -> tuple[Path, int]:
     """A copy whose observations use, in ``share`` of rows, a CodeId Coding_ClinicalCode does not decode."""
     folder = copy_of(network, tmp_path)

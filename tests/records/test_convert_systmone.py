@@ -171,6 +171,22 @@ def test_windows_1252_text_is_read_as_such(sr, tmp_path):
     assert [r["name"] for r in canonical_rows(tmp_path / "out", "practices")] == ["St Mary’s Surgery"]
 
 
+def test_cells_are_trimmed_and_other_columns_may_hold_any_windows_1252_text(sr, tmp_path):
+    """Spaces around an id are trimmed whether the file is read as UTF-8 (a Windows-1252 character only in a column
+    qiloop does not read) or as Latin-1 (one in a column it reads: a no-break space, 0xA0, trimmed too)."""
+    before = convert("systmone", sr, tmp_path / "before")
+    rewrite(sr / "SRCode.csv", lambda rows: [{**r, "IDPatient": f" {r['IDPatient']} "} for r in rows])
+    rewrite(sr / "SRAppointment.csv", lambda rows: [{**r, "RotaName": "Zoë’s list"} for r in rows])
+    rewrite(
+        sr / "SRPrimaryCareMedication.csv", lambda rows: [{**r, "IDPatient": f"{r['IDPatient']}\u00a0"} for r in rows]
+    )
+    assert b"\xa0" in (sr / "SRPrimaryCareMedication.csv").read_bytes()
+    after = convert("systmone", sr, tmp_path / "after")
+    assert after.written == before.written
+    for name in ("clinical_events", "medications", "appointments"):
+        assert canonical_rows(tmp_path / "after", name) == canonical_rows(tmp_path / "before", name)
+
+
 def test_pipe_delimited_unquoted_files_are_detected(sr, tmp_path):
     for path in sr.glob("*.csv"):
         header, rows = read(path)

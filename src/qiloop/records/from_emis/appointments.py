@@ -20,10 +20,13 @@ STATUS_SOURCES = {
 }
 
 
-def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) -> None:
-    from qiloop.records.from_emis.convert import _copy, _true, patient_joins, patient_reason
+def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], tables: dict[str, list[Path]]) -> None:
+    from qiloop.records.from_emis.convert import _copy, _load, _true, patient_joins, patient_reason
 
     con, report, practice = extract.con, extract.report, extract.options.practice
+    for table in ("Appointment_Session", "Appointment_SessionUser"):
+        if table in tables:
+            _load(extract, table, tables[table])
     if "Appointment_Session" in extract.files:
         con.execute(
             "CREATE TEMP TABLE sessions AS SELECT AppointmentSessionGuid AS session, "
@@ -45,29 +48,37 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
     con.execute(f"CREATE TEMP TABLE session_modes AS SELECT * FROM (VALUES {mapping}) AS t(category, mode)")
     # one row per session: its category, the mode it means and its one clinician
     con.execute(
-        "CREATE TEMP TABLE session_facts AS SELECT s.session, se.category, coalesce(sm.mode, 'unknown') AS mode, "
-        "c.clinician FROM (SELECT session FROM sessions UNION SELECT session FROM clinicians) s "
-        "LEFT JOIN sessions se ON se.session = s.session LEFT JOIN clinicians c ON c.session = s.session "
-        "LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
+        "CREATE TEMP TABLE session_facts AS SELECT coalesce(se.session, c.session) AS session, se.category, "
+        "coalesce(sm.mode, 'unknown') AS mode, c.clinician FROM sessions se FULL JOIN clinicians c "
+        "ON c.session = se.session LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
     )
+    for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")  # memory for the slots
+    _load(extract, "Appointment_Slot", tables["Appointment_Slot"])
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
+    # one pass joins every slot to its patient, organisation and session, keeping only what is counted or written
+    # (appointment_id is the slot's position in the file; the session's category, mode and clinician are read
+    # from its row of session_facts, ``fact``, when counted and written, not copied to every slot)
     con.execute(
-        "CREATE TEMP VIEW slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
-        f"left(s.AppointmentDate, 10) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
+        "CREATE TEMP TABLE slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
+        f"CAST(left(s.AppointmentDate, 10) AS DATE) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
         "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
-        "ELSE 'booked' END AS status, coalesce(f.category, '') AS category, coalesce(f.mode, 'unknown') AS mode, "
-        f"f.clinician, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
+        f"ELSE 'booked' END AS status, f.rowid AS fact, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
         f"WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}{patient_reason()}"
         "WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
         "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
         f"FROM src_Appointment_Slot s {patient_joins('s.PatientGuid')}"
         "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
     )
+    con.execute("DROP TABLE src_Appointment_Slot")
     total = 0
     for reason, status, category, mode, n in con.execute(
-        "SELECT reason, CASE WHEN reason IS NULL THEN status END, CASE WHEN reason IS NULL THEN category END, "
-        "CASE WHEN reason IS NULL THEN mode END, count(*) FROM slots GROUP BY ALL ORDER BY ALL"
+        "SELECT g.reason, g.status, CASE WHEN g.reason IS NULL THEN coalesce(f.category, '') END, "
+        "CASE WHEN g.reason IS NULL THEN coalesce(f.mode, 'unknown') END, sum(g.n) FROM (SELECT reason, "
+        "CASE WHEN reason IS NULL THEN status END AS status, CASE WHEN reason IS NULL THEN fact END AS fact, "
+        "count(*) AS n FROM slots GROUP BY ALL) g LEFT JOIN session_facts f ON f.rowid = g.fact GROUP BY ALL "
+        "ORDER BY ALL"
     ).fetchall():
         if reason is not None:
             report.drop("appointments", str(reason), int(n))
@@ -86,7 +97,8 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str]) 
         extract,
         out_dir,
         "appointments",
-        "SELECT appointment_id, patient_id, practice_id, NULL::DATE AS booked_date, start_date, "
-        "split_part(status, ' ', 1) AS status, mode, 'unknown' AS hcp_role, clinician AS clinician_id "
-        "FROM slots WHERE reason IS NULL",  # no ORDER BY: appointment_id says the order, and sorting costs
+        "SELECT s.appointment_id, s.patient_id, s.practice_id, NULL::DATE AS booked_date, s.start_date, "
+        "split_part(s.status, ' ', 1) AS status, coalesce(f.mode, 'unknown') AS mode, 'unknown' AS hcp_role, "
+        "f.clinician AS clinician_id FROM slots s LEFT JOIN session_facts f ON f.rowid = s.fact "
+        "WHERE s.reason IS NULL",  # no ORDER BY: appointment_id says the order, and sorting costs
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -37,6 +39,12 @@ SCTID = "regexp_full_match({}, '[0-9]{{6,18}}')"
 CLINICAL_UNMAPPED = "EMIS clinical CodeId (no SNOMED CT concept in Coding_ClinicalCode)"
 DRUG_UNMAPPED = "EMIS drug CodeId (no dm+d product in Coding_DrugCode)"
 SKIPPED = "the patient's record was skipped (dummy, deleted or no date of birth)"
+# the tables of coded rows: the canonical table each gives, and the table decoding its CodeIds (read after the
+# patients, so that each row is joined to its patient as it is read)
+CODED = {
+    "CareRecord_Observation": ("clinical_events", "Coding_ClinicalCode"),
+    "Prescribing_IssueRecord": ("medications", "Coding_DrugCode"),
+}
 
 
 @dataclass
@@ -92,20 +100,21 @@ def convert_emis(
     con.execute(f"SET temp_directory = {literal(str(spill))}")
     extract = _Extract(source, report, options, con)
     try:
+        # the large tables are read each at its step, after the patients, and let go after it (memory is set by
+        # the largest, not the sum)
         for table in READ:
-            if table in tables:
+            if table in tables and table not in CODED and not table.startswith("Appointment_"):
                 _load(extract, table, tables[table])
         _patients(extract, out_dir, nhs, key)
         coded = 0
-        if "CareRecord_Observation" in extract.files:
-            coded += _coded(extract, out_dir, "clinical_events", "CareRecord_Observation", "Coding_ClinicalCode")
-        if "Prescribing_IssueRecord" in extract.files:
-            coded += _coded(extract, out_dir, "medications", "Prescribing_IssueRecord", "Coding_DrugCode")
+        for table, (canonical, codes) in CODED.items():
+            if table in tables:
+                coded += _coded(extract, out_dir, canonical, table, codes, tables[table])
         check_unmapped(report, coded, options.max_unmapped, f"{source.name} (EMIS extract)")
-        if "Appointment_Slot" in extract.files:
+        if "Appointment_Slot" in tables:
             from qiloop.records.from_emis.appointments import write_appointments
 
-            write_appointments(extract, out_dir, modes)
+            write_appointments(extract, out_dir, modes, tables)
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -134,46 +143,57 @@ def _what_it_holds(source: Path, other: list[str]) -> str:
     return ""
 
 
-def _load(extract: _Extract, table: str, paths: list[Path]) -> None:
-    """Read the mapped columns (as text) of every file of ``table`` into temp table ``src_<table>``."""
-    con, report = extract.con, extract.report
+def _check_header(extract: _Extract, table: str, path: Path) -> list[str]:
+    """The file's header, with the columns qiloop reads (else refused) and a note naming any it does not expect."""
     wanted = READ[table]
     expected = {*SCHEMA[table], *OLDER_SPELLINGS.get(table, ())}
+    header = read_csv_header(path)
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise InputError(f"{path.name}:1: {_missing(table, header, missing[0])}", hint=_missing_hint(table))
+    unexpected = [h for h in header if h not in expected]
+    if unexpected:
+        extract.report.notes.append(
+            f"{path.name}: column{'s' if len(unexpected) > 1 else ''} not expected in an EMIS {table} file "
+            f"(not read): {', '.join(unexpected)}"
+        )
+    return header
+
+
+def _reader(columns: list[str]) -> str:
+    """SQL reading the columns ``columns`` (as text, empty as NULL) of the EMIS CSV file ``$path``."""
+    select = ", ".join(f"nullif({ident(c)}, '') AS {ident(c)}" for c in columns)
+    return (
+        f"SELECT {select} FROM read_csv($path, auto_detect=false, header=true, delim=',', quote='\"', "
+        "escape='\"', columns=$columns, strict_mode=true, null_padding=false)"
+    )
+
+
+def _unreadable(path: Path, header: list[str]) -> InputError:
+    bad = malformed_lines(path, len(header), 1)
+    where = f"{path.name}:{bad[0].line}: {bad[0].message}" if bad else f"{path.name}: not readable as CSV"
+    return InputError(where, hint="check the file is the EMIS extract's UTF-8 CSV; nothing was imported")
+
+
+def _load(extract: _Extract, table: str, paths: list[Path], *, headers: list[list[str]] | None = None) -> None:
+    """Read the mapped columns (as text) of every file of ``table`` into temp table ``src_<table>``.
+
+    ``headers``: the files' headers, when :func:`_check_header` has already read them."""
+    con, report = extract.con, extract.report
     name = ident(f"src_{table}")
     extract.files[table] = []
     for n, path in enumerate(paths):
-        header = read_csv_header(path)
-        missing = [c for c in wanted if c not in header]
-        if missing:
-            raise InputError(f"{path.name}:1: {_missing(table, header, missing[0])}", hint=_missing_hint(table))
-        unexpected = [h for h in header if h not in expected]
-        if unexpected:
-            report.notes.append(
-                f"{path.name}: column{'s' if len(unexpected) > 1 else ''} not expected in an EMIS {table} file "
-                f"(not read): {', '.join(unexpected)}"
-            )
+        header = headers[n] if headers else _check_header(extract, table, path)
         first = extract.count(f"SELECT count(*) FROM {name}") if n else 0
-        select = ", ".join(f"nullif({ident(c)}, '') AS {ident(c)}" for c in wanted)
-        read = (
-            f"SELECT {select} FROM read_csv($path, auto_detect=false, header=true, delim=',', quote='\"', "
-            "escape='\"', columns=$columns, strict_mode=true, null_padding=false)"
-        )
-        params = {
-            "path": str(path),
-            "columns": {h: "VARCHAR" for h in header},
-        }
+        read = _reader(list(READ[table]))
+        params = {"path": str(path), "columns": {h: "VARCHAR" for h in header}}
         try:
             con.execute(f"INSERT INTO {name} {read}" if n else f"CREATE TEMP TABLE {name} AS {read}", params)
         except duckdb.Error:
-            bad = malformed_lines(path, len(header), 1)
-            where = f"{path.name}:{bad[0].line}: {bad[0].message}" if bad else f"{path.name}: not readable as CSV"
-            raise InputError(
-                where, hint="check the file is the EMIS extract's UTF-8 CSV; nothing was imported"
-            ) from None
+            raise _unreadable(path, header) from None
         extract.files[table].append((path, first))
         report.read[path.name] = extract.count(f"SELECT count(*) FROM {name}") - first
-    for column in DATES.get(table, ()):
-        _check_dates(extract, table, column)
+    _check_dates(extract, table, DATES.get(table, ()))
 
 
 def _missing(table: str, header: list[str], column: str) -> str:
@@ -187,31 +207,52 @@ def _missing_hint(table: str) -> str:
     return f"an EMIS {table} file has the columns {', '.join(SCHEMA[table])}"
 
 
-def _check_dates(extract: _Extract, table: str, column: str) -> None:
-    """Every date is yyyy-MM-dd (a time after it is allowed and dropped); none after --as-of."""
-    c, name = ident(column), ident(f"src_{table}")
-    bad = extract.con.execute(
-        f"SELECT rowid, {c} FROM {name} WHERE {c} IS NOT NULL AND (NOT regexp_full_match({c}, '{DATE_PATTERN}') "
-        f"OR try_strptime(left({c}, 10), '%Y-%m-%d') IS NULL) ORDER BY rowid LIMIT 1"
-    ).fetchone()
-    if bad:
-        raise InputError(
-            f"{extract.where(table, int(bad[0]))}: column {column}: {shown(bad[1])} is not a date (expected yyyy-MM-dd)",
-            hint="EMIS extracts write dates as yyyy-MM-dd; nothing was imported",
-        )
-    as_of = extract.options.as_of
-    if as_of is None or (table, column) in MAY_BE_AHEAD:
+def _check_dates(extract: _Extract, table: str, columns: tuple[str, ...]) -> None:
+    """Every date is yyyy-MM-dd (a time after it is allowed and dropped); none after --as-of.
+
+    One scan of the table finds the first row breaking each rule; the message is the one for the first column
+    (in the table's order) with a problem, a date that is not a date before one after --as-of."""
+    if not columns:
         return
-    late = extract.con.execute(
-        f"SELECT rowid FROM {name} WHERE {c} IS NOT NULL AND left({c}, 10) > $as_of ORDER BY rowid LIMIT 1",
-        {"as_of": as_of.isoformat()},
-    ).fetchone()
-    if late:
+    name, as_of = ident(f"src_{table}"), extract.options.as_of
+    rules = _date_rules(table, columns, as_of)
+    firsts = ", ".join(f"min(rowid) FILTER (WHERE {condition})" for _, _, condition in rules)
+    params = {"as_of": as_of.isoformat()} if as_of is not None and "$as_of" in firsts else None
+    row = extract.con.execute(f"SELECT {firsts} FROM {name}", params).fetchone() or ()
+    for (column, kind, _), first in zip(rules, row, strict=True):
+        if first is None:
+            continue
+        if kind == "format":
+            value = extract.con.execute(f"SELECT {ident(column)} FROM {name} WHERE rowid = $r", {"r": first}).fetchone()
+            raise InputError(
+                f"{extract.where(table, int(first))}: column {column}: {shown(value[0] if value else None)} is not a "
+                "date (expected yyyy-MM-dd)",
+                hint="EMIS extracts write dates as yyyy-MM-dd; nothing was imported",
+            )
+        assert as_of is not None
         raise InputError(
-            f"{extract.where(table, int(late[0]))}: column {column}: a date after the extract's as-of date "
+            f"{extract.where(table, int(first))}: column {column}: a date after the extract's as-of date "
             f"{as_of.isoformat()}",
             hint="check --as-of (the day the extract was taken) and the system's clock; nothing was imported",
         )
+
+
+def _date_rules(table: str, columns: tuple[str, ...], as_of: date | None) -> list[tuple[str, str, str]]:
+    """(column, kind, SQL true for a cell breaking the rule) for the date columns of ``table``, in order."""
+    rules: list[tuple[str, str, str]] = []
+    for column in columns:
+        c = ident(column)
+        rules.append(
+            (
+                column,
+                "format",
+                f"{c} IS NOT NULL AND (NOT regexp_full_match({c}, '{DATE_PATTERN}') "
+                f"OR try_strptime(left({c}, 10), '%Y-%m-%d') IS NULL)",
+            )
+        )
+        if as_of is not None and (table, column) not in MAY_BE_AHEAD:
+            rules.append((column, "late", f"{c} IS NOT NULL AND left({c}, 10) > $as_of"))
+    return rules
 
 
 def _true(column: str) -> str:
@@ -282,6 +323,11 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
     con.execute(
         "CREATE TEMP TABLE pmap AS SELECT k.guid, p.patient_id, k.practice_id FROM recs k "
         "JOIN people p ON p.person = coalesce('n' || k.nhs, 'g' || k.guid) WHERE k.skip IS NULL"
+    )
+    # every PatientGuid a row can name: its patient, or why its rows are left out (one join per row, not two)
+    con.execute(
+        "CREATE TEMP TABLE pguids AS SELECT coalesce(m.guid, sk.guid) AS guid, m.patient_id, "
+        "CASE WHEN m.patient_id IS NULL THEN sk.reason END AS reason FROM pmap m FULL JOIN skipped sk ON sk.guid = m.guid"
     )
     linked = extract.count("SELECT count(*) - count(DISTINCT patient_id) FROM pmap")
     if linked:
@@ -354,6 +400,11 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         + " GROUP BY ods ORDER BY ods",
     )
     report.mapped("practices.pcn_id, pcn_name, icb_id, icb_name", "(not in the EMIS extract)", "unknown")
+    # what the rows of the large tables need is in pguids and orgs: memory for them
+    con.execute(
+        "DROP TABLE persons; DROP TABLE people; DROP TABLE pmap; DROP TABLE skipped; DROP TABLE recs; "
+        "DROP TABLE src_Admin_Patient"
+    )
 
 
 def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
@@ -366,18 +417,22 @@ def _copy(extract: _Extract, out_dir: Path, table: str, sql: str) -> None:
 
 
 def patient_reason() -> str:
-    """SQL: why a row of a patient's (joined to ``pmap`` as ``m`` and ``skipped`` as ``sk``) cannot be kept."""
-    return "WHEN m.patient_id IS NULL THEN coalesce(sk.reason, 'PatientGuid not in Admin_Patient') "
+    """SQL: why a row of a patient's (joined to ``pguids`` as ``m``) cannot be kept."""
+    return "WHEN m.patient_id IS NULL THEN coalesce(m.reason, 'PatientGuid not in Admin_Patient') "
 
 
 def patient_joins(guid: str) -> str:
-    return f"LEFT JOIN pmap m ON m.guid = {guid} LEFT JOIN skipped sk ON sk.guid = {guid} "
+    return f"LEFT JOIN pguids m ON m.guid = {guid} "
 
 
-def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: str) -> int:
+def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: str, paths: list[Path]) -> int:
     """clinical_events or medications: each row's CodeId decoded; returns the number of coded rows.
 
-    One pass gives every row a reason it is left out (or none); a second writes the rows with none.
+    One pass reads the file, joins every row to its patient and code and gives it a reason it is left out (or
+    none), keeping only what is written or counted (typed, without the GUIDs); the counts and the rows with no
+    reason are read from that. When the file breaks a rule (a date that is not a date, or after --as-of; a line
+    that is not CSV) or the table has more than one file, it is loaded as text first and checked, so that the
+    message names the file and line.
     """
     con, report = extract.con, extract.report
     target = "SnomedCTConceptId" if canonical == "clinical_events" else "DmdProductCodeId"
@@ -388,16 +443,24 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
     events = canonical == "clinical_events"
     value = "TRY_CAST(o.Value AS DOUBLE)" if events else "NULL::DOUBLE"
     not_number = f"o.Value IS NOT NULL AND {value} IS NULL" if events else "false"
-    con.execute(
-        f"CREATE TEMP VIEW rows_{canonical} AS SELECT o.rowid AS r, m.patient_id, left(o.EffectiveDate, 10) AS date, "
-        f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
-        f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
-        f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason()}"
-        "WHEN o.EffectiveDate IS NULL THEN 'no EffectiveDate' "
-        f"WHEN c.code IS NULL OR NOT {SCTID.format('c.code')} THEN 'unmapped' END AS reason "
-        f"FROM {ident('src_' + table)} o {patient_joins('o.PatientGuid')}"
-        f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
-    )
+
+    def rows(source: str, extra: str = "") -> str:
+        return (
+            f"SELECT {extra}m.patient_id, CAST(left(o.EffectiveDate, 10) AS DATE) AS date, "
+            f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
+            f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
+            f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason()}"
+            "WHEN o.EffectiveDate IS NULL THEN 'no EffectiveDate' "
+            f"WHEN c.code IS NULL OR NOT {SCTID.format('c.code')} THEN 'unmapped' END AS reason "
+            f"FROM {source} o {patient_joins('o.PatientGuid')}"
+            f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
+        )
+
+    headers = [_check_header(extract, table, path) for path in paths]
+    if not _read_joined(extract, table, canonical, paths, headers, rows):
+        _load(extract, table, paths, headers=headers)
+        con.execute(f"CREATE TEMP TABLE rows_{canonical} AS {rows(ident('src_' + table))}")
+        con.execute(f"DROP TABLE {ident('src_' + table)}")  # memory for the next table
     system = CLINICAL_UNMAPPED if events else DRUG_UNMAPPED
     coded = year_only = texts_dropped = 0
     for reason, code_id, n, years, texts in con.execute(
@@ -425,5 +488,39 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
         else "patient_id, date, code AS dmd_code"
     )
     _copy(extract, out_dir, canonical, f"SELECT {select} FROM rows_{canonical} WHERE reason IS NULL")
-    con.execute(f"DROP VIEW rows_{canonical}; DROP TABLE {ident('src_' + table)}")  # memory for the next table
+    con.execute(f"DROP TABLE rows_{canonical}")
     return coded
+
+
+def _read_joined(
+    extract: _Extract,
+    table: str,
+    canonical: str,
+    paths: list[Path],
+    headers: list[list[str]],
+    rows: Callable[[str, str], str],
+) -> bool:
+    """The fast path: temp table ``rows_<canonical>`` straight from the one file of ``table``; False (nothing
+    made) when the file breaks a rule, which :func:`_load` then finds and words, or the table has several files."""
+    if len(paths) != 1:
+        return False
+    con, as_of = extract.con, extract.options.as_of
+    rules = _date_rules(table, DATES.get(table, ()), as_of)
+    bad = " OR ".join(f"coalesce({condition}, false)" for _, _, condition in rules) or "false"
+    params: dict[str, object] = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}}
+    if "$as_of" in bad:
+        assert as_of is not None
+        params["as_of"] = as_of.isoformat()
+    source = f"(SELECT *, ({bad}) AS _bad FROM ({_reader(list(READ[table]))}))"
+    name = f"rows_{canonical}"
+    try:
+        con.execute(f"CREATE TEMP TABLE {name} AS {rows(source, 'o._bad, ')}", params)
+    except duckdb.Error:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+        return False
+    flagged, total = con.execute(f"SELECT count(*) FILTER (WHERE _bad), count(*) FROM {name}").fetchone() or (1, 0)
+    if flagged:
+        con.execute(f"DROP TABLE {name}")
+        return False
+    extract.report.read[paths[0].name] = int(total)
+    return True

@@ -25,10 +25,18 @@ SNOMED_WRONG = "SNOMEDCode that is not a SNOMED CT identifier"
 DMD_MISSING = "Multilex product without a dm+d code (IDMultiLexProduct)"
 
 
-def _kept_rows(t: Tables, rows: str, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> None:
-    """Temp table ``table``: the rows of the view ``rows`` meeting none of the ``reasons`` (which are counted)."""
-    keep = t.drop_rows(rows, name, reasons)
-    t.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {rows} WHERE {keep}")
+def _kept_rows(t: Tables, select: str, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> None:
+    """Temp table ``<table>_all``: the rows of ``select``, each with the index of the first of the ``reasons`` it
+    meets (``_drop``, NULL for none; the rows left out are counted); temp view ``table``: the rows meeting none.
+
+    The rows are joined and typed once; what is counted and written is read from that table."""
+    case = "CASE " + " ".join(f"WHEN {condition} THEN {i}" for i, (_, condition) in enumerate(reasons)) + " END"
+    t.con.execute(f"CREATE TEMP TABLE {table}_all AS SELECT *, {case} AS _drop FROM ({select})")
+    for index, n in t.con.execute(
+        f"SELECT _drop, count(*) FROM {table}_all WHERE _drop IS NOT NULL GROUP BY 1"
+    ).fetchall():
+        t.report.drop(name, reasons[int(index)][0], int(n))
+    t.con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM {table}_all WHERE _drop IS NULL")
 
 
 def _status(text: str) -> str | None:
@@ -55,8 +63,8 @@ def events(t: Tables, copy: Copy) -> int:
         mapping = "SELECT Ctv3Code, min(SnomedCode) AS SnomedCode FROM k_SRCtv3ToSnomed GROUP BY Ctv3Code"
     else:
         mapping = "SELECT NULL::VARCHAR AS Ctv3Code, NULL::VARCHAR AS SnomedCode WHERE false"
-    t.con.execute(
-        f"CREATE TEMP VIEW ev_all AS SELECT e._row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
+    ev_all = (
+        f"SELECT e._row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
         f"{as_date('DateEvent')} AS date, {NO_ID.format('e.SNOMEDCode')} AS snomed, "
         f"{NO_ID.format('e.CTV3Code')} AS ctv3, "
         f"CASE WHEN regexp_full_match(e.SNOMEDCode, '{CODE}') THEN e.SNOMEDCode WHEN {NO_ID.format('e.SNOMEDCode')} "
@@ -67,7 +75,7 @@ def events(t: Tables, copy: Copy) -> int:
     )
     _kept_rows(
         t,
-        "ev_all",
+        ev_all,
         "ev",
         source.name,
         [
@@ -106,14 +114,14 @@ def medications(t: Tables, copy: Copy) -> int:
     source = t.files["SRPrimaryCareMedication"]
     k = t.keep("SRPrimaryCareMedication")
     t.check_cells("SRPrimaryCareMedication")
-    t.con.execute(
-        f"CREATE TEMP VIEW meds_all AS SELECT _row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
+    meds_all = (
+        f"SELECT _row, CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, "
         f"{as_date('DateEvent')} AS date, {as_id('IDMultiLexDMD')} AS dmd, {as_id('IDMultiLexProduct')} AS product, "
         f"{as_flag('IsHospitalMedication')} AS hospital FROM {k}"
     )
     _kept_rows(
         t,
-        "meds_all",
+        meds_all,
         "meds",
         source.name,
         [
@@ -182,8 +190,8 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
     t.con.execute("CREATE TEMP TABLE staff(profile VARCHAR, role VARCHAR, hcp_role VARCHAR)")
     if roles:
         t.con.executemany("INSERT INTO staff VALUES (?, ?, ?)", [(p, r, staff_role(r)) for p, r in roles.items()])
-    t.con.execute(
-        f"CREATE TEMP VIEW appts_all AS SELECT a._row, CAST({as_id('RowIdentifier')} AS BIGINT) AS appointment_id, "
+    appts_all = (
+        f"SELECT a._row, CAST({as_id('RowIdentifier')} AS BIGINT) AS appointment_id, "
         f"CAST({as_id('IDPatient')} AS BIGINT) AS patient_id, coalesce({as_id('IDOrganisation')}, "
         f"{as_id('IDOrganisationVisibleTo')}) AS practice_id, {as_date('DateAppointmentBooked')} AS booked_date, "
         f"{as_date('DateStart')} AS start_date, s.canonical AS status, s.text AS status_text, "
@@ -193,14 +201,9 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
         f"FROM {k} a LEFT JOIN status_map s ON s.raw = a.AppointmentStatus "
         f"LEFT JOIN staff st ON st.profile = {as_id('IDProfileClinician')}"
     )
-    for text, canonical, n in t.con.execute(
-        "SELECT status_text, status, count(*) FROM appts_all WHERE patient_id IS NOT NULL AND status IS NOT NULL "
-        "GROUP BY ALL ORDER BY 1"
-    ).fetchall():
-        t.report.mapped("appointments.status", str(text), str(canonical), int(n))
     _kept_rows(
         t,
-        "appts_all",
+        appts_all,
         "appts",
         source.name,
         [
@@ -215,6 +218,11 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
             ),
         ],
     )
+    for text, canonical, n in t.con.execute(
+        "SELECT status_text, status, count(*) FROM appts_all WHERE patient_id IS NOT NULL AND status IS NOT NULL "
+        "GROUP BY ALL ORDER BY 1"
+    ).fetchall():
+        t.report.mapped("appointments.status", str(text), str(canonical), int(n))
     for telephone, n in t.con.execute("SELECT mode, count(*) FROM appts GROUP BY 1 ORDER BY 1").fetchall():
         t.report.mapped(
             "appointments.mode",

@@ -1,8 +1,9 @@
 """Finding an SRE's files, telling their delimiter and text qualifier, and reading only the mapped columns.
 
-SystmOne writes Windows-1252 text. The large tables are read by DuckDB as Latin-1, which decodes every byte
-(Windows-1252 and Latin-1 differ only in 0x80-0x9F, and no column qiloop reads from them holds such
-characters: ids, dates, codes, flags and numbers); the small reference tables (SRMapping, SROrganisation,
+SystmOne writes Windows-1252 text. The large tables are read by DuckDB as UTF-8 when the columns qiloop reads
+from them are (DuckDB checks only the columns it reads: ids, dates, codes, flags and numbers, ASCII), else as
+Latin-1, which decodes every byte (Windows-1252 and Latin-1 differ only in 0x80-0x9F, and no column qiloop reads
+from them holds such characters); the small reference tables (SRMapping, SROrganisation,
 SRStaffMemberProfile, SRManifest), whose text qiloop keeps, are decoded as Windows-1252 exactly.
 """
 
@@ -238,30 +239,57 @@ def parse_date(column: str) -> str:
     return f"CASE WHEN coalesce({c}, '') <> '' THEN CAST(coalesce({tries}) AS DATE) END"
 
 
+def _trimmed(column: str, encoding: str) -> str:
+    """SQL: the cell without the spaces around it. Read as UTF-8, only the cells starting or ending with a space
+    are trimmed (trim makes a new string of every cell it is given); such a file's cells are ASCII, as the file is
+    Windows-1252 (any other byte is not UTF-8), and of the ASCII characters trim removes only the space. Read as
+    Latin-1, every cell is trimmed (trim also removes a no-break space, 0xA0)."""
+    c = ident(column)
+    if encoding == "utf-8":
+        return f"CASE WHEN {c} LIKE ' %' OR {c} LIKE '% ' THEN trim({c}) ELSE {c} END"
+    return f"trim({c})"
+
+
 def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionReport) -> str:
     """Read the table's mapped columns (text) into temp table ``src_<table>``; return its name."""
     name = f"src_{source.table}"
     present = [r.name for r in READ[source.table] if r.name in source.header]
-    select = ", ".join(f"trim({ident(c)}) AS {ident(c)}" for c in present)
-    select += "".join(f", NULL::VARCHAR AS {ident(r.name)}" for r in READ[source.table] if r.name not in source.header)
     dates = [r.name for r in READ[source.table] if r.kind == "date"]
-    if dates:  # read once here; the raw text is kept for messages
-        select = f"*, {', '.join(f'{parse_date(d)} AS {ident(d + DATE_SUFFIX)}' for d in dates)} FROM (SELECT {select}"
     columns = {f"c{i}": "VARCHAR" for i in range(len(source.header))}
     renamed = ", ".join(f"c{i} AS {ident(h)}" for i, h in enumerate(source.header) if h in present)
     quote = source.dialect.quote
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE {ident(name)} AS SELECT {select} FROM (SELECT {renamed} FROM read_csv($path, "
-            "auto_detect=false, header=true, delim=$delim, quote=$quote, escape=$quote, columns=$columns, "
-            f"encoding='latin-1', strict_mode=true, null_padding=false, all_varchar=true)){')' if dates else ''}",
-            {"path": str(source.path), "delim": source.dialect.delimiter, "quote": quote, "columns": columns},
+    params = {"path": str(source.path), "delim": source.dialect.delimiter, "quote": quote, "columns": columns}
+    # DuckDB checks the encoding of the columns it reads only: those qiloop reads from a large table are ids,
+    # dates, codes and flags (ASCII), so the file is first read as UTF-8 (no recoding of its millions of
+    # lines), and only when that fails as Latin-1, which decodes every byte
+    for encoding in ("utf-8", "latin-1"):
+        select = ", ".join(f"{_trimmed(c, encoding)} AS {ident(c)}" for c in present)
+        select += "".join(
+            f", NULL::VARCHAR AS {ident(r.name)}" for r in READ[source.table] if r.name not in source.header
         )
-    except duckdb.Error:
+        sql = (
+            f"SELECT {select} FROM (SELECT {renamed} FROM read_csv($path, auto_detect=false, header=true, "
+            "delim=$delim, quote=$quote, escape=$quote, columns=$columns, "
+            f"encoding='{encoding}', strict_mode=true, null_padding=false, all_varchar=true))"
+        )
+        if dates:
+            # each date read once here into NAME__date; the text NAME is kept only when it is not a date (empty,
+            # or for the message saying it is not a date): the text of millions of dates is not held
+            parsed = ", ".join(f"{parse_date(d)} AS {ident(d + DATE_SUFFIX)}" for d in dates)
+            text = ", ".join(
+                f"CASE WHEN {ident(d + DATE_SUFFIX)} IS NULL THEN {ident(d)} END AS {ident(d)}" for d in dates
+            )
+            sql = f"SELECT * REPLACE ({text}) FROM (SELECT *, {parsed} FROM ({sql}))"
+        try:
+            con.execute(f"CREATE TEMP TABLE {ident(name)} AS {sql}", params)
+            break
+        except duckdb.Error:
+            con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+    else:
         raise InputError(
             _malformed(source),
             hint="check the delimiter and text qualifier (--delimiter, --quote); nothing was imported",
-        ) from None
+        )
     row = con.execute(f"SELECT count(*) FROM {ident(name)}").fetchone()
     report.read[source.name] = int(row[0]) if row else 0
     return name

@@ -6,7 +6,7 @@ twice, as when two organisations' files are put together: the last one in the fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -40,8 +40,13 @@ def as_flag(column: str) -> str:
 
 
 def as_date(column: str) -> str:
-    """The date read from a date column of a loaded table."""
+    """The date read from a date column of a loaded table (its text is kept only when it is not a date)."""
     return ident(column + DATE_SUFFIX)
+
+
+def _no_date(column: str) -> str:
+    """SQL: the date cell is empty."""
+    return f"({as_date(column)} IS NULL AND coalesce({ident(column)}, '') = '')"
 
 
 class Tables:
@@ -75,13 +80,24 @@ class Tables:
         source, kept = ident(f"src_{table}"), ident(f"k_{table}")
         name = self.files[table].name
         has_id = "RowIdentifier" in (r.name for r in READ[table])
+        # repeated ids counted on the ids' hashes (a number each, cheaper than the text): two ids sharing a hash
+        # can only make it look as if one repeated, and any repeat is counted again exactly below
         row = self.first(
             f"SELECT count(*) FILTER (WHERE {as_flag('RemovedData')}), "
-            + ("count(*) - count(DISTINCT RowIdentifier)" if has_id else "0")
+            + (
+                "count(*) - count(DISTINCT hash(RowIdentifier)) FILTER (WHERE RowIdentifier IS NOT NULL)"
+                if has_id
+                else "0"
+            )
             + f" FROM {source}"
             + (f" WHERE {where}" if where else "")
         )
         removed, repeated = (int(row[0]), int(row[1])) if row else (0, 0)
+        if repeated:
+            exact = self.first(
+                f"SELECT count(*) - count(DISTINCT RowIdentifier) FROM {source}" + (f" WHERE {where}" if where else "")
+            )
+            repeated = int(exact[0]) if exact else 0
         if not (removed or repeated or where):
             self.con.execute(f"CREATE TEMP VIEW {kept} AS SELECT rowid AS _row, * FROM {source}")
             return f"k_{table}"
@@ -146,15 +162,6 @@ class Tables:
             hint="check --as-of (the day the extract was taken) and the extract; nothing was imported",
         )
 
-    def drop_rows(self, table: str, name: str, reasons: Sequence[tuple[str, str]]) -> str:
-        """Count the rows of ``table`` left out, each under the first reason it meets; return SQL for the rest."""
-        case = "CASE " + " ".join(f"WHEN {condition} THEN {i}" for i, (_, condition) in enumerate(reasons)) + " END"
-        for index, n in self.con.execute(
-            f"SELECT {case} AS reason, count(*) FROM {table} GROUP BY 1 HAVING reason IS NOT NULL"
-        ).fetchall():
-            self.report.drop(name, reasons[int(index)][0], int(n))
-        return "NOT (" + " OR ".join(f"coalesce({condition}, false)" for _, condition in reasons) + ")"
-
 
 Copy = Callable[[str, str], None]
 
@@ -175,7 +182,7 @@ def patients(t: Tables, copy: Copy, nhs: NhsMode) -> None:
     test = t.count(f"SELECT 1 FROM {k} WHERE {as_flag('TestPatient')}")
     if test:
         t.report.skipped_patients["test patient (TestPatient = true)"] += test
-    no_birth = t.count(f"SELECT 1 FROM {k} WHERE NOT {as_flag('TestPatient')} AND coalesce(DateBirth, '') = ''")
+    no_birth = t.count(f"SELECT 1 FROM {k} WHERE NOT {as_flag('TestPatient')} AND {_no_date('DateBirth')}")
     if no_birth:
         t.report.skipped_patients["no date of birth"] += no_birth
     sex = (
@@ -187,7 +194,7 @@ def patients(t: Tables, copy: Copy, nhs: NhsMode) -> None:
         f"CREATE TEMP TABLE out_patients AS SELECT _row, CAST({as_id('RowIdentifier')} AS BIGINT) AS patient_id, "
         f"date_trunc('month', {as_date('DateBirth')})::DATE AS date_of_birth, {sex} AS sex, "
         f"{as_date('DateDeath')} AS date_of_death, NULLIF(NHSNumber, '') AS nhs_number "
-        f"FROM {k} WHERE NOT {as_flag('TestPatient')} AND coalesce(DateBirth, '') <> ''"
+        f"FROM {k} WHERE NOT {as_flag('TestPatient')} AND NOT {_no_date('DateBirth')}"
     )
     days = t.count(f"SELECT 1 FROM {k} WHERE extract('day' FROM {as_date('DateBirth')}) <> 1")
     if days:
