@@ -43,3 +43,27 @@ def test_a_kind_without_a_layout_writer_is_a_clear_error(tmp_path, capsys):
 def test_an_unknown_kind_is_refused_too(tmp_path, capsys):
     assert main(["bench", "import", "--from", "nonsense", "--cache", str(tmp_path)]) == 1
     assert "no layout writer" in capsys.readouterr().err
+
+
+def test_bench_import_from_emis_expects_the_rows_its_layout_gives(tmp_path, capsys, monkeypatch):
+    """EMIS keeps a patient record per registration and no cancelled appointments: those counts are expected to
+    differ from the canonical import's, and the bench says so and succeeds; any other difference fails it."""
+    argv = ["bench", "import", "--from", "emis", "--patients", "300", "--cache", str(tmp_path / "cache")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    counts = {name: (a, b) for name, a, b in re.findall(r"rows (\w+) +canonical +([0-9,]+)  emis +([0-9,]+)", out)}
+    a, b = counts["appointments"]
+    assert int(b.replace(",", "")) < int(a.replace(",", ""))  # the synthetic network has cancellations
+    assert re.search(r"rows appointments .*\(as expected for the emis layout\)", out)
+    assert counts["clinical_events"][0] == counts["clinical_events"][1]
+    assert "row counts as expected for the emis layout" in out and "DIFFER" not in out
+
+    from qiloop.bench.layouts import emis
+
+    real = emis.expected_rows
+    monkeypatch.setattr(
+        emis, "expected_rows", lambda extract, canonical: {**real(extract, canonical), "medications": 1}
+    )
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"rows medications .* DIFFER \(expected 1\)", out) and "row counts DIFFER" in out

@@ -40,6 +40,25 @@ JOB = {"gp": ("R0260", "General Medical Practitioner"), "nurse": ("R0690", "Prac
        "pharmacist": ("R1290", "Clinical Pharmacist"), "other": ("R0020", "Healthcare Assistant")}  # fmt: skip
 
 
+def expected_rows(extract_dir: Path, canonical: dict[str, int]) -> dict[str, int]:
+    """The rows an import of this layout gives, from the canonical import's ``canonical``: EMIS holds a patient
+    record for each registration (with no NHS numbers to join them, a person registered twice is two patients),
+    and a cancelled appointment is a free slot, not an appointment."""
+    con = duckdb.connect()
+    try:
+        registrations, kept = (
+            con.execute(f"SELECT count(*) FROM read_parquet({literal(str(extract_dir / name))})").fetchone()[0]  # type: ignore[index]
+            for name in ("practice_registrations.parquet", "appointments.parquet")
+        )
+        cancelled = con.execute(
+            "SELECT count(*) FROM read_parquet(?) WHERE status LIKE 'cancelled%'",
+            [str(extract_dir / "appointments.parquet")],
+        ).fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    return {**canonical, "patients": int(registrations), "appointments": int(kept) - int(cancelled)}
+
+
 def file_name(table: str) -> str:
     return f"{PROCESSING_ID}_{table}_{TIMESTAMP}_{AGREEMENT}.csv"
 
