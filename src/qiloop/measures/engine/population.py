@@ -32,14 +32,21 @@ def interval_table(store: Store, intervals: list[Interval], offsets: Iterable[Of
         "interval_id": pa.array(range(len(intervals)), pa.int64()),
         "interval_start": pa.array([i.start for i in intervals], pa.date32()),
         "interval_end": pa.array([i.end for i in intervals], pa.date32()),
+        # the reference date as a month number and a day, for ages in whole numbers (see ``_age``)
+        "end_month": pa.array([i.end.year * 12 + i.end.month - 1 for i in intervals], pa.int64()),
+        "end_day": pa.array([i.end.day for i in intervals], pa.int64()),
     }
     for offset in sorted(set(offsets) | {Offset()}):
         columns[offset.column] = pa.array([offset.apply(i.reference_date) for i in intervals], pa.date32())
     return store.temporary_table("qiloop_intervals", pa.table(columns))
 
 
-def _age(dob: ir.DateValue, ref: ir.DateValue) -> ir.IntegerValue:
-    months = (ref.year() - dob.year()) * 12 + (ref.month() - dob.month()) - (ref.day() < dob.day()).cast("int64")
+def _age(rows: ir.Table) -> ir.IntegerValue:
+    """Age in whole years on the reference date, from rows with a span's ``birth_month`` and ``birth_day`` and an
+    interval's ``end_month`` and ``end_day``: full months between the two dates (one fewer when the day of the
+    month is not yet reached), over 12, rounded down. The month numbers and days are worked out once per span and
+    per interval, so each of the millions of population rows costs a subtraction, not six date extractions."""
+    months = rows.end_month - rows.birth_month - (rows.end_day < rows.birth_day).cast("int64")
     return (months.cast("float64") / 12.0).floor().cast("int64")
 
 
@@ -55,7 +62,8 @@ def population_spans(store: Store, positions: Positions, breakdowns: tuple[str, 
 
     A patient is in an interval's population when registered (start ≤ reference date ≤ end) and alive (died after
     the reference date) on its reference date. Columns: patient_id, practice_id, registration_start, first_iv,
-    last_iv (interval numbers, inclusive), date_of_birth, sex and the requested breakdowns. A patient with several
+    last_iv (interval numbers, inclusive), sex, the requested breakdowns, and the date of birth as ``birth_month``
+    (year × 12 + month − 1) and ``birth_day``. A patient with several
     registrations has, for each interval, the one that started latest (then ends latest, then the lowest practice
     id), as a one-interval span; everyone else has at most one span.
     """
@@ -104,7 +112,14 @@ def population_spans(store: Store, positions: Positions, breakdowns: tuple[str, 
     both = ibis.union(single, current, distinct=False)
     with_people = both.join(patients, "patient_id")
     extra = [b for b in ("ethnicity", "imd_quintile") if b in breakdowns]
-    return with_people.select(*columns, "date_of_birth", "sex", *extra)
+    dob = with_people.date_of_birth
+    return with_people.select(
+        *columns,
+        "sex",
+        *extra,
+        birth_month=(dob.year() * 12 + dob.month() - 1).cast("int64"),
+        birth_day=dob.day().cast("int64"),
+    )
 
 
 class Population:
@@ -142,7 +157,7 @@ class Population:
         never decreases), so that "aged 65 or over" expands only the spans that reach 65. Rows are still filtered
         exactly after expansion.
         """
-        ends = self.interval_table.select("interval_id", "interval_end")
+        ends = self.interval_table.select("interval_id", "end_month", "end_day")
         for condition in conditions:
             if isinstance(condition, m.IsIn) and isinstance(condition.operand, m.Sex):
                 spans = spans.filter(spans.sex.isin(sorted(condition.values, key=str)))
@@ -154,7 +169,7 @@ class Population:
             at = ends.view()
             edge = spans.last_iv if op == "ge" else spans.first_iv
             joined = spans.join(at, edge == at.interval_id)
-            age = _age(joined.date_of_birth, joined.interval_end)
+            age = _age(joined)
             joined = joined.filter(age >= years if op == "ge" else age <= years)
             spans = joined.select(*spans.columns)
         return spans
@@ -191,8 +206,8 @@ class Population:
             )
         iv = self.interval_table
         offsets = [o.column for o in self.offsets] if reference_dates else []
-        joined = rows.join(iv.select("interval_id", "interval_end", *offsets), "interval_id")
-        age = _age(joined.date_of_birth, joined.interval_end)
+        joined = rows.join(iv.select("interval_id", "end_month", "end_day", *offsets), "interval_id")
+        age = _age(joined)
         extra: dict[str, Any] = {}
         if "age_band" in self.breakdowns:
             extra["age_band"] = _age_band(age)
