@@ -35,3 +35,14 @@ def test_a_count_off_by_one_differs():
 
 def test_a_row_only_one_side_has_differs():
     assert _same_counts(_results(BASE), _results(BASE[:1])) == (False, 1)
+
+
+def test_a_bad_spark_memory_is_refused_before_any_network_is_made(tmp_path, capsys, monkeypatch):
+    from qiloop.cli import main
+
+    monkeypatch.delenv("QILOOP_SPARK_DRIVER_MEMORY", raising=False)
+    monkeypatch.delenv("QILOOP_DUCKDB_MEMORY_LIMIT", raising=False)  # the bench sets both; restored after
+    argv = ["bench", "measures", "--patients", "50", "--engine", "spark", "--skip-pandas"]
+    assert main([*argv, "--spark-memory", "lots", "--cache", str(tmp_path / "cache")]) == 1
+    assert "QILOOP_SPARK_DRIVER_MEMORY='lots' is not a memory size (given by --spark-memory" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()

@@ -231,6 +231,13 @@ def run(args: argparse.Namespace) -> int:
 
     os.environ["QILOOP_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     os.environ.setdefault("QILOOP_SPARK_DRIVER_MEMORY", args.spark_memory)
+    from qiloop import settings
+    from qiloop.errors import InputError
+
+    try:  # a bad size is refused now, before a network is generated
+        settings.current()
+    except InputError as exc:
+        raise InputError(f"{exc.message} (given by --spark-memory or --memory-limit)", hint=exc.hint) from None
     store = prepare_store(args.patients, args.cache, args.seed)
     start, end = _months(args.months)
     print(f"store {store}: {args.patients:,} patients; intervals {start:%Y-%m} to {end:%Y-%m} ({args.months} months)")
