@@ -67,3 +67,53 @@ def test_bench_import_from_emis_expects_the_rows_its_layout_gives(tmp_path, caps
     assert main(argv) == 1
     out = capsys.readouterr().out
     assert re.search(r"rows medications .* DIFFER \(expected 1\)", out) and "row counts DIFFER" in out
+
+
+def test_the_floor_reads_every_source_row_of_the_mapped_tables(tmp_path, capsys):
+    """--floor: reading only the mapped fields is measured on the same layout, and reads every row the converter
+    reads (counted against the canonical store it gives); its figures are printed with the conversion's."""
+    import pytest
+
+    from qiloop.bench import floor
+    from qiloop.bench.import_ import prepare
+
+    cache = tmp_path / "cache"
+    for kind in floor.KINDS:
+        argv = ["bench", "import", "--from", kind, "--patients", "300", "--cache", str(cache), "--floor"]
+        assert main(argv) == 0, kind
+        out = capsys.readouterr().out
+        assert re.search(r"reading only the fields the converter maps +wall +[0-9.]+ s +CPU +[0-9.]+ s", out), kind
+        assert re.search(r"the import of the converted tables alone +wall +[0-9.]+ s +CPU +[0-9.]+ s", out), kind
+        assert re.search(r"can cost less than reading \+ importing: CPU [0-9.]+ s = [0-9.]+×", out), kind
+        _, layout, _ = prepare(kind, 300, 1, 1, cache)
+        read = floor.read_mapped(kind, layout)
+        statements = floor.reads(kind, layout)
+        assert len(statements) == len(read) >= 3, kind
+        # each table's rows: as many as the canonical table it gives, or more (dropped rows, other resources)
+        by_name = {name.lower(): rows for name, rows in read.items()}
+        appointments = next(rows for name, rows in by_name.items() if "appointment" in name and "session" not in name)
+        assert appointments > 100, (kind, read)
+        for name, sql, _ in statements:
+            assert "count(" in sql, (kind, name)
+            # the floor reads what the converter reads: never names, addresses or telephone numbers
+            for field in (
+                "GivenName",
+                "Surname",
+                "Postcode",
+                "'name'",
+                "'address'",
+                "'telecom'",
+                "HomePhone",
+                "MobilePhone",
+            ):
+                assert field.lower() not in sql.lower(), (kind, name, field)
+    with pytest.raises(ValueError, match="no floor"):
+        floor.reads("ehrql", tmp_path)
+
+
+def test_floor_for_a_kind_without_one_is_refused_before_anything_is_made(tmp_path, capsys):
+    argv = ["bench", "import", "--from", "ehrql", "--patients", "300", "--cache", str(tmp_path), "--floor"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "--floor: not measured for 'ehrql'" in err and "fhir, emis, systmone" in err
+    assert not any(tmp_path.iterdir())

@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache", type=Path, default=Path("var/bench"), help="where to keep the network and its layouts"
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the least any conversion can cost: reading only the fields the converter maps "
+        "(qiloop.bench.floor), and the import of the converted tables alone",
+    )
+    parser.add_argument(
         "--keep", type=Path, default=None, metavar="DIR", help="keep the two stores in DIR (default: removed after)"
     )
 
@@ -148,6 +154,64 @@ def _in_child(kind: str, source: Path, store: Path) -> Measured:
     return measured
 
 
+@dataclass(frozen=True)
+class Floor:
+    read_wall: float  # DuckDB reading the mapped fields of the layout's files, nothing else
+    read_cpu: float
+    convert_cpu: float  # the conversion alone, to canonical Parquet tables
+    import_wall: float  # the import of those tables alone
+    import_cpu: float
+
+
+def _floor_child(kind: str, layout: str, work: str) -> Floor:
+    from qiloop.bench.floor import read_mapped
+    from qiloop.records.convert import ConvertOptions, convert
+    from qiloop.records.importer import import_extract
+
+    def used() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    began, cpu_began = time.perf_counter(), used()
+    read_mapped(kind, Path(layout))
+    read_wall, read_cpu = time.perf_counter() - began, used() - cpu_began
+    # as qiloop import --from KIND does it, in two steps timed apart
+    extract, cpu_began = Path(work) / "extract", used()
+    convert(kind, layout, extract, options=ConvertOptions(tables="parquet"), nhs="raw")
+    convert_cpu = used() - cpu_began
+    began, cpu_began = time.perf_counter(), used()
+    import_extract(extract, Path(work) / "store.duckdb")
+    return Floor(read_wall, read_cpu, convert_cpu, time.perf_counter() - began, used() - cpu_began)
+
+
+def _floor(kind: str, layout: Path) -> Floor:
+    ctx = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="qiloop-bench-floor-") as work, ctx.Pool(1) as pool:
+        floor: Floor = pool.apply(_floor_child, (kind, str(layout), work))
+        pool.close()
+        pool.join()
+    return floor
+
+
+def _print_floor(kind: str, floor: Floor, canonical: Measured, converted: Measured) -> None:
+    base = canonical.cpu
+    print(f"  floor ({kind}, each step in one process):")
+    print(
+        f"    reading only the fields the converter maps  wall {floor.read_wall:8.1f} s  CPU {floor.read_cpu:8.1f} s"
+        f"  ({floor.read_cpu / base:.2f}× the canonical import)"
+    )
+    print(f"    the conversion alone, to canonical Parquet          CPU {floor.convert_cpu:8.1f} s")
+    print(
+        f"    the import of the converted tables alone    wall {floor.import_wall:8.1f} s  CPU {floor.import_cpu:8.1f} s"
+        f"  ({floor.import_cpu / base:.2f}×)"
+    )
+    least = floor.read_cpu + floor.import_cpu
+    print(
+        f"    no conversion and import can cost less than reading + importing: CPU {least:.1f} s = "
+        f"{least / base:.2f}× the canonical import (this run: {converted.cpu / base:.2f}×)"
+    )
+
+
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -159,6 +223,14 @@ def run(args: argparse.Namespace) -> int:
             f"{args.kind!r}: no layout writer, so there is nothing to import the network from",
             hint=f"kinds with a layout writer (qiloop.bench.layouts): {', '.join(kinds) or 'none'}",
         )
+    if args.floor:
+        from qiloop.bench.floor import KINDS as FLOOR_KINDS
+
+        if args.kind not in FLOOR_KINDS:
+            raise InputError(
+                f"--floor: not measured for {args.kind!r}",
+                hint=f"--floor measures {', '.join(FLOOR_KINDS)}; run without it for {args.kind}",
+            )
     if args.patients < 1:
         raise InputError(f"--patients {args.patients}: give at least 1 patient")
     practices = args.practices or max(1, round(args.patients / 10_000))
@@ -180,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
             store.unlink(missing_ok=True)
         canonical = _in_child("canonical", extract, canonical_store)
         converted = _in_child(args.kind, layout, kind_store)
+        floor = _floor(args.kind, layout) if args.floor else None
         print(f"  load average after {os.getloadavg()[0]:.2f}")
         width = max(len("canonical"), len(args.kind))
         for name, m in (("canonical", canonical), (args.kind, converted)):
@@ -190,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
             f"  ratio {args.kind}/canonical  wall {converted.wall / canonical.wall:.2f}×  "
             f"CPU {converted.cpu / canonical.cpu:.2f}×  peak memory {converted.peak / canonical.peak:.2f}× (target: within 2×)"
         )
+        if floor is not None:
+            _print_floor(args.kind, floor, canonical, converted)
         expected = expected_rows(args.kind, extract, canonical.rows)
         for name in TABLES:
             a, b, e = canonical.rows[name], converted.rows[name], expected[name]
