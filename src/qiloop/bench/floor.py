@@ -107,7 +107,7 @@ def read_mapped(kind: str, layout: Path, threads: int | None = None) -> dict[str
         for name, sql, params in reads(kind, layout):
             try:
                 row = con.execute(sql, params).fetchone()
-            except duckdb.InvalidInputError:  # SystmOne's Windows-1252 text: the converter reads it as Latin-1 then
+            except duckdb.Error:  # SystmOne's Windows-1252 text: the converter reads it as Latin-1 then
                 row = con.execute(
                     sql.replace("strict_mode=true", "encoding='latin-1', strict_mode=true"), params
                 ).fetchone()
