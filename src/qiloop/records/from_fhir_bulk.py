@@ -15,13 +15,13 @@ fields mapped, so DuckDB skips everything else.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from qiloop import settings
+from qiloop import progress, settings
 from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
 from qiloop.records.schema import COMPARATORS_SQL as KEPT_COMPARATORS
@@ -296,14 +296,23 @@ def convert_bulk(
         if rows:
             con.executemany("INSERT INTO meds VALUES (?, ?, ?)", rows)
         bulk = _Bulk(con, files, out_dir, options, report, system_names, fmt)
-        _patients(bulk, with_nhs_numbers=key is not None, nhs=nhs)
-        _episodes(bulk)
-        coded = _events(bulk)
-        coded += _prescriptions(bulk)
-        _statements_and_encounters(bulk)
-        _appointments(bulk)
-        _registrations(bulk)
-        _write_tables(bulk, with_nhs_numbers=key is not None)
+        # the steps, named by what they read, for the progress bar (a large export takes minutes)
+        steps: list[tuple[str, Callable[[], int | None]]] = [
+            ("Patient", lambda: _patients(bulk, with_nhs_numbers=key is not None, nhs=nhs)),
+            ("EpisodeOfCare", lambda: _episodes(bulk)),
+            ("Condition, Observation", lambda: _events(bulk)),
+            ("MedicationRequest", lambda: _prescriptions(bulk)),
+            ("MedicationStatement, Encounter", lambda: _statements_and_encounters(bulk)),
+            ("Appointment", lambda: _appointments(bulk)),
+            ("registrations", lambda: _registrations(bulk)),
+            ("writing the tables", lambda: _write_tables(bulk, with_nhs_numbers=key is not None)),
+        ]
+        coded = 0
+        with progress.bar(total=len(steps), desc="convert fhir", unit="step") as bar:
+            for name, step in steps:
+                bar.set_description(f"convert fhir: {name}")
+                coded += step() or 0
+                bar.update(1)
         return coded
     finally:
         con.close()
