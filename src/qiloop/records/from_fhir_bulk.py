@@ -285,6 +285,10 @@ def convert_bulk(
                 hint="give a size such as 6GB, or unset it",
             ) from None
         con.execute("SET preserve_insertion_order = true")
+        # every join here is written with the resources read from the export on the left and a small table on the
+        # right (pid, orgs, meds): DuckDB cannot tell how many lines a file holds, and left to choose it built its
+        # hash table on the millions of Appointments instead (16 % of the conversion's CPU at 200,000 patients)
+        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         for statement in MACROS.split(";"):
             if statement.strip():
                 con.execute(statement)
