@@ -408,3 +408,54 @@ def test_empty_slots_and_appointments_without_a_status_are_left_out(sr, tmp_path
     assert report.dropped["SRAppointment.csv: no patient (an empty slot)"] == 2
     assert report.dropped["SRAppointment.csv: no AppointmentStatus"] == 1
     assert report.written["appointments"] == len(appointments) - 1
+
+
+def test_flags_are_read_in_any_case_with_spaces_and_an_absent_flag_is_false(sr, tmp_path):
+    flags = ["Y", " TRUE ", "yes", "1", "no", "0", "", "t"]  # the first four are true
+    _, events = read(sr / "SRCode.csv")
+    header, appointments = read(sr / "SRAppointment.csv")
+    ids = [a["RowIdentifier"] for a in appointments[: len(flags)]]
+    rewrite(
+        sr / "SRAppointment.csv",
+        lambda rows: [{**r, "TelephoneAppointment": f} for r, f in zip(rows, flags, strict=False)] + rows[len(flags) :],
+    )
+    rewrite(sr / "SRCode.csv", lambda rows: [{**rows[0], "RemovedData": " y "}, *rows[1:]])
+    report = convert("systmone", sr, tmp_path / "out")
+    modes = {a["appointment_id"]: a["mode"] for a in canonical_rows(tmp_path / "out", "appointments")}
+    assert [modes[i] for i in ids] == ["telephone"] * 4 + ["unknown"] * 4
+    assert report.dropped["SRCode.csv: removed (RemovedData = 1)"] == 1
+    assert report.written["clinical_events"] == len(events) - 1
+
+    rewrite(sr / "SRAppointment.csv", lambda rows: rows, [h for h in header if h != "TelephoneAppointment"])
+    convert("systmone", sr, tmp_path / "absent")
+    assert {a["mode"] for a in canonical_rows(tmp_path / "absent", "appointments")} == {"unknown"}
+
+
+def test_row_identifiers_repeat_only_as_the_same_text(sr, tmp_path):
+    """012 and 12 are different ids (the same number); a repeat is found however far apart the ids are."""
+    _, events = read(sr / "SRCode.csv")
+    _, medications = read(sr / "SRPrimaryCareMedication.csv")
+
+    def zero(rows: list[Row]) -> list[Row]:
+        return [{**rows[0], "RowIdentifier": "0" + rows[1]["RowIdentifier"]}, *rows[1:]]
+
+    def far(rows: list[Row]) -> list[Row]:
+        return [{**rows[0], "RowIdentifier": "900000000000"}, *rows[1:], {**rows[2], "IDMultiLexDMD": "-1"}]
+
+    rewrite(sr / "SRCode.csv", zero)
+    rewrite(sr / "SRPrimaryCareMedication.csv", far)
+    report = convert("systmone", sr, tmp_path / "out")
+    assert not any(n.startswith("SRCode.csv:") and "repeat" in n for n in report.notes)
+    assert report.written["clinical_events"] == len(events)
+    assert (
+        "SRPrimaryCareMedication.csv: 1 rows repeat an earlier row's RowIdentifier; the last row of each was kept"
+        in report.notes
+    )
+    assert report.written["medications"] == len(medications) - 1
+
+
+def test_a_table_of_no_rows_is_read(sr, tmp_path):
+    rewrite(sr / "SRPrimaryCareMedication.csv", lambda rows: [])
+    report = convert("systmone", sr, tmp_path / "out")
+    assert report.read["SRPrimaryCareMedication.csv"] == 0
+    assert report.written["medications"] == 0

@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,12 @@ def parse_date(column: str) -> str:
     return f"CASE WHEN coalesce({c}, '') <> '' THEN CAST(coalesce({tries}) AS DATE) END"
 
 
+def as_flag(cell: str) -> str:
+    """SQL: a flag cell (SQL ``cell``) is true ('true', '1', 'y' or 'yes', in any case); empty or anything else is
+    false. Flags are read once, as BOOLEAN, when a table is loaded."""
+    return f"(lower(coalesce({cell}, '')) IN ('true', '1', 'y', 'yes'))"
+
+
 def _trimmed(column: str, encoding: str) -> str:
     """SQL: the cell without the spaces around it. Read as UTF-8, only the cells starting or ending with a space
     are trimmed (trim makes a new string of every cell it is given); such a file's cells are ASCII, as the file is
@@ -251,7 +258,8 @@ def _trimmed(column: str, encoding: str) -> str:
 
 
 def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionReport) -> str:
-    """Read the table's mapped columns (text) into temp table ``src_<table>``; return its name."""
+    """Read the table's mapped columns into temp table ``src_<table>``; return its name. Cells are text, but for
+    flags (BOOLEAN, false when the column is absent) and dates (see ``DATE_SUFFIX``)."""
     name = f"src_{source.table}"
     present = [r.name for r in READ[source.table] if r.name in source.header]
     dates = [r.name for r in READ[source.table] if r.kind == "date"]
@@ -263,9 +271,15 @@ def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionRepor
     # dates, codes and flags (ASCII), so the file is first read as UTF-8 (no recoding of its millions of
     # lines), and only when that fails as Latin-1, which decodes every byte
     for encoding in ("utf-8", "latin-1"):
-        select = ", ".join(f"{_trimmed(c, encoding)} AS {ident(c)}" for c in present)
+        select = ", ".join(
+            f"{as_flag(_trimmed(r.name, encoding)) if r.kind == 'flag' else _trimmed(r.name, encoding)} AS {ident(r.name)}"
+            for r in READ[source.table]
+            if r.name in source.header
+        )
         select += "".join(
-            f", NULL::VARCHAR AS {ident(r.name)}" for r in READ[source.table] if r.name not in source.header
+            f", {'false' if r.kind == 'flag' else 'NULL::VARCHAR'} AS {ident(r.name)}"
+            for r in READ[source.table]
+            if r.name not in source.header
         )
         sql = (
             f"SELECT {select} FROM (SELECT {renamed} FROM read_csv($path, auto_detect=false, header=true, "
@@ -281,7 +295,8 @@ def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionRepor
             )
             sql = f"SELECT * REPLACE ({text}) FROM (SELECT *, {parsed} FROM ({sql}))"
         try:
-            con.execute(f"CREATE TEMP TABLE {ident(name)} AS {sql}", params)
+            with one_thread(con):
+                con.execute(f"CREATE TEMP TABLE {ident(name)} AS {sql}", params)
             break
         except duckdb.Error:
             con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
@@ -293,6 +308,19 @@ def load(con: duckdb.DuckDBPyConnection, source: SrFile, report: ConversionRepor
     row = con.execute(f"SELECT count(*) FROM {ident(name)}").fetchone()
     report.read[source.name] = int(row[0]) if row else 0
     return name
+
+
+@contextmanager
+def one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a statement on one thread, for a table filled in file order (rowid = record ordinal). DuckDB fills
+    such a table from several threads by writing each thread's rows apart and then copying them into order,
+    which cost about a second of CPU more than one thread for SRAppointment (1.2 GB), in no less time."""
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchone() or (None,)
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute("SET threads = ?", [threads])  # noqa: S608 - bound parameter
 
 
 def _malformed(source: SrFile) -> str:

@@ -27,6 +27,7 @@ from qiloop.records.schema import NHS_NUMBER_PSEUDONYM_COLUMN
 from qiloop.records.sql import ident, literal
 
 CODE = "[0-9]{6,18}"  # SNOMED CT and dm+d identifiers
+DISTINCT_BITS = 1 << 28  # RowIdentifiers spanning fewer numbers are told apart with a bitstring (32 MiB at most)
 
 
 def as_id(column: str) -> str:
@@ -36,7 +37,8 @@ def as_id(column: str) -> str:
 
 
 def as_flag(column: str) -> str:
-    return f"(lower(coalesce({ident(column)}, '')) IN ('true', '1', 'y', 'yes'))"
+    """The flag of a flag column of a loaded table (read once, as BOOLEAN, by ``reading.load``)."""
+    return ident(column)
 
 
 def as_date(column: str) -> str:
@@ -80,19 +82,22 @@ class Tables:
         source, kept = ident(f"src_{table}"), ident(f"k_{table}")
         name = self.files[table].name
         has_id = "RowIdentifier" in (r.name for r in READ[table])
-        # repeated ids counted on the ids' hashes (a number each, cheaper than the text): two ids sharing a hash
-        # can only make it look as if one repeated, and any repeat is counted again exactly below
-        row = self.first(
-            f"SELECT count(*) FILTER (WHERE {as_flag('RemovedData')}), "
-            + (
-                "count(*) - count(DISTINCT hash(RowIdentifier)) FILTER (WHERE RowIdentifier IS NOT NULL)"
-                if has_id
-                else "0"
-            )
-            + f" FROM {source}"
-            + (f" WHERE {where}" if where else "")
+        filtered = f" FROM {source}" + (f" WHERE {where}" if where else "")
+        first = self.first(
+            f"SELECT count(*) FILTER (WHERE {as_flag('RemovedData')}), count(*)"
+            + (", count(n), min(n), max(n)" if has_id else "")
+            + (f" FROM (SELECT *, TRY_CAST(RowIdentifier AS BIGINT) AS n{filtered})" if has_id else filtered)
         )
-        removed, repeated = (int(row[0]), int(row[1])) if row else (0, 0)
+        removed, rows = (int(first[0]), int(first[1])) if first else (0, 0)
+        repeated = 0
+        if has_id and first and rows and not self._distinct_numbers(first, filtered):
+            # repeated ids counted on the ids' hashes (a number each, cheaper than the text): two ids sharing a
+            # hash can only make it look as if one repeated, and any repeat is counted again exactly below
+            row = self.first(
+                "SELECT count(*) - count(DISTINCT hash(RowIdentifier)) FILTER (WHERE RowIdentifier IS NOT NULL)"
+                + filtered
+            )
+            repeated = int(row[0]) if row else 0
         if repeated:
             exact = self.first(
                 f"SELECT count(*) - count(DISTINCT RowIdentifier) FROM {source}" + (f" WHERE {where}" if where else "")
@@ -114,6 +119,19 @@ class Tables:
             self.report.drop(name, "removed (RemovedData = 1)", removed)
             self.con.execute(f"DELETE FROM {kept} WHERE {as_flag('RemovedData')}")
         return f"k_{table}"
+
+    def _distinct_numbers(self, counts: tuple[Any, ...], filtered: str) -> bool:
+        """Whether every RowIdentifier is a whole number and no two are the same number (so no two are the same
+        text); ``counts`` = (removed, rows, numbers, lowest, highest). One bit a number, when they span few enough:
+        much cheaper than a hash table of millions of ids. False when it cannot tell."""
+        _, rows, numbers, low, high = counts
+        if numbers != rows or high - low >= DISTINCT_BITS:
+            return False
+        row = self.first(
+            f"SELECT bit_count(bitstring_agg(TRY_CAST(RowIdentifier AS BIGINT), $low, $high)){filtered}",
+            {"low": low, "high": high},
+        )
+        return row is not None and int(row[0]) == rows
 
     def check_cells(self, table: str, later_allowed: str | None = None) -> None:
         """In one pass: ids are whole numbers, dates are dates, and none falls after the as-of date (unless
