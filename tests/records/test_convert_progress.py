@@ -9,6 +9,7 @@ from qiloop.bench.import_ import prepare
 from qiloop.cli import main
 
 STEPS = {
+    "systmone": ["convert systmone: SRPatient", "convert systmone: SRCode", "convert systmone: SRAppointment"],
     "fhir": ["convert fhir: Patient", "convert fhir: MedicationRequest", "convert fhir: Appointment"],
 }
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from qiloop import progress
 from qiloop.errors import InputError
 from qiloop.records import pseudonym
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, check_unmapped
@@ -55,6 +56,9 @@ def convert_systmone(
     spill = out_dir / ".spill"  # DuckDB's overflow stays inside the (private) output folder, removed after
     con = connect()
     con.execute("SET temp_directory = ?", [str(spill)])  # noqa: S608 - bound parameter
+    # a step per large table, and the practices: a large extract takes minutes
+    large = ("SRPatient", "SRPatientRegistration", "SRCode", "SRPrimaryCareMedication", "SRAppointment")
+    bar = progress.bar(total=1 + sum(name in files for name in large), desc="convert systmone", unit="step")
     try:
         t = tables.Tables(con, files, report, options.as_of)
 
@@ -74,10 +78,12 @@ def convert_systmone(
         def step(names: tuple[str, ...], run: Callable[[], T], intermediate: tuple[str, ...] = ()) -> T:
             """Load the large tables ``names``, run a conversion step, then let go of what it loaded."""
             present = [n for n in names if n in files]
+            bar.set_description(f"convert systmone: {names[0]}")
             for name in present:
                 load(con, files[name], report)
             result = run()
             t.drop(*intermediate, *(f"k_{n}" for n in present), *(f"src_{n}" for n in present))
+            bar.update(1)
             return result
 
         step(("SRPatient",), lambda: tables.patients(t, copy, nhs))
@@ -97,8 +103,11 @@ def convert_systmone(
                 ("appts_all", "appts"),
             )
         names = {r["ID"]: r["Name"] for r in _kept(small.get("SROrganisation", []))}
+        bar.set_description("convert systmone: practices")
         activity.practices(t, copy, names, options.practice, report)
+        bar.update(1)
     finally:
+        bar.close()
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     return report
