@@ -238,7 +238,7 @@ def appointments(t: Tables, copy: Copy, mapping: dict[str, str], roles: dict[str
     copy(
         "appointments",
         "SELECT appointment_id, patient_id, practice_id, booked_date, start_date, status, mode, hcp_role, "
-        "clinician_id FROM appts",  # in file order (DuckDB keeps insertion order)
+        "clinician_id FROM appts",  # not sorted: the import does not depend on the order of rows
     )
 
 
