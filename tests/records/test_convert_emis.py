@@ -325,6 +325,32 @@ def test_year_only_dates_are_a_note_in_the_report(network, tmp_path):
     assert any(note.startswith("3 clinical_events rows have a year-only date") for note in report.notes)
 
 
+def test_flags_precisions_and_code_ids_are_read_whatever_their_spelling(network, tmp_path):
+    """Flags are true when 'true' in any case, spaces around; a precision is year-only when 'Y' so; CodeIds are
+    trimmed, and one decoding to no SNOMED CT concept is named as the extract spells it, trimmed."""
+    baseline = convert("emis", network / "emis", tmp_path / "baseline", options=options(network))
+    folder = copy_of(network, tmp_path)
+    deleted = [" TRUE", "True", "tRuE ", "yes", "1", "FALSE", "", "truth"]
+    precisions = [" y", "y", "Y ", "YM", "YMD", " ymd", "", "D"]
+
+    def spellings(header, rows):
+        for row, flag in zip(rows[: len(deleted)], deleted, strict=True):
+            row[header.index("Deleted")] = flag
+        for row, precision in zip(rows[len(deleted) : len(deleted) + len(precisions)], precisions, strict=True):
+            row[header.index("EffectiveDatePrecision")] = precision
+        for row in rows[20:30]:
+            row[header.index("CodeId")] = " 77777 "
+
+    rewrite(path_of(folder, "CareRecord_Observation"), spellings)
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+    reason = "clinical_events: deleted (Deleted true)"
+    assert report.dropped[reason] - baseline.dropped[reason] == 3
+    assert any(note.startswith("3 clinical_events rows have a year-only date") for note in report.notes)
+    assert not any("year-only" in note for note in baseline.notes)
+    (system,) = report.unmapped
+    assert set(report.unmapped[system]) == {"77777"}
+
+
 def test_two_extract_runs_in_one_folder_are_refused(network, tmp_path):
     folder = copy_of(network, tmp_path)
     first = path_of(folder, "Admin_Patient")

@@ -256,8 +256,15 @@ def _date_rules(table: str, columns: tuple[str, ...], as_of: date | None) -> lis
 
 
 def _true(column: str) -> str:
-    """Java's Boolean.parseBoolean, as the transformer reads EMIS flags."""
-    return f"(lower(trim(coalesce({ident(column)}, ''))) = 'true')"
+    """Java's Boolean.parseBoolean, as the transformer reads EMIS flags.
+
+    The flags EMIS writes ('true', 'false', empty) are answered by comparison; only another spelling is trimmed
+    and lower-cased (which costs a new string a row)."""
+    c = ident(column)
+    return (
+        f"(CASE WHEN {c} = 'false' THEN false WHEN {c} = 'true' THEN true "
+        f"ELSE coalesce(lower(trim({c})) = 'true', false) END)"
+    )
 
 
 def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None) -> None:
@@ -436,22 +443,31 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
     """
     con, report = extract.con, extract.report
     target = "SnomedCTConceptId" if canonical == "clinical_events" else "DmdProductCodeId"
+    # whether a code is a SNOMED CT or dm+d identifier is decided once per code here, not once per row
     con.execute(
-        f"CREATE TEMP TABLE codes_{canonical} AS SELECT trim(CodeId) AS code_id, any_value(trim({target})) AS code "
-        f"FROM {ident('src_' + codes)} WHERE CodeId IS NOT NULL GROUP BY 1"
+        f"CREATE TEMP TABLE codes_{canonical} AS SELECT code_id, code, coalesce({SCTID.format('code')}, false) AS "
+        f"valid FROM (SELECT trim(CodeId) AS code_id, any_value(trim({target})) AS code "
+        f"FROM {ident('src_' + codes)} WHERE CodeId IS NOT NULL GROUP BY 1)"
     )
     events = canonical == "clinical_events"
     value = "TRY_CAST(o.Value AS DOUBLE)" if events else "NULL::DOUBLE"
     not_number = f"o.Value IS NOT NULL AND {value} IS NULL" if events else "false"
+    unmapped = "c.code IS NULL OR NOT c.valid"
+    # EMIS writes precisions as YMD (or Y, YM); only another spelling is trimmed and upper-cased
+    year_precision = (
+        "CASE o.EffectiveDatePrecision WHEN 'YMD' THEN false WHEN 'Y' THEN true "
+        "ELSE coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) END"
+    )
 
     def rows(source: str, extra: str = "") -> str:
+        # code_id is read only for an unmapped row (the report names its code), so it is kept for no other
         return (
             f"SELECT {extra}m.patient_id, CAST(left(o.EffectiveDate, 10) AS DATE) AS date, "
-            f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
-            f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
+            f"c.code, {value} AS value, {year_precision} AS year_only, {not_number} AS not_number, "
+            f"CASE WHEN {unmapped} THEN coalesce(trim(o.CodeId), '(empty)') END AS code_id, "
             f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason()}"
             "WHEN o.EffectiveDate IS NULL THEN 'no EffectiveDate' "
-            f"WHEN c.code IS NULL OR NOT {SCTID.format('c.code')} THEN 'unmapped' END AS reason "
+            f"WHEN {unmapped} THEN 'unmapped' END AS reason "
             f"FROM {source} o {patient_joins('o.PatientGuid')}"
             f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
         )
@@ -465,8 +481,8 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
     coded = year_only = texts_dropped = 0
     for reason, code_id, n, years, texts in con.execute(
         "SELECT reason, CASE WHEN reason = 'unmapped' THEN code_id END, count(*), count(*) FILTER (WHERE year_only), "
-        f"count(*) FILTER (WHERE not_number) FROM rows_{canonical} GROUP BY ALL"
-    ).fetchall():
+        f"count(*) FILTER (WHERE not_number) FROM rows_{canonical} GROUP BY ALL ORDER BY ALL"
+    ).fetchall():  # ordered: codes met as often are named in the same order every time
         if reason is None or reason == "unmapped":
             coded += int(n)
         if reason is None:
