@@ -280,6 +280,51 @@ def test_a_bad_date_or_line_in_the_issues_is_refused_with_its_line(network, tmp_
     assert not (tmp_path / "out").exists()
 
 
+def test_a_bad_appointment_date_is_refused_with_its_line_and_one_ahead_of_as_of_kept(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+    slots = path_of(folder, "Appointment_Slot")
+
+    def ahead(header, rows):
+        rows[3][header.index("AppointmentDate")] = "2031-01-06"  # booked ahead: may lie after --as-of
+
+    rewrite(slots, ahead)
+    as_of = dt.date(2025, 12, 31)
+    report = convert("emis", folder, tmp_path / "ahead", options=options(network, as_of=as_of))
+    assert report.written["appointments"] > 100
+
+    def impossible(header, rows):
+        rows[6][header.index("AppointmentDate")] = "2024-02-30"
+
+    rewrite(slots, impossible)
+    with pytest.raises(InputError, match=rf"{slots.name}:8: column AppointmentDate: '2024-02-30' is not a date"):
+        convert("emis", folder, tmp_path / "out", options=options(network, as_of=as_of))
+
+
+def test_a_session_has_a_clinician_when_it_has_one_user(network, tmp_path):
+    """One user (or one user twice, or a second user deleted): that user; two users: none."""
+    folder = copy_of(network, tmp_path)
+    with path_of(folder, "Appointment_Slot").open(newline="") as f:
+        slots = list(csv.DictReader(f))
+    with path_of(folder, "Appointment_SessionUser").open(newline="") as f:
+        users = {row["SessionGuid"]: row["UserInRoleGuid"] for row in csv.DictReader(f)}
+    booked = list(dict.fromkeys(s["SessionGuid"] for s in slots if s["PatientGuid"] and s["SessionGuid"] in users))
+    two, twice, deleted = booked[:3]
+    other = "{11111111-2222-3333-4444-555555555555}"
+
+    def more_users(header, rows):
+        rows.append([two, other, "false", "4021"])
+        rows.append([twice, users[twice], "false", "4021"])
+        rows.append([deleted, other, "true", "4021"])
+
+    rewrite(path_of(folder, "Appointment_SessionUser"), more_users)
+    convert("emis", folder, tmp_path / "out", options=options(network))
+    with (tmp_path / "out" / "appointments.csv").open(newline="") as f:
+        clinicians = {slots[int(a["appointment_id"]) - 1]["SessionGuid"]: a["clinician_id"] for a in csv.DictReader(f)}
+    assert clinicians[two] == ""
+    assert clinicians[twice] == users[twice]
+    assert clinicians[deleted] == users[deleted]
+
+
 def unknown_code_ids(network: Path, tmp_path: Path, share: float) -> tuple[Path, int]:
     """A copy whose observations use, in ``share`` of rows, a CodeId Coding_ClinicalCode does not decode."""
     folder = copy_of(network, tmp_path)

@@ -178,22 +178,41 @@ def _unreadable(path: Path, header: list[str]) -> InputError:
 def _load(extract: _Extract, table: str, paths: list[Path], *, headers: list[list[str]] | None = None) -> None:
     """Read the mapped columns (as text) of every file of ``table`` into temp table ``src_<table>``.
 
+    A row of a table with dates is flagged (``_bad``) as it is read when it breaks a date rule, so that the
+    dates are checked again, to find and word the first broken rule, only when one is.
     ``headers``: the files' headers, when :func:`_check_header` has already read them."""
     con, report = extract.con, extract.report
     name = ident(f"src_{table}")
     extract.files[table] = []
+    dated = table in DATES
+    bad, rule_params = _broken_rule(extract, table)
+    read = _reader(list(READ[table]))
+    if dated:
+        read = f"SELECT *, ({bad}) AS _bad FROM ({read})"
     for n, path in enumerate(paths):
         header = headers[n] if headers else _check_header(extract, table, path)
         first = extract.count(f"SELECT count(*) FROM {name}") if n else 0
-        read = _reader(list(READ[table]))
-        params = {"path": str(path), "columns": {h: "VARCHAR" for h in header}}
+        params = {"path": str(path), "columns": {h: "VARCHAR" for h in header}, **rule_params}
         try:
             con.execute(f"INSERT INTO {name} {read}" if n else f"CREATE TEMP TABLE {name} AS {read}", params)
         except duckdb.Error:
             raise _unreadable(path, header) from None
         extract.files[table].append((path, first))
         report.read[path.name] = extract.count(f"SELECT count(*) FROM {name}") - first
-    _check_dates(extract, table, DATES.get(table, ()))
+    if dated and extract.count(f"SELECT count(*) FROM {name} WHERE _bad"):
+        _check_dates(extract, table, DATES[table])
+
+
+def _broken_rule(extract: _Extract, table: str) -> tuple[str, dict[str, object]]:
+    """SQL true for a row of ``table`` (as read by :func:`_reader`) breaking a date rule, and its parameters."""
+    as_of = extract.options.as_of
+    rules = _date_rules(table, DATES.get(table, ()), as_of)
+    bad = " OR ".join(f"coalesce({condition}, false)" for _, _, condition in rules) or "false"
+    params: dict[str, object] = {}
+    if "$as_of" in bad:
+        assert as_of is not None
+        params["as_of"] = as_of.isoformat()
+    return bad, params
 
 
 def _missing(table: str, header: list[str], column: str) -> str:
@@ -520,13 +539,9 @@ def _read_joined(
     made) when the file breaks a rule, which :func:`_load` then finds and words, or the table has several files."""
     if len(paths) != 1:
         return False
-    con, as_of = extract.con, extract.options.as_of
-    rules = _date_rules(table, DATES.get(table, ()), as_of)
-    bad = " OR ".join(f"coalesce({condition}, false)" for _, _, condition in rules) or "false"
-    params: dict[str, object] = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}}
-    if "$as_of" in bad:
-        assert as_of is not None
-        params["as_of"] = as_of.isoformat()
+    con = extract.con
+    bad, rule_params = _broken_rule(extract, table)
+    params = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}, **rule_params}
     source = f"(SELECT *, ({bad}) AS _bad FROM ({_reader(list(READ[table]))}))"
     name = f"rows_{canonical}"
     try:
