@@ -300,6 +300,27 @@ def test_a_bad_appointment_date_is_refused_with_its_line_and_one_ahead_of_as_of_
         convert("emis", folder, tmp_path / "out", options=options(network, as_of=as_of))
 
 
+def test_slots_in_two_files_are_numbered_on_from_the_first(network, tmp_path):
+    """One file is read and joined in one pass, two are loaded first: each slot's appointment_id is its position."""
+    one = convert("emis", network / "emis", tmp_path / "one", options=options(network))
+    folder = copy_of(network, tmp_path)
+    slots = path_of(folder, "Appointment_Slot")
+    header, *lines = slots.read_text(encoding="utf-8").splitlines(keepends=True)
+    half = len(lines) // 2
+    slots.write_text(header + "".join(lines[:half]), encoding="utf-8")
+    second = slots.with_name(slots.name.replace(".csv", "_2.csv"))
+    second.write_text(header + "".join(lines[half:]), encoding="utf-8")
+    two = convert("emis", folder, tmp_path / "two", options=options(network))
+    assert two.read[slots.name] + two.read[second.name] == one.read[slots.name]
+    assert two.written == one.written and two.dropped == one.dropped and two.mappings == one.mappings
+
+    def appointments(out: Path) -> list[dict[str, str]]:
+        with (out / "appointments.csv").open(newline="") as f:
+            return sorted(csv.DictReader(f), key=lambda row: int(row["appointment_id"]))
+
+    assert appointments(tmp_path / "two") == appointments(tmp_path / "one")
+
+
 def test_a_session_has_a_clinician_when_it_has_one_user(network, tmp_path):
     """One user (or one user twice, or a second user deleted): that user; two users: none."""
     folder = copy_of(network, tmp_path)

@@ -21,7 +21,15 @@ STATUS_SOURCES = {
 
 
 def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], tables: dict[str, list[Path]]) -> None:
-    from qiloop.records.from_emis.convert import _copy, _load, _true, patient_joins, patient_reason
+    from qiloop.records.from_emis.convert import (
+        _check_header,
+        _copy,
+        _load,
+        _read_joined,
+        _true,
+        patient_joins,
+        patient_reason,
+    )
 
     con, report, practice = extract.con, extract.report, extract.options.practice
     for table in ("Appointment_Session", "Appointment_SessionUser"):
@@ -55,24 +63,33 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
     )
     for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians"):
         con.execute(f"DROP TABLE IF EXISTS {name}")  # memory for the slots
-    _load(extract, "Appointment_Slot", tables["Appointment_Slot"])
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
-    # one pass joins every slot to its patient, organisation and session, keeping only what is counted or written
-    # (appointment_id is the slot's position in the file; the session's category, mode and clinician are read
-    # from its row of session_facts, ``fact``, when counted and written, not copied to every slot)
-    con.execute(
-        "CREATE TEMP TABLE slots AS SELECT s.rowid + 1 AS appointment_id, m.patient_id, o.ods AS practice_id, "
-        f"CAST(left(s.AppointmentDate, 10) AS DATE) AS start_date, CASE WHEN {_true('DidNotAttend')} THEN 'did_not_attend' "
-        "WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL THEN 'attended (sent in)' "
-        f"ELSE 'booked' END AS status, f.rowid AS fact, CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' "
-        f"WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}{patient_reason()}"
-        "WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
-        "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
-        f"FROM src_Appointment_Slot s {patient_joins('s.PatientGuid')}"
-        "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
-    )
-    con.execute("DROP TABLE src_Appointment_Slot")
+
+    def slots(source: str, extra: str = "") -> str:
+        # every slot joined to its patient, organisation and session, keeping only what is counted or written
+        # (appointment_id, _n, is the slot's position in the file; the session's category, mode and clinician
+        # are read from its row of session_facts, ``fact``, when counted and written, not copied to every slot)
+        return (
+            f"SELECT {extra}s._n AS appointment_id, m.patient_id, o.ods AS practice_id, "
+            f"CAST(left(s.AppointmentDate, 10) AS DATE) AS start_date, CASE WHEN {_true('DidNotAttend')} "
+            "THEN 'did_not_attend' WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL "
+            f"THEN 'attended (sent in)' ELSE 'booked' END AS status, f.rowid AS fact, CASE WHEN {_true('Deleted')} "
+            f"THEN 'deleted (Deleted true)' WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}"
+            f"{patient_reason()}WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
+            "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
+            f"FROM {source} s {patient_joins('s.PatientGuid')}"
+            "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
+        )
+
+    # read and joined in one pass; loaded as text first only when the file breaks a rule (or there are several),
+    # so that the message names the file and line
+    paths = tables["Appointment_Slot"]
+    headers = [_check_header(extract, "Appointment_Slot", path) for path in paths]
+    if not _read_joined(extract, "Appointment_Slot", "slots", paths, headers, slots, numbered=True):
+        _load(extract, "Appointment_Slot", paths, headers=headers)
+        con.execute(f"CREATE TEMP TABLE slots AS {slots('(SELECT rowid + 1 AS _n, * FROM src_Appointment_Slot)')}")
+        con.execute("DROP TABLE src_Appointment_Slot")
     total = 0
     for reason, status, category, mode, n in con.execute(
         "SELECT g.reason, g.status, CASE WHEN g.reason IS NULL THEN coalesce(f.category, '') END, "
