@@ -260,6 +260,26 @@ def test_a_date_not_in_emis_format_is_refused_with_its_line(network, tmp_path):
         convert("emis", folder, tmp_path / "out")
 
 
+DATES_AND_NOT = {
+    "2024-02-29": True, "1000-01-01": True, "9999-12-31": True, "0999-01-01": True, "0000-01-01": True,
+    "2024-01-01 10:00": True, "2024-01-01T10:00:00.5": True, "2024-01-01 10:00:00": True,
+    "2023-02-29": False, "2024-13-01": False, "2024-1-01": False, " 2024-01-01": False, "2024-01-01 ": False,
+    "2024/01/01": False, "01/02/2024": False, "-202-01-01": False, "+2024-01-1": False, "2024-01-01T": False,
+    "20240101": False, "10000-01-01": False, "2024-01-01x": False, "": False, "2024-02-30 10:00": False,
+}  # fmt: skip
+
+
+def test_the_date_rule_takes_only_emis_dates():
+    from qiloop.records.from_emis.convert import _date_rules
+
+    ((_, _, broken),) = _date_rules("Appointment_Slot", ("AppointmentDate",), None)
+    con = connect()
+    con.execute("CREATE TABLE t (AppointmentDate VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[value] for value in [*DATES_AND_NOT, None]])
+    found = dict(con.execute(f"SELECT AppointmentDate, NOT ({broken}) FROM t").fetchall())
+    assert found == {**DATES_AND_NOT, None: True}
+
+
 def test_a_bad_date_or_line_in_the_issues_is_refused_with_its_line(network, tmp_path):
     """The issues are read and joined in one pass; a file breaking a rule is read again to name the line."""
     folder = copy_of(network, tmp_path)
