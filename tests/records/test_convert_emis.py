@@ -341,6 +341,21 @@ def test_slots_in_two_files_are_numbered_on_from_the_first(network, tmp_path):
     assert appointments(tmp_path / "two") == appointments(tmp_path / "one")
 
 
+def test_without_the_session_files_each_appointment_is_kept_with_mode_and_clinician_unknown(network, tmp_path):
+    with_sessions = convert("emis", network / "emis", tmp_path / "with", options=options(network))
+    folder = copy_of(network, tmp_path)
+    path_of(folder, "Appointment_Session").unlink()
+    path_of(folder, "Appointment_SessionUser").unlink()
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+    assert "no Appointment_Session file: every appointment's mode is unknown" in report.notes
+    assert report.written["appointments"] == with_sessions.written["appointments"]
+    with (tmp_path / "out" / "appointments.csv").open(newline="") as f:
+        written = list(csv.DictReader(f))
+    assert {(row["mode"], row["clinician_id"]) for row in written} == {("unknown", "")}
+    modes = {k: n for k, n in report.mappings.items() if k.startswith("appointments.mode")}
+    assert modes == {"appointments.mode (session category): '' -> unknown": len(written)}
+
+
 def test_a_session_has_a_clinician_when_it_has_one_user(network, tmp_path):
     """One user (or one user twice, or a second user deleted): that user; two users: none."""
     folder = copy_of(network, tmp_path)
@@ -358,12 +373,21 @@ def test_a_session_has_a_clinician_when_it_has_one_user(network, tmp_path):
         rows.append([deleted, other, "true", "4021"])
 
     rewrite(path_of(folder, "Appointment_SessionUser"), more_users)
-    convert("emis", folder, tmp_path / "out", options=options(network))
-    with (tmp_path / "out" / "appointments.csv").open(newline="") as f:
-        clinicians = {slots[int(a["appointment_id"]) - 1]["SessionGuid"]: a["clinician_id"] for a in csv.DictReader(f)}
-    assert clinicians[two] == ""
-    assert clinicians[twice] == users[twice]
-    assert clinicians[deleted] == users[deleted]
+    baseline = convert("emis", network / "emis", tmp_path / "baseline", options=options(network))
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+
+    def written(out: Path) -> dict[str, tuple[str, str]]:
+        with (out / "appointments.csv").open(newline="") as f:
+            return {
+                slots[int(a["appointment_id"]) - 1]["SessionGuid"]: (a["mode"], a["clinician_id"])
+                for a in csv.DictReader(f)
+            }
+
+    before, after = written(tmp_path / "baseline"), written(tmp_path / "out")
+    assert after[two] == (before[two][0], "")  # the mode is the session's whatever its users
+    assert after[twice] == before[twice] == (before[twice][0], users[twice])
+    assert after[deleted] == before[deleted] == (before[deleted][0], users[deleted])
+    assert report.mappings == baseline.mappings
 
 
 def unknown_code_ids(network: Path, tmp_path: Path, share: float) -> tuple[Path, int]:

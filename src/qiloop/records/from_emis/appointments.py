@@ -61,7 +61,15 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
         "coalesce(sm.mode, 'unknown') AS mode, c.clinician FROM sessions se FULL JOIN clinicians c "
         "ON c.session = se.session LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
     )
-    for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians"):
+    # the few kinds of session (category, mode, clinician), and each session's kind: a slot carries its session's
+    # kind, and is counted and written by joining this small table (not the million sessions)
+    con.execute("CREATE TEMP TABLE session_kinds AS SELECT DISTINCT category, mode, clinician FROM session_facts")
+    con.execute(
+        "CREATE TEMP TABLE session_kind AS SELECT f.session, k.rowid AS kind FROM session_facts f JOIN session_kinds k "
+        "ON k.category IS NOT DISTINCT FROM f.category AND k.mode IS NOT DISTINCT FROM f.mode "
+        "AND k.clinician IS NOT DISTINCT FROM f.clinician"
+    )
+    for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians", "session_facts"):
         con.execute(f"DROP TABLE IF EXISTS {name}")  # memory for the slots
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
@@ -69,17 +77,17 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
     def slots(source: str, extra: str = "") -> str:
         # every slot joined to its patient, organisation and session, keeping only what is counted or written
         # (appointment_id, _n, is the slot's position in the file; the session's category, mode and clinician
-        # are read from its row of session_facts, ``fact``, when counted and written, not copied to every slot)
+        # are read from its kind's row of session_kinds, ``kind``, when counted and written, not copied to every slot)
         return (
             f"SELECT {extra}s._n AS appointment_id, m.patient_id, o.ods AS practice_id, "
             f"CAST(left(s.AppointmentDate, 10) AS DATE) AS start_date, CASE WHEN {_true('DidNotAttend')} "
             "THEN 'did_not_attend' WHEN s.LeftTime IS NOT NULL THEN 'attended' WHEN s.SendInTime IS NOT NULL "
-            f"THEN 'attended (sent in)' ELSE 'booked' END AS status, f.rowid AS fact, CASE WHEN {_true('Deleted')} "
+            f"THEN 'attended (sent in)' ELSE 'booked' END AS status, f.kind, CASE WHEN {_true('Deleted')} "
             f"THEN 'deleted (Deleted true)' WHEN s.PatientGuid IS NULL THEN {literal(FREE)} {other}"
             f"{patient_reason()}WHEN s.AppointmentDate IS NULL THEN 'no AppointmentDate' "
             "WHEN o.ods IS NULL THEN 'organisation not in Admin_Organisation' END AS reason "
             f"FROM {source} s {patient_joins('s.PatientGuid')}"
-            "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_facts f ON f.session = s.SessionGuid"
+            "LEFT JOIN orgs o ON o.org = s.OrganisationGuid LEFT JOIN session_kind f ON f.session = s.SessionGuid"
         )
 
     # read and joined in one pass; loaded as text first only when the file breaks a rule (or there are several),
@@ -94,8 +102,8 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
     for reason, status, category, mode, n in con.execute(
         "SELECT g.reason, g.status, CASE WHEN g.reason IS NULL THEN coalesce(f.category, '') END, "
         "CASE WHEN g.reason IS NULL THEN coalesce(f.mode, 'unknown') END, sum(g.n) FROM (SELECT reason, "
-        "CASE WHEN reason IS NULL THEN status END AS status, CASE WHEN reason IS NULL THEN fact END AS fact, "
-        "count(*) AS n FROM slots GROUP BY ALL) g LEFT JOIN session_facts f ON f.rowid = g.fact GROUP BY ALL "
+        "CASE WHEN reason IS NULL THEN status END AS status, CASE WHEN reason IS NULL THEN kind END AS kind, "
+        "count(*) AS n FROM slots GROUP BY ALL) g LEFT JOIN session_kinds f ON f.rowid = g.kind GROUP BY ALL "
         "ORDER BY ALL"
     ).fetchall():
         if reason is not None:
@@ -117,6 +125,6 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
         "appointments",
         "SELECT s.appointment_id, s.patient_id, s.practice_id, NULL::DATE AS booked_date, s.start_date, "
         "split_part(s.status, ' ', 1) AS status, coalesce(f.mode, 'unknown') AS mode, 'unknown' AS hcp_role, "
-        "f.clinician AS clinician_id FROM slots s LEFT JOIN session_facts f ON f.rowid = s.fact "
+        "f.clinician AS clinician_id FROM slots s LEFT JOIN session_kinds f ON f.rowid = s.kind "
         "WHERE s.reason IS NULL",  # no ORDER BY: appointment_id says the order, and sorting costs
     )
