@@ -320,18 +320,23 @@ def test_a_bad_appointment_date_is_refused_with_its_line_and_one_ahead_of_as_of_
         convert("emis", folder, tmp_path / "out", options=options(network, as_of=as_of))
 
 
-def test_slots_in_two_files_are_numbered_on_from_the_first(network, tmp_path):
-    """One file is read and joined in one pass, two are loaded first: each slot's appointment_id is its position."""
+def test_slots_and_sessions_in_two_files_are_read_as_in_one(network, tmp_path):
+    """One file is read in one pass, two are loaded first: each slot's appointment_id is its position, and each
+    session's mode and clinician are the same."""
     one = convert("emis", network / "emis", tmp_path / "one", options=options(network))
     folder = copy_of(network, tmp_path)
-    slots = path_of(folder, "Appointment_Slot")
-    header, *lines = slots.read_text(encoding="utf-8").splitlines(keepends=True)
-    half = len(lines) // 2
-    slots.write_text(header + "".join(lines[:half]), encoding="utf-8")
-    second = slots.with_name(slots.name.replace(".csv", "_2.csv"))
-    second.write_text(header + "".join(lines[half:]), encoding="utf-8")
+    halves = []
+    for table in ("Appointment_Slot", "Appointment_Session", "Appointment_SessionUser"):
+        first = path_of(folder, table)
+        header, *lines = first.read_text(encoding="utf-8").splitlines(keepends=True)
+        half = len(lines) // 2
+        first.write_text(header + "".join(lines[:half]), encoding="utf-8")
+        second = first.with_name(first.name.replace(".csv", "_2.csv"))
+        second.write_text(header + "".join(lines[half:]), encoding="utf-8")
+        halves.append((first.name, second.name))
     two = convert("emis", folder, tmp_path / "two", options=options(network))
-    assert two.read[slots.name] + two.read[second.name] == one.read[slots.name]
+    for first_half, second_half in halves:
+        assert two.read[first_half] + two.read[second_half] == one.read[first_half] > 100
     assert two.written == one.written and two.dropped == one.dropped and two.mappings == one.mappings
 
     def appointments(out: Path) -> list[dict[str, str]]:
@@ -388,6 +393,18 @@ def test_a_session_has_a_clinician_when_it_has_one_user(network, tmp_path):
     assert after[twice] == before[twice] == (before[twice][0], users[twice])
     assert after[deleted] == before[deleted] == (before[deleted][0], users[deleted])
     assert report.mappings == baseline.mappings
+    users_file = path_of(folder, "Appointment_SessionUser")
+    assert report.read[users_file.name] == baseline.read[users_file.name] + 3  # rows read, not sessions
+
+
+def test_a_session_users_line_that_is_not_csv_is_refused_with_its_line(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+    users = path_of(folder, "Appointment_SessionUser")
+    lines = users.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[7] = lines[7].replace(",", ',"', 1)  # an unclosed quote
+    users.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{users.name}:8: "):
+        convert("emis", folder, tmp_path / "out", options=options(network))
 
 
 def unknown_code_ids(network: Path, tmp_path: Path, share: float) -> tuple[Path, int]:

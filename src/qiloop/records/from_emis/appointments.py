@@ -22,6 +22,7 @@ STATUS_SOURCES = {
 
 def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], tables: dict[str, list[Path]]) -> None:
     from qiloop.records.from_emis.convert import (
+        _aggregated,
         _check_header,
         _copy,
         _load,
@@ -32,33 +33,45 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
     )
 
     con, report, practice = extract.con, extract.report, extract.options.practice
-    for table in ("Appointment_Session", "Appointment_SessionUser"):
-        if table in tables:
-            _load(extract, table, tables[table])
-    if "Appointment_Session" in extract.files:
-        con.execute(
-            "CREATE TEMP TABLE sessions AS SELECT AppointmentSessionGuid AS session, "
-            "any_value(trim(coalesce(SessionCategoryDisplayName, ''))) AS category "
-            f"FROM src_Appointment_Session WHERE NOT {_true('Deleted')} GROUP BY 1"
+    # each session's category, and its one user (its least is its greatest, cheaper than counting distinct users),
+    # from the rows not deleted (_live); the files are aggregated as they are read, not kept
+    live = f"(SELECT *, NOT {_true('Deleted')} AS _live FROM {{}})"
+    if "Appointment_Session" in tables:
+        _aggregated(
+            extract,
+            "Appointment_Session",
+            "sessions",
+            tables["Appointment_Session"],
+            lambda source: (
+                "SELECT AppointmentSessionGuid AS session, any_value(trim(coalesce("
+                "SessionCategoryDisplayName, ''))) FILTER (WHERE _live) AS category, bool_or(_live) AS _live, "
+                f"count(*) AS _rows FROM {live.format(source)} GROUP BY 1"
+            ),
         )
     else:
-        con.execute("CREATE TEMP TABLE sessions (session VARCHAR, category VARCHAR)")
+        con.execute("CREATE TEMP TABLE sessions (session VARCHAR, category VARCHAR, _live BOOLEAN)")
         report.notes.append("no Appointment_Session file: every appointment's mode is unknown")
-    if "Appointment_SessionUser" in extract.files:
-        con.execute(
-            # a session's one user: its least is its greatest (cheaper than counting the distinct users)
-            "CREATE TEMP TABLE clinicians AS SELECT SessionGuid AS session, min(UserInRoleGuid) AS clinician "
-            f"FROM src_Appointment_SessionUser WHERE NOT {_true('Deleted')} GROUP BY 1 "
-            "HAVING min(UserInRoleGuid) = max(UserInRoleGuid)"
+    if "Appointment_SessionUser" in tables:
+        _aggregated(
+            extract,
+            "Appointment_SessionUser",
+            "clinicians",
+            tables["Appointment_SessionUser"],
+            lambda source: (
+                "SELECT SessionGuid AS session, min(UserInRoleGuid) FILTER (WHERE _live) AS clinician, "
+                f"max(UserInRoleGuid) FILTER (WHERE _live) AS _last, count(*) AS _rows FROM {live.format(source)} "
+                "GROUP BY 1"
+            ),
         )
     else:
-        con.execute("CREATE TEMP TABLE clinicians (session VARCHAR, clinician VARCHAR)")
+        con.execute("CREATE TEMP TABLE clinicians (session VARCHAR, clinician VARCHAR, _last VARCHAR)")
     mapping = ", ".join(f"({literal(k)}, {literal(v)})" for k, v in modes.items()) or "(NULL, NULL)"
     con.execute(f"CREATE TEMP TABLE session_modes AS SELECT * FROM (VALUES {mapping}) AS t(category, mode)")
     # one row per session: its category, the mode it means and its one clinician
     con.execute(
         "CREATE TEMP TABLE session_facts AS SELECT coalesce(se.session, c.session) AS session, se.category, "
-        "coalesce(sm.mode, 'unknown') AS mode, c.clinician FROM sessions se FULL JOIN clinicians c "
+        "coalesce(sm.mode, 'unknown') AS mode, c.clinician FROM (SELECT * FROM sessions WHERE _live) se "
+        "FULL JOIN (SELECT * FROM clinicians WHERE clinician = _last) c "
         "ON c.session = se.session LEFT JOIN session_modes sm ON sm.category = lower(se.category)"
     )
     # the few kinds of session (category, mode, clinician), and each session's kind: a slot carries its session's
@@ -69,8 +82,8 @@ def write_appointments(extract: _Extract, out_dir: Path, modes: dict[str, str], 
         "ON k.category IS NOT DISTINCT FROM f.category AND k.mode IS NOT DISTINCT FROM f.mode "
         "AND k.clinician IS NOT DISTINCT FROM f.clinician"
     )
-    for name in ("src_Appointment_Session", "src_Appointment_SessionUser", "sessions", "clinicians", "session_facts"):
-        con.execute(f"DROP TABLE IF EXISTS {name}")  # memory for the slots
+    for name in ("sessions", "clinicians", "session_facts"):
+        con.execute(f"DROP TABLE {name}")  # memory for the slots
     elsewhere = literal(f"another practice's slot (not {practice})")
     other = f"WHEN o.ods IS DISTINCT FROM {literal(practice)} THEN {elsewhere} " if practice else ""
 

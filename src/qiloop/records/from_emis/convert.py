@@ -204,6 +204,25 @@ def _load(extract: _Extract, table: str, paths: list[Path], *, headers: list[lis
         _check_dates(extract, table, DATES[table])
 
 
+def _aggregated(extract: _Extract, table: str, name: str, paths: list[Path], grouped: Callable[[str], str]) -> None:
+    """Temp table ``name``: ``grouped(source)``, an aggregate of the rows of ``table`` (a table without dates),
+    with ``_rows``, the rows of each group. The one file is aggregated as it is read (its rows are not kept);
+    several are loaded first."""
+    con = extract.con
+    headers = [_check_header(extract, table, path) for path in paths]
+    if len(paths) != 1:
+        _load(extract, table, paths, headers=headers)
+        con.execute(f"CREATE TEMP TABLE {name} AS {grouped(ident('src_' + table))}")
+        con.execute(f"DROP TABLE {ident('src_' + table)}")
+        return
+    params = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}}
+    try:
+        con.execute(f"CREATE TEMP TABLE {name} AS {grouped(f'({_reader(list(READ[table]))})')}", params)
+    except duckdb.Error:
+        raise _unreadable(paths[0], headers[0]) from None
+    extract.report.read[paths[0].name] = extract.count(f"SELECT coalesce(sum(_rows), 0) FROM {name}")
+
+
 def _broken_rule(extract: _Extract, table: str) -> tuple[str, dict[str, object]]:
     """SQL true for a row of ``table`` (as read by :func:`_reader`) breaking a date rule, and its parameters."""
     as_of = extract.options.as_of
