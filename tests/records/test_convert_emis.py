@@ -260,6 +260,26 @@ def test_a_date_not_in_emis_format_is_refused_with_its_line(network, tmp_path):
         convert("emis", folder, tmp_path / "out")
 
 
+DATES_AND_NOT = {
+    "2024-02-29": True, "1000-01-01": True, "9999-12-31": True, "0999-01-01": True, "0000-01-01": True,
+    "2024-01-01 10:00": True, "2024-01-01T10:00:00.5": True, "2024-01-01 10:00:00": True,
+    "2023-02-29": False, "2024-13-01": False, "2024-1-01": False, " 2024-01-01": False, "2024-01-01 ": False,
+    "2024/01/01": False, "01/02/2024": False, "-202-01-01": False, "+2024-01-1": False, "2024-01-01T": False,
+    "20240101": False, "10000-01-01": False, "2024-01-01x": False, "": False, "2024-02-30 10:00": False,
+}  # fmt: skip
+
+
+def test_the_date_rule_takes_only_emis_dates():
+    from qiloop.records.from_emis.convert import _date_rules
+
+    ((_, _, broken),) = _date_rules("Appointment_Slot", ("AppointmentDate",), None)
+    con = connect()
+    con.execute("CREATE TABLE t (AppointmentDate VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[value] for value in [*DATES_AND_NOT, None]])
+    found = dict(con.execute(f"SELECT AppointmentDate, NOT ({broken}) FROM t").fetchall())
+    assert found == {**DATES_AND_NOT, None: True}
+
+
 def test_a_bad_date_or_line_in_the_issues_is_refused_with_its_line(network, tmp_path):
     """The issues are read and joined in one pass; a file breaking a rule is read again to name the line."""
     folder = copy_of(network, tmp_path)
@@ -278,6 +298,113 @@ def test_a_bad_date_or_line_in_the_issues_is_refused_with_its_line(network, tmp_
     with pytest.raises(InputError, match=rf"{issues.name}:6: "):
         convert("emis", folder, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_appointment_date_is_refused_with_its_line_and_one_ahead_of_as_of_kept(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+    slots = path_of(folder, "Appointment_Slot")
+
+    def ahead(header, rows):
+        rows[3][header.index("AppointmentDate")] = "2031-01-06"  # booked ahead: may lie after --as-of
+
+    rewrite(slots, ahead)
+    as_of = dt.date(2025, 12, 31)
+    report = convert("emis", folder, tmp_path / "ahead", options=options(network, as_of=as_of))
+    assert report.written["appointments"] > 100
+
+    def impossible(header, rows):
+        rows[6][header.index("AppointmentDate")] = "2024-02-30"
+
+    rewrite(slots, impossible)
+    with pytest.raises(InputError, match=rf"{slots.name}:8: column AppointmentDate: '2024-02-30' is not a date"):
+        convert("emis", folder, tmp_path / "out", options=options(network, as_of=as_of))
+
+
+def test_slots_and_sessions_in_two_files_are_read_as_in_one(network, tmp_path):
+    """One file is read in one pass, two are loaded first: each slot's appointment_id is its position, and each
+    session's mode and clinician are the same."""
+    one = convert("emis", network / "emis", tmp_path / "one", options=options(network))
+    folder = copy_of(network, tmp_path)
+    halves = []
+    for table in ("Appointment_Slot", "Appointment_Session", "Appointment_SessionUser"):
+        first = path_of(folder, table)
+        header, *lines = first.read_text(encoding="utf-8").splitlines(keepends=True)
+        half = len(lines) // 2
+        first.write_text(header + "".join(lines[:half]), encoding="utf-8")
+        second = first.with_name(first.name.replace(".csv", "_2.csv"))
+        second.write_text(header + "".join(lines[half:]), encoding="utf-8")
+        halves.append((first.name, second.name))
+    two = convert("emis", folder, tmp_path / "two", options=options(network))
+    for first_half, second_half in halves:
+        assert two.read[first_half] + two.read[second_half] == one.read[first_half] > 100
+    assert two.written == one.written and two.dropped == one.dropped and two.mappings == one.mappings
+
+    def appointments(out: Path) -> list[dict[str, str]]:
+        with (out / "appointments.csv").open(newline="") as f:
+            return sorted(csv.DictReader(f), key=lambda row: int(row["appointment_id"]))
+
+    assert appointments(tmp_path / "two") == appointments(tmp_path / "one")
+
+
+def test_without_the_session_files_each_appointment_is_kept_with_mode_and_clinician_unknown(network, tmp_path):
+    with_sessions = convert("emis", network / "emis", tmp_path / "with", options=options(network))
+    folder = copy_of(network, tmp_path)
+    path_of(folder, "Appointment_Session").unlink()
+    path_of(folder, "Appointment_SessionUser").unlink()
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+    assert "no Appointment_Session file: every appointment's mode is unknown" in report.notes
+    assert report.written["appointments"] == with_sessions.written["appointments"]
+    with (tmp_path / "out" / "appointments.csv").open(newline="") as f:
+        written = list(csv.DictReader(f))
+    assert {(row["mode"], row["clinician_id"]) for row in written} == {("unknown", "")}
+    modes = {k: n for k, n in report.mappings.items() if k.startswith("appointments.mode")}
+    assert modes == {"appointments.mode (session category): '' -> unknown": len(written)}
+
+
+def test_a_session_has_a_clinician_when_it_has_one_user(network, tmp_path):
+    """One user (or one user twice, or a second user deleted): that user; two users: none."""
+    folder = copy_of(network, tmp_path)
+    with path_of(folder, "Appointment_Slot").open(newline="") as f:
+        slots = list(csv.DictReader(f))
+    with path_of(folder, "Appointment_SessionUser").open(newline="") as f:
+        users = {row["SessionGuid"]: row["UserInRoleGuid"] for row in csv.DictReader(f)}
+    booked = list(dict.fromkeys(s["SessionGuid"] for s in slots if s["PatientGuid"] and s["SessionGuid"] in users))
+    two, twice, deleted = booked[:3]
+    other = "{11111111-2222-3333-4444-555555555555}"
+
+    def more_users(header, rows):
+        rows.append([two, other, "false", "4021"])
+        rows.append([twice, users[twice], "false", "4021"])
+        rows.append([deleted, other, "true", "4021"])
+
+    rewrite(path_of(folder, "Appointment_SessionUser"), more_users)
+    baseline = convert("emis", network / "emis", tmp_path / "baseline", options=options(network))
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+
+    def written(out: Path) -> dict[str, tuple[str, str]]:
+        with (out / "appointments.csv").open(newline="") as f:
+            return {
+                slots[int(a["appointment_id"]) - 1]["SessionGuid"]: (a["mode"], a["clinician_id"])
+                for a in csv.DictReader(f)
+            }
+
+    before, after = written(tmp_path / "baseline"), written(tmp_path / "out")
+    assert after[two] == (before[two][0], "")  # the mode is the session's whatever its users
+    assert after[twice] == before[twice] == (before[twice][0], users[twice])
+    assert after[deleted] == before[deleted] == (before[deleted][0], users[deleted])
+    assert report.mappings == baseline.mappings
+    users_file = path_of(folder, "Appointment_SessionUser")
+    assert report.read[users_file.name] == baseline.read[users_file.name] + 3  # rows read, not sessions
+
+
+def test_a_session_users_line_that_is_not_csv_is_refused_with_its_line(network, tmp_path):
+    folder = copy_of(network, tmp_path)
+    users = path_of(folder, "Appointment_SessionUser")
+    lines = users.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[7] = lines[7].replace(",", ',"', 1)  # an unclosed quote
+    users.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{users.name}:8: "):
+        convert("emis", folder, tmp_path / "out", options=options(network))
 
 
 def unknown_code_ids(network: Path, tmp_path: Path, share: float) -> tuple[Path, int]:
@@ -323,6 +450,32 @@ def test_year_only_dates_are_a_note_in_the_report(network, tmp_path):
     rewrite(path_of(folder, "CareRecord_Observation"), year_only)
     report = convert("emis", folder, tmp_path / "out", options=options(network))
     assert any(note.startswith("3 clinical_events rows have a year-only date") for note in report.notes)
+
+
+def test_flags_precisions_and_code_ids_are_read_whatever_their_spelling(network, tmp_path):
+    """Flags are true when 'true' in any case, spaces around; a precision is year-only when 'Y' so; CodeIds are
+    trimmed, and one decoding to no SNOMED CT concept is named as the extract spells it, trimmed."""
+    baseline = convert("emis", network / "emis", tmp_path / "baseline", options=options(network))
+    folder = copy_of(network, tmp_path)
+    deleted = [" TRUE", "True", "tRuE ", "yes", "1", "FALSE", "", "truth"]
+    precisions = [" y", "y", "Y ", "YM", "YMD", " ymd", "", "D"]
+
+    def spellings(header, rows):
+        for row, flag in zip(rows[: len(deleted)], deleted, strict=True):
+            row[header.index("Deleted")] = flag
+        for row, precision in zip(rows[len(deleted) : len(deleted) + len(precisions)], precisions, strict=True):
+            row[header.index("EffectiveDatePrecision")] = precision
+        for row in rows[20:30]:
+            row[header.index("CodeId")] = " 77777 "
+
+    rewrite(path_of(folder, "CareRecord_Observation"), spellings)
+    report = convert("emis", folder, tmp_path / "out", options=options(network))
+    reason = "clinical_events: deleted (Deleted true)"
+    assert report.dropped[reason] - baseline.dropped[reason] == 3
+    assert any(note.startswith("3 clinical_events rows have a year-only date") for note in report.notes)
+    assert not any("year-only" in note for note in baseline.notes)
+    (system,) = report.unmapped
+    assert set(report.unmapped[system]) == {"77777"}
 
 
 def test_two_extract_runs_in_one_folder_are_refused(network, tmp_path):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -178,22 +179,60 @@ def _unreadable(path: Path, header: list[str]) -> InputError:
 def _load(extract: _Extract, table: str, paths: list[Path], *, headers: list[list[str]] | None = None) -> None:
     """Read the mapped columns (as text) of every file of ``table`` into temp table ``src_<table>``.
 
+    A row of a table with dates is flagged (``_bad``) as it is read when it breaks a date rule, so that the
+    dates are checked again, to find and word the first broken rule, only when one is.
     ``headers``: the files' headers, when :func:`_check_header` has already read them."""
     con, report = extract.con, extract.report
     name = ident(f"src_{table}")
     extract.files[table] = []
+    dated = table in DATES
+    bad, rule_params = _broken_rule(extract, table)
+    read = _reader(list(READ[table]))
+    if dated:
+        read = f"SELECT *, ({bad}) AS _bad FROM ({read})"
     for n, path in enumerate(paths):
         header = headers[n] if headers else _check_header(extract, table, path)
         first = extract.count(f"SELECT count(*) FROM {name}") if n else 0
-        read = _reader(list(READ[table]))
-        params = {"path": str(path), "columns": {h: "VARCHAR" for h in header}}
+        params = {"path": str(path), "columns": {h: "VARCHAR" for h in header}, **rule_params}
         try:
             con.execute(f"INSERT INTO {name} {read}" if n else f"CREATE TEMP TABLE {name} AS {read}", params)
         except duckdb.Error:
             raise _unreadable(path, header) from None
         extract.files[table].append((path, first))
         report.read[path.name] = extract.count(f"SELECT count(*) FROM {name}") - first
-    _check_dates(extract, table, DATES.get(table, ()))
+    if dated and extract.count(f"SELECT count(*) FROM {name} WHERE _bad"):
+        _check_dates(extract, table, DATES[table])
+
+
+def _aggregated(extract: _Extract, table: str, name: str, paths: list[Path], grouped: Callable[[str], str]) -> None:
+    """Temp table ``name``: ``grouped(source)``, an aggregate of the rows of ``table`` (a table without dates),
+    with ``_rows``, the rows of each group. The one file is aggregated as it is read (its rows are not kept);
+    several are loaded first."""
+    con = extract.con
+    headers = [_check_header(extract, table, path) for path in paths]
+    if len(paths) != 1:
+        _load(extract, table, paths, headers=headers)
+        con.execute(f"CREATE TEMP TABLE {name} AS {grouped(ident('src_' + table))}")
+        con.execute(f"DROP TABLE {ident('src_' + table)}")
+        return
+    params = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}}
+    try:
+        con.execute(f"CREATE TEMP TABLE {name} AS {grouped(f'({_reader(list(READ[table]))})')}", params)
+    except duckdb.Error:
+        raise _unreadable(paths[0], headers[0]) from None
+    extract.report.read[paths[0].name] = extract.count(f"SELECT coalesce(sum(_rows), 0) FROM {name}")
+
+
+def _broken_rule(extract: _Extract, table: str) -> tuple[str, dict[str, object]]:
+    """SQL true for a row of ``table`` (as read by :func:`_reader`) breaking a date rule, and its parameters."""
+    as_of = extract.options.as_of
+    rules = _date_rules(table, DATES.get(table, ()), as_of)
+    bad = " OR ".join(f"coalesce({condition}, false)" for _, _, condition in rules) or "false"
+    params: dict[str, object] = {}
+    if "$as_of" in bad:
+        assert as_of is not None
+        params["as_of"] = as_of.isoformat()
+    return bad, params
 
 
 def _missing(table: str, header: list[str], column: str) -> str:
@@ -242,12 +281,16 @@ def _date_rules(table: str, columns: tuple[str, ...], as_of: date | None) -> lis
     rules: list[tuple[str, str, str]] = []
     for column in columns:
         c = ident(column)
+        # a date as EMIS writes it (yyyy-MM-dd, a year from 1000) is DuckDB's own spelling of the date it casts
+        # to, which is checked first: half the CPU of the pattern, which only other spellings are matched against
         rules.append(
             (
                 column,
                 "format",
-                f"{c} IS NOT NULL AND (NOT regexp_full_match({c}, '{DATE_PATTERN}') "
-                f"OR try_strptime(left({c}, 10), '%Y-%m-%d') IS NULL)",
+                f"CASE WHEN {c} IS NULL THEN false WHEN length({c}) = 10 AND {c} >= '1' AND "
+                f"CAST(TRY_CAST({c} AS DATE) AS VARCHAR) = {c} THEN false "
+                f"ELSE NOT regexp_full_match({c}, '{DATE_PATTERN}') OR try_strptime(left({c}, 10), '%Y-%m-%d') IS NULL "
+                "END",
             )
         )
         if as_of is not None and (table, column) not in MAY_BE_AHEAD:
@@ -256,8 +299,15 @@ def _date_rules(table: str, columns: tuple[str, ...], as_of: date | None) -> lis
 
 
 def _true(column: str) -> str:
-    """Java's Boolean.parseBoolean, as the transformer reads EMIS flags."""
-    return f"(lower(trim(coalesce({ident(column)}, ''))) = 'true')"
+    """Java's Boolean.parseBoolean, as the transformer reads EMIS flags.
+
+    The flags EMIS writes ('true', 'false', empty) are answered by comparison; only another spelling is trimmed
+    and lower-cased (which costs a new string a row)."""
+    c = ident(column)
+    return (
+        f"(CASE WHEN {c} = 'false' THEN false WHEN {c} = 'true' THEN true "
+        f"ELSE coalesce(lower(trim({c})) = 'true', false) END)"
+    )
 
 
 def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None) -> None:
@@ -436,28 +486,37 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
     """
     con, report = extract.con, extract.report
     target = "SnomedCTConceptId" if canonical == "clinical_events" else "DmdProductCodeId"
+    # whether a code is a SNOMED CT or dm+d identifier is decided once per code here, not once per row
     con.execute(
-        f"CREATE TEMP TABLE codes_{canonical} AS SELECT trim(CodeId) AS code_id, any_value(trim({target})) AS code "
-        f"FROM {ident('src_' + codes)} WHERE CodeId IS NOT NULL GROUP BY 1"
+        f"CREATE TEMP TABLE codes_{canonical} AS SELECT code_id, code, coalesce({SCTID.format('code')}, false) AS "
+        f"valid FROM (SELECT trim(CodeId) AS code_id, any_value(trim({target})) AS code "
+        f"FROM {ident('src_' + codes)} WHERE CodeId IS NOT NULL GROUP BY 1)"
     )
     events = canonical == "clinical_events"
     value = "TRY_CAST(o.Value AS DOUBLE)" if events else "NULL::DOUBLE"
     not_number = f"o.Value IS NOT NULL AND {value} IS NULL" if events else "false"
+    unmapped = "c.code IS NULL OR NOT c.valid"
+    # EMIS writes precisions as YMD (or Y, YM); only another spelling is trimmed and upper-cased
+    year_precision = (
+        "CASE o.EffectiveDatePrecision WHEN 'YMD' THEN false WHEN 'Y' THEN true "
+        "ELSE coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) END"
+    )
 
     def rows(source: str, extra: str = "") -> str:
+        # code_id is read only for an unmapped row (the report names its code), so it is kept for no other
         return (
             f"SELECT {extra}m.patient_id, CAST(left(o.EffectiveDate, 10) AS DATE) AS date, "
-            f"c.code, {value} AS value, coalesce(upper(trim(o.EffectiveDatePrecision)) = 'Y', false) AS year_only, "
-            f"{not_number} AS not_number, coalesce(trim(o.CodeId), '(empty)') AS code_id, "
+            f"c.code, {value} AS value, {year_precision} AS year_only, {not_number} AS not_number, "
+            f"CASE WHEN {unmapped} THEN coalesce(trim(o.CodeId), '(empty)') END AS code_id, "
             f"CASE WHEN {_true('Deleted')} THEN 'deleted (Deleted true)' {patient_reason()}"
             "WHEN o.EffectiveDate IS NULL THEN 'no EffectiveDate' "
-            f"WHEN c.code IS NULL OR NOT {SCTID.format('c.code')} THEN 'unmapped' END AS reason "
+            f"WHEN {unmapped} THEN 'unmapped' END AS reason "
             f"FROM {source} o {patient_joins('o.PatientGuid')}"
             f"LEFT JOIN codes_{canonical} c ON c.code_id = trim(o.CodeId)"
         )
 
     headers = [_check_header(extract, table, path) for path in paths]
-    if not _read_joined(extract, table, canonical, paths, headers, rows):
+    if not _read_joined(extract, table, f"rows_{canonical}", paths, headers, rows):
         _load(extract, table, paths, headers=headers)
         con.execute(f"CREATE TEMP TABLE rows_{canonical} AS {rows(ident('src_' + table))}")
         con.execute(f"DROP TABLE {ident('src_' + table)}")  # memory for the next table
@@ -465,8 +524,8 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
     coded = year_only = texts_dropped = 0
     for reason, code_id, n, years, texts in con.execute(
         "SELECT reason, CASE WHEN reason = 'unmapped' THEN code_id END, count(*), count(*) FILTER (WHERE year_only), "
-        f"count(*) FILTER (WHERE not_number) FROM rows_{canonical} GROUP BY ALL"
-    ).fetchall():
+        f"count(*) FILTER (WHERE not_number) FROM rows_{canonical} GROUP BY ALL ORDER BY ALL"
+    ).fetchall():  # ordered: codes met as often are named in the same order every time
         if reason is None or reason == "unmapped":
             coded += int(n)
         if reason is None:
@@ -495,26 +554,30 @@ def _coded(extract: _Extract, out_dir: Path, canonical: str, table: str, codes: 
 def _read_joined(
     extract: _Extract,
     table: str,
-    canonical: str,
+    name: str,
     paths: list[Path],
     headers: list[list[str]],
     rows: Callable[[str, str], str],
+    *,
+    numbered: bool = False,
 ) -> bool:
-    """The fast path: temp table ``rows_<canonical>`` straight from the one file of ``table``; False (nothing
-    made) when the file breaks a rule, which :func:`_load` then finds and words, or the table has several files."""
+    """The fast path: temp table ``name`` straight from the one file of ``table``; False (nothing made) when the
+    file breaks a rule, which :func:`_load` then finds and words, or the table has several files.
+
+    ``rows(source, extra)``: the SQL making the table from ``source``, the file's rows (each with ``_bad``, true
+    when it breaks a date rule, and with ``numbered``, ``_n``, its position in the file from 1), its select
+    list starting with ``extra``."""
     if len(paths) != 1:
         return False
-    con, as_of = extract.con, extract.options.as_of
-    rules = _date_rules(table, DATES.get(table, ()), as_of)
-    bad = " OR ".join(f"coalesce({condition}, false)" for _, _, condition in rules) or "false"
-    params: dict[str, object] = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}}
-    if "$as_of" in bad:
-        assert as_of is not None
-        params["as_of"] = as_of.isoformat()
-    source = f"(SELECT *, ({bad}) AS _bad FROM ({_reader(list(READ[table]))}))"
-    name = f"rows_{canonical}"
+    con = extract.con
+    bad, rule_params = _broken_rule(extract, table)
+    params = {"path": str(paths[0]), "columns": {h: "VARCHAR" for h in headers[0]}, **rule_params}
+    # row_number() OVER () numbers the rows in the file's order (joins keep no order)
+    number = "row_number() OVER () AS _n, " if numbered else ""
+    source = f"(SELECT {number}*, ({bad}) AS _bad FROM ({_reader(list(READ[table]))}))"
     try:
-        con.execute(f"CREATE TEMP TABLE {name} AS {rows(source, 'o._bad, ')}", params)
+        with _probing_with_the_file(con):
+            con.execute(f"CREATE TEMP TABLE {name} AS {rows(source, '_bad, ')}", params)
     except duckdb.Error:
         con.execute(f"DROP TABLE IF EXISTS {name}")
         return False
@@ -524,3 +587,17 @@ def _read_joined(
         return False
     extract.report.read[paths[0].name] = int(total)
     return True
+
+
+@contextmanager
+def _probing_with_the_file(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Joins that build their hash tables on the small tables and probe them with the file's rows.
+
+    The planner takes a CSV file to hold a few dozen rows, so it would flip each LEFT JOIN to build its hash table
+    on the file (millions of rows, with every column) and probe it with the patients or codes; 0.7 s CPU more on
+    the 200,000-patient issues."""
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
