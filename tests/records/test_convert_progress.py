@@ -9,6 +9,7 @@ from qiloop.bench.import_ import prepare
 from qiloop.cli import main
 
 STEPS = {
+    "emis": ["convert emis: Admin_Patient", "convert emis: Prescribing_IssueRecord", "convert emis: Appointment_Slot"],
     "systmone": ["convert systmone: SRPatient", "convert systmone: SRCode", "convert systmone: SRAppointment"],
     "fhir": ["convert fhir: Patient", "convert fhir: MedicationRequest", "convert fhir: Appointment"],
 }

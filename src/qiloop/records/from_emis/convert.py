@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from qiloop import progress
 from qiloop.errors import InputError
 from qiloop.records.column_checks import shown
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode, TableWriter, check_unmapped, closest
@@ -100,23 +101,33 @@ def convert_emis(
     spill = out_dir / ".spill"
     con.execute(f"SET temp_directory = {literal(str(spill))}")
     extract = _Extract(source, report, options, con)
+    # a step for the patients, each coded table and the appointments: a large extract takes minutes
+    coded_tables = [table for table in CODED if table in tables]
+    bar = progress.bar(total=1 + len(coded_tables) + ("Appointment_Slot" in tables), desc="convert emis", unit="step")
     try:
         # the large tables are read each at its step, after the patients, and let go after it (memory is set by
         # the largest, not the sum)
+        bar.set_description("convert emis: Admin_Patient")
         for table in READ:
             if table in tables and table not in CODED and not table.startswith("Appointment_"):
                 _load(extract, table, tables[table])
         _patients(extract, out_dir, nhs, key)
+        bar.update(1)
         coded = 0
-        for table, (canonical, codes) in CODED.items():
-            if table in tables:
-                coded += _coded(extract, out_dir, canonical, table, codes, tables[table])
+        for table in coded_tables:
+            bar.set_description(f"convert emis: {table}")
+            canonical, codes = CODED[table]
+            coded += _coded(extract, out_dir, canonical, table, codes, tables[table])
+            bar.update(1)
         check_unmapped(report, coded, options.max_unmapped, f"{source.name} (EMIS extract)")
         if "Appointment_Slot" in tables:
             from qiloop.records.from_emis.appointments import write_appointments
 
+            bar.set_description("convert emis: Appointment_Slot")
             write_appointments(extract, out_dir, modes, tables)
+            bar.update(1)
     finally:
+        bar.close()
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     return report
