@@ -43,6 +43,30 @@ def test_load_organisations_builds_the_tree_and_is_idempotent(db, tmp_path):
     assert run("load_organisations", str(path)) == "Created 0 icb, 0 pcn, 0 practice; 6 already there.\n"
 
 
+def test_practices_whose_pcn_and_icb_the_extract_does_not_give(db, tmp_path):
+    """A converted extract (EMIS Web, SystmOne, FHIR, ehrQL) says 'unknown' for a practice's PCN and ICB: a practice
+    the tree already has stays where it is; a new one goes to a PCN (and ICB) for practices the extract did not
+    place, which the organisation tree shows by name. It used to fail: UNKNOWN as an ICB, then as a PCN."""
+    run("load_organisations", str(write(tmp_path, HEADER + ROWS)))
+    unknown = (
+        "Q10001,Oak Surgery,unknown,unknown,unknown,unknown\n"  # known to the tree
+        "Q20001,Q20001,unknown,unknown,unknown,unknown\n"  # new, nothing known
+        "Q20002,Birch Surgery,unknown,unknown,I1,Test ICB\n"  # new, its ICB known
+    )
+    out = run("load_organisations", str(write(tmp_path, HEADER + unknown, "converted.csv")))
+    assert out == "Created 1 icb, 2 pcn, 2 practice; 2 already there.\n"
+    assert Organisation.objects.get(code="Q10001").parent.code == "P1"
+    new = Organisation.objects.get(code="Q20001")
+    assert (new.parent.code, new.parent.name) == ("UNKNOWN-UNKNOWN", "PCN not given in the extract")
+    assert (new.parent.parent.code, new.parent.parent.name) == ("UNKNOWN", "ICB not given in the extract")
+    birch = Organisation.objects.get(code="Q20002")
+    assert (birch.parent.code, birch.parent.parent.code) == ("I1-UNKNOWN", "I1")
+    # loading the same file again changes nothing
+    assert run("load_organisations", str(write(tmp_path, HEADER + unknown, "converted.csv"))).startswith(
+        "Created 0 icb, 0 pcn, 0 practice"
+    )
+
+
 def test_a_contradictory_row_names_its_line_and_changes_nothing(db, tmp_path):
     path = write(tmp_path, HEADER + ROWS + "Q10004,Yew Surgery,P1,Alpha PCN,I2,Other ICB\n")
     with pytest.raises(CommandError, match=r"practices.csv, line 5: P1 belongs to I1, not I2"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from test_web_data import data_settings, sha  # noqa: F401, F811 - fixtures
+from test_web_data import data_settings, fit_the_universe, sha  # noqa: F401, F811 - fixtures
 
 from qiloop.records.sql import connect
 
@@ -120,3 +120,68 @@ def test_an_emis_extract_is_converted_and_the_report_is_shown(client, universe, 
     page = client.get(response.url).content.decode()
     assert "Conversion from emis" in page, page
     assert "dummy patient (DummyType true): 1" in page and "--session-modes" in page
+    # an EMIS extract does not say which PCN and ICB its practices are in: a new practice joins the importing
+    # ICB, in a PCN for practices whose PCN the extract did not give (it used to fail here, UNKNOWN twice)
+    assert "Import finished" in page, page
+    from qiloop_web.organisations.models import Organisation
+
+    con = connect(str(data_settings[0]), read_only=True)
+    try:
+        (code,) = con.execute("SELECT practice_id FROM practices").fetchone()
+    finally:
+        con.close()
+    practice = Organisation.objects.get(code=code)
+    assert practice.parent.code == "QICB-UNKNOWN" and practice.parent.parent.code == "QICB"
+    assert practice.parent.name == "PCN not given in the extract"
+
+
+def emis_extract_of_practice(tmp_path: Path, code: str) -> Path:
+    """A one-practice EMIS Web extract (60 synthetic patients) whose practice has the ODS code ``code``."""
+    import datetime as dt
+
+    from qiloop.bench.layouts.emis import write
+    from qiloop.synth import generate_network
+
+    generate_network(
+        tmp_path / "extract", practices=1, patients=60, seed=2, fmt="csv", start=dt.date(2024, 4, 1),
+        end=dt.date(2025, 3, 31),
+    )  # fmt: skip
+    write(tmp_path / "extract", tmp_path / "emis")
+    (organisations,) = (tmp_path / "emis").glob("*Admin_Organisation*")
+    lines = organisations.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("ODSCode")] = code
+    organisations.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    return tmp_path / "emis"
+
+
+def test_a_practice_imports_its_emis_extract_and_stays_in_its_network(client, universe, data_settings, tmp_path):  # noqa: F811
+    """The practice manager imports the practice's own EMIS extract: the import finishes, and the practice keeps
+    its PCN and ICB in the store and the tree (the extract says 'unknown' for both)."""
+    from qiloop_web.organisations.models import Organisation
+
+    store, computed = data_settings
+    fit_the_universe(store)
+    con = connect(str(store), read_only=True)
+    try:
+        before = con.execute("SELECT * FROM practices WHERE practice_id = 'A00001'").fetchall()
+        others = con.execute("SELECT * FROM practices WHERE practice_id <> 'A00001' ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    assert before and before[0][2].lower() != "unknown"
+    client.force_login(universe.people["practice_manager"])
+    folder = emis_extract_of_practice(tmp_path, "A00001")
+    response = client.post(reverse("dashboard:data", args=["A00001"]), {"extract": zip_of(folder), "kind": "emis"})
+    page = client.get(response.url).content.decode()
+    assert "Import finished" in page, page
+    con = connect(str(store), read_only=True)
+    try:
+        row = con.execute("SELECT * FROM practices WHERE practice_id = 'A00001'").fetchall()
+        assert row == before  # PCN, ICB and name kept (the EMIS extract's name differs from the store's)
+        assert con.execute("SELECT * FROM practices WHERE practice_id <> 'A00001' ORDER BY ALL").fetchall() == others
+        assert con.execute("SELECT count(*) FROM practice_registrations WHERE practice_id = 'A00001'").fetchone()[0] > 0
+    finally:
+        con.close()
+    practice = Organisation.objects.get(code="A00001")
+    assert practice.parent.code == "QPCN1" and not Organisation.objects.filter(code__endswith="UNKNOWN").exists()

@@ -234,6 +234,9 @@ def _map_identifiers(con: duckdb.DuckDBPyConnection, practice: str, *, present: 
         )
     for name in sorted(incoming):
         columns = {c.name for c in TABLES_BY_NAME[name].columns}
+        if name == "practices" and "practices" in present:
+            _keep_known_networks(con, practice)
+            continue
         replaced, joins = [], []
         if "patient_id" in columns:
             replaced.append("m.patient_id AS patient_id")
@@ -246,6 +249,29 @@ def _map_identifiers(con: duckdb.DuckDBPyConnection, practice: str, *, present: 
             f"CREATE TEMP TABLE {ident('incoming_' + name)} AS "
             f"SELECT {select} FROM part.{ident(name)} t {' '.join(joins)}"
         )
+
+
+def _keep_known_networks(con: duckdb.DuckDBPyConnection, practice: str) -> None:
+    """``temp.incoming_practices``: the extract's row for the practice, keeping the store's PCN and ICB (and name)
+    where the extract does not give them.
+
+    A converted extract (EMIS Web, SystmOne, FHIR, ehrQL) cannot say which PCN and ICB its practice belongs to and
+    says ``unknown`` (and a FHIR or ehrQL extract names the practice by its code): replacing the store's row with
+    that would take the practice out of its PCN's and ICB's network views.
+    """
+    con.execute(
+        "CREATE TEMP TABLE incoming_practices AS SELECT t.* REPLACE ("
+        "CASE WHEN s.practice_id IS NOT NULL AND (t.name IS NULL OR t.name = t.practice_id) THEN s.name "
+        "ELSE t.name END AS name, "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.pcn_id) = 'unknown' THEN s.pcn_id ELSE t.pcn_id END AS pcn_id, "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.pcn_id) = 'unknown' THEN s.pcn_name ELSE t.pcn_name END "
+        "AS pcn_name, "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.icb_id) = 'unknown' THEN s.icb_id ELSE t.icb_id END AS icb_id, "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.icb_id) = 'unknown' THEN s.icb_name ELSE t.icb_name END "
+        "AS icb_name) "
+        "FROM part.practices t LEFT JOIN main.practices s ON s.practice_id = t.practice_id AND s.practice_id = $p",
+        {"p": practice},
+    )
 
 
 def _replace(con: duckdb.DuckDBPyConnection, practice: str, *, present: set[str], incoming: set[str]) -> int:

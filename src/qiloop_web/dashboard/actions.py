@@ -4,6 +4,7 @@ undoing a new phase (a recalculation) on a practice's measure chart."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,12 @@ from qiloop_web.dashboard.models import ChartPhase
 from qiloop_web.organisations.models import Kind, Organisation
 
 
-def _load_organisations(store: Path) -> None:
+def _load_organisations(store: Path, within: str | None = None) -> None:
+    """``within``: the ICB importing, where new practices go when the extract does not say (a converted one)."""
     from qiloop_web.organisations.loading import PracticesFileError, load_store_practices
 
     try:
-        load_store_practices(store)  # all or nothing (one transaction)
+        load_store_practices(store, within)  # all or nothing (one transaction)
     except PracticesFileError as problem:
         raise imports.ImportFailed(
             f"the extract's practices do not fit the organisations already here: {problem}",
@@ -89,7 +91,9 @@ def start_import(
         "store": Path(settings.QILOOP_STORE),
         "results_dir": Path(settings.QILOOP_RESULTS_DIR),
         "compute": compute_results,
-        "load_organisations": _load_organisations,
+        "load_organisations": functools.partial(
+            _load_organisations, within=organisation.code if organisation.kind == Kind.ICB else None
+        ),
         "on_finish": finished,
     }
     if background:

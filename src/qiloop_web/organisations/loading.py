@@ -72,7 +72,8 @@ def _ensure(
     return existing
 
 
-def load_practices(path: Path) -> LoadSummary:
+def load_practices(path: Path, within: str | None = None) -> LoadSummary:
+    """``within``: the code of the ICB importing the practices, for those whose ICB the file does not give."""
     rows = read_rows(path)
     counts = {kind.value: 0 for kind in Kind}
     before = set(Organisation.objects.values_list("code", flat=True))
@@ -83,6 +84,9 @@ def load_practices(path: Path) -> LoadSummary:
             blank = [c for c in COLUMNS if not row.get(c)]
             if blank:
                 raise PracticesFileError(f"{where}: {', '.join(blank)} is empty. Every column needs a value.")
+            if UNKNOWN in (row["pcn_id"].upper(), row["icb_id"].upper()):
+                named |= _place_unknown(row, within, where, counts)
+                continue
             icb = _ensure(Kind.ICB, row["icb_id"].upper(), row["icb_name"], None, where, counts)
             pcn = _ensure(Kind.PCN, row["pcn_id"].upper(), row["pcn_name"], icb, where, counts)
             _ensure(Kind.PRACTICE, row["practice_id"].upper(), row["name"], pcn, where, counts)
@@ -90,9 +94,39 @@ def load_practices(path: Path) -> LoadSummary:
     return LoadSummary(created=counts, unchanged=len(named & before))
 
 
-def load_store_practices(store: Path) -> LoadSummary:
-    """Create the ICBs, PCNs and practices in the analytics store's practices table (idempotent)."""
+# what an extract converted from another system (EMIS Web, SystmOne, FHIR, ehrQL) says for a practice's PCN and
+# ICB: those systems do not hold them
+UNKNOWN = "UNKNOWN"
+
+
+def _place_unknown(row: dict[str, str], within: str | None, where: str, counts: dict[str, int]) -> set[str]:
+    """A practice whose PCN or ICB the file does not give: left where the tree has it, else placed in a PCN for
+    practices of unknown PCN, under the importing ICB (``within``) or the ICB the row names, or an ICB for
+    practices of unknown ICB. The codes named."""
+    code = row["practice_id"].upper()
+    existing = Organisation.objects.filter(code=code).first()
+    if existing is not None:
+        if existing.kind != Kind.PRACTICE:
+            raise PracticesFileError(f"{where}: {code} is used as a practice but is already a {existing.kind}.")
+        return {code}  # the tree knows its PCN and ICB; the file does not say otherwise
+    if row["icb_id"].upper() != UNKNOWN:
+        icb = _ensure(Kind.ICB, row["icb_id"].upper(), row["icb_name"], None, where, counts)
+    elif within is not None:
+        icb = _ensure(Kind.ICB, within, within, None, where, counts)
+    else:
+        icb = _ensure(Kind.ICB, UNKNOWN, "ICB not given in the extract", None, where, counts)
+    if row["pcn_id"].upper() != UNKNOWN:
+        pcn = _ensure(Kind.PCN, row["pcn_id"].upper(), row["pcn_name"], icb, where, counts)
+    else:
+        pcn = _ensure(Kind.PCN, f"{icb.code}-{UNKNOWN}", "PCN not given in the extract", icb, where, counts)
+    _ensure(Kind.PRACTICE, code, row["name"], pcn, where, counts)
+    return {icb.code, pcn.code, code}
+
+
+def load_store_practices(store: Path, within: str | None = None) -> LoadSummary:
+    """Create the ICBs, PCNs and practices in the analytics store's practices table (idempotent); ``within``: the
+    importing ICB, for practices whose ICB the store does not give."""
     with tempfile.TemporaryDirectory(prefix="qiloop-practices-") as folder:
         path = Path(folder) / "practices.parquet"
         write_practices(store, path)
-        return load_practices(path)
+        return load_practices(path, within)
