@@ -69,6 +69,7 @@ def test_ehrql_tables_are_converted_and_the_report_is_shown(client, universe, da
     page = client.get(response.url).content.decode()
     assert "Conversion from ehrql" in page, page
     assert "ons_deaths.csv" in page and "appointments: no booked_date: 1" in page
+    assert "Import finished" in page, page  # the practices, of unknown PCN, join the importing ICB
 
 
 def test_a_bad_fhir_export_changes_nothing_and_names_the_line(client, universe, data_settings, tmp_path):  # noqa: F811

@@ -160,10 +160,26 @@ def read_store_info(store: Path) -> StoreInfo:
 
 
 def write_practices(store: Path, path: Path) -> None:
-    """Write the store's ``practices`` table (ordered by practice_id) to the Parquet file ``path``."""
+    """Write the store's practices (ordered by practice_id) to the Parquet file ``path``: its ``practices`` table
+    (optional in an extract), and every other practice its registrations name, by its code, of unknown PCN and
+    ICB (as a converter writes a practice the source does not describe)."""
     con = connect(str(store), read_only=True)
     try:
-        con.execute("COPY (SELECT * FROM practices ORDER BY practice_id) TO ? (FORMAT parquet)", [str(path)])
+        unknown = "'unknown' AS pcn_id, 'unknown' AS pcn_name, 'unknown' AS icb_id, 'unknown' AS icb_name"
+        named = (
+            "SELECT practice_id, name, pcn_id, pcn_name, icb_id, icb_name FROM practices"
+            if con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'practices' AND schema_name = 'main'"
+            ).fetchone()
+            != (0,)
+            else f"SELECT NULL::VARCHAR AS practice_id, NULL::VARCHAR AS name, {unknown} WHERE false"
+        )
+        con.execute(
+            f"COPY (SELECT * FROM ({named}) UNION ALL SELECT DISTINCT practice_id, practice_id, {unknown} "
+            f"FROM practice_registrations WHERE practice_id NOT IN (SELECT practice_id FROM ({named})) "
+            "ORDER BY practice_id) TO ? (FORMAT parquet)",
+            [str(path)],
+        )
     finally:
         con.close()
 
