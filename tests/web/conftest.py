@@ -14,8 +14,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-if "QILOOP_VAR_DIR" not in os.environ:
-    os.environ["QILOOP_VAR_DIR"] = tempfile.mkdtemp(prefix="qiloop-web-tests-")
+# A state directory of each test process's own: pytest-xdist's workers inherit the environment of the process that
+# started them, and a shared one let one worker's test of interrupted imports end the other worker's running job.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if "QILOOP_VAR_DIR" not in os.environ or os.environ.get("QILOOP_TEST_VAR_DIR_OF") not in (None, _WORKER):
+    os.environ["QILOOP_VAR_DIR"] = tempfile.mkdtemp(prefix=f"qiloop-web-tests-{_WORKER}-")
+    os.environ["QILOOP_TEST_VAR_DIR_OF"] = _WORKER
     atexit.register(shutil.rmtree, os.environ["QILOOP_VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qiloop_web.settings")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-real-deployment")

@@ -388,10 +388,11 @@ def test_imports_into_one_store_wait_for_each_other(tmp_path):
 
 
 def test_at_start_an_interrupted_import_ends_failed_with_the_store_put_back_and_an_audit_event(
-    universe, data_settings, settings
+    universe, data_settings, settings, tmp_path
 ):
     from qiloop_web.dashboard.actions import end_interrupted_imports
 
+    settings.VAR_DIR = tmp_path / "var"  # only this test's jobs: another test in this process may leave one running
     store, computed = data_settings
     before = sha(store)
     job = imports.new_job(Path(settings.VAR_DIR) / "imports", organisation="QICB")
