@@ -16,10 +16,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import vl_convert
-
+from qiloop.charts.export import svg_of
 from qiloop.charts.fit import at_fixed_size
-from qiloop.charts.palette import VEGA_LITE_VERSION
 
 SVG = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG)
@@ -42,8 +40,7 @@ def card_spec(spec_json: str, *, width: int = CARD_SIZE[0], height: int = CARD_S
 
 def draw_svg(spec: dict[str, Any], text: str) -> str:
     """``spec`` drawn as compact SVG with ``text`` as its text alternative (``role="img"`` and ``<title>``)."""
-    svg: str = vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
-    return compact(svg, text)
+    return compact(svg_of(spec), text)
 
 
 def compact(svg: str, text: str) -> str:
