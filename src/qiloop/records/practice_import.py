@@ -58,7 +58,7 @@ import duckdb
 
 from qiloop.errors import InputError, showing_values
 from qiloop.records.importer import import_extract
-from qiloop.records.schema import TABLES_BY_NAME
+from qiloop.records.schema import TABLES_BY_NAME, UNKNOWN
 from qiloop.records.sql import connect, ident
 from qiloop.records.store import METADATA_TABLE, StoredTable, building, publish, read_store_info, write_metadata
 
@@ -263,14 +263,14 @@ def _keep_known_networks(con: duckdb.DuckDBPyConnection, practice: str) -> None:
         "CREATE TEMP TABLE incoming_practices AS SELECT t.* REPLACE ("
         "CASE WHEN s.practice_id IS NOT NULL AND (t.name IS NULL OR t.name = t.practice_id) THEN s.name "
         "ELSE t.name END AS name, "
-        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.pcn_id) = 'unknown' THEN s.pcn_id ELSE t.pcn_id END AS pcn_id, "
-        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.pcn_id) = 'unknown' THEN s.pcn_name ELSE t.pcn_name END "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.pcn_id) = $unknown THEN s.pcn_id ELSE t.pcn_id END AS pcn_id, "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.pcn_id) = $unknown THEN s.pcn_name ELSE t.pcn_name END "
         "AS pcn_name, "
-        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.icb_id) = 'unknown' THEN s.icb_id ELSE t.icb_id END AS icb_id, "
-        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.icb_id) = 'unknown' THEN s.icb_name ELSE t.icb_name END "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.icb_id) = $unknown THEN s.icb_id ELSE t.icb_id END AS icb_id, "
+        "CASE WHEN s.practice_id IS NOT NULL AND lower(t.icb_id) = $unknown THEN s.icb_name ELSE t.icb_name END "
         "AS icb_name) "
         "FROM part.practices t LEFT JOIN main.practices s ON s.practice_id = t.practice_id AND s.practice_id = $p",
-        {"p": practice},
+        {"p": practice, "unknown": UNKNOWN},
     )
 
 

@@ -25,8 +25,8 @@ import duckdb
 
 from qiloop import __version__
 from qiloop.errors import InputError
-from qiloop.records.schema import SCHEMA_VERSION, TABLES_BY_NAME
-from qiloop.records.sql import connect
+from qiloop.records.schema import SCHEMA_VERSION, TABLES_BY_NAME, UNKNOWN
+from qiloop.records.sql import connect, literal
 
 METADATA_TABLE = "_qiloop_import"
 BUILD_PREFIX = ".qiloop-import-"
@@ -165,7 +165,8 @@ def write_practices(store: Path, path: Path) -> None:
     ICB (as a converter writes a practice the source does not describe)."""
     con = connect(str(store), read_only=True)
     try:
-        unknown = "'unknown' AS pcn_id, 'unknown' AS pcn_name, 'unknown' AS icb_id, 'unknown' AS icb_name"
+        u = literal(UNKNOWN)
+        unknown = f"{u} AS pcn_id, {u} AS pcn_name, {u} AS icb_id, {u} AS icb_name"
         named = (
             "SELECT practice_id, name, pcn_id, pcn_name, icb_id, icb_name FROM practices"
             if con.execute(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from qiloop.records.schema import UNKNOWN as NOT_RECORDED
 from qiloop.records.store import write_practices
 from qiloop_web.organisations import actions
 from qiloop_web.organisations.models import Kind, Organisation
@@ -96,7 +97,7 @@ def load_practices(path: Path, within: str | None = None) -> LoadSummary:
 
 # what an extract converted from another system (EMIS Web, SystmOne, FHIR, ehrQL) says for a practice's PCN and
 # ICB: those systems do not hold them
-UNKNOWN = "UNKNOWN"
+UNKNOWN = NOT_RECORDED.upper()
 
 
 def _place_unknown(row: dict[str, str], within: str | None, where: str, counts: dict[str, int]) -> set[str]:
