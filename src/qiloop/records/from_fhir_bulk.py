@@ -25,7 +25,7 @@ from qiloop import progress, settings
 from qiloop.errors import InputError
 from qiloop.records.convert import ConversionReport, ConvertOptions, NhsMode
 from qiloop.records.schema import COMPARATORS_SQL as KEPT_COMPARATORS
-from qiloop.records.sql import connect, literal
+from qiloop.records.sql import connect, literal, probing_with_the_file
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_SYSTEMS = ("https://fhir.nhs.uk/Id/ods-organization-code", "https://fhir.nhs.uk/Id/ods-site-code")
@@ -285,10 +285,6 @@ def convert_bulk(
                 hint="give a size such as 6GB, or unset it",
             ) from None
         con.execute("SET preserve_insertion_order = true")
-        # every join here is written with the resources read from the export on the left and a small table on the
-        # right (pid, orgs, meds): DuckDB cannot tell how many lines a file holds, and left to choose it built its
-        # hash table on the millions of Appointments instead (16 % of the conversion's CPU at 200,000 patients)
-        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         for statement in MACROS.split(";"):
             if statement.strip():
                 con.execute(statement)
@@ -312,7 +308,9 @@ def convert_bulk(
             ("writing the tables", lambda: _write_tables(bulk, with_nhs_numbers=key is not None)),
         ]
         coded = 0
-        with progress.bar(total=len(steps), desc="convert fhir", unit="step") as bar:
+        # every join here is written with the resources read from the export on the left and a small table on the
+        # right (pid, orgs, meds)
+        with progress.bar(total=len(steps), desc="convert fhir", unit="step") as bar, probing_with_the_file(con):
             for name, step in steps:
                 bar.set_description(f"convert fhir: {name}")
                 coded += step() or 0

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,7 +28,7 @@ from qiloop.records.from_emis.layout import (
 )
 from qiloop.records.lines import malformed_lines, record_lines
 from qiloop.records.recognise import recognise, wrong_kind_hint
-from qiloop.records.sql import connect, ident, literal
+from qiloop.records.sql import connect, ident, literal, probing_with_the_file
 
 SEXES = {"M": "male", "F": "female", "I": "intersex", "U": "unknown"}
 # PatientTypeDescription (trimmed: EMIS sends leading spaces) of a registration on the practice's list; empty is
@@ -587,7 +586,7 @@ def _read_joined(
     number = "row_number() OVER () AS _n, " if numbered else ""
     source = f"(SELECT {number}*, ({bad}) AS _bad FROM ({_reader(list(READ[table]))}))"
     try:
-        with _probing_with_the_file(con):
+        with probing_with_the_file(con):
             con.execute(f"CREATE TEMP TABLE {name} AS {rows(source, '_bad, ')}", params)
     except duckdb.Error:
         con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -598,17 +597,3 @@ def _read_joined(
         return False
     extract.report.read[paths[0].name] = int(total)
     return True
-
-
-@contextmanager
-def _probing_with_the_file(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Joins that build their hash tables on the small tables and probe them with the file's rows.
-
-    The planner takes a CSV file to hold a few dozen rows, so it would flip each LEFT JOIN to build its hash table
-    on the file (millions of rows, with every column) and probe it with the patients or codes; 0.7 s CPU more on
-    the 200,000-patient issues."""
-    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-    try:
-        yield
-    finally:
-        con.execute("RESET disabled_optimizers")
