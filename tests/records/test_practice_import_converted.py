@@ -47,3 +47,20 @@ def test_a_practice_new_to_the_store_says_what_the_extract_says(tmp_path):
         con.close()
     import_from("fhir", layout, store, practice=code)
     assert (code, code, "unknown", "unknown", "unknown", "unknown") in practices(store)
+
+
+def test_another_practices_emis_extract_is_refused_naming_the_practice_it_holds(tmp_path):
+    from qiloop.errors import InputError
+
+    extract, layout, _ = prepare("emis", 300, 1, 1, tmp_path / "cache")
+    store = tmp_path / "store.duckdb"
+    import_from("canonical", extract, store)
+    before = store.read_bytes()
+    ((code, *_),) = practices(store)
+    with pytest.raises(InputError) as refused:
+        import_from("emis", layout, store, practice="Z99999")
+    assert (
+        f"no organisation with the ODS code 'Z99999' in Admin_Organisation (it holds {code})" in refused.value.message
+    )
+    assert "import Z99999's own extract" in (refused.value.hint or "")
+    assert store.read_bytes() == before

@@ -327,9 +327,14 @@ def _patients(extract: _Extract, out_dir: Path, nhs: NhsMode, key: bytes | None)
         "any_value(nullif(trim(OrganisationName), '')) AS name FROM src_Admin_Organisation GROUP BY 1"
     )
     if practice and not extract.count(f"SELECT count(*) FROM orgs WHERE ods = {literal(practice)}"):
+        named = [
+            str(r[0])
+            for r in con.execute("SELECT DISTINCT ods FROM orgs WHERE ods IS NOT NULL ORDER BY 1 LIMIT 4").fetchall()
+        ]
+        held = f" (it holds {', '.join(named)})" if named else ""
         raise InputError(
-            f"{extract.source.name}: no organisation with the ODS code {practice!r} in Admin_Organisation",
-            hint="give --practice the ODS code of a practice in the extract",
+            f"{extract.source.name}: no organisation with the ODS code {practice!r} in Admin_Organisation{held}",
+            hint=f"import {practice}'s own extract; on the command line, --practice names a practice in the extract",
         )
     con.execute(
         "CREATE TEMP TABLE recs AS SELECT p.rowid AS r, p.PatientGuid AS guid, o.ods AS practice_id, "
